@@ -1,0 +1,27 @@
+# Vigil daemon image. TypeScript runs directly on Node 24 (type stripping): no build step.
+FROM node:24-slim
+
+WORKDIR /app
+ENV NODE_ENV=production \
+    VIGIL_HOST=0.0.0.0
+
+COPY package.json package-lock.json ./
+# The `node` devDependency only pins Node for checkouts; the image already has Node 24.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+COPY src ./src
+COPY vigil.yaml ./
+COPY probes ./probes
+COPY scenarios ./scenarios
+COPY alerts ./alerts
+
+RUN mkdir -p /app/data && chown -R node:node /app/data
+USER node
+
+EXPOSE 9464
+VOLUME ["/app/data"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+ENTRYPOINT ["node", "src/main.ts"]
+CMD ["run", "--config", "/app"]

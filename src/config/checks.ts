@@ -1,0 +1,207 @@
+// Checks that span fields or files: ids unique across files, targets that name a configured provider,
+// either/or fields, inherited defaults that leave a probe incomplete. Schema-level checks live in schema.ts.
+import type { ConfigError } from './errors.ts';
+import { errorAt, locate } from './source.ts';
+import type { SourceFile } from './source.ts';
+import { DEFAULT_TIMEOUTS } from './map.ts';
+import { parseDuration } from './duration.ts';
+import { findPrice, mergePricing } from './pricing.ts';
+import type { AlertsFile, ProbeInput, VigilFile } from './schema.ts';
+import { didYouMean } from './suggest.ts';
+
+export interface Item<T> {
+  src: SourceFile;
+  /** Path of the item inside its file, e.g. `['probes', 2]`. */
+  path: (string | number)[];
+  /** Validated value, or null when the item failed the schema (only `raw` is known then). */
+  data: T | null;
+  raw: unknown;
+}
+
+export interface CheckInput {
+  vigil: { src: SourceFile; data: VigilFile | null; raw: unknown } | null;
+  probes: Item<ProbeInput>[];
+  drills: Item<{ id: string }>[];
+  alerts: { src: SourceFile; data: AlertsFile }[];
+}
+
+export function crossChecks(input: CheckInput): ConfigError[] {
+  return [
+    ...duplicateIds(input.probes, 'probe'),
+    ...duplicateIds(input.drills, 'drill'),
+    ...duplicateOwners(input.alerts),
+    ...probeChecks(input),
+  ];
+}
+
+function rawId(raw: unknown): string | undefined {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function where(src: SourceFile, path: (string | number)[]): string {
+  const { line, column } = locate(src, path);
+  return `${src.file}:${line}:${column}`;
+}
+
+/** Unique ids across all files; each later duplicate names the first definition. */
+function duplicateIds(items: Item<unknown>[], what: string): ConfigError[] {
+  const first = new Map<string, Item<unknown>>();
+  const errors: ConfigError[] = [];
+  for (const item of items) {
+    const id = rawId(item.raw);
+    if (id === undefined) continue;
+    const prev = first.get(id);
+    if (!prev) {
+      first.set(id, item);
+      continue;
+    }
+    errors.push(
+      errorAt(item.src, [...item.path, 'id'], `duplicate ${what} id \`${id}\`, first defined at ${where(prev.src, [...prev.path, 'id'])}`, {
+        hint: `${what} ids must be unique across all files; rename one`,
+      }),
+    );
+  }
+  return errors;
+}
+
+function duplicateOwners(files: CheckInput['alerts']): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const seen = new Map<string, SourceFile>();
+  let escalation: SourceFile | null = null;
+  for (const { src, data } of files) {
+    for (const name of Object.keys(data.owners ?? {})) {
+      const prev = seen.get(name);
+      if (prev) {
+        errors.push(errorAt(src, ['owners', name], `owner \`${name}\` is already defined at ${where(prev, ['owners', name])}`, { key: true }));
+      } else seen.set(name, src);
+    }
+    if (data.escalation) {
+      if (escalation) errors.push(errorAt(src, ['escalation'], `\`escalation\` is already defined at ${where(escalation, ['escalation'])}`, { key: true }));
+      else escalation = src;
+    }
+  }
+  return errors;
+}
+
+/** What probe checks need from vigil.yaml, taken from the raw data when vigil.yaml itself is invalid. */
+interface GlobalFacts {
+  providers: Map<string, { kind?: string; apiKey?: string }>;
+  hasGateway: boolean;
+  defaultOwner?: string;
+  defaultTimeout: { connect?: string; first_byte?: string; total?: string };
+  valid: VigilFile | null;
+}
+
+function globalFacts(vigil: CheckInput['vigil']): GlobalFacts {
+  const raw = (vigil?.raw ?? {}) as Record<string, any>;
+  const providers = new Map<string, { kind?: string; apiKey?: string }>();
+  const rawProviders = raw && typeof raw.providers === 'object' && raw.providers ? raw.providers : {};
+  for (const [name, p] of Object.entries(rawProviders as Record<string, any>)) {
+    providers.set(name, { kind: typeof p?.kind === 'string' ? p.kind : undefined, apiKey: typeof p?.api_key === 'string' ? p.api_key : undefined });
+  }
+  const d = vigil?.data?.defaults;
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  return {
+    providers,
+    hasGateway: raw?.gateway != null,
+    defaultOwner: d ? d.owner : str(raw?.defaults?.owner),
+    defaultTimeout: d ? d.timeout : {},
+    valid: vigil?.data ?? null,
+  };
+}
+
+function probeChecks(input: CheckInput): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const g = globalFacts(input.vigil);
+  const pricing = g.valid ? mergePricing(g.valid.pricing) : null;
+  const owners = new Set(input.alerts.flatMap((a) => Object.keys(a.data.owners ?? {})));
+  const keylessUsed = new Set<string>();
+
+  for (const { src, path, data: p } of input.probes) {
+    if (!p) continue;
+    const at = (field: (string | number)[], message: string, opts: { hint?: string; severity?: 'warning'; key?: boolean } = {}) =>
+      errors.push(errorAt(src, [...path, ...field], message, opts));
+
+    if (p.every !== undefined && p.cron !== undefined) {
+      at(['cron'], 'set either `every` or `cron`, not both', { key: true, hint: 'remove one of them' });
+    }
+    if (p.prompt !== undefined && p.messages !== undefined) {
+      at(['messages'], 'set either `prompt` or `messages`, not both', { key: true });
+    } else if (p.prompt === undefined && p.messages === undefined) {
+      at([], 'missing `prompt` or `messages`', { hint: 'e.g. prompt: "Reply with the single word: pong"' });
+    }
+    if (p.system !== undefined && p.messages !== undefined) {
+      at(['system'], '`system` only goes with `prompt`', { key: true, hint: 'put a { role: system } message first in `messages` instead' });
+    }
+    if (p.owner === undefined && g.defaultOwner === undefined) {
+      at(['owner'], 'missing required field `owner`', { hint: 'name the team that gets this probe\'s alerts, or set defaults.owner in vigil.yaml' });
+    }
+    const owner = p.owner ?? g.defaultOwner;
+    if (owner && owners.size > 0 && !owners.has(owner)) {
+      at(p.owner ? ['owner'] : [], `owner \`${owner}\` has no entry under \`owners\` in alerts/`, {
+        severity: 'warning',
+        hint: didYouMean(owner, owners) ?? 'its alerts will have nowhere to go',
+      });
+    }
+
+    // Target must name something vigil.yaml configures.
+    if (input.vigil) {
+      if (p.target === 'gateway') {
+        if (!g.hasGateway) at(['target'], 'target is `gateway` but vigil.yaml has no `gateway` section', { hint: 'add gateway: { flavour, base_url, api_key } to vigil.yaml' });
+      } else {
+        const name = p.target.slice('provider:'.length);
+        const provider = g.providers.get(name);
+        if (!provider) {
+          const known = [...g.providers.keys()];
+          at(['target'], `unknown provider \`${name}\``, {
+            hint: [didYouMean(name, known), known.length ? `vigil.yaml providers: ${known.join(', ')}` : 'vigil.yaml defines no providers'].filter(Boolean).join(' '),
+          });
+        } else {
+          if (provider.kind === 'anthropic' && p.temperature !== undefined && p.temperature > 1) {
+            at(['temperature'], `anthropic accepts temperature from 0 to 1, got ${p.temperature}`);
+          }
+          if (provider.apiKey === '' || provider.apiKey === undefined) keylessUsed.add(name);
+        }
+      }
+    }
+
+    // Inherited timeouts may be inconsistent only once combined with the probe's own.
+    if (g.valid) {
+      const t = { ...DEFAULT_TIMEOUTS, ...stripUndefined(g.defaultTimeout), ...stripUndefined(p.timeout ?? {}) };
+      const total = parseDuration(t.total)!;
+      for (const phase of ['connect', 'first_byte'] as const) {
+        if (parseDuration(t[phase])! > total) {
+          const own = p.timeout?.[phase] !== undefined || p.timeout?.total !== undefined;
+          at(own ? ['timeout', p.timeout?.[phase] !== undefined ? phase : 'total'] : [], `timeout.${phase} (${t[phase]}) is longer than timeout.total (${t.total})`, {
+            hint: 'the total timeout covers the whole call, so it must be the longest',
+          });
+        }
+      }
+    }
+
+    if (pricing && !findPrice(p.model, pricing)) {
+      at(['model'], `no price for model \`${p.model}\`; its cost is not estimated`, {
+        severity: 'warning',
+        hint: `add it to vigil.yaml: pricing: { "${p.model}": { input_per_mtok: …, output_per_mtok: … } }`,
+      });
+    }
+  }
+
+  if (input.vigil) {
+    for (const name of keylessUsed) {
+      errors.push(
+        errorAt(input.vigil.src, ['providers', name], `provider \`${name}\` has no api_key but probes use it; calls will fail with an auth error`, {
+          severity: 'warning',
+          key: true,
+          hint: 'set api_key: "${ENV_VAR}"',
+        }),
+      );
+    }
+  }
+  return errors;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,124 @@
+// A parsed YAML file that remembers where every value came from, so any problem found later (schema,
+// cross-file checks) can be reported at the line and column of the offending key or value.
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node } from 'yaml';
+import type { ConfigError, FieldPath } from './errors.ts';
+import { pathToString } from './errors.ts';
+
+export interface SourceFile {
+  /** Relative to the config directory. */
+  file: string;
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** Parse YAML; syntax errors come back with yaml's own positions and `source` is then null. */
+export function parseSource(file: string, text: string): { source: SourceFile | null; errors: ConfigError[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const problems = [
+    ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
+    ...doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
+  ];
+  const errors: ConfigError[] = problems.map(({ e, severity }) => {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    return {
+      severity,
+      file,
+      line,
+      column: col,
+      path: '',
+      message: `YAML ${severity === 'error' ? 'syntax error' : 'warning'}: ${firstLine(e.message)}`,
+      hint: yamlHint(e.code),
+    };
+  });
+  const fatal = errors.some((e) => e.severity === 'error');
+  return { source: fatal ? null : { file, doc, lineCounter }, errors };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'each key may appear once per mapping; remove or rename one';
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces, not tabs';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+    case 'UNEXPECTED_TOKEN':
+      return 'check the indentation and quoting around this spot; quote values that contain ": " or start with "{", "[", "*", "&" or "@"';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The position of `path` in the file: the value node, or with `key: true` the key of the last segment
+ * (unknown keys point at the key itself). Falls back to the deepest node that exists (a missing field
+ * points at the mapping that lacks it).
+ */
+export function locate(src: SourceFile, path: FieldPath, opts: { key?: boolean } = {}): Position {
+  let node: unknown = src.doc.contents;
+  let pos = nodePos(src, node) ?? { line: 1, column: 1 };
+  for (let i = 0; i < path.length; i++) {
+    if (isAlias(node)) node = node.resolve(src.doc);
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && keyOf(p.key) === String(seg));
+      if (!pair) return pos;
+      const keyPos = nodePos(src, pair.key);
+      if (last && opts.key) return keyPos ?? pos;
+      node = pair.value;
+      pos = nodePos(src, node) ?? keyPos ?? pos;
+      if (pair.value == null) return pos;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      const p = nodePos(src, node);
+      if (!p) return pos;
+      pos = p;
+    } else {
+      return pos;
+    }
+  }
+  return pos;
+}
+
+function keyOf(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return typeof key === 'string' ? key : undefined;
+}
+
+function nodePos(src: SourceFile, node: unknown): Position | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  if (!range) return undefined;
+  const { line, col } = src.lineCounter.linePos(range[0]);
+  return { line, column: col };
+}
+
+/** A ConfigError placed at `path` in `src`. */
+export function errorAt(
+  src: SourceFile,
+  path: FieldPath,
+  message: string,
+  opts: { hint?: string; key?: boolean; severity?: 'error' | 'warning' } = {},
+): ConfigError {
+  const { line, column } = locate(src, path, { key: opts.key });
+  return {
+    severity: opts.severity ?? 'error',
+    file: src.file,
+    line,
+    column,
+    path: pathToString(path),
+    message,
+    ...(opts.hint ? { hint: opts.hint } : {}),
+  };
+}

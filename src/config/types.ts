@@ -1,0 +1,62 @@
+// The loaded, validated config: domain types for what the engine uses, raw (snake_case) records for the
+// sections later features define (drills, alerts, webhooks, consumers, deprecations).
+import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
+import type { PricingTable } from './pricing.ts';
+
+export type GatewayFlavour = 'litellm' | 'portkey' | 'openai';
+
+/** A raw mapping from YAML plus where it came from. */
+export interface Sourced<T = Record<string, unknown>> {
+  value: T;
+  source: { file: string; line: number };
+}
+
+export interface VigilConfig {
+  /** Absolute path of the config directory. */
+  dir: string;
+  /** Files read, relative to `dir`. */
+  files: string[];
+  server: { host: string; port: number; publicUrl: string };
+  storage: {
+    /** Absolute (relative paths in vigil.yaml are resolved against `dir`). */
+    path: string;
+    rawRetentionMs: number;
+    rollupRetentionMs: number;
+  };
+  scheduler: {
+    /** Confirmation re-probes after a failure (0 = none). */
+    confirmFailures: number;
+    concurrencyPerProvider: number;
+    jitter: boolean;
+    shutdownGraceMs: number;
+  };
+  defaults: {
+    owner?: string;
+    everyMs: number;
+    timezone: string;
+    stream: boolean;
+    maxTokens: number;
+    timeouts: Timeouts;
+  };
+  /** By provider name (the `<name>` of `provider:<name>`). Holds secrets: print via `redactConfig`. */
+  providers: Record<string, ProviderEndpoint>;
+  gateway: { flavour: GatewayFlavour; endpoint: ProviderEndpoint } | null;
+  /** Endpoint for each probe `target`: `provider:openai`, `gateway`. */
+  endpoints: Record<string, ProviderEndpoint>;
+  /** Shipped prices merged with vigil.yaml `pricing:`; look up with `findPrice`. */
+  pricing: PricingTable;
+  probes: ProbeSpec[];
+  drills: Sourced[];
+  alerts: {
+    owners: Record<string, Sourced>;
+    receivers: Record<string, Sourced>;
+    routes: Sourced[];
+    silences: Sourced[];
+    maintenance: Sourced[];
+    inhibitRules: Sourced[];
+    escalation: Sourced | null;
+  };
+  webhooks: Record<string, Sourced>;
+  consumers: Sourced[];
+  deprecations: Sourced[];
+}

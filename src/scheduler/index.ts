@@ -1,0 +1,14 @@
+// Public surface of the scheduler (see scheduler.ts for behaviour, cron.ts for DST notes).
+export { Scheduler, DEFAULT_CONFIRM_CLASSES } from './scheduler.ts';
+export type {
+  ProbeRunner,
+  ProviderStats,
+  ResultMeta,
+  RunContext,
+  SchedulerOptions,
+  SchedulerStats,
+  SkipReason,
+  UpdateSummary,
+} from './scheduler.ts';
+export { CronSchedule, validateCron, wallTime } from './cron.ts';
+export { hashFraction, intervalPhase, intervalSlotAfter } from './phase.ts';

@@ -1,0 +1,134 @@
+// Planned latency: base times, seeded jitter and a diurnal multiplier over an injected clock.
+// Pure functions, so tests, benchmarks and the latency detectors can compute the truth for any instant.
+import type { Rng } from './rng.ts';
+
+export interface DiurnalConfig {
+  /** IANA timezone the peak is expressed in. */
+  timezone: string;
+  /** Local hour of the peak (may be fractional, e.g. 9.5). */
+  peakHour: number;
+  /** Multiplier at the peak (1 = no effect). */
+  peakMultiplier: number;
+  /** Gaussian width (standard deviation) of the bump, in hours. */
+  widthHours: number;
+  /** Only Monday–Friday (local) peak; weekends stay at ×1. */
+  weekdaysOnly: boolean;
+}
+
+export interface LatencyConfig {
+  /** Time to response headers for streams, and to any error response (ms). Clamped to ≤ TTFT. */
+  ttfbMs: number;
+  /** Time to first content token (ms). For non-stream replies the whole body comes at TTFT + (n-1) × perTokenMs. */
+  ttftMs: number;
+  /** Gap between output tokens (ms). */
+  perTokenMs: number;
+  /** Relative uniform jitter, 0.1 = ±10 %, drawn from the seeded RNG per request (TTFT) and per token. */
+  jitter: number;
+  /** Diurnal curve; null = flat. */
+  diurnal: DiurnalConfig | null;
+}
+
+export const DEFAULT_DIURNAL: DiurnalConfig = {
+  timezone: 'America/New_York',
+  peakHour: 9,
+  peakMultiplier: 3,
+  widthHours: 1.5,
+  weekdaysOnly: true,
+};
+
+export const DEFAULT_LATENCY: LatencyConfig = {
+  ttfbMs: 20,
+  ttftMs: 250,
+  perTokenMs: 15,
+  jitter: 0.1,
+  diurnal: { ...DEFAULT_DIURNAL },
+};
+
+export interface LatencyPlan {
+  /** Diurnal multiplier applied. */
+  multiplier: number;
+  /** Offsets (ms from the request body being received). */
+  ttfbMs: number;
+  ttftMs: number;
+  /** Offset of each output token; [0] === ttftMs when there is at least one token. */
+  tokenAtMs: number[];
+  /** Offset of the last byte (last token, or TTFT when there are none). */
+  totalMs: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+// One-entry cache: probes arrive in bursts at the same minute, and formatToParts costs microseconds.
+let lastLocal: { tz: string; minute: number; value: LocalTime } | null = null;
+
+export interface LocalTime {
+  /** 0 = Sunday … 6 = Saturday. */
+  weekday: number;
+  /** Fractional hour 0 ≤ h < 24. */
+  hour: number;
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** Local weekday and fractional hour of `epochMs` in `timezone` (DST-aware through Intl). */
+export function localTime(epochMs: number, timezone: string): LocalTime {
+  const minute = Math.floor(epochMs / 60_000);
+  if (lastLocal && lastLocal.tz === timezone && lastLocal.minute === minute) {
+    const v = lastLocal.value;
+    return { weekday: v.weekday, hour: v.hour + ((epochMs - minute * 60_000) / 3_600_000) };
+  }
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      weekday: 'short',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    });
+    formatters.set(timezone, f);
+  }
+  let weekday = 0;
+  let h = 0;
+  let m = 0;
+  for (const p of f.formatToParts(minute * 60_000)) {
+    if (p.type === 'weekday') weekday = WEEKDAYS[p.value] ?? 0;
+    else if (p.type === 'hour') h = Number(p.value);
+    else if (p.type === 'minute') m = Number(p.value);
+  }
+  const value = { weekday, hour: h + m / 60 };
+  lastLocal = { tz: timezone, minute, value };
+  return { weekday, hour: value.hour + (epochMs - minute * 60_000) / 3_600_000 };
+}
+
+/** The diurnal multiplier at `epochMs`: 1 + (peak − 1) × gaussian(distance to the peak hour). */
+export function diurnalMultiplier(cfg: DiurnalConfig | null, epochMs: number): number {
+  if (!cfg || cfg.peakMultiplier === 1) return 1;
+  const { weekday, hour } = localTime(epochMs, cfg.timezone);
+  if (cfg.weekdaysOnly && (weekday === 0 || weekday === 6)) return 1;
+  let d = Math.abs(hour - cfg.peakHour);
+  if (d > 12) d = 24 - d;
+  const w = Math.max(cfg.widthHours, 0.01);
+  return 1 + (cfg.peakMultiplier - 1) * Math.exp(-0.5 * (d / w) ** 2);
+}
+
+function jittered(value: number, jitter: number, rng: Rng | undefined): number {
+  if (!rng || jitter <= 0) return value;
+  return value * (1 + jitter * (2 * rng() - 1));
+}
+
+/**
+ * Planned timeline for one reply with `outputTokens` tokens at `epochMs`. Without `rng` there is no jitter
+ * (the expected value), which is what detectors and tests compare against.
+ */
+export function planLatency(cfg: LatencyConfig, epochMs: number, outputTokens: number, rng?: Rng): LatencyPlan {
+  const multiplier = diurnalMultiplier(cfg.diurnal, epochMs);
+  const ttftMs = Math.max(0, jittered(cfg.ttftMs * multiplier, cfg.jitter, rng));
+  const ttfbMs = Math.min(ttftMs, Math.max(0, cfg.ttfbMs * multiplier));
+  const tokenAtMs: number[] = [];
+  let t = ttftMs;
+  for (let i = 0; i < outputTokens; i++) {
+    if (i > 0) t += Math.max(0, jittered(cfg.perTokenMs * multiplier, cfg.jitter, rng));
+    tokenAtMs.push(t);
+  }
+  return { multiplier, ttfbMs, ttftMs, tokenAtMs, totalMs: outputTokens > 0 ? t : ttftMs };
+}

@@ -1,0 +1,68 @@
+// Retention: raw results are kept N days, and deleted only once their hour is rolled up; rollups are kept longer.
+// Deletes run in small batches (one short transaction each) with a yield to the event loop between batches, so
+// purging weeks of backlog never holds the write lock or stalls probes for more than a few milliseconds.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { HOUR_MS, WATERMARK_KEY, hourFloor, yieldToLoop } from './rollups.ts';
+
+export interface RetentionPolicy {
+  rawRetentionMs: number;
+  rollupRetentionMs: number;
+  /** Rows per delete statement. Default 2,000 (a few ms each on a laptop). */
+  batchSize?: number;
+}
+
+export interface RetentionReport {
+  rawDeleted: number;
+  rollupsDeleted: number;
+  /** Raw rows with startedAt before this were eligible (null: nothing rolled up yet, so nothing raw deleted). */
+  rawCutoff: number | null;
+  rollupCutoff: number;
+}
+
+export class RetentionQueries {
+  private readonly rawStmt: StatementSync;
+  private readonly rollupStmt: StatementSync;
+  private readonly watermarkStmt: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    // Skip probe-hours waiting for a recompute (late results): their raw rows are the only truth left.
+    this.rawStmt = db.prepare(`
+      DELETE FROM probe_results WHERE id IN (
+        SELECT id FROM probe_results r
+        WHERE r.started_at < ?
+          AND NOT EXISTS (SELECT 1 FROM rollup_dirty d
+                          WHERE d.probe_id = r.probe_id AND d.hour_start = r.started_at - (r.started_at % ${HOUR_MS}))
+        LIMIT ?)`);
+    this.rollupStmt = db.prepare(`
+      DELETE FROM probe_rollups_hourly WHERE rowid IN (
+        SELECT rowid FROM probe_rollups_hourly WHERE hour_start < ? LIMIT ?)`);
+    this.watermarkStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
+  }
+
+  async apply(now: number, policy: RetentionPolicy): Promise<RetentionReport> {
+    const batch = Math.max(1, Math.floor(policy.batchSize ?? 2_000));
+    const wm = this.watermarkStmt.get(WATERMARK_KEY) as { value: string } | undefined;
+    // Whole hours only, so an hour is never half-deleted (a later recompute of it would be wrong), and never at or
+    // past the rollup watermark. Before the first rollup nothing raw is deleted.
+    const rawCutoff = wm ? Math.min(hourFloor(now - policy.rawRetentionMs), Number(wm.value)) : null;
+    const rollupCutoff = hourFloor(now - policy.rollupRetentionMs);
+
+    let rawDeleted = 0;
+    if (rawCutoff !== null) {
+      for (;;) {
+        const changes = Number(this.rawStmt.run(rawCutoff, batch).changes);
+        rawDeleted += changes;
+        if (changes < batch) break;
+        await yieldToLoop();
+      }
+    }
+    let rollupsDeleted = 0;
+    for (;;) {
+      const changes = Number(this.rollupStmt.run(rollupCutoff, batch).changes);
+      rollupsDeleted += changes;
+      if (changes < batch) break;
+      await yieldToLoop();
+    }
+    return { rawDeleted, rollupsDeleted, rawCutoff, rollupCutoff };
+  }
+}

@@ -1,0 +1,268 @@
+// Hourly rollups per probe, computed exactly from the raw rows of each complete hour.
+//
+// Bookkeeping: meta `rollup.watermark` = epoch ms such that every hour before it has been rolled up. A result
+// inserted later for an hour before the watermark is caught by a trigger (migration 1) into `rollup_dirty`, and
+// the next rollup() recomputes that probe-hour from its raw rows. Every rollup row is an upsert, so re-running
+// is harmless. Drill traffic (drill_id set) is excluded: injected faults are not the provider's availability.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { transaction } from './db.ts';
+
+export const HOUR_MS = 3_600_000;
+export const WATERMARK_KEY = 'rollup.watermark';
+
+export const hourFloor = (t: number): number => Math.floor(t / HOUR_MS) * HOUR_MS;
+
+export interface LatencySummary {
+  /** Number of samples (non-null values from results that did not fail). */
+  n: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface HourlyRollup {
+  probeId: string;
+  hourStart: number;
+  count: number;
+  failures: number;
+  degraded: number;
+  confirmedFailures: number;
+  refusals: number;
+  ttft: LatencySummary;
+  total: LatencySummary;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+export interface RollupQuery {
+  probe?: string;
+  /** Inclusive lower bound on hourStart. */
+  since?: number;
+  /** Exclusive upper bound on hourStart. */
+  until?: number;
+}
+
+export interface RollupReport {
+  /** Probe-hours written (new or recomputed). */
+  written: number;
+  /** Of which recomputed because a late result arrived. */
+  recomputed: number;
+  watermark: number | null;
+}
+
+/**
+ * Nearest-rank percentile (the smallest value with at least p% of samples at or below it): always a value that
+ * was actually observed, exact, and what most SLO tooling means by "p95 of these N requests".
+ * `sorted` must be ascending. Returns null for no samples.
+ */
+export function nearestRank(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  // p·n/100 with a tolerance: (7 / 100) * 100 is 7.000000000000001 in floating point and would round up to rank 8.
+  const rank = Math.ceil((p * sorted.length) / 100 - 1e-9);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+function summarise(values: number[]): LatencySummary {
+  values.sort((a, b) => a - b);
+  return { n: values.length, p50: nearestRank(values, 50), p95: nearestRank(values, 95), p99: nearestRank(values, 99) };
+}
+
+interface RawRow {
+  probe_id: string;
+  outcome: string;
+  confirmed: number;
+  refusal: string | null;
+  ttft_ms: number | null;
+  total_ms: number | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  cost_usd: number | null;
+}
+
+class Acc {
+  count = 0;
+  failures = 0;
+  degraded = 0;
+  confirmedFailures = 0;
+  refusals = 0;
+  ttft: number[] = [];
+  total: number[] = [];
+  tokensIn = 0;
+  tokensOut = 0;
+  costUsd = 0;
+
+  add(r: RawRow): void {
+    this.count++;
+    const failed = r.outcome === 'failed';
+    if (failed) this.failures++;
+    if (r.outcome === 'degraded') this.degraded++;
+    if (failed && r.confirmed === 1) this.confirmedFailures++;
+    if (r.refusal === 'full_refusal' || r.refusal === 'partial_refusal') this.refusals++;
+    // Latency percentiles describe answers the user got: a failed attempt's time (a 2 ms connect refusal or a
+    // 30 s timeout) would pull them either way; failures are counted separately.
+    if (!failed) {
+      if (typeof r.ttft_ms === 'number') this.ttft.push(r.ttft_ms);
+      if (typeof r.total_ms === 'number') this.total.push(r.total_ms);
+    }
+    this.tokensIn += r.tokens_in ?? 0;
+    this.tokensOut += r.tokens_out ?? 0;
+    this.costUsd += r.cost_usd ?? 0;
+  }
+}
+
+const RAW_COLS = 'probe_id, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd';
+
+export class RollupQueries {
+  private readonly db: DatabaseSync;
+  private readonly nextHourStmt: StatementSync;
+  private readonly hourRowsStmt: StatementSync;
+  private readonly probeHourRowsStmt: StatementSync;
+  private readonly upsertStmt: StatementSync;
+  private readonly deleteStmt: StatementSync;
+  private readonly dirtyStmt: StatementSync;
+  private readonly undirtyStmt: StatementSync;
+  private readonly getMetaStmt: StatementSync;
+  private readonly setMetaStmt: StatementSync;
+  private readonly cache = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    this.nextHourStmt = db.prepare(
+      'SELECT MIN(started_at) AS t FROM probe_results WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL',
+    );
+    this.hourRowsStmt = db.prepare(
+      `SELECT ${RAW_COLS} FROM probe_results WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
+    );
+    this.probeHourRowsStmt = db.prepare(
+      `SELECT ${RAW_COLS} FROM probe_results
+       WHERE probe_id = ? AND started_at >= ? AND started_at < ? AND drill_id IS NULL`,
+    );
+    this.upsertStmt = db.prepare(`
+      INSERT OR REPLACE INTO probe_rollups_hourly (probe_id, hour_start, count, failures, degraded, confirmed_failures,
+        refusals, ttft_n, ttft_p50, ttft_p95, ttft_p99, total_n, total_p50, total_p95, total_p99,
+        tokens_in, tokens_out, cost_usd)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.deleteStmt = db.prepare('DELETE FROM probe_rollups_hourly WHERE probe_id = ? AND hour_start = ?');
+    this.dirtyStmt = db.prepare('SELECT probe_id, hour_start FROM rollup_dirty WHERE hour_start < ? ORDER BY hour_start');
+    this.undirtyStmt = db.prepare('DELETE FROM rollup_dirty WHERE probe_id = ? AND hour_start = ?');
+    this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.setMetaStmt = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+  }
+
+  watermark(): number | null {
+    const row = this.getMetaStmt.get(WATERMARK_KEY) as { value: string } | undefined;
+    return row ? Number(row.value) : null;
+  }
+
+  private write(probeId: string, hourStart: number, a: Acc): void {
+    const ttft = summarise(a.ttft);
+    const total = summarise(a.total);
+    this.upsertStmt.run(
+      probeId, hourStart, a.count, a.failures, a.degraded, a.confirmedFailures, a.refusals,
+      ttft.n, ttft.p50, ttft.p95, ttft.p99, total.n, total.p50, total.p95, total.p99,
+      a.tokensIn, a.tokensOut, a.costUsd,
+    );
+  }
+
+  /** Roll up one complete hour of every probe and advance the watermark past it, atomically. */
+  private rollHour(hourStart: number): number {
+    return transaction(this.db, () => {
+      const byProbe = new Map<string, Acc>();
+      for (const r of this.hourRowsStmt.iterate(hourStart, hourStart + HOUR_MS) as Iterable<RawRow>) {
+        let a = byProbe.get(r.probe_id);
+        if (!a) byProbe.set(r.probe_id, (a = new Acc()));
+        a.add(r);
+      }
+      for (const [probeId, a] of byProbe) this.write(probeId, hourStart, a);
+      this.setMetaStmt.run(WATERMARK_KEY, String(hourStart + HOUR_MS));
+      return byProbe.size;
+    });
+  }
+
+  /** Recompute one probe-hour that received a late result. */
+  private recompute(probeId: string, hourStart: number): void {
+    transaction(this.db, () => {
+      const a = new Acc();
+      for (const r of this.probeHourRowsStmt.iterate(probeId, hourStart, hourStart + HOUR_MS) as Iterable<RawRow>) {
+        a.add(r);
+      }
+      if (a.count > 0) this.write(probeId, hourStart, a);
+      else this.deleteStmt.run(probeId, hourStart);
+      this.undirtyStmt.run(probeId, hourStart);
+    });
+  }
+
+  /**
+   * Roll up every hour before `untilHourExclusive` (floored to the hour) that is not rolled up yet, plus hours
+   * that received late results. One transaction per hour, yielding to the event loop in between, so a first run
+   * over months of history neither holds the write lock nor blocks the daemon for long. Safe to interrupt.
+   */
+  async rollup(untilHourExclusive: number): Promise<RollupReport> {
+    const until = hourFloor(untilHourExclusive);
+    let written = 0;
+    let recomputed = 0;
+
+    for (const d of this.dirtyStmt.all(until) as { probe_id: string; hour_start: number }[]) {
+      this.recompute(d.probe_id, d.hour_start);
+      recomputed++;
+      if (recomputed % 100 === 0) await yieldToLoop();
+    }
+    written += recomputed;
+
+    let cursor = this.watermark() ?? Number.MIN_SAFE_INTEGER;
+    while (cursor < until) {
+      const next = (this.nextHourStmt.get(cursor, until) as { t: number | null }).t;
+      if (next === null) break;
+      const hour = hourFloor(next);
+      written += this.rollHour(hour);
+      cursor = hour + HOUR_MS;
+      await yieldToLoop();
+    }
+    // No raw rows left before `until`: everything before it is rolled up (possibly with nothing to roll up).
+    const w = this.watermark();
+    if (w === null || w < until) this.setMetaStmt.run(WATERMARK_KEY, String(until));
+    return { written, recomputed, watermark: this.watermark() };
+  }
+
+  list(q: RollupQuery = {}): HourlyRollup[] {
+    const parts: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.probe !== undefined) {
+      parts.push('probe_id = ?');
+      params.push(q.probe);
+    }
+    if (q.since !== undefined) {
+      parts.push('hour_start >= ?');
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      parts.push('hour_start < ?');
+      params.push(q.until);
+    }
+    const sql = `SELECT * FROM probe_rollups_hourly${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''}
+      ORDER BY hour_start, probe_id`;
+    let s = this.cache.get(sql);
+    if (!s) this.cache.set(sql, (s = this.db.prepare(sql)));
+    return (s.all(...params) as Record<string, any>[]).map((r) => ({
+      probeId: r.probe_id,
+      hourStart: r.hour_start,
+      count: r.count,
+      failures: r.failures,
+      degraded: r.degraded,
+      confirmedFailures: r.confirmed_failures,
+      refusals: r.refusals,
+      ttft: { n: r.ttft_n, p50: r.ttft_p50, p95: r.ttft_p95, p99: r.ttft_p99 },
+      total: { n: r.total_n, p50: r.total_p50, p95: r.total_p95, p99: r.total_p99 },
+      tokensIn: r.tokens_in,
+      tokensOut: r.tokens_out,
+      costUsd: r.cost_usd,
+    }));
+  }
+}
+
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
