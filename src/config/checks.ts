@@ -118,8 +118,11 @@ function probeChecks(input: CheckInput): ConfigError[] {
   const owners = new Set(input.alerts.flatMap((a) => Object.keys(a.data.owners ?? {})));
   const keylessUsed = new Set<string>();
 
-  for (const { src, path, data: p } of input.probes) {
-    if (!p) continue;
+  // Works on the raw item (guarding types) so that a probe with a schema error still gets these checks:
+  // every problem is reported in one pass.
+  for (const { src, path, raw } of input.probes) {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
+    const p = raw as RawProbe;
     const at = (field: (string | number)[], message: string, opts: { hint?: string; severity?: 'warning'; key?: boolean } = {}) =>
       errors.push(errorAt(src, [...path, ...field], message, opts));
 
@@ -137,7 +140,7 @@ function probeChecks(input: CheckInput): ConfigError[] {
     if (p.owner === undefined && g.defaultOwner === undefined) {
       at(['owner'], 'missing required field `owner`', { hint: 'name the team that gets this probe\'s alerts, or set defaults.owner in vigil.yaml' });
     }
-    const owner = p.owner ?? g.defaultOwner;
+    const owner = typeof p.owner === 'string' ? p.owner : p.owner === undefined ? g.defaultOwner : undefined;
     if (owner && owners.size > 0 && !owners.has(owner)) {
       at(p.owner ? ['owner'] : [], `owner \`${owner}\` has no entry under \`owners\` in alerts/`, {
         severity: 'warning',
@@ -146,7 +149,7 @@ function probeChecks(input: CheckInput): ConfigError[] {
     }
 
     // Target must name something vigil.yaml configures.
-    if (input.vigil) {
+    if (input.vigil && typeof p.target === 'string' && TARGET_RE.test(p.target)) {
       if (p.target === 'gateway') {
         if (!g.hasGateway) at(['target'], 'target is `gateway` but vigil.yaml has no `gateway` section', { hint: 'add gateway: { flavour, base_url, api_key } to vigil.yaml' });
       } else {
@@ -158,7 +161,7 @@ function probeChecks(input: CheckInput): ConfigError[] {
             hint: [didYouMean(name, known), known.length ? `vigil.yaml providers: ${known.join(', ')}` : 'vigil.yaml defines no providers'].filter(Boolean).join(' '),
           });
         } else {
-          if (provider.kind === 'anthropic' && p.temperature !== undefined && p.temperature > 1) {
+          if (provider.kind === 'anthropic' && typeof p.temperature === 'number' && p.temperature > 1) {
             at(['temperature'], `anthropic accepts temperature from 0 to 1, got ${p.temperature}`);
           }
           if (provider.apiKey === '' || provider.apiKey === undefined) keylessUsed.add(name);
@@ -167,20 +170,22 @@ function probeChecks(input: CheckInput): ConfigError[] {
     }
 
     // Inherited timeouts may be inconsistent only once combined with the probe's own.
+    const ownTimeout = p.timeout && typeof p.timeout === 'object' ? p.timeout : {};
     if (g.valid) {
-      const t = { ...DEFAULT_TIMEOUTS, ...stripUndefined(g.defaultTimeout), ...stripUndefined(p.timeout ?? {}) };
-      const total = parseDuration(t.total)!;
+      const t = { ...DEFAULT_TIMEOUTS, ...stripUndefined(g.defaultTimeout), ...stripUndefined(ownTimeout) };
+      const total = typeof t.total === 'string' ? parseDuration(t.total) : null;
       for (const phase of ['connect', 'first_byte'] as const) {
-        if (parseDuration(t[phase])! > total) {
-          const own = p.timeout?.[phase] !== undefined || p.timeout?.total !== undefined;
-          at(own ? ['timeout', p.timeout?.[phase] !== undefined ? phase : 'total'] : [], `timeout.${phase} (${t[phase]}) is longer than timeout.total (${t.total})`, {
+        const value = typeof t[phase] === 'string' ? parseDuration(t[phase]) : null;
+        if (total !== null && value !== null && value > total) {
+          const own = ownTimeout[phase] !== undefined || ownTimeout.total !== undefined;
+          at(own ? ['timeout', ownTimeout[phase] !== undefined ? phase : 'total'] : [], `timeout.${phase} (${t[phase]}) is longer than timeout.total (${t.total})`, {
             hint: 'the total timeout covers the whole call, so it must be the longest',
           });
         }
       }
     }
 
-    if (pricing && !findPrice(p.model, pricing)) {
+    if (pricing && typeof p.model === 'string' && p.model && !findPrice(p.model, pricing)) {
       at(['model'], `no price for model \`${p.model}\`; its cost is not estimated`, {
         severity: 'warning',
         hint: `add it to vigil.yaml: pricing: { "${p.model}": { input_per_mtok: …, output_per_mtok: … } }`,
@@ -200,6 +205,22 @@ function probeChecks(input: CheckInput): ConfigError[] {
     }
   }
   return errors;
+}
+
+const TARGET_RE = /^(provider:[a-z0-9][a-z0-9_-]*|gateway)$/;
+
+/** A probe as written, before (or despite) schema validation. */
+interface RawProbe {
+  owner?: unknown;
+  target?: unknown;
+  model?: unknown;
+  every?: unknown;
+  cron?: unknown;
+  prompt?: unknown;
+  system?: unknown;
+  messages?: unknown;
+  temperature?: unknown;
+  timeout?: { connect?: unknown; first_byte?: unknown; total?: unknown };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -50,7 +50,11 @@ export function errorMap(iss: RawIssue): string | undefined {
 
 export function issuesToErrors(src: SourceFile, schema: z.ZodType, issues: readonly Issue[], base: FieldPath = []): ConfigError[] {
   const out: ConfigError[] = [];
+  // An object-level rule ("exactly one assertion key") says nothing useful about an object whose keys
+  // were unknown: the unknown-key error already explains it.
+  const withUnknownKeys = new Set(issues.filter((i) => i.code === 'unrecognized_keys').map((i) => JSON.stringify(i.path)));
   for (const iss of issues) {
+    if (iss.code === 'custom' && withUnknownKeys.has(JSON.stringify(iss.path))) continue;
     const path = [...base, ...(iss.path as (string | number)[])];
     if (iss.code === 'unrecognized_keys') {
       const known = knownKeysAt(schema, iss.path as (string | number)[]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ConfigError, FieldPath } from './errors.ts';
 import { sortErrors } from './errors.ts';
-import { errorAt, locate, parseSource } from './source.ts';
+import { locate, parseSource } from './source.ts';
 import type { SourceFile } from './source.ts';
 import { interpolateDocument } from './interpolate.ts';
 import type { Env } from './interpolate.ts';
@@ -21,6 +21,11 @@ import type { Sourced, VigilConfig } from './types.ts';
 export interface LoadOptions {
   /** Defaults to process.env. */
   env?: Env;
+  /**
+   * Report unset variables as warnings and use "" (for CI checks of config structure without
+   * production secrets). Off by default: a daemon must not start without its keys.
+   */
+  allowMissingEnv?: boolean;
 }
 
 export interface LoadResult {
@@ -62,7 +67,11 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     problems.push(...errors);
     if (!source) return null;
     const interpolation = interpolateDocument(source, env);
-    problems.push(...interpolation.errors);
+    problems.push(
+      ...interpolation.errors.map((e) =>
+        opts.allowMissingEnv && e.message.startsWith('environment variable ') ? { ...e, severity: 'warning' as const } : e,
+      ),
+    );
     for (const s of interpolation.secretValues) secrets.add(s);
     const raw = source.doc.toJS({ maxAliasCount: 1000 }) ?? {};
     collectSecretFields(raw, secrets);
@@ -122,6 +131,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
 
   problems.push(...crossChecks({ vigil, probes, drills, alerts }));
 
+  dropShadowedWarnings(problems);
   // Nothing secret may leave the loader, whatever a message quotes.
   for (const p of problems) {
     p.message = redactString(p.message, secrets);
@@ -132,7 +142,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   const warnings = problems.filter((p) => p.severity === 'warning');
   if (errors.length > 0 || !vigil?.data) return { config: null, errors, warnings };
 
-  const config = assemble(root, files, vigil.data, probes, drills, alerts);
+  const config = assemble(root, files, { src: vigil.src, data: vigil.data }, probes, drills, alerts);
   rememberSecrets(config, secrets);
   return { config, errors, warnings };
 }
@@ -140,7 +150,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
 function assemble(
   root: string,
   files: string[],
-  v: VigilFile,
+  vigil: { src: SourceFile; data: VigilFile },
   probes: Item<ProbeInput>[],
   drills: Item<Record<string, unknown>>[],
   alerts: { src: SourceFile; data: AlertsFile }[],
@@ -149,8 +159,7 @@ function assemble(
     value,
     source: { file: src.file, line: locate(src, p).line },
   });
-  const vigilSrc = { file: files[0] } as SourceFile; // positions of vigil.yaml sections are not needed downstream
-  void vigilSrc;
+  const v = vigil.data;
 
   const config: VigilConfig = {
     ...mapGlobal(v, root),
@@ -158,9 +167,9 @@ function assemble(
     probes: probes.map(({ src, path: p, data }) => mapProbe(data!, v, { file: src.file, line: locate(src, p).line })),
     drills: drills.map(({ src, path: p, data }) => sourced(src, p, data!)),
     alerts: { owners: {}, receivers: {}, routes: [], silences: [], maintenance: [], inhibitRules: [], escalation: null },
-    webhooks: {},
-    consumers: [],
-    deprecations: [],
+    webhooks: Object.fromEntries(Object.entries(v.webhooks ?? {}).map(([name, w]) => [name, sourced(vigil.src, ['webhooks', name], w)])),
+    consumers: (v.consumers ?? []).map((c, i) => sourced(vigil.src, ['consumers', i], c)),
+    deprecations: (v.deprecations ?? []).map((d, i) => sourced(vigil.src, ['deprecations', i], d)),
   };
   for (const { src, data } of alerts) {
     for (const [name, o] of Object.entries(data.owners ?? {})) config.alerts.owners[name] = sourced(src, ['owners', name], o);
@@ -177,6 +186,21 @@ function assemble(
     if (data.escalation) config.alerts.escalation = sourced(src, ['escalation'], data.escalation);
   }
   return config;
+}
+
+/**
+ * A warning about something that already has a more precise problem is noise: "provider has no api_key"
+ * next to "OPENAI_API_KEY is not set" on its api_key field.
+ */
+function dropShadowedWarnings(problems: ConfigError[]): void {
+  const all = problems.map((p) => ({ key: `${p.file}\0${p.path}`, error: p.severity === 'error' }));
+  for (let i = problems.length - 1; i >= 0; i--) {
+    const w = problems[i];
+    if (w.severity !== 'warning' || !w.path) continue;
+    const key = `${w.file}\0${w.path}`;
+    const shadowed = all.some((o, j) => j !== i && ((o.error && o.key === key) || o.key.startsWith(`${key}.`) || o.key.startsWith(`${key}[`)));
+    if (shadowed) problems.splice(i, 1);
+  }
 }
 
 /** `<section>/**.yaml|yml`, sorted, hidden files skipped; paths relative to the config root. */

@@ -19,7 +19,7 @@ const id = (what: string) =>
   z
     .string()
     .max(64)
-    .regex(new RegExp(ID_PATTERN), { error: withHint(`not a valid ${what}`, ID_HINT) })
+    .regex(new RegExp(ID_PATTERN), { error: (iss) => withHint(`not a valid ${what}: ${describeInput(iss.input)}`, ID_HINT) })
     .describe(`Stable ${what}: lower-case letters, digits, "-" and "_". History is keyed by it: renaming it starts a new history.`);
 
 /** A duration string with a unit. `min` guards against schedules that would hammer a provider. */
@@ -190,7 +190,7 @@ const assertionKeys = {
       try {
         new RegExp(re);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` });
       }
     })
     .describe('The answer matches this JavaScript regular expression.'),

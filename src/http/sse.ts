@@ -5,6 +5,8 @@
 //   - the transport failed mid-body (socket reset, chunked encoding cut): the body's own HttpError is rethrown;
 //   - the body ended cleanly but in the middle of an event (data lines without the closing blank line, or a
 //     partial line): message starts with `SSE stream ended mid-event`.
+// Comments (`: keep-alive`) and Anthropic's `event: ping` keep-alives are dropped; `data: [DONE]` is passed
+// through like any event.
 // A body that ends on an event boundary just ends the iteration, with or without `data: [DONE]` (the provider
 // adapter decides whether a missing terminator is malformed). Timeouts and aborts propagate as their own
 // HttpError kinds. So an adapter does:
@@ -27,7 +29,7 @@ export async function* readSse(res: HttpResponse): AsyncGenerator<SseEvent, void
     onEvent(msg: EventSourceMessage) {
       // At EOF the parser is fed a synthetic terminator: any event completed by it was cut off.
       if (atEof) cut = true;
-      else ready.push({ event: msg.event, data: msg.data, id: msg.id, at });
+      else if (msg.event !== 'ping') ready.push({ event: msg.event, data: msg.data, id: msg.id, at });
     },
   });
   const decoder = new TextDecoder();

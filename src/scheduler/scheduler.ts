@@ -129,6 +129,8 @@ interface Run {
   entry: Entry;
   spec: ProbeSpec;
   plannedAt: number;
+  /** Created when the run starts executing. Per run, so listeners a runner leaves behind die with it. */
+  controller: AbortController | null;
 }
 
 interface Provider {
@@ -161,7 +163,8 @@ export class Scheduler {
   private order = 0;
   private executing = 0;
   private queued = 0;
-  private abort = new AbortController();
+  /** Runs whose runner is executing (stop() aborts these at its deadline). */
+  private readonly executingRuns = new Set<Run>();
   private wake: AbortController | null = null;
   private lastNow = 0;
   private onIdle: (() => void) | null = null;
@@ -194,7 +197,6 @@ export class Scheduler {
     if (this.state === 'running' || this.state === 'stopping') throw new Error('scheduler already running');
     this.entries.clear();
     this.heap.clear();
-    this.abort = new AbortController();
     this.stopping = null;
     this.apply(specs, true);
     this.state = 'running';
@@ -424,7 +426,7 @@ export class Scheduler {
   }
 
   private startRun(e: Entry, plannedAt: number): void {
-    const run: Run = { entry: e, spec: e.spec, plannedAt };
+    const run: Run = { entry: e, spec: e.spec, plannedAt, controller: null };
     this.unfinished.set(e.id, run);
     this.counts.runs++;
     const p = this.provider(run.spec.target);
@@ -463,8 +465,10 @@ export class Scheduler {
 
   private async execute(run: Run, p: Provider): Promise<void> {
     this.executing++;
+    this.executingRuns.add(run);
     const { spec, plannedAt } = run;
-    const signal = this.abort.signal;
+    run.controller = new AbortController();
+    const signal = run.controller.signal;
     const firstStart = this.clock.now();
     const skewMs = firstStart - plannedAt;
     let firstFailure: ErrorClass | null = null;
@@ -507,6 +511,7 @@ export class Scheduler {
       }
     } finally {
       this.executing--;
+      this.executingRuns.delete(run);
       this.finish(run);
       this.release(p);
       if (this.executing === 0) this.onIdle?.();
@@ -552,15 +557,18 @@ export class Scheduler {
     if (this.executing > 0) {
       const idle = new Promise<void>((resolve) => (this.onIdle = resolve));
       const timer = new AbortController();
-      const timedOut = await Promise.race([
-        idle.then(() => false),
-        this.clock.sleep(deadlineMs, timer.signal).then(
-          () => true,
-          () => false,
-        ),
-      ]);
+      const timedOut =
+        deadlineMs <= 0 ||
+        (await Promise.race([
+          idle.then(() => false),
+          this.clock.sleep(deadlineMs, timer.signal).then(
+            () => true,
+            () => false,
+          ),
+        ]));
       if (timedOut) {
-        this.abort.abort(new Error(`scheduler stopped: runs still going after ${deadlineMs} ms`));
+        const reason = new Error(`scheduler stopped: runs still going after ${deadlineMs} ms`);
+        for (const run of this.executingRuns) run.controller?.abort(reason);
         await idle;
       } else {
         timer.abort();

@@ -144,12 +144,21 @@ function appliedVersions(db: DatabaseSync): Map<number, string> {
  */
 export function migrate(
   db: DatabaseSync,
-  opts: { path?: string; now?: () => number; migrations?: readonly Migration[] } = {},
+  opts: { path?: string; now?: () => number; migrations?: readonly Migration[]; readOnly?: boolean } = {},
 ): MigrateReport {
   const migrations = opts.migrations ?? MIGRATIONS;
   const path = opts.path ?? 'database';
   checkList(migrations);
   const codeVersion = latestVersion(migrations);
+  if (opts.readOnly) {
+    // A reader (a CLI next to the running daemon) checks but never changes the schema.
+    const uv = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (uv > codeVersion) throw new SchemaTooNewError(path, uv, codeVersion);
+    if (uv < codeVersion) {
+      throw new Error(`${path}: schema version ${uv} is older than ${codeVersion}; open it read-write once to migrate`);
+    }
+    return { from: uv, to: uv, applied: [] };
+  }
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL,

@@ -96,14 +96,18 @@ function toParams(r: ProbeResult): SQLInputValue[] {
     r.attempt,
     r.confirmed ? 1 : 0,
     n(r.drillId),
-    JSON.stringify(detail),
+    JSON.stringify(detail, function (this: unknown, _k, v) {
+      // Top-level null members are left out (restored as null on read): smaller rows for typical results.
+      // Only top level: nulls inside gateway/assertions are data and must round-trip.
+      return this === detail && v === null ? undefined : v;
+    }),
   ];
 }
 
 type Row = Record<(typeof COLUMNS)[number], any>;
 
 export function rowToResult(row: Row): ProbeResult {
-  const d = JSON.parse(row.detail) as Detail;
+  const d = JSON.parse(row.detail) as Partial<Detail>;
   const r: ProbeResult = {
     probeId: row.probe_id,
     startedAt: row.started_at,
@@ -114,27 +118,27 @@ export function rowToResult(row: Row): ProbeResult {
     fingerprint: row.fingerprint,
     outcome: row.outcome,
     errorClass: row.error_class,
-    errorMessage: d.errorMessage,
-    timeoutPhase: d.timeoutPhase,
+    errorMessage: d.errorMessage ?? null,
+    timeoutPhase: d.timeoutPhase ?? null,
     httpStatus: row.http_status,
-    retryAfterSec: d.retryAfterSec,
+    retryAfterSec: d.retryAfterSec ?? null,
     timings: {
       connectMs: row.connect_ms,
-      tlsMs: d.tlsMs,
+      tlsMs: d.tlsMs ?? null,
       ttfbMs: row.ttfb_ms,
       ttftMs: row.ttft_ms,
       totalMs: row.total_ms,
-      outputTokensPerSec: d.outputTokensPerSec,
+      outputTokensPerSec: d.outputTokensPerSec ?? null,
     },
     tokensIn: row.tokens_in,
     tokensOut: row.tokens_out,
     costUsd: row.cost_usd,
     finishReason: row.finish_reason,
     refusal: row.refusal,
-    excerpt: d.excerpt,
-    textHash: d.textHash,
-    assertions: d.assertions,
-    gateway: d.gateway,
+    excerpt: d.excerpt ?? '',
+    textHash: d.textHash ?? '',
+    assertions: d.assertions ?? [],
+    gateway: d.gateway ?? null,
     attempt: row.attempt,
     confirmed: row.confirmed === 1,
   };
@@ -146,10 +150,14 @@ export function rowToResult(row: Row): ProbeResult {
 function where(q: ResultQuery): { sql: string; params: SQLInputValue[] } {
   const parts: string[] = [];
   const params: SQLInputValue[] = [];
-  if (q.probe !== undefined) (parts.push('probe_id = ?'), params.push(q.probe));
-  if (q.since !== undefined) (parts.push('started_at >= ?'), params.push(q.since));
-  if (q.until !== undefined) (parts.push('started_at < ?'), params.push(q.until));
-  if (q.drillId !== undefined) (parts.push('drill_id = ?'), params.push(q.drillId));
+  const add = (sql: string, v: SQLInputValue) => {
+    parts.push(sql);
+    params.push(v);
+  };
+  if (q.probe !== undefined) add('probe_id = ?', q.probe);
+  if (q.since !== undefined) add('started_at >= ?', q.since);
+  if (q.until !== undefined) add('started_at < ?', q.until);
+  if (q.drillId !== undefined) add('drill_id = ?', q.drillId);
   if (q.drills === 'exclude') parts.push('drill_id IS NULL');
   if (q.drills === 'only') parts.push('drill_id IS NOT NULL');
   return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };

@@ -37,6 +37,7 @@ export class Store {
   /** Serialises rollup() and applyRetention(), which yield between batches. */
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly readOnly: boolean;
 
   /** Open (create if missing) and migrate. Throws SchemaTooNewError for a file from a newer Vigil. */
   static open(path: string, opts: StoreOptions = {}): Store {
@@ -45,11 +46,13 @@ export class Store {
 
   private constructor(path: string, opts: StoreOptions) {
     this.path = path;
+    this.readOnly = opts.readOnly ?? false;
     this.db = openDatabase(path, opts);
     try {
       this.migration = migrate(this.db, {
         path,
         migrations: opts.migrations,
+        readOnly: opts.readOnly,
         now: opts.clock ? () => opts.clock!.now() : undefined,
       });
       this.resultsQ = new ResultQueries(this.db);
@@ -158,9 +161,11 @@ export class Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      // Refresh planner statistics for what this connection used; cheap, recommended before close.
-      this.db.exec('PRAGMA optimize');
-      this.checkpoint();
+      if (!this.readOnly) {
+        // Refresh planner statistics for what this connection used; cheap, recommended before close.
+        this.db.exec('PRAGMA optimize');
+        this.checkpoint();
+      }
     } finally {
       this.db.close();
     }

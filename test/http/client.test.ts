@@ -26,12 +26,13 @@ afterAll(async () => {
 });
 
 describe('phase marks', () => {
-  // Headers after 100 ms, first chunk +50 ms, end +100 ms.
+  // Headers after 100 ms, first chunk +50 ms, end +100 ms. Bounds against the injected delays allow for a
+  // fresh connect and for the server's own timers firing late on a busy machine (seen: +7 ms); the tight
+  // check is against the moments the server actually wrote (same process, same clock).
   async function delayed() {
     const truth = { headersAt: 0, chunkAt: 0, endAt: 0 };
     const s = await server(async (req, res) => {
       req.resume();
-      (truth as any).arrived = performance.now();
       await sleep(100);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.flushHeaders();
@@ -50,21 +51,20 @@ describe('phase marks', () => {
     const { s, truth } = await delayed();
     const res = (await client.request(get(`${s.url}/x`))) as TimedHttpResponse;
     const t0 = performance.now() - res.elapsed();
-    console.log(res.marks, truth, t0);
     expect(res.status).toBe(200);
     expect(res.marks.reused).toBe(false);
     expect(res.marks.ttfbMs).toBeGreaterThanOrEqual(98);
-    expect(res.marks.ttfbMs).toBeLessThanOrEqual(115);
+    expect(res.marks.ttfbMs).toBeLessThanOrEqual(125);
     expect(res.marks.totalMs).toBeNull();
 
     const it = res.body[Symbol.asyncIterator]();
     const first = await it.next();
     expect(Buffer.from(first.value!).toString()).toBe('first');
     expect(res.lastChunkAt).toBeGreaterThanOrEqual(148);
-    expect(res.lastChunkAt).toBeLessThanOrEqual(170);
+    expect(res.lastChunkAt).toBeLessThanOrEqual(180);
     while (!(await it.next()).done);
     expect(res.marks.totalMs).toBeGreaterThanOrEqual(248);
-    expect(res.marks.totalMs).toBeLessThanOrEqual(275);
+    expect(res.marks.totalMs).toBeLessThanOrEqual(285);
 
     // Same process, same clock: our stamps trail the server's actual writes by transport + parse time only.
     const lagHeaders = t0 + res.marks.ttfbMs! - truth.headersAt;
@@ -80,11 +80,11 @@ describe('phase marks', () => {
     const res = (await client.request(get(`${s.url}/slow-reader`))) as TimedHttpResponse;
     await sleep(400); // the whole body has arrived by now
     expect(res.marks.totalMs).toBeGreaterThanOrEqual(248);
-    expect(res.marks.totalMs).toBeLessThanOrEqual(275);
+    expect(res.marks.totalMs).toBeLessThanOrEqual(285);
     const it = res.body[Symbol.asyncIterator]();
     await it.next();
     expect(res.lastChunkAt).toBeGreaterThanOrEqual(148);
-    expect(res.lastChunkAt).toBeLessThanOrEqual(170);
+    expect(res.lastChunkAt).toBeLessThanOrEqual(180);
     expect(res.elapsed()).toBeGreaterThanOrEqual(400);
   });
 
@@ -202,7 +202,9 @@ describe('timeouts and failures', () => {
   });
 
   it('total timeout before headers when it is the shortest', async () => {
-    const s = await server((req) => req.resume());
+    const s = await server((req) => {
+      req.resume();
+    });
     const err = (await rejection(
       client.request(get(s.url, { timeouts: { connectMs: 1000, firstByteMs: 1000, totalMs: 100 } })),
     )) as HttpError;

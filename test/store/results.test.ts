@@ -118,3 +118,29 @@ describe('store: results', () => {
     s.close();
   });
 });
+
+describe('store: other open modes', () => {
+  it('works in memory (for other modules\' unit tests)', () => {
+    const s = Store.open(':memory:');
+    s.insertResult(makeResult(0));
+    expect(s.results()).toStrictEqual([makeResult(0)]);
+    s.close();
+  });
+
+  it('opens read-only next to a writer, and refuses a read-only open of an unmigrated file', () => {
+    const path = tempDbPath();
+    const w = Store.open(path);
+    w.insertResult(makeResult(0));
+    const r = Store.open(path, { readOnly: true });
+    expect(r.countResults()).toBe(1);
+    w.insertResult(makeResult(1));
+    expect(r.countResults()).toBe(2); // sees the writer's commits
+    expect(() => r.insertResult(makeResult(2))).toThrow(/readonly/i);
+    r.close();
+    w.close();
+
+    const empty = tempDbPath();
+    new DatabaseSync(empty).close();
+    expect(() => Store.open(empty, { readOnly: true })).toThrow(/older than .*read-write once/);
+  });
+});
