@@ -75,12 +75,14 @@ export async function measure(concurrency: number, rounds = 3) {
     truths.get(id) ?? new Promise<Truth>((r) => waiters.set(id, r));
 
   const client = createHttpClient({ keepAliveTimeoutMs: 20_000 });
-  await warmUp(client);
   const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+  await warmUp(client);
   const err = { ttfb: [] as number[], ttft: [] as number[], total: [] as number[] };
   const where = { sent: [] as number[], toServer: [] as number[], serverLate: [] as number[] };
   const lag = { ttfb: [] as number[], ttft: [] as number[], total: [] as number[] };
   let seq = 0;
+  let record = false;
+  let reused = 0;
 
   async function probe(): Promise<void> {
     const id = String(seq++);
@@ -95,10 +97,12 @@ export async function measure(concurrency: number, rounds = 3) {
     let ttft: number | null = null;
     for await (const ev of readSse(res)) if (ttft === null) ttft = ev.at;
     const truth = await truthOf(id);
+    if (!record) return;
     const m = res.marks as VigilMarks;
     err.ttfb.push(m.ttfbMs! - HEADERS_MS);
     err.ttft.push(ttft! - HEADERS_MS - CHUNK_MS);
     err.total.push(m.totalMs! - HEADERS_MS - CHUNK_MS - END_MS);
+    if (m.reused) reused++;
     where.sent.push(m.sentMs ?? NaN);
     where.toServer.push(truth.arrivedAt - t0);
     where.serverLate.push(truth.headersAt - truth.arrivedAt - HEADERS_MS);
@@ -107,7 +111,10 @@ export async function measure(concurrency: number, rounds = 3) {
     lag.total.push(t0 + m.totalMs! - truth.endAt);
   }
 
-  // Round 1 opens the sockets; later rounds reuse them, as steady-state probing would.
+  // An unrecorded round opens the sockets and warms the server thread; the recorded rounds reuse them.
+  await Promise.all(Array.from({ length: concurrency }, probe));
+  await new Promise((res) => setImmediate(res));
+  record = true;
   const cpu0 = process.threadCpuUsage();
   for (let r = 0; r < rounds; r++) {
     await Promise.all(Array.from({ length: concurrency }, probe));
@@ -120,6 +127,7 @@ export async function measure(concurrency: number, rounds = 3) {
   return {
     concurrency,
     probes: n,
+    reused,
     cpuUsPerProbe: Math.round((cpu.user + cpu.system) / n),
     vsInjected: { ttfb: summarize(err.ttfb), ttft: summarize(err.ttft), total: summarize(err.total) },
     where: { sent: summarize(where.sent), toServer: summarize(where.toServer), serverLate: summarize(where.serverLate) },
@@ -138,7 +146,7 @@ if (!isMainThread) {
   console.log('ms, p50 / p99 / max');
   for (const c of levels.length ? levels : [1, 50, 500]) {
     const r = await measure(c, c === 1 ? 20 : 3);
-    console.log(`\nconcurrency ${c} (${r.probes} probes, ${r.cpuUsPerProbe} µs CPU/probe in the client thread)`);
+    console.log(`\nconcurrency ${c} (${r.probes} probes, ${r.reused} on reused sockets, ${r.cpuUsPerProbe} µs CPU/probe in the client thread)`);
     console.log(`  request start → written ${fmt(r.where.sent)}, → at server ${fmt(r.where.toServer)}, server timer late ${fmt(r.where.serverLate)}`);
     for (const k of ['ttfb', 'ttft', 'total'] as const) {
       console.log(`  ${k.padEnd(5)}  vs injected ${fmt(r.vsInjected[k]).padEnd(26)} stamp lag ${fmt(r.stampLag[k])}`);

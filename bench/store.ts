@@ -76,6 +76,22 @@ try {
   const ret = await stall(() => s.applyRetention(last, { rawRetentionMs: 12 * HOUR_MS, rollupRetentionMs: 30 * 24 * HOUR_MS }));
   console.log(`applyRetention deleting ${fmt(ret.out.rawDeleted)} raw rows (default batches of 500): ${ret.ms.toFixed(0)} ms (longest event-loop stall ${ret.maxStallMs.toFixed(1)} ms)`);
   s.close();
+
+  // 4. One hour of 10,000 probes every 60 s (600k results): rollup must not stall the loop for long.
+  const big = Store.open(join(dir, 'big.db'));
+  const BIG = 10_000;
+  const ins = time(() => {
+    for (let i = 0; i < 60 * BIG; i += 1000) {
+      big.insertResults(Array.from({ length: 1000 }, (_, k) => makeResult(i + k, { probes: BIG, stepMs: 6 })));
+    }
+  });
+  console.log(`10,000 probes × 1 h: ${fmt(60 * BIG)} results inserted (1000/txn) at ${fmt((60 * BIG * 1000) / ins.ms)} results/s`);
+  const t0 = makeResult(0).startedAt;
+  const br = await stall(() => big.rollup(t0 + 2 * HOUR_MS));
+  console.log(`  rollup of ${fmt(br.out.written)} probe-hours: ${br.ms.toFixed(0)} ms (longest event-loop stall ${br.maxStallMs.toFixed(1)} ms)`);
+  const bl = time(() => big.latestResults());
+  console.log(`  latestResults (${fmt(bl.out.size)} probes): ${bl.ms.toFixed(0)} ms`);
+  big.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

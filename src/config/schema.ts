@@ -27,7 +27,7 @@ export function duration(description: string, min?: { ms: number; text: string }
   return z
     .string({ error: (iss) => withHint(`expected a duration like "60s", got ${describeInput(iss.input)}`, DURATION_HINT) })
     .regex(new RegExp(DURATION_PATTERN), { error: (iss) => withHint(`expected a duration like "60s", got ${describeInput(iss.input)}`, DURATION_HINT) })
-    .refine((s) => !min || (parseDuration(s) ?? 0) >= min.ms, { error: `must be at least ${min?.text}` })
+    .refine((s) => !min || (parseDuration(s) ?? Infinity) >= min.ms, { error: `must be at least ${min?.text}` }) // malformed: reported above
     .describe(`${description} A number with a unit: ms, s, m, h, d (e.g. "30s", "5m").`);
 }
 

@@ -34,9 +34,15 @@ export function parseSource(file: string, text: string): { source: SourceFile | 
       column: col,
       path: '',
       message: `YAML ${severity === 'error' ? 'syntax error' : 'warning'}: ${firstLine(e.message)}`,
-      hint: yamlHint(e.code),
+      hint: text.slice(e.pos[0] - 1, e.pos[0] + 1) === '${' ? 'inside { } or [ ], quote a reference: "${VAR}"' : yamlHint(e.code),
     };
   });
+  // After the first syntax error yaml's parser reports mostly consequences of it; keep the first.
+  const syntax = errors.filter((e) => e.severity === 'error');
+  if (syntax.length > 1) {
+    syntax[0].message += ` (and ${syntax.length - 1} more YAML error${syntax.length > 2 ? 's' : ''} after it)`;
+    for (const extra of syntax.slice(1)) errors.splice(errors.indexOf(extra), 1);
+  }
   const fatal = errors.some((e) => e.severity === 'error');
   return { source: fatal ? null : { file, doc, lineCounter }, errors };
 }

@@ -15,6 +15,8 @@ import type { ConnectWatcher } from './connector.ts';
 import { emptyMarks, kTiming, timingInterceptor } from './timing.ts';
 import type { TimingSink, VigilMarks } from './timing.ts';
 import { BodyStream } from './body.ts';
+import { deliverSoon } from './deliver.ts';
+import type { Deliverable } from './deliver.ts';
 import type { BodySource } from './body.ts';
 
 export type { VigilMarks } from './timing.ts';
@@ -125,10 +127,10 @@ function onTimer(ex: Exchange): void {
 
 /**
  * One request in flight. It is at once the undici handler, the timing sink, the body's source, the abort
- * listener (`handleEvent`) and the connect watcher, so a request costs one object rather than a set of
+ * listener (`handleEvent`), the connect watcher and the deferred resolver (deliver.ts), so a request costs one object rather than a set of
  * closures.
  */
-class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, ConnectWatcher {
+class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, ConnectWatcher, Deliverable {
   readonly now: () => number;
   readonly t0: number;
   readonly tls: boolean;
@@ -144,6 +146,7 @@ class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, Co
   private timer: NodeJS.Timeout | null = null;
   private armed: TimeoutPhase | null = null;
   private body: BodyStream | null = null;
+  private response: Response | null = null;
 
   constructor(now: () => number, t0: number, tls: boolean, req: HttpRequest) {
     this.now = now;
@@ -246,7 +249,13 @@ class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, Co
     this.state = STREAMING;
     if (this.armed === 'first_byte') this.arm();
     this.body = new BodyStream(this);
-    this.resolve(new Response(this, statusCode, flattenHeaders(headers), this.body));
+    this.response = new Response(this, statusCode, flattenHeaders(headers), this.body);
+    deliverSoon(this);
+  }
+
+  /** deliver.ts: resolve `request()` after the current batch of socket reads. */
+  deliver(): void {
+    this.resolve(this.response!);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {

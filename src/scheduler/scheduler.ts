@@ -224,7 +224,31 @@ export class Scheduler {
   stop(opts: { deadlineMs?: number } = {}): Promise<void> {
     if (this.stopping) return this.stopping;
     if (this.state !== 'running') return Promise.resolve();
-    this.stopping = this.doStop(opts.deadlineMs ?? 10_000);
+    const deadlineMs = opts.deadlineMs ?? 10_000;
+    // Everything up to arming the deadline happens now, synchronously, so the deadline counts from this call.
+    this.state = 'stopping';
+    this.wakeLoop();
+    this.heap.clear();
+    for (const e of this.entries.values()) e.nextAt = null;
+    for (const p of this.providers.values()) {
+      for (let i = p.head; i < p.queue.length; i++) {
+        const run = p.queue[i];
+        this.finish(run);
+        this.skip(run.spec, run.plannedAt, 'stopped', 1);
+      }
+      p.queue = [];
+      p.head = 0;
+    }
+    this.queued = 0;
+    let deadline: Promise<boolean> = Promise.resolve(true);
+    const timer = new AbortController();
+    if (this.executing > 0 && deadlineMs > 0) {
+      deadline = this.clock.sleep(deadlineMs, timer.signal).then(
+        () => true,
+        () => false,
+      );
+    }
+    this.stopping = this.settle(deadline, timer, deadlineMs);
     return this.stopping;
   }
 
@@ -539,43 +563,19 @@ export class Scheduler {
 
   // ---- shutdown ---------------------------------------------------------------------------------------
 
-  private async doStop(deadlineMs: number): Promise<void> {
-    this.state = 'stopping';
-    this.wakeLoop();
+  private async settle(deadline: Promise<boolean>, timer: AbortController, deadlineMs: number): Promise<void> {
     await this.loopDone;
-    this.heap.clear();
-    for (const p of this.providers.values()) {
-      for (let i = p.head; i < p.queue.length; i++) {
-        const run = p.queue[i];
-        this.finish(run);
-        this.skip(run.spec, run.plannedAt, 'stopped', 1);
-      }
-      p.queue = [];
-      p.head = 0;
-    }
-    this.queued = 0;
     if (this.executing > 0) {
       const idle = new Promise<void>((resolve) => (this.onIdle = resolve));
-      const timer = new AbortController();
-      const timedOut =
-        deadlineMs <= 0 ||
-        (await Promise.race([
-          idle.then(() => false),
-          this.clock.sleep(deadlineMs, timer.signal).then(
-            () => true,
-            () => false,
-          ),
-        ]));
+      const timedOut = await Promise.race([idle.then(() => false), deadline]);
       if (timedOut) {
         const reason = new Error(`scheduler stopped: runs still going after ${deadlineMs} ms`);
         for (const run of this.executingRuns) run.controller?.abort(reason);
         await idle;
-      } else {
-        timer.abort();
       }
       this.onIdle = null;
     }
-    for (const e of this.entries.values()) e.nextAt = null;
+    timer.abort(); // release the deadline sleeper if the runs finished first
     this.state = 'stopped';
   }
 }

@@ -1,9 +1,9 @@
 // Hourly rollups per probe, computed exactly from the raw rows of each complete hour.
 //
-// Bookkeeping: meta `rollup.watermark` = epoch ms such that every hour before it has been rolled up. A result
-// inserted later for an hour before the watermark is caught by a trigger (migration 1) into `rollup_dirty`, and
-// the next rollup() recomputes that probe-hour from its raw rows. Every rollup row is an upsert, so re-running
-// is harmless. Drill traffic (drill_id set) is excluded: injected faults are not the provider's availability.
+// Bookkeeping: meta `rollup.watermark` = epoch ms such that every hour before it has been queued for rollup;
+// `rollup_dirty` is the queue of (probe, hour) still to compute. A result inserted later for an hour before the
+// watermark is queued by a trigger (migration 1), and the next rollup() recomputes that probe-hour from its raw
+// rows. Every rollup row is an upsert, so re-running (or crashing half-way) is harmless. Drill traffic (drill_id set) is excluded: injected faults are not the provider's availability.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { transaction } from './db.ts';
 
@@ -44,9 +44,9 @@ export interface RollupQuery {
 }
 
 export interface RollupReport {
-  /** Probe-hours written (new or recomputed). */
+  /** Probe-hours computed (new or recomputed). */
   written: number;
-  /** Of which recomputed because a late result arrived. */
+  /** Probe-hours that were queued before this run: late results, or a run interrupted by a crash. */
   recomputed: number;
   watermark: number | null;
 }
@@ -116,11 +116,12 @@ const RAW_COLS = 'probe_id, outcome, confirmed, refusal, ttft_ms, total_ms, toke
 export class RollupQueries {
   private readonly db: DatabaseSync;
   private readonly nextHourStmt: StatementSync;
-  private readonly hourRowsStmt: StatementSync;
+  private readonly markHourStmt: StatementSync;
   private readonly probeHourRowsStmt: StatementSync;
   private readonly upsertStmt: StatementSync;
   private readonly deleteStmt: StatementSync;
   private readonly dirtyStmt: StatementSync;
+  private readonly countDirtyStmt: StatementSync;
   private readonly undirtyStmt: StatementSync;
   private readonly getMetaStmt: StatementSync;
   private readonly setMetaStmt: StatementSync;
@@ -128,14 +129,19 @@ export class RollupQueries {
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    // INDEXED BY: one hour across all probes is a contiguous range of the time index; with ANALYZE stats the
+    // planner may otherwise pick a skip-scan of (probe_id, started_at), much slower here.
     this.nextHourStmt = db.prepare(
-      'SELECT MIN(started_at) AS t FROM probe_results WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL',
+      `SELECT MIN(started_at) AS t FROM probe_results INDEXED BY probe_results_time
+       WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
     );
-    this.hourRowsStmt = db.prepare(
-      `SELECT ${RAW_COLS} FROM probe_results WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
+    this.markHourStmt = db.prepare(
+      `INSERT OR IGNORE INTO rollup_dirty (probe_id, hour_start)
+       SELECT DISTINCT probe_id, ? FROM probe_results INDEXED BY probe_results_time
+       WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
     );
     this.probeHourRowsStmt = db.prepare(
-      `SELECT ${RAW_COLS} FROM probe_results
+      `SELECT ${RAW_COLS} FROM probe_results INDEXED BY probe_results_probe_time
        WHERE probe_id = ? AND started_at >= ? AND started_at < ? AND drill_id IS NULL`,
     );
     this.upsertStmt = db.prepare(`
@@ -144,7 +150,10 @@ export class RollupQueries {
         tokens_in, tokens_out, cost_usd)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.deleteStmt = db.prepare('DELETE FROM probe_rollups_hourly WHERE probe_id = ? AND hour_start = ?');
-    this.dirtyStmt = db.prepare('SELECT probe_id, hour_start FROM rollup_dirty WHERE hour_start < ? ORDER BY hour_start');
+    this.dirtyStmt = db.prepare(
+      'SELECT probe_id, hour_start FROM rollup_dirty WHERE hour_start < ? ORDER BY hour_start, probe_id LIMIT ?',
+    );
+    this.countDirtyStmt = db.prepare('SELECT COUNT(*) AS c FROM rollup_dirty WHERE hour_start < ?');
     this.undirtyStmt = db.prepare('DELETE FROM rollup_dirty WHERE probe_id = ? AND hour_start = ?');
     this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setMetaStmt = db.prepare(
@@ -157,73 +166,65 @@ export class RollupQueries {
     return row ? Number(row.value) : null;
   }
 
-  private write(probeId: string, hourStart: number, a: Acc): void {
-    const ttft = summarise(a.ttft);
-    const total = summarise(a.total);
-    this.upsertStmt.run(
-      probeId, hourStart, a.count, a.failures, a.degraded, a.confirmedFailures, a.refusals,
-      ttft.n, ttft.p50, ttft.p95, ttft.p99, total.n, total.p50, total.p95, total.p99,
-      a.tokensIn, a.tokensOut, a.costUsd,
-    );
-  }
-
-  /** Roll up one complete hour of every probe and advance the watermark past it, atomically. */
-  private rollHour(hourStart: number): number {
-    return transaction(this.db, () => {
-      const byProbe = new Map<string, Acc>();
-      for (const r of this.hourRowsStmt.iterate(hourStart, hourStart + HOUR_MS) as Iterable<RawRow>) {
-        let a = byProbe.get(r.probe_id);
-        if (!a) byProbe.set(r.probe_id, (a = new Acc()));
-        a.add(r);
-      }
-      for (const [probeId, a] of byProbe) this.write(probeId, hourStart, a);
-      this.setMetaStmt.run(WATERMARK_KEY, String(hourStart + HOUR_MS));
-      return byProbe.size;
-    });
-  }
-
-  /** Recompute one probe-hour that received a late result. */
+  /** Recompute one probe-hour from its raw rows and take it off the queue. Caller holds a transaction. */
   private recompute(probeId: string, hourStart: number): void {
-    transaction(this.db, () => {
-      const a = new Acc();
-      for (const r of this.probeHourRowsStmt.iterate(probeId, hourStart, hourStart + HOUR_MS) as Iterable<RawRow>) {
-        a.add(r);
-      }
-      if (a.count > 0) this.write(probeId, hourStart, a);
-      else this.deleteStmt.run(probeId, hourStart);
-      this.undirtyStmt.run(probeId, hourStart);
-    });
+    const a = new Acc();
+    for (const r of this.probeHourRowsStmt.iterate(probeId, hourStart, hourStart + HOUR_MS) as Iterable<RawRow>) {
+      a.add(r);
+    }
+    if (a.count > 0) {
+      const ttft = summarise(a.ttft);
+      const total = summarise(a.total);
+      this.upsertStmt.run(
+        probeId, hourStart, a.count, a.failures, a.degraded, a.confirmedFailures, a.refusals,
+        ttft.n, ttft.p50, ttft.p95, ttft.p99, total.n, total.p50, total.p95, total.p99,
+        a.tokensIn, a.tokensOut, a.costUsd,
+      );
+    } else {
+      this.deleteStmt.run(probeId, hourStart);
+    }
+    this.undirtyStmt.run(probeId, hourStart);
   }
 
   /**
    * Roll up every hour before `untilHourExclusive` (floored to the hour) that is not rolled up yet, plus hours
-   * that received late results. One transaction per hour, yielding to the event loop in between, so a first run
-   * over months of history neither holds the write lock nor blocks the daemon for long. Safe to interrupt.
+   * that received late results. Two phases, both crash-safe and re-runnable:
+   *  1. for each new hour with data: queue every (probe, hour) in rollup_dirty and advance the watermark past it,
+   *     in one transaction (from then on the trigger queues late results for that hour too);
+   *  2. drain the queue in chunks of `chunk` probe-hours, one short transaction each, yielding to the event loop
+   *     in between, so 10,000 probes' worth of hour never blocks the daemon in one go.
    */
-  async rollup(untilHourExclusive: number): Promise<RollupReport> {
+  async rollup(untilHourExclusive: number, chunk = 200): Promise<RollupReport> {
+    chunk = Math.max(1, Math.floor(chunk));
     const until = hourFloor(untilHourExclusive);
-    let written = 0;
-    let recomputed = 0;
-
-    for (const d of this.dirtyStmt.all(until) as { probe_id: string; hour_start: number }[]) {
-      this.recompute(d.probe_id, d.hour_start);
-      recomputed++;
-      if (recomputed % 100 === 0) await yieldToLoop();
-    }
-    written += recomputed;
+    const recomputed = (this.countDirtyStmt.get(until) as { c: number }).c;
 
     let cursor = this.watermark() ?? Number.MIN_SAFE_INTEGER;
     while (cursor < until) {
       const next = (this.nextHourStmt.get(cursor, until) as { t: number | null }).t;
       if (next === null) break;
       const hour = hourFloor(next);
-      written += this.rollHour(hour);
+      transaction(this.db, () => {
+        this.markHourStmt.run(hour, hour, hour + HOUR_MS);
+        this.setMetaStmt.run(WATERMARK_KEY, String(hour + HOUR_MS));
+      });
       cursor = hour + HOUR_MS;
       await yieldToLoop();
     }
-    // No raw rows left before `until`: everything before it is rolled up (possibly with nothing to roll up).
+    // No raw rows left before `until`: every hour before it is queued or done (possibly with nothing to do).
     const w = this.watermark();
     if (w === null || w < until) this.setMetaStmt.run(WATERMARK_KEY, String(until));
+
+    let written = 0;
+    for (;;) {
+      const batch = this.dirtyStmt.all(until, chunk) as { probe_id: string; hour_start: number }[];
+      if (batch.length === 0) break;
+      transaction(this.db, () => {
+        for (const d of batch) this.recompute(d.probe_id, d.hour_start);
+      });
+      written += batch.length;
+      await yieldToLoop();
+    }
     return { written, recomputed, watermark: this.watermark() };
   }
 

@@ -98,10 +98,11 @@ export class Store {
 
   /**
    * Compute hourly rollups for complete hours before `untilHourExclusive` (floored to the hour) not yet rolled up,
-   * and recompute hours that got late results. Idempotent. Percentiles: nearest rank over non-failed results.
+   * and recompute hours that got late results. Idempotent, and safe to interrupt (crash, close): the next run
+   * finishes the job. Percentiles: nearest rank over non-failed results. `chunk`: probe-hours per transaction.
    */
-  rollup(untilHourExclusive: number): Promise<RollupReport> {
-    return this.serial(() => this.rollupsQ.rollup(untilHourExclusive));
+  rollup(untilHourExclusive: number, opts: { chunk?: number } = {}): Promise<RollupReport> {
+    return this.serial(() => this.rollupsQ.rollup(untilHourExclusive, opts.chunk));
   }
 
   rollups(q: RollupQuery = {}): HourlyRollup[] {

@@ -27,6 +27,11 @@ describe('config errors', () => {
       'probes/a.yaml:4:5  YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; ' +
         'hint: check the indentation and quoting around this spot; quote values that contain ": " or start with "{", "[", "*", "&" or "@"',
     );
+    // One root cause, not a cascade: `${` is a flow-mapping indicator when unquoted inside `{ }`.
+    expect(problems({ 'vigil.yaml': 'server: { port: ${PORT} }\n' }, { PORT: '1' })).toBe(
+      'vigil.yaml:1:18  YAML syntax error: Unexpected flow-map-start at node end (and 2 more YAML errors after it); ' +
+        'hint: inside { } or [ ], quote a reference: "${VAR}"',
+    );
     expect(problems({ 'probes/a.yaml': 'probes:\n  - id: x\n    id: y\n' })).toBe(
       'probes/a.yaml:3:5  YAML syntax error: Map keys must be unique; hint: each key may appear once per mapping; remove or rename one',
     );
@@ -176,9 +181,9 @@ describe('config errors', () => {
     };
     expect(problems(files)).toBe(
       [
-        'probes/a.yaml:7:5  probes[0].messages  set either `prompt` or `messages`, not both',
-        'probes/a.yaml:8:25  probes[0].timeout.first_byte  timeout.first_byte (20s) is longer than timeout.total (10s); hint: the total timeout covers the whole call, so it must be the longest',
-        'probes/a.yaml:9:5  probes[0].system  `system` only goes with `prompt`; hint: put a { role: system } message first in `messages` instead',
+        'probes/a.yaml:7:28  probes[0].timeout.first_byte  timeout.first_byte (20s) is longer than timeout.total (10s); hint: the total timeout covers the whole call, so it must be the longest',
+        'probes/a.yaml:8:5  probes[0].system  `system` only goes with `prompt`; hint: put a { role: system } message first in `messages` instead',
+        'probes/a.yaml:9:5  probes[0].messages  set either `prompt` or `messages`, not both',
       ].join('\n'),
     );
   });

@@ -132,6 +132,31 @@ describe('phase marks', () => {
     }
   });
 
+  it('warmUp(url) leaves a kept-alive socket for the first real request', async () => {
+    const s = await server((req, res) => {
+      req.resume();
+      res.end(req.method);
+    });
+    const marks = await warmUp(client, `${s.url}/`);
+    expect(marks.reused).toBe(false);
+    await nextTurn();
+    const res = await client.request(get(`${s.url}/v1`));
+    expect(await readBodyText(res)).toBe('GET');
+    expect(res.marks.reused).toBe(true);
+    expect(s.accepted).toBe(1);
+  });
+
+  it('readBodyText decodes a character split across chunks', async () => {
+    const snow = Buffer.from('☃');
+    const s = await server(async (req, res) => {
+      req.resume();
+      res.write(snow.subarray(0, 1));
+      await sleep(20);
+      res.end(snow.subarray(1));
+    });
+    expect(await readBodyText(await client.request(get(s.url)))).toBe('☃');
+  });
+
   it('sends the method, headers and body, and lower-cases and joins response headers', async () => {
     let seen = { method: '', auth: '', body: '' };
     const s = await server(async (req, res) => {

@@ -76,9 +76,13 @@ describe('scheduler: 24 h of 200 probes at 60 s', () => {
     expect(maxPerSecond).toBeLessThanOrEqual(3 * Math.ceil(N / 60));
 
     // Every probe ran every minute, on its own aligned grid: no drift after 1440 runs.
-    expect(firstAttempts.length).toBe(N * 1440);
+    // (A few runs may still wait in a provider queue at the end: stop() drops those as `stopped`.)
+    const stoppedSkips = rec.skips.filter((k) => k.reason === 'stopped');
+    expect(stoppedSkips.length).toBeLessThan(20);
+    expect(firstAttempts.length + stoppedSkips.length).toBe(N * 1440);
     const byProbe = new Map<string, number[]>();
-    for (const c of firstAttempts) (byProbe.get(c.id) ?? byProbe.set(c.id, []).get(c.id)!).push(c.plannedAt);
+    for (const c of [...firstAttempts, ...stoppedSkips]) (byProbe.get(c.id) ?? byProbe.set(c.id, []).get(c.id)!).push(c.plannedAt);
+    for (const planned of byProbe.values()) planned.sort((a, b) => a - b);
     for (const planned of byProbe.values()) {
       expect(planned.length).toBe(1440);
       const phase = (planned[0] - START) % MIN;
@@ -88,7 +92,7 @@ describe('scheduler: 24 h of 200 probes at 60 s', () => {
 
     expect(runner.maxPerProbe).toBe(1);
     for (const t of PROVIDERS) expect(runner.maxByTarget.get(t)).toBeLessThanOrEqual(4);
-    expect(rec.skips).toEqual([]);
+    expect(rec.skips.filter((k) => k.reason !== 'stopped')).toEqual([]);
     expect(rec.errors).toEqual([]);
 
     // Confirmation in the mix: every failed first attempt got exactly one re-probe.

@@ -181,6 +181,38 @@ describe('store: hourly rollups', () => {
   });
 });
 
+describe('store: interrupted rollup', () => {
+  it('a rollup cut short by close (or a crash) is finished by the next run, with identical output', async () => {
+    const rows: ProbeResult[] = [];
+    const r = rng(7);
+    for (let p = 0; p < 60; p++) {
+      for (let k = 0; k < 20; k++) rows.push(res(`p${p}`, H0 + Math.floor(r() * 3 * HOUR_MS), { total: Math.floor(r() * 1000) }));
+    }
+    // Reference: one uninterrupted run.
+    const ref = Store.open(tempDbPath());
+    ref.insertResults(rows);
+    await ref.rollup(H0 + 3 * HOUR_MS);
+    const expected = ref.rollups();
+    ref.close();
+    expect(expected.length).toBeGreaterThan(150);
+
+    const path = tempDbPath();
+    let s = Store.open(path);
+    s.insertResults(rows);
+    const run = s.rollup(H0 + 3 * HOUR_MS, { chunk: 1 });
+    for (let i = 0; i < 20; i++) await new Promise((res) => setImmediate(res));
+    const partial = s.rollups().length;
+    s.close();
+    await expect(run).rejects.toThrow();
+    expect(partial).toBeLessThan(expected.length); // really interrupted half-way
+
+    s = Store.open(path);
+    await s.rollup(H0 + 3 * HOUR_MS);
+    expect(s.rollups()).toEqual(expected);
+    s.close();
+  });
+});
+
 describe('store: retention', () => {
   const DAY = 24 * HOUR_MS;
   const NOW = H0 + 10 * DAY + 15 * 60_000;
