@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import type { ErrorClass, ProbeSpec } from '../../src/domain.ts';
+import { intervalPhase } from '../../src/scheduler/index.ts';
 import type { RunContext } from '../../src/scheduler/index.ts';
 import type { Behaviour } from './helpers.ts';
 import { HOUR, MIN, harness, spec } from './helpers.ts';
@@ -224,7 +225,7 @@ describe('update() (config reload)', () => {
     const after = scheduler.stats().nextPlanned;
     expect(after.a).toBe(before.a! + MIN); // same phase, grid untouched
     expect(after.b).toBeUndefined();
-    expect((after.c! - before.c!) % MIN).toBe(0); // same id, same fraction of the interval: phase scales with it
+    expect((after.c! - START) % (5 * MIN)).toBe(intervalPhase('c', 5 * MIN, true)); // on its new 5-min grid
     expect(after.c!).toBeGreaterThan(clock.now());
     const reloadAt = clock.now();
     await clock.advance(0); // let the loop re-arm before the fake clock jumps

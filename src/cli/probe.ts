@@ -1,0 +1,28 @@
+// `vigil probe <id>`: run one probe now and print what a user would have felt.
+import { systemClock } from '../clock.ts';
+import { createHttpClient } from '../http/client.ts';
+import { runnerDeps } from '../probes/deps.ts';
+import { formatResult } from '../probes/format.ts';
+import { runProbe } from '../probes/run.ts';
+import { configDir, parse, UsageError } from './args.ts';
+import { loadOrExit } from './load.ts';
+
+export async function probeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    json: { type: 'boolean', default: false },
+  });
+  const id = positionals[0];
+  const config = loadOrExit(configDir(values.config));
+  if (!id) throw new UsageError(`which probe? one of: ${config.probes.map((p) => p.id).join(', ')}`);
+  const spec = config.probes.find((p) => p.id === id);
+  if (!spec) throw new UsageError(`no probe "${id}"; known: ${config.probes.map((p) => p.id).join(', ')}`);
+  const http = createHttpClient();
+  try {
+    const result = await runProbe(spec, runnerDeps(config, http, systemClock));
+    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result) + '\n');
+    return result.outcome === 'failed' ? 1 : 0;
+  } finally {
+    await http.close();
+  }
+}

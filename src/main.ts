@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Vigil CLI: one entry point, one module per command (loaded on demand so `vigil validate` starts fast).
+import { UsageError } from './cli/args.ts';
+
+const USAGE = `vigil: keeps LLM dependencies honest
+
+usage: vigil <command> [options]
+
+  run       [--config DIR]                 start the daemon
+  demo      [--port N]                      simulator + daemon with the shipped config, no keys needed
+  validate  [--config DIR] [--strict-env]   check the config; print projected monthly canary cost
+  probe     <id> [--config DIR] [--json]    run one probe now
+  sim       [--port-base N]                 start the simulated provider fleet
+  schema    [vigil|probes|scenarios|alerts] print the JSON Schema of a config file
+  eval      refusal --input F --output O    label a CSV of completions (full_compliance|full_refusal|partial_refusal)
+
+The config directory defaults to $VIGIL_CONFIG or the current directory.
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./cli/run.ts')).runCommand,
+  demo: async () => (await import('./cli/demo.ts')).demoCommand,
+  validate: async () => (await import('./cli/validate.ts')).validateCli,
+  probe: async () => (await import('./cli/probe.ts')).probeCommand,
+  sim: async () => (await import('./cli/sim.ts')).simCommand,
+  schema: async () => (await import('./cli/schema.ts')).schemaCommand,
+  eval: async () => (await import('./cli/eval.ts')).evalCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`vigil ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`vigil: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);
