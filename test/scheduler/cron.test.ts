@@ -82,7 +82,10 @@ describe('CronSchedule.next', () => {
   });
 
   it('returns null for an expression that never matches, and rejects bad input', () => {
-    expect(new CronSchedule('0 0 31 2 *', 'UTC').next(at('2026-01-01T00:00:00Z'))).toBeNull();
+    // Feb 29 on a Monday (node-cron ANDs day of month and day of week): next in 2044, beyond the ~9-year horizon.
+    expect(new CronSchedule('0 0 29 2 1', 'UTC').next(at('2026-01-01T00:00:00Z'))).toBeNull();
+    expect(iso(new CronSchedule('0 0 29 2 *', 'UTC').next(at('2026-01-01T00:00:00Z')))).toBe('2028-02-29T00:00:00.000Z');
+    expect(() => new CronSchedule('0 0 31 2 *', 'UTC')).toThrow(/impossible day/);
     expect(() => new CronSchedule('61 * * * *', 'UTC')).toThrow(/invalid cron/);
     expect(() => new CronSchedule('0 9 * * *', 'Nowhere/Special')).toThrow();
   });
@@ -121,6 +124,7 @@ describe('cron probes in the scheduler', () => {
       ['2026-01-05T03:00:00.000Z', 'missed'],
     ]);
     expect(runner.calls.map((c) => [iso(c.plannedAt), iso(c.startedAt)])).toEqual([
+      ['2026-01-05T00:00:00.000Z', '2026-01-05T00:00:00.000Z'], // a slot exactly at start() runs
       ['2026-01-05T01:00:00.000Z', '2026-01-05T01:00:00.000Z'],
       ['2026-01-05T04:00:00.000Z', '2026-01-05T04:10:00.000Z'],
     ]);
