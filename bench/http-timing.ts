@@ -4,6 +4,8 @@
 // Two error figures per phase (TTFB = headers, TTFT = first event, total = body end), each p50 / p99 / max:
 //   vs injected  measured minus the injected delay: what a probe would report wrong. Includes connect,
 //                the server's own timer lateness and the loop lag of whichever thread is busier.
+//   minus queue  the same minus `queuedMs(marks)` (client-side wait before the request reached the wire:
+//                pool / undici's idle-socket check, large when hundreds of probes are dispatched in one tick).
 //   stamp lag    our stamp minus the moment the server thread actually wrote those bytes (absolute clocks,
 //                `performance.timeOrigin + now()` on both threads): the client's own share of the error.
 // Also CPU per probe (main thread: client only, the server has its own thread).
@@ -12,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpClient, warmUp } from '../src/http/client.ts';
 import { readSse } from '../src/http/sse.ts';
+import { queuedMs } from '../src/http/client.ts';
 import type { VigilMarks } from '../src/http/client.ts';
 
 const HEADERS_MS = 100;
@@ -78,6 +81,7 @@ export async function measure(concurrency: number, rounds = 3) {
   const url = `http://127.0.0.1:${port}/v1/chat/completions`;
   await warmUp(client);
   const err = { ttfb: [] as number[], ttft: [] as number[], total: [] as number[] };
+  const errQ = { ttfb: [] as number[], ttft: [] as number[], total: [] as number[] };
   const where = { sent: [] as number[], toServer: [] as number[], serverLate: [] as number[] };
   const lag = { ttfb: [] as number[], ttft: [] as number[], total: [] as number[] };
   let seq = 0;
@@ -102,6 +106,10 @@ export async function measure(concurrency: number, rounds = 3) {
     err.ttfb.push(m.ttfbMs! - HEADERS_MS);
     err.ttft.push(ttft! - HEADERS_MS - CHUNK_MS);
     err.total.push(m.totalMs! - HEADERS_MS - CHUNK_MS - END_MS);
+    const q = queuedMs(m);
+    errQ.ttfb.push(m.ttfbMs! - q - HEADERS_MS);
+    errQ.ttft.push(ttft! - q - HEADERS_MS - CHUNK_MS);
+    errQ.total.push(m.totalMs! - q - HEADERS_MS - CHUNK_MS - END_MS);
     if (m.reused) reused++;
     where.sent.push(m.sentMs ?? NaN);
     where.toServer.push(truth.arrivedAt - t0);
@@ -130,6 +138,7 @@ export async function measure(concurrency: number, rounds = 3) {
     reused,
     cpuUsPerProbe: Math.round((cpu.user + cpu.system) / n),
     vsInjected: { ttfb: summarize(err.ttfb), ttft: summarize(err.ttft), total: summarize(err.total) },
+    minusQueue: { ttfb: summarize(errQ.ttfb), ttft: summarize(errQ.ttft), total: summarize(errQ.total) },
     where: { sent: summarize(where.sent), toServer: summarize(where.toServer), serverLate: summarize(where.serverLate) },
     stampLag: { ttfb: summarize(lag.ttfb), ttft: summarize(lag.ttft), total: summarize(lag.total) },
   };
@@ -149,7 +158,9 @@ if (!isMainThread) {
     console.log(`\nconcurrency ${c} (${r.probes} probes, ${r.reused} on reused sockets, ${r.cpuUsPerProbe} µs CPU/probe in the client thread)`);
     console.log(`  request start → written ${fmt(r.where.sent)}, → at server ${fmt(r.where.toServer)}, server timer late ${fmt(r.where.serverLate)}`);
     for (const k of ['ttfb', 'ttft', 'total'] as const) {
-      console.log(`  ${k.padEnd(5)}  vs injected ${fmt(r.vsInjected[k]).padEnd(26)} stamp lag ${fmt(r.stampLag[k])}`);
+      console.log(
+        `  ${k.padEnd(5)}  vs injected ${fmt(r.vsInjected[k]).padEnd(24)} minus queue ${fmt(r.minusQueue[k]).padEnd(24)} stamp lag ${fmt(r.stampLag[k])}`,
+      );
     }
   }
 }

@@ -20,6 +20,7 @@ import type { Deliverable } from './deliver.ts';
 import type { BodySource } from './body.ts';
 
 export type { VigilMarks } from './timing.ts';
+export { queuedMs } from './timing.ts';
 
 export interface HttpClientOptions {
   /**
@@ -127,8 +128,8 @@ function onTimer(ex: Exchange): void {
 
 /**
  * One request in flight. It is at once the undici handler, the timing sink, the body's source, the abort
- * listener (`handleEvent`), the connect watcher and the deferred resolver (deliver.ts), so a request costs one object rather than a set of
- * closures.
+ * listener (`handleEvent`), the connect watcher and the deferred resolver (deliver.ts), so a request costs
+ * one object rather than a set of closures.
  */
 class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, ConnectWatcher, Deliverable {
   readonly now: () => number;

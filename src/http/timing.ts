@@ -19,6 +19,16 @@ export interface VigilMarks extends PhaseMarks {
   sentMs: number | null;
 }
 
+/**
+ * Time the request spent on our side before reaching the wire that was not connection setup: waiting for a
+ * free pooled socket, or for undici's one-turn idle-socket check before reuse (both grow when hundreds of
+ * probes are dispatched in the same tick). Subtract it from ttfb/ttft/total to get provider-side figures.
+ */
+export function queuedMs(marks: VigilMarks): number {
+  if (marks.sentMs === null) return 0;
+  return Math.max(0, marks.sentMs - (marks.connectMs ?? 0) - (marks.tlsMs ?? 0));
+}
+
 export function emptyMarks(): VigilMarks {
   return { connectMs: null, tlsMs: null, ttfbMs: null, totalMs: null, reused: false, dnsMs: null, sentMs: null };
 }

@@ -570,7 +570,7 @@ export class Scheduler {
       const timedOut = await Promise.race([idle.then(() => false), deadline]);
       if (timedOut) {
         const reason = new Error(`scheduler stopped: runs still going after ${deadlineMs} ms`);
-        for (const run of this.executingRuns) run.controller?.abort(reason);
+
         await idle;
       }
       this.onIdle = null;

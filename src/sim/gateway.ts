@@ -159,17 +159,24 @@ function targetId(t: GatewayTarget): string {
 }
 
 async function callUpstream(agent: Agent, url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal, t0: number): Promise<Upstream> {
+  // Our own timer: undici's headersTimeout ticks at ~1 s resolution, far too coarse for drill timings.
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(new Error(`no response headers within ${timeoutMs} ms`)), timeoutMs);
   try {
-    const res = await request(url, { method: 'POST', headers, body, dispatcher: agent, signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const res = await request(url, { method: 'POST', headers, body, dispatcher: agent, signal: AbortSignal.any([signal, timer.signal]), headersTimeout: 0, bodyTimeout: timeoutMs });
     return { ok: true, res, ms: performance.now() - t0 };
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     const ms = performance.now() - t0;
     const message = (err as Error).message;
     if (signal.aborted) return { ok: false, error: 'aborted', message, ms };
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return { ok: false, error: 'timeout', message, ms };
+    if (timer.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return { ok: false, error: 'timeout', message: timer.signal.aborted ? (timer.signal.reason as Error).message : message, ms };
+    }
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return { ok: false, error: 'connect', message, ms };
     return { ok: false, error: 'reset', message, ms };
+  } finally {
+    clearTimeout(t);
   }
 }
 

@@ -27,8 +27,9 @@ afterAll(async () => {
 
 describe('phase marks', () => {
   // Headers after 100 ms, first chunk +50 ms, end +100 ms. Bounds against the injected delays allow for a
-  // fresh connect and for the server's own timers firing late on a busy machine (seen: +7 ms); the tight
-  // check is against the moments the server actually wrote (same process, same clock).
+  // fresh connect and for the server's own timers firing late on a busy machine (seen: +7 ms); the tighter
+  // check is against the moments the server actually wrote (same process, same clock; typically < 1 ms,
+  // bounded at 15 ms for CPU contention on a shared 2-core box).
   async function delayed() {
     const truth = { headersAt: 0, chunkAt: 0, endAt: 0 };
     const s = await server(async (req, res) => {
@@ -54,25 +55,25 @@ describe('phase marks', () => {
     expect(res.status).toBe(200);
     expect(res.marks.reused).toBe(false);
     expect(res.marks.ttfbMs).toBeGreaterThanOrEqual(98);
-    expect(res.marks.ttfbMs).toBeLessThanOrEqual(125);
+    expect(res.marks.ttfbMs).toBeLessThanOrEqual(130);
     expect(res.marks.totalMs).toBeNull();
 
     const it = res.body[Symbol.asyncIterator]();
     const first = await it.next();
     expect(Buffer.from(first.value!).toString()).toBe('first');
     expect(res.lastChunkAt).toBeGreaterThanOrEqual(148);
-    expect(res.lastChunkAt).toBeLessThanOrEqual(180);
+    expect(res.lastChunkAt).toBeLessThanOrEqual(185);
     while (!(await it.next()).done);
     expect(res.marks.totalMs).toBeGreaterThanOrEqual(248);
-    expect(res.marks.totalMs).toBeLessThanOrEqual(285);
+    expect(res.marks.totalMs).toBeLessThanOrEqual(290);
 
     // Same process, same clock: our stamps trail the server's actual writes by transport + parse time only.
     const lagHeaders = t0 + res.marks.ttfbMs! - truth.headersAt;
     const lagEnd = t0 + res.marks.totalMs! - truth.endAt;
     expect(lagHeaders).toBeGreaterThanOrEqual(-0.5);
-    expect(lagHeaders).toBeLessThan(10);
+    expect(lagHeaders).toBeLessThan(15);
     expect(lagEnd).toBeGreaterThanOrEqual(-0.5);
-    expect(lagEnd).toBeLessThan(10);
+    expect(lagEnd).toBeLessThan(15);
   });
 
   it('stamps on arrival, not when a slow consumer gets round to reading', async () => {
@@ -80,11 +81,11 @@ describe('phase marks', () => {
     const res = (await client.request(get(`${s.url}/slow-reader`))) as TimedHttpResponse;
     await sleep(400); // the whole body has arrived by now
     expect(res.marks.totalMs).toBeGreaterThanOrEqual(248);
-    expect(res.marks.totalMs).toBeLessThanOrEqual(285);
+    expect(res.marks.totalMs).toBeLessThanOrEqual(290);
     const it = res.body[Symbol.asyncIterator]();
     await it.next();
     expect(res.lastChunkAt).toBeGreaterThanOrEqual(148);
-    expect(res.lastChunkAt).toBeLessThanOrEqual(180);
+    expect(res.lastChunkAt).toBeLessThanOrEqual(185);
     expect(res.elapsed()).toBeGreaterThanOrEqual(400);
   });
 
