@@ -524,7 +524,7 @@ export class Scheduler {
             ...result,
             attempt,
             confirmed: false,
-            outcome: 'degraded',
+            
             errorMessage: result.errorMessage ? `${note}; ${result.errorMessage}` : note,
           };
         } else {

@@ -190,6 +190,7 @@ function messages(ctx: RequestContext, b: SimBehaviour): Reply {
         cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
         output_tokens: 1,
         service_tier: 'standard',
+        inference_geo: 'not_available',
       },
     },
   };

@@ -16,6 +16,7 @@
 //   POST   /_sim/models/remove {id}
 //   POST   /_sim/models/add    {id, created, …}
 //   GET    /_sim/requests?since=N&limit=M    truth records with seq > N: {requests, lastSeq}
+//   GET    /_sim/requests/{id}            one truth record by x-sim-request-id
 //   DELETE /_sim/requests                 clear the truth log
 //   GET|PATCH /_sim/gateway               gateway servers only: targets, flavour, retries, timeouts
 import { BehaviourError, FAULT_KINDS, defaultBehaviour, patchBehaviour } from './behaviour.ts';
@@ -126,6 +127,11 @@ export function handleControl(
       case 'DELETE /_sim/requests':
         server.clearRequests();
         return ok({ cleared: true });
+    }
+    const one = method === 'GET' ? /^\/_sim\/requests\/([^/]+)$/.exec(path) : null;
+    if (one) {
+      const rec = server.request(decodeURIComponent(one[1]));
+      return rec ? ok(rec) : { status: 404, body: { error: `no record ${one[1]} (evicted or never seen)` } };
     }
     const extra = server.handler.control?.(server, method, path.replace(/\/+$/, ''), body);
     if (extra) return extra;

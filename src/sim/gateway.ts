@@ -36,6 +36,8 @@ export const gatewayConfigSchema = z.strictObject({
   upstreamTimeoutMs: z.number().int().positive(),
   /** Client request headers with this prefix are forwarded upstream (drill scoping, e.g. `x-vigil-drill`). */
   forwardHeaderPrefix: z.string(),
+  /** Fall back only on these upstream statuses (Portkey's strategy.on_status_codes); transport errors always do. */
+  fallbackOnStatus: z.array(z.number().int()).optional(),
 });
 
 export type GatewayTarget = z.infer<typeof targetSchema>;
@@ -55,7 +57,9 @@ export function defaultGatewayConfig(flavour: Flavour = 'litellm', targets: Gate
 /** Statuses both gateways treat as transient: retried, then failed over. */
 const TRANSIENT = new Set([408, 429, 500, 502, 503, 504, 529]);
 
-function shouldFallback(flavour: Flavour, status: number, body: string): boolean {
+function shouldFallback(cfg: GatewayConfig, status: number, body: string): boolean {
+  if (cfg.fallbackOnStatus) return cfg.fallbackOnStatus.includes(status);
+  const flavour = cfg.flavour;
   // Portkey's fallback mode without on_status_codes fails over on any non-2xx (handlerUtils.ts).
   if (flavour === 'portkey') return true;
   // LiteLLM: generic fallbacks on transient errors; content-policy 400s are routed around too (a finding, not a feature).
@@ -180,9 +184,49 @@ async function callUpstream(agent: Agent, url: string, headers: Record<string, s
   }
 }
 
-async function handle(ctx: RequestContext, cfg: GatewayConfig, resolve: GatewayHandlerOptions['resolveBaseUrl'], agent: Agent): Promise<Reply | void> {
+const PORTKEY_PROVIDERS: Record<string, UpstreamProvider> = { openai: 'openai', anthropic: 'anthropic', google: 'gemini', 'vertex-ai': 'gemini' };
+
+/**
+ * A Portkey `x-portkey-config` header (single target or `strategy.mode: fallback` with `targets`), so the same
+ * config drives this simulator and the real gateway. `custom_host` is the provider base including `/v1`.
+ * Returns null when absent, a string error when unusable.
+ */
+export function configFromPortkeyHeader(header: unknown, base: GatewayConfig): GatewayConfig | string | null {
+  if (typeof header !== 'string' || header === '') return null;
+  let j: Record<string, any>;
+  try {
+    j = JSON.parse(header);
+  } catch {
+    return 'x-portkey-config is not valid JSON';
+  }
+  const list: Record<string, any>[] = Array.isArray(j.targets) ? j.targets : [j];
+  const targets: GatewayTarget[] = [];
+  for (const t of list) {
+    const provider = PORTKEY_PROVIDERS[String(t?.provider ?? '')];
+    if (!provider) return `unsupported provider ${JSON.stringify(t?.provider)}`;
+    const model = t.override_params?.model;
+    targets.push({
+      provider,
+      model: typeof model === 'string' ? model : '',
+      ...(typeof t.custom_host === 'string' ? { baseUrl: t.custom_host.replace(/\/(v1beta|v1)\/?$/, '') } : {}),
+      ...(typeof t.api_key === 'string' && t.api_key ? { apiKey: t.api_key } : {}),
+    });
+  }
+  const codes = j.strategy?.on_status_codes;
+  const cfg: GatewayConfig = { ...base, flavour: 'portkey', targets };
+  if (Array.isArray(codes)) cfg.fallbackOnStatus = codes.filter((c: unknown) => Number.isInteger(c));
+  else delete cfg.fallbackOnStatus;
+  return cfg;
+}
+
+async function handle(ctx: RequestContext, baseCfg: GatewayConfig, resolve: GatewayHandlerOptions['resolveBaseUrl'], agent: Agent): Promise<Reply | void> {
   const b = ctx.server.behaviour;
   const rec = ctx.record;
+  const fromHeader = baseCfg.flavour === 'portkey' ? configFromPortkeyHeader(ctx.headers['x-portkey-config'], baseCfg) : null;
+  if (typeof fromHeader === 'string') {
+    return jsonReply(400, { 'content-type': 'application/json' }, JSON.stringify({ status: 'failure', message: `Invalid config passed: ${fromHeader}` }), 0);
+  }
+  const cfg = fromHeader ?? baseCfg;
   const flavour = cfg.flavour;
   const json = (status: number, body: string, headers: Record<string, string> = {}) =>
     jsonReply(status, { 'content-type': 'application/json', ...headers }, body, 0);
@@ -250,7 +294,8 @@ async function handle(ctx: RequestContext, cfg: GatewayConfig, resolve: GatewayH
   let last: { target: number; status: number; raw: string } | { target: number; error: Upstream & { ok: false } } | null = null;
 
   for (let i = 0; i < targets.length; i++) {
-    const t = targets[i];
+    // A Portkey header target without override_params.model sends the client's model.
+    const t = { ...targets[i], model: targets[i].model || group };
     // LiteLLM's mock_testing_fallbacks fails the primary inside the router, before any provider call.
     if (i === 0 && flavour === 'litellm' && req.mock_testing_fallbacks === true && targets.length > 1) {
       attempts.push({ target: 0, provider: t.provider, model: t.model, status: null, error: 'mock_testing_fallbacks', upstreamRequestId: null, ms: 0, retry: false });
@@ -292,7 +337,7 @@ async function handle(ctx: RequestContext, cfg: GatewayConfig, resolve: GatewayH
         retries++;
         continue;
       }
-      const fallback = !r.ok || shouldFallback(flavour, r.res.statusCode, raw);
+      const fallback = !r.ok || shouldFallback(cfg, r.res.statusCode, raw);
       if (!fallback || i === targets.length - 1) return failReply(cfg, targets, last, group, fallbackIds, retries, ctx, resolve);
       break;
     }

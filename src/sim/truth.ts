@@ -51,6 +51,7 @@ export interface SimRequestRecord {
 /** Fixed-capacity log; `since(seq)` returns the records still held with a larger seq, in order. */
 export class TruthLog {
   private buf: (SimRequestRecord | undefined)[];
+  private byId = new Map<string, SimRequestRecord>();
   private next = 0;
   private size = 0;
   readonly capacity: number;
@@ -61,6 +62,9 @@ export class TruthLog {
   }
 
   push(r: SimRequestRecord): void {
+    const evicted = this.buf[this.next];
+    if (evicted) this.byId.delete(evicted.id);
+    this.byId.set(r.id, r);
     this.buf[this.next] = r;
     this.next = (this.next + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
@@ -77,15 +81,12 @@ export class TruthLog {
   }
 
   get(id: string): SimRequestRecord | undefined {
-    for (let i = 0; i < this.size; i++) {
-      const r = this.buf[(this.next - 1 - i + this.capacity) % this.capacity];
-      if (r?.id === id) return r;
-    }
-    return undefined;
+    return this.byId.get(id);
   }
 
   clear(): void {
     this.buf = new Array(this.capacity);
+    this.byId.clear();
     this.next = 0;
     this.size = 0;
   }

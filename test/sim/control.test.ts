@@ -59,6 +59,9 @@ describe('control API', () => {
     await raw(`${url}/v1beta/models/gemini-2.5-flash:generateContent`, { headers: AUTH.gemini, body: geminiBody() });
     const reqs = await ctl(url, 'GET', '/requests?since=0');
     expect(reqs.json.requests[0]).toMatchObject({ provider: 'gemini', path: '/v1beta/models/gemini-2.5-flash:generateContent', status: 200, outputTokens: 1 });
+    const one = await ctl(url, 'GET', `/requests/${reqs.json.requests[0].id}`);
+    expect(one.json.seq).toBe(reqs.json.requests[0].seq);
+    expect((await ctl(url, 'GET', '/requests/nope')).status).toBe(404);
     const info = await ctl(url, 'GET', '/info');
     expect(info.json).toMatchObject({ name: 'gemini', provider: 'gemini', url });
     expect((await ctl(url, 'GET', '/nope')).status).toBe(404);

@@ -195,6 +195,31 @@ describe('portkey flavour', () => {
   });
 });
 
+describe('portkey x-portkey-config header', () => {
+  it('drives targets, custom_host and on_status_codes like the real gateway', async () => {
+    fleet.anthropic.addBurst({ kind: 'overloaded', ratio: 1 });
+    const config = {
+      strategy: { mode: 'fallback' },
+      targets: [
+        { provider: 'anthropic', api_key: 'sk-ant', custom_host: `${fleet.urls.anthropic}/v1`, override_params: { model: 'claude-haiku-4-5' } },
+        { provider: 'openai', api_key: 'sk-oa', custom_host: `${fleet.urls.openai}/v1`, override_params: { model: 'gpt-4o-mini' } },
+      ],
+    };
+    const r = await post(fleet.urls.portkey, chat(), { 'x-portkey-config': JSON.stringify(config) });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-portkey-last-used-option-index']).toBe('config.targets[1]');
+    expect(r.headers['x-portkey-provider']).toBe('openai');
+    expect(fleet.anthropic.requests().at(-1)!.model).toBe('claude-haiku-4-5');
+    // on_status_codes: a 529 not in the list is returned, not failed over.
+    const strict = { ...config, strategy: { mode: 'fallback', on_status_codes: [429] } };
+    const r2 = await post(fleet.urls.portkey, chat(), { 'x-portkey-config': JSON.stringify(strict) });
+    expect(r2.status).toBe(529);
+    expect(JSON.parse(r2.body)).toMatchObject({ provider: 'anthropic', error: { message: 'anthropic error: Overloaded', type: 'overloaded_error' } });
+    const bad = await post(fleet.urls.portkey, chat(), { 'x-portkey-config': '{nope' });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('gateway itself', () => {
   it('requires a key and can be faulted on its own', async () => {
     const none = await raw(`${fleet.urls.litellm}/v1/chat/completions`, { body: chat() });

@@ -1,0 +1,228 @@
+// Wiring only: scheduler → runner → store/metrics, server, maintenance. Each part does its own job.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
+import { loadConfig } from './config/load.ts';
+import { ConfigLoadError, formatErrors } from './config/errors.ts';
+import type { VigilConfig } from './config/types.ts';
+import type { ProbeResult, ProbeSpec } from './domain.ts';
+import { createHttpClient } from './http/client.ts';
+import type { HttpClient } from './http/types.ts';
+import type { Logger } from './log.ts';
+import { createLogger, registerSecret } from './log.ts';
+import { createMetrics } from './metrics/index.ts';
+import type { VigilMetrics } from './metrics/index.ts';
+import { runnerDeps } from './probes/deps.ts';
+import { runProbe } from './probes/run.ts';
+import { Scheduler } from './scheduler/index.ts';
+import { startServer } from './server/index.ts';
+import type { VigilServer } from './server/index.ts';
+import { hourFloor, Store } from './store/store.ts';
+import { secretValues } from './config/redact.ts';
+
+export interface DaemonOptions {
+  configDir: string;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  log?: Logger;
+  /** Override the configured listen address (tests use port 0). */
+  listen?: { host?: string; port?: number };
+  /** Run rollups and retention every this often (default 1 h). */
+  maintenanceEveryMs?: number;
+}
+
+const HOUR = 3_600_000;
+
+export class Daemon {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly metrics: VigilMetrics;
+  readonly scheduler: Scheduler;
+  readonly http: HttpClient;
+  private opts: DaemonOptions;
+  private current: VigilConfig;
+  private specs = new Map<string, ProbeSpec>();
+  private latest: Map<string, ProbeResult>;
+  private server: VigilServer | null = null;
+  private maintenance = new AbortController();
+  private maintenanceDone: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | null = null;
+  private storeOk = true;
+
+  private constructor(opts: DaemonOptions, config: VigilConfig) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? createLogger();
+    this.current = config;
+    this.indexSpecs(config);
+    mkdirSync(dirname(config.storage.path), { recursive: true });
+    this.store = Store.open(config.storage.path, { clock: this.clock });
+    this.latest = this.store.latestResults();
+    this.metrics = createMetrics();
+    this.http = createHttpClient();
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      confirmFailures: config.scheduler.confirmFailures,
+      concurrencyPerProvider: config.scheduler.concurrencyPerProvider,
+      jitter: config.scheduler.jitter,
+      runner: (spec, ctx) => this.runOne(spec, ctx.attempt, ctx.signal),
+      onResult: (result, meta) => this.record(result, result.attempt === 1 ? meta.skewMs : null),
+      onSkip: (spec, plannedAt, reason, count) =>
+        this.log.warn('probe slot skipped', { probe: spec.id, reason, count, planned: new Date(plannedAt).toISOString() }),
+      onError: (spec, error) => this.log.error('probe run error', { probe: spec.id, error: String(error) }),
+    });
+  }
+
+  /** Load config, open the store, start scheduling and serving. Throws ConfigLoadError on bad config. */
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const config = loadOrThrow(opts.configDir, opts.env ?? process.env);
+    const d = new Daemon(opts, config);
+    d.metrics.recordConfigReload(true, d.clock.now());
+    d.scheduler.start(config.probes);
+    d.server = await startServer({
+      host: opts.listen?.host ?? config.server.host,
+      port: opts.listen?.port ?? config.server.port,
+      clock: d.clock,
+      log: d.log,
+      deps: {
+        metrics: d.metrics,
+        readiness: () => [
+          { name: 'config', ok: true, detail: `${d.current.probes.length} probes` },
+          { name: 'store', ok: d.storeWritable(), detail: d.storeOk ? 'writable' : 'last write failed' },
+          { name: 'scheduler', ok: d.scheduler.running },
+        ],
+        listProbes: () => d.current.probes.map((spec) => ({ spec, last: d.latest.get(spec.id) ?? null })),
+        queryResults: (q) => d.store.results({ probe: q.probe, since: q.since, until: q.until, limit: q.limit, order: 'desc' }),
+      },
+    });
+    d.maintenanceDone = d.maintenanceLoop(opts.maintenanceEveryMs ?? HOUR);
+    d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
+    return d;
+  }
+
+  get url(): string {
+    return this.server?.url ?? '';
+  }
+
+  get config(): VigilConfig {
+    return this.current;
+  }
+
+  get httpServer(): VigilServer | null {
+    return this.server;
+  }
+
+  /** SIGHUP: re-read the config; on error keep the last good one and say so in metrics and logs. */
+  reload(): { ok: boolean; errors: string } {
+    const { config, errors } = loadConfig(this.opts.configDir, { env: this.opts.env ?? process.env });
+    if (!config) {
+      this.metrics.recordConfigReload(false, this.clock.now());
+      const text = formatErrors(errors);
+      this.log.error('config reload failed; keeping the last good config', { errors: errors.length });
+      process.stderr.write(text + '\n');
+      return { ok: false, errors: text };
+    }
+    if (config.storage.path !== this.current.storage.path || config.server.port !== this.current.server.port) {
+      this.log.warn('storage path and server address changes take effect after a restart');
+    }
+    for (const s of secretValues(config)) registerSecret(s);
+    this.current = config;
+    this.indexSpecs(config);
+    const summary = this.scheduler.update(config.probes);
+    this.metrics.retainProbes(config.probes.map((p) => p.id));
+    this.metrics.recordConfigReload(true, this.clock.now());
+    this.log.info('config reloaded', { ...summary, added: summary.added.length, removed: summary.removed.length, changed: summary.changed.length });
+    return { ok: true, errors: '' };
+  }
+
+  /** SIGTERM: stop scheduling, let in-flight probes finish within the grace period, flush the store. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('stopping');
+      await this.scheduler.stop({ deadlineMs: this.current.scheduler.shutdownGraceMs });
+      this.maintenance.abort();
+      await this.maintenanceDone.catch(() => {});
+      await this.server?.close();
+      await this.http.close();
+      this.store.close();
+      this.log.info('stopped');
+    })();
+    return this.stopping;
+  }
+
+  private indexSpecs(config: VigilConfig): void {
+    this.specs = new Map(config.probes.map((p) => [p.id, p]));
+    for (const s of secretValues(config)) registerSecret(s);
+  }
+
+  private async runOne(spec: ProbeSpec, attempt: number, signal: AbortSignal): Promise<ProbeResult> {
+    this.metrics.probeStarted(spec.target);
+    try {
+      return await runProbe(spec, runnerDeps(this.current, this.http, this.clock), { attempt, signal });
+    } finally {
+      this.metrics.probeFinished(spec.target);
+    }
+  }
+
+  private record(result: ProbeResult, skewMs: number | null): void {
+    try {
+      this.store.insertResult(result);
+      this.storeOk = true;
+    } catch (err) {
+      this.storeOk = false;
+      this.log.error('store write failed', { probe: result.probeId, error: String(err) });
+    }
+    this.latest.set(result.probeId, result);
+    const spec = this.specs.get(result.probeId);
+    if (spec) this.metrics.observeResult(result, spec);
+    if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
+    if (result.outcome !== 'ok') {
+      this.log.warn('probe ' + result.outcome, {
+        probe: result.probeId,
+        attempt: result.attempt,
+        error_class: result.errorClass,
+        error: result.errorMessage,
+        confirmed: result.confirmed,
+      });
+    }
+  }
+
+  private storeWritable(): boolean {
+    try {
+      this.store.setMeta('readyz_at', String(this.clock.now()));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async maintenanceLoop(everyMs: number): Promise<void> {
+    const signal = this.maintenance.signal;
+    while (!signal.aborted) {
+      try {
+        const now = this.clock.now();
+        await this.store.rollup(hourFloor(now));
+        await this.store.applyRetention(now, {
+          rawRetentionMs: this.current.storage.rawRetentionMs,
+          rollupRetentionMs: this.current.storage.rollupRetentionMs,
+        });
+      } catch (err) {
+        if (signal.aborted) return;
+        this.log.error('maintenance failed', { error: String(err) });
+      }
+      try {
+        await this.clock.sleep(everyMs, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+}
+
+function loadOrThrow(dir: string, env: Record<string, string | undefined>): VigilConfig {
+  const { config, errors } = loadConfig(dir, { env });
+  if (!config) throw new ConfigLoadError(errors);
+  return config;
+}
