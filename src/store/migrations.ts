@@ -4,6 +4,11 @@
 // so `sqlite3 vigil.db 'pragma user_version'` answers without knowing our tables).
 import type { DatabaseSync } from 'node:sqlite';
 import { transaction } from './db.ts';
+import { migration as incidents } from './migrations/002-incidents.ts';
+import { migration as outbox } from './migrations/003-outbox.ts';
+import { migration as drills } from './migrations/004-drills.ts';
+import { migration as webhooks } from './migrations/005-webhooks.ts';
+import { migration as detectors } from './migrations/006-detectors.ts';
 
 export interface Migration {
   version: number;
@@ -96,6 +101,12 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  // Later features each own one file under migrations/ with a reserved number.
+  incidents,
+  outbox,
+  drills,
+  webhooks,
+  detectors,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -1,0 +1,55 @@
+// Contract between the outbox (which decides when and retries) and the notifiers (which only deliver).
+// As in Alertmanager's notify stage: a notifier says whether a failure is worth a retry, nothing more.
+import type { Incident } from '../domain.ts';
+
+export type ReceiverKind = 'pagerduty' | 'slack' | 'console';
+
+/** A receiver as configured in alerts/*.yaml, secrets already interpolated (never store or log them). */
+export interface Receiver {
+  name: string;
+  kind: ReceiverKind;
+  /** PagerDuty: Events API v2 routing key. */
+  routingKey?: string;
+  /** PagerDuty: API host (events.pagerduty.com, events.eu.pagerduty.com, or a test server). */
+  pagerdutyServer?: string;
+  /** Slack: bot token and channel. */
+  slackToken?: string;
+  slackChannel?: string;
+  /** Slack: API base URL (https://slack.com/api/ by default; GovSlack or a test server). */
+  slackApiUrl?: string;
+}
+
+/** What to deliver. Stored in the outbox (without secrets) before it is sent. */
+export interface Notification {
+  /** Outbox row id (stable across retries). */
+  id: number;
+  incidentId: string;
+  /** Dedup key of the incident (PagerDuty dedup_key). */
+  dedupKey: string;
+  receiver: string;
+  action: 'trigger' | 'resolve' | 'update' | 'test';
+  /** Snapshot of the incident at the time the notification was queued. */
+  incident: Omit<Incident, 'notifications'>;
+  /** Links shown to the on-call: Vigil's incident page, the runbook. */
+  links: { href: string; text: string }[];
+  owner: string;
+  /** Reference from an earlier delivery of this incident to this receiver (Slack `channel:ts`), for updates. */
+  priorRef: string | null;
+}
+
+export interface DeliveryResult {
+  ok: boolean;
+  /** Worth retrying later (429, 5xx, network); false for permanent failures (400, bad token). */
+  retryable: boolean;
+  /** Provider asked us to wait this long (Retry-After). */
+  retryAfterMs?: number;
+  /** PagerDuty dedup key, or Slack `channel:ts` of the message, to keep for updates and resolves. */
+  ref?: string;
+  /** Short reason, no secrets. */
+  error?: string;
+}
+
+export interface Notifier {
+  kind: ReceiverKind;
+  deliver(n: Notification, receiver: Receiver, signal?: AbortSignal): Promise<DeliveryResult>;
+}
