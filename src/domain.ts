@@ -127,6 +127,12 @@ export interface Timings {
   totalMs: number;
   /** Output tokens per second over the generation (after the first token). */
   outputTokensPerSec: number | null;
+  /**
+   * Time the request waited inside Vigil before reaching the wire (pool wait, undici's idle-socket check when
+   * hundreds of probes start in one tick). Already subtracted from ttfb/ttft/total: no user request waits
+   * behind our own canaries.
+   */
+  queuedMs?: number;
 }
 
 export interface GatewayInfo {

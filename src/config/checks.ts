@@ -69,6 +69,7 @@ function duplicateOwners(files: CheckInput['alerts']): ConfigError[] {
   const errors: ConfigError[] = [];
   const seen = new Map<string, SourceFile>();
   let escalation: SourceFile | null = null;
+  const seenOnce = new Map<string, SourceFile>();
   for (const { src, data } of files) {
     for (const name of Object.keys(data.owners ?? {})) {
       const prev = seen.get(name);
@@ -79,6 +80,14 @@ function duplicateOwners(files: CheckInput['alerts']): ConfigError[] {
     if (data.escalation) {
       if (escalation) errors.push(errorAt(src, ['escalation'], `\`escalation\` is already defined at ${where(escalation, ['escalation'])}`, { key: true }));
       else escalation = src;
+    }
+    // One file may set `defaults` and each receiver kind: a second one would silently win.
+    const once: (string | number)[][] = [...(data.defaults ? [['defaults']] : []), ...Object.keys(data.receivers ?? {}).map((k) => ['receivers', k])];
+    for (const p of once) {
+      const k = p.join('.');
+      const prev = seenOnce.get(k);
+      if (prev) errors.push(errorAt(src, p, `\`${k}\` is already defined at ${where(prev, p)}`, { key: true }));
+      else seenOnce.set(k, src);
     }
   }
   return errors;

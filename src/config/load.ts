@@ -166,7 +166,7 @@ function assemble(
     files,
     probes: probes.map(({ src, path: p, data }) => mapProbe(data!, v, { file: src.file, line: locate(src, p).line })),
     drills: drills.map(({ src, path: p, data }) => sourced(src, p, data!)),
-    alerts: { owners: {}, receivers: {}, routes: [], silences: [], maintenance: [], inhibitRules: [], escalation: null },
+    alerts: { owners: {}, receivers: {}, routes: [], silences: [], maintenance: [], inhibitRules: [], escalation: null, defaults: null },
     webhooks: Object.fromEntries(Object.entries(v.webhooks ?? {}).map(([name, w]) => [name, sourced(vigil.src, ['webhooks', name], w)])),
     consumers: (v.consumers ?? []).map((c, i) => sourced(vigil.src, ['consumers', i], c)),
     deprecations: (v.deprecations ?? []).map((d, i) => sourced(vigil.src, ['deprecations', i], d)),
@@ -184,6 +184,7 @@ function assemble(
       (data[yamlKey] ?? []).forEach((x, i) => config.alerts[key].push(sourced(src, [yamlKey, i], x)));
     }
     if (data.escalation) config.alerts.escalation = sourced(src, ['escalation'], data.escalation);
+    if (data.defaults) config.alerts.defaults = sourced(src, ['defaults'], data.defaults);
   }
   return config;
 }

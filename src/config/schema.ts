@@ -114,6 +114,92 @@ export const priceSchema = z
   })
   .describe('Price of one model.');
 
+// ── webhooks, consumers, deprecations (issue 7) ──────────────────────────────────────────────────────
+
+const WEBHOOK_KINDS = ['standard-webhooks', 'statuspage', 'generic'] as const;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+const isoDate = z
+  .string({ error: (iss) => withHint(`expected a date like "2026-10-23", got ${describeInput(iss.input)}`, 'write the date as YYYY-MM-DD (UTC); quote it') })
+  .refine((s) => DATE_RE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), {
+    error: (iss) => withHint(`expected a date like "2026-10-23", got ${describeInput(iss.input)}`, 'write the date as YYYY-MM-DD (UTC); quote it'),
+  })
+  .describe('A date, YYYY-MM-DD (UTC).');
+
+const modelPatterns = z.array(z.string().min(1)).min(1).describe('Model ids; "*" matches any run of characters (e.g. "claude-*").');
+
+export const webhookSourceSchema = z
+  .strictObject({
+    kind: z.enum(WEBHOOK_KINDS).describe('standard-webhooks (OpenAI and any Standard Webhooks sender), statuspage (Atlassian Statuspage subscriber webhooks), generic (Vigil deprecation notice signed with HMAC-SHA256).'),
+    secret: z.string().optional().describe('standard-webhooks: the signing secret ("whsec_…"); generic: the HMAC key. Normally "${ENV}". Never printed.'),
+    previous_secret: z.string().optional().describe('During rotation: the old secret, also accepted until you remove it. Empty means none.'),
+    token: z.string().optional().describe('statuspage: secret path token (at least 16 characters); subscribe the page to /webhooks/<name>/<token>. Never printed.'),
+    tolerance: duration('standard-webhooks and generic: how far the signed timestamp may be from now.').optional(),
+    require_timestamp: z.boolean().optional().describe('generic: reject notices without an x-vigil-timestamp header (default false).'),
+    provider: z.string().min(1).optional().describe('Provider this source speaks for (e.g. "anthropic"): labels its signals and the notices that name none.'),
+    name: z.string().min(1).optional().describe('Display name for signals, e.g. "Claude status page" (default: the source name).'),
+    page_id: z.string().min(1).optional().describe('statuspage: only accept payloads from this page id (e.g. "tymt9n04zgry").'),
+    components: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          provider: z.string().min(1).optional().describe('Provider this component belongs to (default: the source\'s provider).'),
+          models: modelPatterns.optional(),
+        }),
+      )
+      .optional()
+      .describe('statuspage: component name → provider and the models it covers, so incidents reach the right probes.'),
+    max_body: z.number().int().min(1024).max(16 * 1024 * 1024).optional().describe('Largest accepted body in bytes (default 262144).'),
+  })
+  .superRefine((w, ctx) => {
+    const need = (key: keyof typeof w, why: string) => {
+      if (w[key] === undefined || w[key] === '') ctx.addIssue({ code: 'custom', path: [key], message: withHint(`missing required field \`${key}\``, why) });
+    };
+    const forbid = (key: keyof typeof w) => {
+      if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `\`${key}\` does not apply to kind ${w.kind}` });
+    };
+    if (w.kind === 'statuspage') {
+      need('token', 'a secret path token, e.g. "${CLAUDE_STATUS_TOKEN}"; Statuspage webhooks are unsigned');
+      if (typeof w.token === 'string' && w.token.length > 0 && w.token.length < 16) {
+        ctx.addIssue({ code: 'custom', path: ['token'], message: withHint('token is too short', 'use at least 16 random characters, e.g. `openssl rand -hex 16`') });
+      }
+      for (const k of ['secret', 'previous_secret', 'tolerance', 'require_timestamp'] as const) forbid(k);
+    } else {
+      need('secret', w.kind === 'standard-webhooks' ? 'the "whsec_…" signing secret, e.g. "${OPENAI_WEBHOOK_SECRET}"' : 'an HMAC key, e.g. "${VIGIL_NOTICE_SECRET}"');
+      for (const k of ['token', 'page_id', 'components'] as const) forbid(k);
+      if (w.kind === 'standard-webhooks') forbid('require_timestamp');
+      if (w.kind === 'standard-webhooks') {
+        for (const k of ['secret', 'previous_secret'] as const) {
+          const v = w[k];
+          if (v && !/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(v)) {
+            ctx.addIssue({ code: 'custom', path: [k], message: withHint('not a Standard Webhooks secret', 'expected "whsec_" followed by base64, as shown by the sender') });
+          }
+        }
+      }
+    }
+  })
+  .describe('One webhook source.');
+
+export const consumerSchema = z
+  .strictObject({
+    id: id('consumer id'),
+    owner: z.string().min(1).describe('Team that owns the feature or service (receives deprecation and model-list signals).'),
+    models: modelPatterns.describe('Models this feature or service calls; "*" matches any run of characters.'),
+    provider: z.string().min(1).optional().describe('Provider kind or name the models come from (default: any).'),
+    description: z.string().optional().describe('What it is (display only).'),
+  })
+  .describe('A feature or service that uses models.');
+
+export const deprecationSchema = z
+  .strictObject({
+    model: z.string().min(1).describe('Model id that goes away, e.g. "gpt-4o-2024-05-13".'),
+    shutdown_at: isoDate.describe('Date (YYYY-MM-DD, UTC) the model goes away.'),
+    replacement: z.string().min(1).optional().describe('Model to move to.'),
+    url: url.optional().describe('Announcement or migration guide.'),
+    provider: z.string().min(1).optional().describe('Provider kind (openai, anthropic, gemini) when the id is ambiguous across providers.'),
+  })
+  .describe('A dated model retirement.');
+
 export const vigilFileSchema = z
   .strictObject({
     server: z
@@ -161,19 +247,18 @@ export const vigilFileSchema = z
       .record(z.string().min(1), priceSchema)
       .default({})
       .describe('Prices that add to or override the shipped table, by model (a family name also matches its dated snapshots).'),
-    // Reserved for later features; validated loosely until they land.
     webhooks: z
-      .record(id('webhook source name'), z.looseObject({ kind: z.enum(['standard-webhooks', 'statuspage', 'generic']).describe('Payload and signature scheme.') }))
+      .record(id('webhook source name'), webhookSourceSchema)
       .optional()
-      .describe('Webhook sources received at POST /webhooks/<name>.'),
+      .describe('Webhook sources received at POST /webhooks/<name> (statuspage: POST /webhooks/<name>/<token>).'),
     consumers: z
-      .array(z.looseObject({ id: id('consumer id'), owner: z.string().min(1), models: z.array(z.string()).describe('Models this feature or service calls.') }))
+      .array(consumerSchema)
       .optional()
       .describe('Features or services that use models, so deprecations and model changes reach their owners.'),
     deprecations: z
-      .array(z.looseObject({ model: z.string().min(1), shutdown_at: z.string().describe('Date (YYYY-MM-DD) the model goes away.') }))
+      .array(deprecationSchema)
       .optional()
-      .describe('Known model retirements to count down to.'),
+      .describe('Known model retirements to count down to (added to the shipped table and to what webhooks and model lists report).'),
   })
   .describe('Vigil global settings (vigil.yaml).');
 
@@ -274,8 +359,8 @@ export const probesFileSchema = z
   .describe('A file of probes (probes/*.yaml).');
 
 // ---------------------------------------------------------------------------------------------------
-// scenarios/*.yaml and alerts/*.yaml: top-level keys are strict; their contents are defined by later
-// features and only loosely checked here.
+// scenarios/*.yaml: top-level keys are strict; drill contents are defined by a later feature and only
+// loosely checked here.
 
 export const drillSchema = z
   .looseObject({
@@ -288,19 +373,183 @@ export const scenariosFileSchema = z
   .strictObject({ drills: z.array(drillSchema).default([]).describe('Drill definitions; ids are unique across all files.') })
   .describe('A file of drills (scenarios/*.yaml).');
 
-const loose = (description: string) => z.looseObject({}).describe(description);
+// ---------------------------------------------------------------------------------------------------
+// alerts/*.yaml: the incidents engine's config (src/incidents/config.ts maps it for the engine).
+
+const labelName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: withHint('not a valid label name', 'label names are letters, digits and "_" (Prometheus rules)') });
+
+const regexValue = z.string().superRefine((re, ctx) => {
+  try {
+    new RegExp(`^(?:${re})$`);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` });
+  }
+});
+
+const matchers = (what: string) =>
+  z.record(labelName, z.string()).describe(`${what}: label = value, all must hold (labels: severity, owner, provider, model, detector, probe, key, and a probe's own labels).`);
+const matchersRe = (what: string) =>
+  z.record(labelName, regexValue).describe(`${what}: label matches the regular expression (anchored at both ends, as in Alertmanager).`);
+
+const severities = ['critical', 'warning', 'info'] as const;
+const receiverKinds = ['pagerduty', 'slack', 'console'] as const;
+const instant = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
+    error: (iss) => withHint(`expected an ISO 8601 time with a zone, got ${describeInput(iss.input)}`, 'e.g. "2026-11-24T00:00:00Z" or "2026-11-24T01:00:00+01:00"'),
+  })
+  .describe('ISO 8601 instant with a zone, e.g. "2026-11-24T00:00:00Z".');
+
+const escalationSchema = z
+  .strictObject({
+    page_after: duration('Hold PagerDuty back until an alert group has been firing this long (Slack hears at once).').optional(),
+    page_at_once: z.array(z.enum(severities)).optional().describe('Severities that page at once, whatever page_after says (default [critical]).'),
+  })
+  .describe('When to page: Slack first, PagerDuty after `page_after`, at once for `page_at_once` severities.');
+
+export const ownerSchema = z
+  .strictObject({
+    slack: z.string().min(1).optional().describe('Slack channel (name like "#search-oncall" or id like "C0123456").'),
+    pagerduty: z.string().min(1).optional().describe('PagerDuty Events API v2 routing key, normally "${PD_..._ROUTING_KEY}". Never printed or stored.'),
+    runbook: url.optional().describe('Runbook URL linked from every notification to this team.'),
+    escalation: escalationSchema.optional().describe('Overrides the top-level `escalation` for this team.'),
+  })
+  .describe('How to reach a team: its alerts go here when a route names `slack` or `pagerduty`.');
+
+export const receiversSchema = z
+  .strictObject({
+    slack: z
+      .strictObject({
+        token: z.string().min(1).describe('Bot token (xoxb-…), normally "${SLACK_BOT_TOKEN}". Never printed or stored.'),
+        api_url: url.optional().describe('Slack Web API base URL (default https://slack.com/api/; GovSlack or a test server).'),
+      })
+      .optional(),
+    pagerduty: z
+      .strictObject({
+        server: z
+          .string()
+          .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { error: withHint('expected a host name', 'e.g. "events.pagerduty.com" or "events.eu.pagerduty.com" (no scheme, no path)') })
+          .optional()
+          .describe('Events API host (default events.pagerduty.com; events.eu.pagerduty.com for the EU service region).'),
+      })
+      .optional(),
+    console: z.strictObject({}).optional().describe('Print notifications to the log (demo).'),
+  })
+  .describe('Settings shared by every team for each receiver kind (tokens, API hosts).');
+
+export const routeSchema = z
+  .strictObject({
+    match: matchers('Equality matchers').optional(),
+    match_re: matchersRe('Regex matchers').optional(),
+    notify: z.array(z.enum(receiverKinds)).min(1).describe('Receiver kinds to notify; each is built from the owner of the alert (owners.<team>.slack, .pagerduty).'),
+    group_by: z.array(labelName).optional().describe('Labels whose values put alerts into one notification (default defaults.group_by, [provider, detector]); `owner` is always implied.'),
+    group_wait: duration('Wait this long after a group starts before its first notification (collects its siblings).').optional(),
+    group_interval: duration('Batch later changes of a group (new alerts, resolves) into one notification this often.').optional(),
+    repeat_interval: duration('Remind about a group that is still firing this often (Slack and console; PagerDuty never repeats).').optional(),
+    continue: z.boolean().default(false).describe('Keep matching later routes after this one (Alertmanager `continue`).'),
+  })
+  .describe('Alerts whose labels match go to `notify`; first match wins unless `continue`.');
+
+export const silenceSchema = z
+  .strictObject({
+    id: z.string().min(1).max(64).optional().describe('Stable id (default: derived from the file position).'),
+    matchers: matchers('Equality matchers').optional(),
+    matchers_re: matchersRe('Regex matchers').optional(),
+    starts_at: instant,
+    ends_at: instant,
+    comment: z.string().min(1).describe('Why (shown with the silence).'),
+    created_by: z.string().min(1).describe('Who.'),
+  })
+  .superRefine((s, ctx) => {
+    if (Date.parse(s.ends_at) <= Date.parse(s.starts_at)) ctx.addIssue({ code: 'custom', path: ['ends_at'], message: 'ends_at must be after starts_at' });
+    if (!Object.keys({ ...s.matchers, ...s.matchers_re }).length) {
+      ctx.addIssue({ code: 'custom', message: withHint('a silence needs at least one matcher', 'e.g. `matchers: { provider: gemini }`; silencing everything is never what one means') });
+    }
+  })
+  .describe('Mute notifications of matching alerts for a time range (resolves of what was already sent still go out).');
+
+export const maintenanceSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Name shown in logs and the API.'),
+    matchers: matchers('Equality matchers').optional(),
+    matchers_re: matchersRe('Regex matchers').optional(),
+    cron: cronExpr.optional().describe('Recurring start (cron, in `timezone`); the window lasts `duration`.'),
+    duration: duration('Length of each recurring window.').optional(),
+    timezone: timezone.default('UTC'),
+    starts_at: instant.optional().describe('One-off window start.'),
+    ends_at: instant.optional().describe('One-off window end.'),
+    mode: z.enum(['mute', 'pause']).default('mute').describe('mute: probes run and are recorded, nobody is notified; pause: matching probes do not run (saves tokens).'),
+  })
+  .superRefine((m, ctx) => {
+    const recurring = m.cron !== undefined || m.duration !== undefined;
+    const oneOff = m.starts_at !== undefined || m.ends_at !== undefined;
+    if (recurring && oneOff) {
+      ctx.addIssue({ code: 'custom', message: withHint('use either cron + duration or starts_at + ends_at', 'one window per item; add another item for the other kind') });
+    } else if (recurring) {
+      if (m.cron === undefined) ctx.addIssue({ code: 'custom', path: ['cron'], message: 'missing required field `cron` (a recurring window needs cron and duration)' });
+      if (m.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'missing required field `duration` (a recurring window needs cron and duration)' });
+    } else if (oneOff) {
+      if (m.starts_at === undefined) ctx.addIssue({ code: 'custom', path: ['starts_at'], message: 'missing required field `starts_at`' });
+      if (m.ends_at === undefined) ctx.addIssue({ code: 'custom', path: ['ends_at'], message: 'missing required field `ends_at`' });
+      if (m.starts_at && m.ends_at && Date.parse(m.ends_at) <= Date.parse(m.starts_at)) {
+        ctx.addIssue({ code: 'custom', path: ['ends_at'], message: 'ends_at must be after starts_at' });
+      }
+    } else {
+      ctx.addIssue({ code: 'custom', message: withHint('a maintenance window needs a time', 'recurring: `cron: "0 2 * * 0"` with `duration: 1h`; one-off: `starts_at` and `ends_at`') });
+    }
+  })
+  .describe('A one-off or recurring window in which matching alerts are muted, or matching probes paused.');
+
+export const inhibitRuleSchema = z
+  .strictObject({
+    source: matchers('Alerts that inhibit (equality)').optional(),
+    source_re: matchersRe('Alerts that inhibit (regex)').optional(),
+    target: matchers('Alerts that are inhibited (equality)').optional(),
+    target_re: matchersRe('Alerts that are inhibited (regex)').optional(),
+    equal: z.array(labelName).default([]).describe('Labels that must have the same value on source and target.'),
+  })
+  .describe('While a matching source alert fires, matching targets create no notifications (their resolves still go out).');
+
+export const alertDefaultsSchema = z
+  .strictObject({
+    notify: z.array(z.enum(receiverKinds)).min(1).default(['slack']).describe('Receivers for alerts that no route matches.'),
+    group_by: z.array(labelName).default(['provider', 'detector']).describe('Default grouping labels.'),
+    group_wait: duration('Default group_wait.').default('30s'),
+    group_interval: duration('Default group_interval.').default('5m'),
+    repeat_interval: duration('Default repeat_interval.').default('4h'),
+    expire_after: duration('Give up delivering a notification after this long (resolves are tried for as long again from their own start).').default('24h'),
+    flap: z
+      .strictObject({
+        flips: z.number().int().min(2).max(100).default(4).describe('State changes within `window` that make an alert flapping.'),
+        window: duration('Window for counting flips; a flapping alert stays firing until quiet this long.').default('30m'),
+      })
+      .default({ flips: 4, window: '30m' }),
+    availability: z
+      .strictObject({
+        failure_threshold: z.number().int().min(1).max(100).default(1).describe('Consecutive confirmed failures that open an incident (each is already confirmed by a re-probe).'),
+        success_threshold: z.number().int().min(1).max(100).default(2).describe('Consecutive successes that resolve it.'),
+        degraded_threshold: z.number().int().min(0).max(100).default(0).describe('Consecutive degraded results that raise a warning (0: never).'),
+        for: duration('Keep a new incident pending this long before it fires.').default('0s'),
+      })
+      .default({ failure_threshold: 1, success_threshold: 2, degraded_threshold: 0, for: '0s' })
+      .describe('The availability detector (probe failures).'),
+  })
+  .describe('Timings shared by every route, flap damping, delivery expiry, detector thresholds.');
 
 export const alertsFileSchema = z
   .strictObject({
-    owners: z.record(z.string().min(1), loose('How to reach the team (Slack channel, PagerDuty routing key, escalation).')).optional().describe('Teams by name.'),
-    receivers: z.record(z.string().min(1), loose('One notification destination.')).optional().describe('Named receivers.'),
-    routes: z.array(loose('Label matchers and the receivers to notify.')).optional().describe('Routing rules, first match wins unless `continue`.'),
-    silences: z.array(loose('Matchers and a time range.')).optional().describe('Silences.'),
-    maintenance: z.array(loose('A one-off or recurring window.')).optional().describe('Maintenance windows.'),
-    inhibit_rules: z.array(loose('Source and target matchers.')).optional().describe('Inhibition rules.'),
-    escalation: loose('When to page after notifying.').optional().describe('Escalation policy.'),
+    owners: z.record(z.string().min(1), ownerSchema).optional().describe('Teams by name (the `owner` of probes).'),
+    receivers: receiversSchema.optional(),
+    routes: z.array(routeSchema).optional().describe('Routing rules, first match wins unless `continue`; unmatched alerts go to defaults.notify.'),
+    silences: z.array(silenceSchema).optional().describe('Silences (more can be created with POST /api/silences).'),
+    maintenance: z.array(maintenanceSchema).optional().describe('Maintenance windows.'),
+    inhibit_rules: z.array(inhibitRuleSchema).optional().describe('Inhibition rules.'),
+    escalation: escalationSchema.optional().describe('Escalation for teams that set none (default: page at once).'),
+    defaults: alertDefaultsSchema.optional(),
   })
-  .describe('Alerting: owners, receivers, routes, silences (alerts/*.yaml).');
+  .describe('Alerting: owners, receivers, routes, silences, maintenance, inhibition (alerts/*.yaml).');
 
 export type VigilFile = z.output<typeof vigilFileSchema>;
 export type ProbesFile = z.output<typeof probesFileSchema>;

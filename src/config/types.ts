@@ -55,6 +55,8 @@ export interface VigilConfig {
     maintenance: Sourced[];
     inhibitRules: Sourced[];
     escalation: Sourced | null;
+    /** alerts `defaults:` (timings, flap damping, detector thresholds); at most one file sets it. */
+    defaults: Sourced | null;
   };
   webhooks: Record<string, Sourced>;
   consumers: Sourced[];

@@ -14,7 +14,7 @@ import type {
 } from '../domain.ts';
 import type { HttpClient, HttpResponse, PhaseMarks } from '../http/types.ts';
 import { HttpError } from '../http/types.ts';
-import { readBodyText } from '../http/client.ts';
+import { queuedMs, readBodyText } from '../http/client.ts';
 import { readSse } from '../http/sse.ts';
 import { adapterFor } from '../providers/index.ts';
 import type { Normalised } from '../providers/types.ts';
@@ -41,6 +41,8 @@ export interface RunContext {
   drillId?: string;
   /** Extra request headers for this attempt only (drills mark their traffic). */
   headers?: Record<string, string>;
+  /** Sees the response status and headers (benchmarks correlate with the simulator's request id). */
+  onResponse?: (status: number, headers: Record<string, string>) => void;
 }
 
 const EXCERPT_CHARS = 200;
@@ -70,6 +72,7 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
     });
     status = res.status;
     marks = res.marks;
+    ctx.onResponse?.(res.status, res.headers);
     const ctype = res.headers['content-type'] ?? '';
     if (res.status >= 200 && res.status < 300 && ctype.includes('text/event-stream')) {
       const streamed = await consumeStream(res, adapter.createStreamParser(res.status, res.headers));
@@ -99,15 +102,21 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
   }
 
   // The HTTP layer stamps the end of the body; when the call died first, fall back to elapsed time.
-  const totalMs = marks?.totalMs ?? deps.clock.monotonic() - t0;
+  const rawTotalMs = marks?.totalMs ?? deps.clock.monotonic() - t0;
+  const q = marks && 'sentMs' in marks ? queuedMs(marks as Parameters<typeof queuedMs>[0]) : 0;
+  const less = (v: number | null) => (v == null ? null : Math.max(0, v - q));
+  ttftMs = less(ttftMs);
+  lastContentMs = less(lastContentMs);
+  const totalMs = less(rawTotalMs) ?? 0;
   const text = norm?.text ?? '';
   const timings: Timings = {
     connectMs: marks?.connectMs ?? null,
     tlsMs: marks?.tlsMs ?? null,
-    ttfbMs: marks?.ttfbMs ?? null,
+    ttfbMs: less(marks?.ttfbMs ?? null),
     ttftMs,
     totalMs,
     outputTokensPerSec: tokensPerSec(norm?.tokensOut ?? null, ttftMs, lastContentMs ?? totalMs),
+    ...(q > 0 ? { queuedMs: q } : {}),
   };
 
   let refusal: RefusalLabel | null = null;

@@ -279,7 +279,8 @@ export class Scheduler {
     for (const spec of specs) {
       if (seen.has(spec.id)) throw new Error(`duplicate probe id "${spec.id}"`);
       seen.add(spec.id);
-      const fingerprint = stableStringify(spec);
+      // `source` (file:line) is left out: adding a probe above another in a YAML file is not a change to it.
+      const fingerprint = stableStringify({ ...spec, source: undefined });
       const old = this.entries.get(spec.id);
       if (old && old.fingerprint === fingerprint) continue;
       compiled.set(spec.id, { fingerprint, ...this.compile(spec) });
@@ -524,7 +525,7 @@ export class Scheduler {
             ...result,
             attempt,
             confirmed: false,
-            
+            outcome: 'degraded',
             errorMessage: result.errorMessage ? `${note}; ${result.errorMessage}` : note,
           };
         } else {
@@ -570,7 +571,7 @@ export class Scheduler {
       const timedOut = await Promise.race([idle.then(() => false), deadline]);
       if (timedOut) {
         const reason = new Error(`scheduler stopped: runs still going after ${deadlineMs} ms`);
-
+        for (const run of this.executingRuns) run.controller?.abort(reason);
         await idle;
       }
       this.onIdle = null;

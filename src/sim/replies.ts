@@ -55,12 +55,14 @@ function breakIndex(events: Chunk[]): number {
   return content[Math.ceil(content.length / 2) - 1] + 1;
 }
 
-/** Cut an event's text inside its JSON payload (after `data: `), keeping no terminator. */
+/** Cut the first event of a chunk inside its JSON payload (after `data: `); later events in the chunk are
+ * dropped, so a cut never lets a finish/stop event through. */
 function halfEvent(ev: string): string {
   const d = ev.indexOf('data: ');
   const start = d < 0 ? 0 : d + 6;
-  const body = ev.trimEnd();
-  return body.slice(0, start + Math.max(1, Math.floor((body.length - start) / 2)));
+  const m = /\r?\n\r?\n/.exec(ev.slice(start));
+  const end = m ? start + m.index : ev.trimEnd().length;
+  return ev.slice(0, start + Math.max(1, Math.floor((end - start) / 2)));
 }
 
 /**

@@ -256,6 +256,19 @@ describe('update() (config reload)', () => {
     await scheduler.stop({ deadlineMs: 0 });
   });
 
+  it('a probe changed at the instant it ran waits for its next slot (no double run)', async () => {
+    const clock = new ManualClock(START);
+    const { scheduler, runner, rec } = harness(clock, () => ({ durationMs: S }), { jitter: false });
+    scheduler.start([spec('y')]);
+    await clock.advance(0); // ran at START
+    scheduler.update([spec('y', { labels: { team: 'new' } })]);
+    await clock.advance(0);
+    await clock.advance(MIN - 1);
+    expect(runner.calls.map((c) => c.plannedAt - START)).toEqual([0]);
+    expect(rec.skips).toEqual([]);
+    await scheduler.stop({ deadlineMs: 0 });
+  });
+
   it('rejects an invalid config without changing anything', async () => {
     const clock = new ManualClock(START);
     const { scheduler } = harness(clock, () => ({ durationMs: S }));
@@ -314,6 +327,30 @@ describe('stop()', () => {
     await clock.advance(10 * MIN);
     expect(runner.calls.length).toBe(calls);
     expect(clock.pending).toBe(0);
+  });
+
+  it('an attempt cut short by the stop deadline is final and not re-probed (confirmed: false)', async () => {
+    const clock = new ManualClock(START);
+    const { result } = await import('./helpers.ts');
+    const { Scheduler } = await import('../../src/scheduler/index.ts');
+    const got: { attempt: number; confirmed: boolean; final: boolean }[] = [];
+    let calls = 0;
+    const scheduler = new Scheduler({
+      clock,
+      jitter: false,
+      // Like a real probe: on abort it returns a failed (timeout) result instead of throwing.
+      runner: async (s, ctx) => {
+        calls++;
+        await clock.sleep(HOUR, ctx.signal).catch(() => {});
+        return result(s, START, 'failed', 'timeout');
+      },
+      onResult: (r, m) => void got.push({ attempt: r.attempt, confirmed: r.confirmed, final: m.final }),
+    });
+    scheduler.start([spec('z')]);
+    await clock.advance(0);
+    await scheduler.stop({ deadlineMs: 0 });
+    expect(calls).toBe(1);
+    expect(got).toEqual([{ attempt: 1, confirmed: false, final: true }]);
   });
 
   it('resolves at once when idle, and the scheduler can start again', async () => {

@@ -68,6 +68,9 @@ describe('CronSchedule.next', () => {
       ['5 4 1,15 * *', 'America/Los_Angeles', '2026-02-28T00:00:00Z'],
       ['0 12 * * 1#2', 'UTC', '2026-03-01T00:00:00Z'],
       ['30 2 * * *', 'Europe/London', '2026-03-27T00:00:00Z'],
+      // Day skips that cross a spring-forward must not overshoot the next day's first hour.
+      ['30 0 * * 1', 'America/New_York', '2026-03-07T00:00:00Z'],
+      ['10 0 * * 1', 'Europe/Berlin', '2026-03-27T00:00:00Z'],
     ];
     for (const [expr, tz, from] of cases) {
       const c = new CronSchedule(expr, tz);

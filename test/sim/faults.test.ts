@@ -99,11 +99,19 @@ for (const p of ['openai', 'anthropic', 'gemini'] as P[]) {
       const r = await send(p, true);
       expect(r.status).toBe(200);
       expect(r.error).not.toBeNull();
-      expect(r.body).not.toMatch(/\[DONE\]|message_stop|finishReason/);
+      expect(r.body).not.toMatch(/\[DONE\]|message_stop|message_delta|finishReason|"finish_reason":"/);
       expect(r.body.length).toBeGreaterThan(0);
       // The last event is a fragment: its JSON does not parse.
       const last = r.body.split(/\r?\n\r?\n/).filter(Boolean).at(-1)!;
       expect(tryJson(last.slice(last.indexOf('data: ') + 6))).toBeUndefined();
+      // A one-token answer is cut too before any finish marker gets through.
+      if (p === 'openai') {
+        inject(p, 'cut_stream');
+        const pong = await raw(`${fleet.urls.openai}/v1/chat/completions`, { headers: AUTH.openai, body: openaiChat({ stream: true, stream_options: { include_usage: true } }) });
+        expect(pong.error).not.toBeNull();
+        expect(pong.body).toContain('"content":"pong"');
+        expect(pong.body).not.toMatch(/"finish_reason":"stop"|"usage":\{|\[DONE\]/);
+      }
       inject(p, 'cut_stream');
       const nonStream = await send(p, false);
       expect(nonStream.status).toBe(200);

@@ -1,0 +1,97 @@
+// Timing accuracy of the probe engine against the simulator, which knows the truth.
+// Run: npm run bench:probe [-- --rounds N]
+//
+// For each concurrency (1, 50, 500) we fire probes through the real runner (undici, SSE reader, OpenAI adapter)
+// and compare what the probe reports with what the simulator did:
+//   error = measured − true, where "true" is the offset at which the simulator handed the first token (TTFT)
+//   and the last byte (total) to its socket, from the moment it had received the request.
+// The simulator runs in its own process, so its timers don't share an event loop with the client.
+// Also reported: the injected (planned) latency error, and CPU time per probe in the client process.
+import { parseArgs } from 'node:util';
+import { systemClock } from '../src/clock.ts';
+import type { ProbeSpec, ProviderEndpoint } from '../src/domain.ts';
+import { createHttpClient, warmUp } from '../src/http/client.ts';
+import { runProbe } from '../src/probes/run.ts';
+import type { RunnerDeps } from '../src/probes/run.ts';
+import { getJson, startSimProcess, summary, table } from './lib.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '' }, levels: { type: 'string', default: '1,50,500' } } });
+const LEVELS = values.levels.split(',').map(Number);
+const TTFT_MS = 150;
+const PER_TOKEN_MS = 5;
+
+interface Truth {
+  id: string;
+  actual: { headersMs: number | null; firstTokenMs: number | null; lastByteMs: number | null };
+  planned: { firstTokenMs: number | null; lastByteMs: number | null };
+}
+
+const sim = await startSimProcess({ latency: { ttfbMs: 10, ttftMs: TTFT_MS, perTokenMs: PER_TOKEN_MS, jitter: 0, diurnal: null } });
+const endpoint: ProviderEndpoint = { name: 'openai', kind: 'openai', baseUrl: sim.urls.openai, apiKey: 'bench', headers: {} };
+const http = createHttpClient();
+const deps: RunnerDeps = { http, clock: systemClock, endpointFor: () => endpoint, priceFor: () => null };
+const spec = (stream: boolean): ProbeSpec => ({
+  id: 'bench',
+  owner: 'bench',
+  target: 'provider:openai',
+  model: 'gpt-4o-mini',
+  kind: 'canary',
+  messages: [{ role: 'user', content: 'Describe the weather in a short sentence.' }],
+  stream,
+  maxTokens: 16,
+  schedule: { everyMs: 60_000, timezone: 'UTC' },
+  timeouts: { connectMs: 5_000, firstByteMs: 30_000, totalMs: 60_000 },
+  assertions: [],
+  labels: {},
+  headers: {},
+});
+
+await warmUp(http);
+// Warm the sockets to the simulator too (the first request of a process costs 10–16 ms more).
+await Promise.all(Array.from({ length: Math.max(...LEVELS) }, () => runProbe(spec(true), deps)));
+
+const rows: (string | number)[][] = [
+  ['concurrency', 'probes', 'ttft err p50', 'ttft err p99', 'total err p50', 'total err p99', 'vs injected ttft p99', 'cpu/probe ms'],
+];
+let seq = (await getJson<{ requests: { seq: number }[] }>(`${sim.urls.openai}/_sim/requests?since=0`)).requests.at(-1)?.seq ?? 0;
+
+for (const c of LEVELS) {
+  const rounds = values.rounds ? Number(values.rounds) : c === 1 ? 200 : c <= 50 ? 20 : 4;
+  const measured = new Map<string, { ttft: number; total: number }>();
+  const cpu0 = process.cpuUsage();
+  for (let r = 0; r < rounds; r++) {
+    await Promise.all(
+      Array.from({ length: c }, async () => {
+        let id = '';
+        const res = await runProbe(spec(true), deps, { onResponse: (_s, h) => (id = h['x-sim-request-id'] ?? '') });
+        if (res.outcome !== 'ok' || res.timings.ttftMs == null) throw new Error(`probe failed: ${res.errorMessage}`);
+        measured.set(id, { ttft: res.timings.ttftMs, total: res.timings.totalMs });
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const truth = await getJson<{ requests: (Truth & { seq: number })[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`);
+  seq = truth.requests.at(-1)?.seq ?? seq;
+  const ttftErr: number[] = [];
+  const totalErr: number[] = [];
+  const plannedErr: number[] = [];
+  for (const t of truth.requests) {
+    const m = measured.get(t.id);
+    if (!m || t.actual.firstTokenMs == null || t.actual.lastByteMs == null) continue;
+    ttftErr.push(m.ttft - t.actual.firstTokenMs);
+    totalErr.push(m.total - t.actual.lastByteMs);
+    if (t.planned.firstTokenMs != null) plannedErr.push(m.ttft - t.planned.firstTokenMs);
+  }
+  const a = summary(ttftErr);
+  const b = summary(totalErr);
+  const p = summary(plannedErr);
+  rows.push([String(c), a.n, a.p50, a.p99, b.p50, b.p99, p.p99, (cpu.user + cpu.system) / 1000 / (rounds * c)]);
+}
+
+console.log(`\nbench:probe — OpenAI streaming probe, simulator TTFT ${TTFT_MS} ms + ${PER_TOKEN_MS} ms/token, no jitter`);
+console.log('error = measured by the probe − true offset at which the simulator wrote the bytes (ms)\n');
+console.log(table(rows));
+console.log('\n"vs injected" compares with the planned delay instead (adds the simulator\'s own timer lateness).');
+await http.close();
+await sim.stop();
