@@ -402,7 +402,7 @@ const instant = z
   })
   .describe('ISO 8601 instant with a zone, e.g. "2026-11-24T00:00:00Z".');
 
-const escalationSchema = z
+export const escalationSchema = z
   .strictObject({
     page_after: duration('Hold PagerDuty back until an alert group has been firing this long (Slack hears at once).').optional(),
     page_at_once: z.array(z.enum(severities)).optional().describe('Severities that page at once, whatever page_after says (default [critical]).'),

@@ -44,6 +44,8 @@ export interface LatencyDetectorOptions {
   /** Weight of a value learnt while firing (1 = as usual). */
   firingWeight?: number;
   slo?: LatencySlo;
+  /** No anomaly alerts (SLO ceiling alerts still fire) until this long after the first point. */
+  warmupMs?: number;
   /** Seed of the sampling RNG (deterministic runs). */
   seed?: number;
 }
@@ -66,6 +68,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   windowMs: 2 * HOUR,
   resolveAfterMs: 6 * HOUR,
   firingWeight: 0.2,
+  warmupMs: DAY,
   slo: {},
   seed: 1,
 };
@@ -106,6 +109,7 @@ export interface LatencyState {
   recent: { t: number[]; x: number[]; z: number[] };
   alert: AlertState;
   count: number;
+  firstT: number | null;
   lastT: number | null;
 }
 
@@ -154,6 +158,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     recent: { t: [], x: [], z: [] },
     alert: { firing: false, cause: null, direction: null, since: null, calmSince: null },
     count: 0,
+    firstT: null,
     lastT: null,
   });
 
@@ -206,9 +211,11 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
 
     const wantHigh = o.direction !== 'low';
     const wantLow = o.direction !== 'high';
+    s.firstT ??= t;
+    const warm = t - s.firstT >= o.warmupMs;
     const aboveFloor = o.slo.floorMs === undefined || observedP95 >= o.slo.floorMs;
-    const highAnomaly = wantHigh && hi >= o.threshold && aboveFloor;
-    const lowAnomaly = wantLow && lo <= -o.threshold;
+    const highAnomaly = warm && wantHigh && hi >= o.threshold && aboveFloor;
+    const lowAnomaly = warm && wantLow && lo <= -o.threshold;
     const sloBreach = o.slo.ceilingMs !== undefined && kthHighestX > o.slo.ceilingMs;
     const score = wantHigh && (!wantLow || hi >= -lo) ? hi : lo;
 
@@ -253,7 +260,10 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     for (const r of [s.how[lh.how], s.hod[lh.hour], s.all]) {
       s.rng = xorshift(s.rng);
       const u = (s.rng + 0.5) / 4294967296;
-      addToReservoir(r, x, t, w, u, o.capacity, o.halfLifeMs);
+      // Down-weighting protects a mature baseline; a young bucket must fill up regardless, or an alert raised
+      // against a coarse fallback would keep its own bucket young forever.
+      const wr = decayedCount(r, t, o.halfLifeMs) >= o.minSamples ? w : 1;
+      addToReservoir(r, x, t, wr, u, o.capacity, o.halfLifeMs);
     }
   }
 

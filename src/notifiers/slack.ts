@@ -1,0 +1,178 @@
+// Slack through @slack/web-api 8: a Block Kit message on trigger; on update/resolve, chat.update of that
+// same message plus a thread reply. One HTTP attempt per API call: the client's own retries (10 over
+// 30 min by default) are off (`retries: 0`), a 429 throws at once (`rejectRateLimitedCalls`) and every
+// call has a timeout; the outbox does the retrying. A client is built per delivery (cheap), with a fetch
+// that is looked up at call time (so msw, installed later, still sees it), carries the outbox's abort
+// signal, and records the status and Retry-After of what came back.
+import { ErrorCode, LogLevel, WebClient, type Logger } from '@slack/web-api';
+import { systemClock, type Clock } from '../clock.ts';
+import {
+  evidenceEntries,
+  formatDuration,
+  formatTime,
+  durationMs,
+  statusEmoji,
+  statusOf,
+  statusWords,
+  summaryOf,
+  plainText,
+  timeline,
+  truncate,
+} from './format.ts';
+import { isRetryableStatus, ok, parseRetryAfter, permanent, retryable, transportFailure } from './result.ts';
+import type { DeliveryResult, Notification, Notifier, Receiver } from './types.ts';
+
+export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+
+export interface SlackOptions {
+  /** Per API call. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Fetch to use (default: `globalThis.fetch`, looked up at call time). */
+  fetch?: typeof fetch;
+  clock?: Clock;
+}
+
+// Slack errors that say "try again later"; every other `ok:false` is a configuration problem.
+const TRANSIENT_SLACK_ERRORS = new Set(['ratelimited', 'rate_limited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+// The message we want to edit is gone or not ours: post a fresh one instead of failing forever.
+const MESSAGE_GONE = new Set(['message_not_found', 'cant_update_message']);
+
+type Block = Record<string, unknown>;
+
+/** Slack mrkdwn needs only these three escaped. */
+export function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncate(text, 3000) });
+
+/** The message for a notification: Block Kit plus the plain-text fallback (pure; exported for tests). */
+export function slackMessage(n: Notification): { text: string; blocks: Block[] } {
+  const header: Block = { type: 'header', text: { type: 'plain_text', text: truncate(`${statusEmoji(n)} ${statusWords(n)}: ${summaryOf(n)}`, 150), emoji: true } };
+  const text = truncate(`${statusEmoji(n)} ${plainText(n)}`, 3000);
+  if (n.action === 'test') {
+    const body = `This is a test from Vigil: the route to owner *${esc(n.owner)}* through receiver *${esc(n.receiver)}* works. No action needed.`;
+    return { text, blocks: [header, { type: 'section', text: mrkdwn(body) }] };
+  }
+  const i = n.incident;
+  const lines = [`*What:* ${esc(i.summary)}`, `*When:* ${timeline(n)}`, `*Owner:* ${esc(n.owner)}`];
+  if (i.flapping) lines.push('*Flapping:* yes, it keeps changing state; it stays open until it settles');
+  const blocks: Block[] = [header, { type: 'section', text: mrkdwn(lines.join('\n')) }];
+  const ev = evidenceEntries(n);
+  // A section holds at most 10 fields.
+  for (let k = 0; k < ev.length; k += 10) {
+    blocks.push({ type: 'section', fields: ev.slice(k, k + 10).map(([name, v]) => mrkdwn(`*${esc(name)}*\n${esc(v)}`)) });
+  }
+  if (n.links.length > 0) {
+    // Links, not buttons: URL buttons make Slack call the app's interactivity endpoint, which we don't run.
+    blocks.push({ type: 'section', text: mrkdwn(n.links.map((l) => `<${esc(l.href)}|${esc(l.text).replace(/\|/g, '/')}>`).join('  ·  ')) });
+  }
+  const ctx = [`detector \`${esc(i.detector)}\``, `key \`${esc(i.key)}\``];
+  if (i.labels.provider) ctx.push(`provider ${esc(i.labels.provider)}`);
+  if (i.labels.model) ctx.push(`model ${esc(i.labels.model)}`);
+  ctx.push(`incident ${esc(i.id)}`);
+  blocks.push({ type: 'context', elements: [mrkdwn(ctx.join('  ·  '))] });
+  return { text, blocks };
+}
+
+/** The thread reply under the original message on resolve (with duration) or update (still firing). */
+export function slackThreadReply(n: Notification): string {
+  if (statusOf(n) === 'RESOLVED') {
+    const at = n.incident.resolvedAt ?? n.incident.lastSeen;
+    return `${statusEmoji(n)} RESOLVED after ${formatDuration(durationMs(n))} (at ${formatTime(at)}).`;
+  }
+  return `${statusEmoji(n)} Still ${statusWords(n)}, ${timeline(n)}.`;
+}
+
+/** `channel:ts` → parts. Channel ids never contain a colon; ts is `1700000000.000100`. */
+export function parseSlackRef(ref: string): { channel: string; ts: string } | null {
+  const at = ref.indexOf(':');
+  if (at <= 0 || at === ref.length - 1) return null;
+  return { channel: ref.slice(0, at), ts: ref.slice(at + 1) };
+}
+
+const silent: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => LogLevel.ERROR,
+  setName() {},
+};
+
+export function createSlackNotifier(opts: SlackOptions = {}): Notifier {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const clock = opts.clock ?? systemClock;
+
+  return {
+    kind: 'slack',
+    async deliver(n: Notification, r: Receiver, signal?: AbortSignal): Promise<DeliveryResult> {
+      if (!r.slackToken) return permanent(`receiver ${r.name} has no Slack token`);
+      if (!r.slackChannel) return permanent(`receiver ${r.name} has no Slack channel`);
+      const secrets = [r.slackToken];
+      const seen: { status?: number; retryAfter?: string | null } = {};
+      const client = new WebClient(r.slackToken, {
+        slackApiUrl: r.slackApiUrl ?? DEFAULT_SLACK_API_URL,
+        timeout: timeoutMs,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        logger: silent,
+        logLevel: LogLevel.ERROR,
+        fetch: async (url, init) => {
+          const res = await (opts.fetch ?? globalThis.fetch)(url, {
+            ...(init as RequestInit),
+            signal: signal && init?.signal ? AbortSignal.any([init.signal, signal]) : (signal ?? init?.signal),
+          });
+          seen.status = res.status;
+          seen.retryAfter = res.headers.get('retry-after');
+          return res;
+        },
+      });
+      const msg = slackMessage(n);
+      const post = async () => {
+        const res = await client.chat.postMessage({ channel: r.slackChannel!, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false });
+        return ok(`${res.channel ?? r.slackChannel}:${res.ts}`);
+      };
+      try {
+        const prior = n.action === 'update' || n.action === 'resolve' ? (n.priorRef ? parseSlackRef(n.priorRef) : null) : null;
+        if (!prior) return await post();
+        try {
+          await client.chat.update({ channel: prior.channel, ts: prior.ts, text: msg.text, blocks: msg.blocks });
+        } catch (err) {
+          if (platformError(err) && MESSAGE_GONE.has(platformError(err)!)) return await post();
+          throw err;
+        }
+        // Editing alone notifies nobody; the thread reply does (and records the duration).
+        await client.chat.postMessage({ channel: prior.channel, thread_ts: prior.ts, text: slackThreadReply(n) });
+        return ok(`${prior.channel}:${prior.ts}`);
+      } catch (err) {
+        return classify(err, seen, signal, secrets);
+      }
+    },
+  };
+
+  function classify(err: unknown, seen: { status?: number; retryAfter?: string | null }, signal: AbortSignal | undefined, secrets: string[]): DeliveryResult {
+    const e = err as { code?: string; retryAfter?: number; statusCode?: number; original?: unknown; data?: { error?: string; response_metadata?: { retryAfter?: number } } };
+    if (e?.code === ErrorCode.RateLimitedError) return retryable('slack rate limited (HTTP 429)', (e.retryAfter ?? 0) * 1000);
+    const pe = platformError(err);
+    if (pe !== undefined) {
+      const ra = e.data?.response_metadata?.retryAfter;
+      if (TRANSIENT_SLACK_ERRORS.has(pe)) return retryable(`slack ${pe}`, typeof ra === 'number' ? ra * 1000 : undefined, secrets);
+      return permanent(`slack ${pe}`, secrets);
+    }
+    if (e?.code === ErrorCode.HTTPError && typeof e.statusCode === 'number') {
+      const msg = `slack HTTP ${e.statusCode}`;
+      return isRetryableStatus(e.statusCode) ? retryable(msg, undefined, secrets) : permanent(msg, secrets);
+    }
+    // A 429 whose Retry-After the client could not read (an HTTP-date) comes back as a plain Error.
+    if (seen.status === 429) return retryable('slack rate limited (HTTP 429)', parseRetryAfter(seen.retryAfter, clock.now()));
+    if (e?.code === ErrorCode.RequestError) return transportFailure(e.original, timeoutMs, signal, secrets);
+    return transportFailure(err, timeoutMs, signal, secrets);
+  }
+}
+
+function platformError(err: unknown): string | undefined {
+  const e = err as { code?: string; data?: { error?: unknown } };
+  return e?.code === ErrorCode.PlatformError ? String(e.data?.error ?? 'unknown_error') : undefined;
+}
