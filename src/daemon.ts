@@ -114,6 +114,21 @@ export class Daemon {
     return this.server;
   }
 
+  /**
+   * Run probes now, outside their schedule (the demo's first pass, an operator's "probe now"). Results are
+   * recorded like scheduled ones.
+   */
+  async runNow(ids?: string[]): Promise<ProbeResult[]> {
+    const specs = ids ? this.current.probes.filter((p) => ids.includes(p.id)) : this.current.probes;
+    return Promise.all(
+      specs.map(async (spec) => {
+        const result = await this.runOne(spec, 1, AbortSignal.timeout(spec.timeouts.totalMs + 1_000));
+        this.record(result, null);
+        return result;
+      }),
+    );
+  }
+
   /** SIGHUP: re-read the config; on error keep the last good one and say so in metrics and logs. */
   reload(): { ok: boolean; errors: string } {
     const { config, errors } = loadConfig(this.opts.configDir, { env: this.opts.env ?? process.env });

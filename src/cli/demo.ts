@@ -32,6 +32,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     env,
     listen: { port: Number(values.port) },
   });
+  // One pass right away, so every panel and series has data before the first scheduled slot.
+  await daemon.runNow();
   const u = daemon.url;
   process.stdout.write(
     [
@@ -46,7 +48,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       '',
       `  break something:  curl -X POST ${fleet.urls.anthropic}/_sim/outage -d '{"down":true}'`,
       '',
-      'First results arrive within a minute (probes are spread over their interval). Ctrl-C stops.',
+      'Every probe ran once at start; from now on each runs on its schedule (spread over its interval). Ctrl-C stops.',
       '',
     ].join('\n'),
   );

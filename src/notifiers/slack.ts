@@ -37,7 +37,7 @@ const TRANSIENT_SLACK_ERRORS = new Set(['ratelimited', 'rate_limited', 'internal
 // The message we want to edit is gone or not ours: post a fresh one instead of failing forever.
 const MESSAGE_GONE = new Set(['message_not_found', 'cant_update_message']);
 
-type Block = Record<string, unknown>;
+type Block = { type: string; [field: string]: unknown };
 
 /** Slack mrkdwn needs only these three escaped. */
 export function esc(s: string): string {

@@ -8,7 +8,7 @@ export { FAULT_KINDS, defaultBehaviour, patchBehaviour, decide, resolveModel, Be
 export type { SimBehaviour, ErrorBurst, FaultKind, ModelEntry, SimProvider } from './behaviour.ts';
 export { planLatency, diurnalMultiplier, localTime, DEFAULT_LATENCY, DEFAULT_DIURNAL } from './latency.ts';
 export type { LatencyConfig, LatencyPlan, DiurnalConfig } from './latency.ts';
-export { DEFAULT_GATEWAY_TARGETS, defaultGatewayConfig, gatewayConfigSchema } from './gateway.ts';
+export { DEFAULT_GATEWAY_TARGETS, defaultGatewayConfig, gatewayConfigSchema, configFromPortkeyHeader } from './gateway.ts';
 export type { GatewayConfig, GatewayTarget } from './gateway.ts';
 export type { SimRequestRecord, GatewayAttempt } from './truth.ts';
 export { openaiError } from './openai.ts';

@@ -84,7 +84,8 @@ export function streamReply(
   }
   // Re-anchor the headers: a stream whose first event is a content token (Gemini) still flushes headers early.
   base.headersAt = Math.min(base.headersAt, events[0]?.at ?? 0);
-  const k = breakIndex(events);
+  // Always break before the last event: it carries the finish marker (a one-chunk Gemini answer included).
+  const k = Math.min(breakIndex(events), Math.max(0, events.length - 1));
   const kept = events.slice(0, k);
   const next = events[k];
   const at = next ? next.at : (kept[kept.length - 1]?.at ?? 0);

@@ -11,6 +11,8 @@ export interface ConfigOptions {
   confirm?: number;
   rawRetention?: string;
   extraVigil?: string;
+  /** Copies of each probe (ids suffixed -2, -3…), for write-heavy tests. */
+  copies?: number;
 }
 
 /** A config dir with one probe per provider and the gateway; URLs come from env like the shipped config. */
@@ -41,14 +43,16 @@ ${opts.extraVigil ?? ''}
     max_tokens: 5
     assert: [{ contains: pong }]
 `;
-  writeFileSync(
-    join(dir, 'probes', 'all.yaml'),
-    'probes:\n' +
-      probe('openai-canary', 'provider:openai', 'gpt-4o-mini') +
-      probe('anthropic-canary', 'provider:anthropic', 'claude-haiku-4-5') +
-      probe('gemini-canary', 'provider:gemini', 'gemini-2.5-flash') +
-      probe('gateway-canary', 'gateway', 'gpt-4o-mini'),
-  );
+  let body = 'probes:\n';
+  for (let i = 1; i <= (opts.copies ?? 1); i++) {
+    const sfx = i === 1 ? '' : `-${i}`;
+    body +=
+      probe(`openai-canary${sfx}`, 'provider:openai', 'gpt-4o-mini') +
+      probe(`anthropic-canary${sfx}`, 'provider:anthropic', 'claude-haiku-4-5') +
+      probe(`gemini-canary${sfx}`, 'provider:gemini', 'gemini-2.5-flash') +
+      probe(`gateway-canary${sfx}`, 'gateway', 'gpt-4o-mini');
+  }
+  writeFileSync(join(dir, 'probes', 'all.yaml'), body);
   return dir;
 }
 

@@ -112,6 +112,13 @@ for (const p of ['openai', 'anthropic', 'gemini'] as P[]) {
         expect(pong.body).toContain('"content":"pong"');
         expect(pong.body).not.toMatch(/"finish_reason":"stop"|"usage":\{|\[DONE\]/);
       }
+      if (p === 'gemini') {
+        for (const kind of ['cut_stream', 'malformed_json', 'malformed_sse'] as const) {
+          inject(p, kind);
+          const one = await raw(`${fleet.urls.gemini}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, { headers: AUTH.gemini, body: geminiBody() });
+          expect(parseSse(one.body).some((e) => tryJson(e.data) !== undefined && e.data.includes('finishReason')), kind).toBe(false);
+        }
+      }
       inject(p, 'cut_stream');
       const nonStream = await send(p, false);
       expect(nonStream.status).toBe(200);

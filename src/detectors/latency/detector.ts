@@ -28,8 +28,10 @@ export interface LatencyDetectorOptions {
   threshold?: number;
   /** Below this |score| counts as calm for resolving. Default threshold / 2. */
   resolveThreshold?: number;
-  /** Decayed samples a bucket needs before it is trusted (else fall back to a coarser one). */
+  /** Samples a bucket needs before it is trusted (else fall back to a coarser one). */
   minSamples?: number;
+  /** Distinct visits (weeks for an hour-of-week bucket, days for an hour-of-day one) a bucket needs. */
+  minVisits?: number;
   /** Baseline half-life: how fast old behaviour is forgotten. */
   halfLifeMs?: number;
   /** Values kept per bucket. */
@@ -60,7 +62,8 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   direction: 'both',
   threshold: 6,
   resolveThreshold: 3,
-  minSamples: 12,
+  minSamples: 6,
+  minVisits: 2,
   halfLifeMs: 14 * DAY,
   capacity: 48,
   k: 3,
@@ -69,6 +72,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   resolveAfterMs: 6 * HOUR,
   firingWeight: 0.2,
   warmupMs: DAY,
+  asymmetric: true,
   slo: {},
   seed: 1,
 };
@@ -117,8 +121,9 @@ export interface Baseline {
   level: BaselineLevel;
   median: number;
   p95: number;
-  /** σ-equivalent spread used for z. */
-  scale: number;
+  /** σ-equivalent spread above and below the median, used for z. */
+  scaleUp: number;
+  scaleDown: number;
 }
 
 export interface UpdateResult {
@@ -171,9 +176,18 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     ];
     const allStats = robust(s.all);
     for (const [level, r] of levels) {
-      if (decayedCount(r, t, o.halfLifeMs) < o.minSamples) continue;
+      if (!mature(r)) continue;
       const b = robust(r)!;
-      return { level, median: b.median, p95: b.p95, scale: scaleOf(b, allStats) };
+      const floor = scaleFloor(b, allStats);
+      const mad = 1.4826 * b.mad;
+      const asym = o.asymmetric;
+      return {
+        level,
+        median: b.median,
+        p95: b.p95,
+        scaleUp: Math.max(mad, asym ? (b.p90 - b.median) / 1.2816 : 0, floor),
+        scaleDown: Math.max(mad, asym ? (b.median - b.p10) / 1.2816 : 0, floor),
+      };
     }
     return null;
   };
@@ -189,7 +203,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       alert: { ...prev.alert },
     };
     const base = Number.isFinite(x) ? baselineAt(s, t) : null;
-    const z = base ? (x - base.median) / base.scale : 0;
+    const z = base ? (x - base.median) / (x >= base.median ? base.scaleUp : base.scaleDown) : 0;
 
     // Recent window: the last m points, none older than windowMs before this one.
     const rc = s.recent;
@@ -231,8 +245,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
         transition = 'fired';
       }
     } else {
-      const stillHigh = a.direction === 'high' && (hi >= o.resolveThreshold && aboveFloor);
-      const stillLow = a.direction === 'low' && lo <= -o.resolveThreshold;
+      // Any sustained deviation keeps one episode open (a flat line is low by day and high by night).
+      const stillHigh = wantHigh && hi >= o.resolveThreshold && aboveFloor;
+      const stillLow = wantLow && lo <= -o.resolveThreshold;
       if (sloBreach || stillHigh || stillLow) {
         a.calmSince = null;
         if (sloBreach) a.cause = 'slo';
@@ -253,7 +268,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
 
   function learn(s: LatencyState, t: number, x: number, w: number): void {
     const lh = localHour(t, o.timezone);
-    const copy = (r: Reservoir): Reservoir => ({ v: r.v.slice(), p: r.p.slice(), n: r.n, t: r.t });
+    const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice() });
     s.how[lh.how] = copy(s.how[lh.how]);
     s.hod[lh.hour] = copy(s.hod[lh.hour]);
     s.all = copy(s.all);
@@ -262,15 +277,18 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       const u = (s.rng + 0.5) / 4294967296;
       // Down-weighting protects a mature baseline; a young bucket must fill up regardless, or an alert raised
       // against a coarse fallback would keep its own bucket young forever.
-      const wr = decayedCount(r, t, o.halfLifeMs) >= o.minSamples ? w : 1;
+      const wr = mature(r) ? w : 1;
       addToReservoir(r, x, t, wr, u, o.capacity, o.halfLifeMs);
     }
   }
 
-  function scaleOf(b: Robust, all: Robust | null): number {
+  function mature(r: Reservoir): boolean {
+    return r.visits >= o.minVisits && r.v.length >= o.minSamples;
+  }
+
+  function scaleFloor(b: Robust, all: Robust | null): number {
     // A bucket can be nearly constant (cached replies, integer counts); never divide by ~0.
-    const floor = Math.max(all ? 0.05 * 1.4826 * all.mad : 0, 0.01 * Math.abs(b.median), 1e-9);
-    return Math.max(1.4826 * b.mad, floor);
+    return Math.max(all ? 0.05 * 1.4826 * all.mad : 0, 0.01 * Math.abs(b.median), 1e-9);
   }
 
   return { options: o, init, update, baselineAt };

@@ -5,6 +5,8 @@
 // 2^(t/halfLife): old values fade out at the configured half-life whatever the sampling rate, so a permanent
 // shift is learnt, while a short incident is only a small share of the sample. Bounded size, plain JSON.
 
+const HOUR_MS = 3_600_000;
+
 export interface Reservoir {
   /** Sampled values. */
   v: number[];
@@ -14,9 +16,11 @@ export interface Reservoir {
   n: number;
   /** Epoch ms of the last add. */
   t: number;
+  /** Distinct clock hours that added to it (how many weeks/days a bucket has seen), for maturity. */
+  visits: number;
 }
 
-export const emptyReservoir = (): Reservoir => ({ v: [], p: [], n: 0, t: 0 });
+export const emptyReservoir = (): Reservoir => ({ v: [], p: [], n: 0, t: 0, visits: 0 });
 
 /** Decayed count as of `t`. */
 export function decayedCount(r: Reservoir, t: number, halfLifeMs: number): number {
@@ -34,6 +38,7 @@ export function addToReservoir(
   capacity: number,
   halfLifeMs: number,
 ): void {
+  if (r.visits === 0 || Math.floor(t / HOUR_MS) !== Math.floor(r.t / HOUR_MS)) r.visits++;
   r.n = decayedCount(r, t, halfLifeMs) + weight;
   r.t = Math.max(r.t, t);
   const priority = (t / halfLifeMs) * Math.LN2 + Math.log(weight) - Math.log(-Math.log(u));
@@ -56,6 +61,9 @@ export interface Robust {
   mad: number;
   /** Upper quantile of the sample (for the "baseline p95" shown to people). */
   p95: number;
+  /** 10th and 90th percentiles: the spread of each side, for skewed data (latency has a long upper tail). */
+  p10: number;
+  p90: number;
 }
 
 /** Median, MAD and p95 of the sample, or null when empty. */
@@ -65,7 +73,13 @@ export function robust(r: Reservoir): Robust | null {
   const s = r.v.slice().sort((a, b) => a - b);
   const median = quantileSorted(s, 0.5);
   const dev = s.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
-  return { median, mad: quantileSorted(dev, 0.5), p95: quantileSorted(s, 0.95) };
+  return {
+    median,
+    mad: quantileSorted(dev, 0.5),
+    p95: quantileSorted(s, 0.95),
+    p10: quantileSorted(s, 0.1),
+    p90: quantileSorted(s, 0.9),
+  };
 }
 
 /** Linear-interpolated quantile of an ascending array. */

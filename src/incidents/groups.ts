@@ -1,0 +1,126 @@
+// Notification groups, pure: which group an incident joins, and what each receiver of a group should be
+// told now. Alertmanager's dispatch + notify stages in one function per group:
+//
+// - group_wait: a new group waits before its first notification, so siblings failing together arrive
+//   in one message ("5 probes of openai failing").
+// - group_interval: later changes (new members, recoveries, flapping) are batched at this pace.
+// - repeat_interval: reminders while still firing (Slack, console; PagerDuty never repeats).
+// - escalation: PagerDuty only after the group has been firing for page_after, at once for critical.
+// - muted members (silence, maintenance, inhibition) create no trigger and no reminder, but the resolve
+//   contract holds: every receiver that got a trigger gets the resolve, muted or not.
+import { createHash } from 'node:crypto';
+import type { Severity } from '../domain.ts';
+import type { ReceiverKind } from '../notifiers/types.ts';
+import type { EscalationConfig, RouteConfig } from './config.ts';
+import type { GroupReceiverState, GroupRow, IncidentRow, Labels, NotifyIntent } from './types.ts';
+import { SEVERITY_RANK } from './types.ts';
+
+export interface MemberView {
+  incident: IncidentRow;
+  /** Why it creates no notifications now, or null. */
+  muted: string | null;
+}
+
+export interface GroupPlan {
+  group: GroupRow;
+  intents: NotifyIntent[];
+  /** Members the intents speak of: firing and unmuted, then resolved. */
+  reported: IncidentRow[];
+}
+
+/** `owner` is always part of the key: receivers are built per owner. */
+export function groupKeyOf(route: RouteConfig, owner: string, labels: Labels): { key: string; labels: Labels } {
+  const by = [...new Set(route.groupBy.filter((l) => l !== 'owner'))].sort();
+  const values: Labels = { owner };
+  for (const l of by) values[l] = labels[l] ?? '';
+  const key = `route${route.index}{${Object.entries(values)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
+  return { key, labels: values };
+}
+
+export function dedupKeyOfGroup(groupKey: string): string {
+  return `vigil-${createHash('sha256').update(groupKey).digest('hex').slice(0, 32)}`;
+}
+
+export function newGroup(id: string, route: RouteConfig, owner: string, labels: Labels, now: number): GroupRow {
+  const g = groupKeyOf(route, owner, labels);
+  return {
+    id,
+    routeIndex: route.index,
+    groupKey: g.key,
+    dedupKey: dedupKeyOfGroup(g.key),
+    owner,
+    labels: g.labels,
+    state: 'open',
+    createdAt: now,
+    lastFlushAt: null,
+    receivers: {},
+  };
+}
+
+function emptyState(): GroupReceiverState {
+  return { triggeredAt: null, lastSentAt: null, digest: null, resolvedAt: null };
+}
+
+export function maxSeverity(list: readonly IncidentRow[]): Severity {
+  let s: Severity = 'info';
+  for (const i of list) if (SEVERITY_RANK[i.severity] > SEVERITY_RANK[s]) s = i.severity;
+  return s;
+}
+
+/** When `kind` may first be told about this group: PagerDuty waits for page_after unless the severity pages at once. */
+export function eligibleAt(kind: ReceiverKind, active: readonly IncidentRow[], esc: EscalationConfig): number {
+  const since = Math.min(...active.map((i) => i.firedAt ?? i.firstSeen));
+  if (kind !== 'pagerduty') return since;
+  return esc.pageAtOnce.includes(maxSeverity(active)) ? since : since + esc.pageAfterMs;
+}
+
+/** What to tell each receiver of `route` about `group` at `now`. Never mutates its inputs. */
+export function planGroup(group: GroupRow, members: readonly MemberView[], route: RouteConfig, esc: EscalationConfig, now: number): GroupPlan {
+  const g: GroupRow = { ...group, receivers: { ...group.receivers } };
+  const intents: NotifyIntent[] = [];
+  const firing = members.filter((m) => m.incident.state === 'firing');
+  const active = firing.filter((m) => m.muted === null).map((m) => m.incident);
+  const resolved = members.filter((m) => m.incident.state === 'resolved').map((m) => m.incident);
+  const allResolved = firing.length === 0;
+  const firstFlushAt = g.createdAt + route.groupWaitMs;
+  const flushDue = g.lastFlushAt === null ? now >= firstFlushAt : now >= g.lastFlushAt + route.groupIntervalMs;
+  const digest = [
+    active.map((i) => `${i.id}:${i.severity}${i.flapping ? ':flapping' : ''}`).sort().join(','),
+    resolved.map((i) => i.id).sort().join(','),
+  ].join('|');
+
+  // Receivers told earlier but no longer on the route (a reload changed it) still get their resolve.
+  const kinds = [...new Set([...route.notify, ...(Object.keys(g.receivers) as ReceiverKind[])])];
+  for (const kind of kinds) {
+    const rs: GroupReceiverState = { ...(g.receivers[kind] ?? emptyState()) };
+    if (rs.resolvedAt !== null) continue;
+    if (rs.triggeredAt === null) {
+      if (!route.notify.includes(kind)) continue;
+      // Never told: only a firing, unmuted member is news, and only after group_wait (and escalation).
+      if (active.length === 0 || now < firstFlushAt || now < eligibleAt(kind, active, esc)) continue;
+      const escalated = kind === 'pagerduty' && g.lastFlushAt !== null;
+      intents.push({ receiver: kind, action: 'trigger', reason: escalated ? 'escalated' : 'new' });
+      Object.assign(rs, { triggeredAt: now, lastSentAt: now, digest });
+    } else if (allResolved) {
+      if (!flushDue) continue;
+      intents.push({ receiver: kind, action: 'resolve', reason: 'resolved' });
+      Object.assign(rs, { resolvedAt: now, lastSentAt: now, digest });
+    } else if (digest !== rs.digest && flushDue) {
+      // PagerDuty keeps its incident as it was triggered; chat receivers get the new picture.
+      if (kind !== 'pagerduty') intents.push({ receiver: kind, action: 'update', reason: 'changed' });
+      Object.assign(rs, { lastSentAt: kind !== 'pagerduty' ? now : rs.lastSentAt, digest });
+    } else if (kind !== 'pagerduty' && active.length > 0 && rs.lastSentAt !== null && now >= rs.lastSentAt + route.repeatIntervalMs) {
+      intents.push({ receiver: kind, action: 'update', reason: 'repeat' });
+      rs.lastSentAt = now;
+    }
+    g.receivers[kind] = rs;
+  }
+  if (intents.length > 0) g.lastFlushAt = now;
+
+  const told = Object.values(g.receivers).filter((r) => r && r.triggeredAt !== null);
+  if (allResolved && told.every((r) => r!.resolvedAt !== null)) g.state = 'closed';
+  const order = (a: IncidentRow, b: IncidentRow) => (a.firedAt ?? a.firstSeen) - (b.firedAt ?? b.firstSeen) || a.key.localeCompare(b.key);
+  return { group: g, intents, reported: [...[...active].sort(order), ...[...resolved].sort(order)] };
+}

@@ -1,0 +1,94 @@
+// Nothing the daemon learned is lost on restart or crash.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { ManualClock } from '../../src/clock.ts';
+import { Daemon } from '../../src/daemon.ts';
+import { createLogger } from '../../src/log.ts';
+import { startSimFleet } from '../../src/sim/fleet.ts';
+import type { SimFleet } from '../../src/sim/fleet.ts';
+import { Store } from '../../src/store/store.ts';
+import { advance, simEnv, writeConfig } from './helpers.ts';
+
+const quiet = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }), json: true });
+const FAST = { latency: { ttfbMs: 0, ttftMs: 1, perTokenMs: 0, jitter: 0, diurnal: null } };
+
+describe('daemon restart and crash', () => {
+  let fleet: SimFleet;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    fleet = await startSimFleet({ behaviour: FAST });
+  });
+  afterAll(async () => {
+    await fleet.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('a restarted daemon (same DB) serves every earlier result and the last result per probe', async () => {
+    const dir = writeConfig({ every: '1m' });
+    dirs.push(dir);
+    const clock = new ManualClock(Date.UTC(2026, 2, 2));
+    const env = simEnv(fleet.urls);
+    const first = await Daemon.start({ configDir: dir, env, clock, log: quiet, listen: { port: 0 } });
+    await advance(clock, first, 30 * 60_000, 60_000);
+    const before = first.store.results({ order: 'asc', limit: 10_000 });
+    expect(before.length).toBeGreaterThanOrEqual(4 * 29);
+    await first.stop();
+
+    const second = await Daemon.start({ configDir: dir, env, clock, log: quiet, listen: { port: 0 } });
+    try {
+      const res = await fetch(`${second.url}/api/results?limit=1000&since=${Date.UTC(2026, 2, 1)}`);
+      const body = (await res.json()) as { count: number; results: { probeId: string; startedAt: number }[] };
+      expect(body.count).toBe(before.length);
+      const probes = (await (await fetch(`${second.url}/api/probes`)).json()) as { probes: { id: string; last: { startedAt: number } | null }[] };
+      for (const p of probes.probes) {
+        const lastBefore = before.filter((r) => r.probeId === p.id).at(-1)!;
+        expect(p.last?.startedAt).toBe(lastBefore.startedAt);
+      }
+      expect(second.store.results({ order: 'asc', limit: 10_000 })).toStrictEqual(before);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
+  it('kill -9 in the middle of writing leaves a consistent DB with every result it had served', async () => {
+    const dir = writeConfig({ every: '1s', copies: 50 }); // 200 probes a second
+    dirs.push(dir);
+    const main = resolve(import.meta.dirname, '../../src/main.ts');
+    const child = spawn(process.execPath, [main, 'run', '--config', dir, '--port', '0'], {
+      env: { ...process.env, ...simEnv(fleet.urls), VIGIL_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const db = join(dir, 'vigil.db');
+    // Wait until a few hundred results are committed (read-only peeks, as a second process would).
+    let seen = 0;
+    const deadline = Date.now() + 20_000;
+    while (seen < 600 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        const peek = Store.open(db, { readOnly: true });
+        seen = peek.countResults({});
+        peek.close();
+      } catch {
+        // not created or not migrated yet
+      }
+    }
+    expect(seen, stderr).toBeGreaterThanOrEqual(600);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const store = Store.open(db);
+    try {
+      expect(store.integrityCheck()).toEqual(['ok']);
+      expect(store.countResults({})).toBeGreaterThanOrEqual(seen);
+      // Every stored row round-trips into a whole ProbeResult.
+      for (const r of store.results({ limit: 1000 })) expect(r.timings.totalMs).toBeTypeOf('number');
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+});
