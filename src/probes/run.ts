@@ -95,7 +95,11 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
   } catch (err) {
     if (err instanceof HttpError) {
       marks = err.marks;
-      transport = transportError(err);
+      // No response at all: a reset here is the connection failing (gateways fall back on it), not a broken body.
+      transport =
+        err.kind === 'reset' && status === null
+          ? { cls: 'connect', message: `connection reset before a response: ${err.message}`.slice(0, 200), phase: null }
+          : transportError(err);
     } else {
       transport = { cls: 'malformed', message: `client error: ${(err as Error).message}`.slice(0, 200), phase: null };
     }

@@ -52,7 +52,7 @@ export interface LatencyDetectorOptions {
   seed?: number;
 }
 
-export type ResolvedOptions = Required<Omit<LatencyDetectorOptions, 'slo'>> & { slo: LatencySlo };
+export type ResolvedOptions = Required<Omit<LatencyDetectorOptions, "slo">> & { slo: LatencySlo };
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
