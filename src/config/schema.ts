@@ -519,7 +519,7 @@ export const alertDefaultsSchema = z
     group_wait: duration('Default group_wait.').default('30s'),
     group_interval: duration('Default group_interval.').default('5m'),
     repeat_interval: duration('Default repeat_interval.').default('4h'),
-    expire_after: duration('Give up delivering a notification after this long (resolves are tried for as long again from their own start).').default('24h'),
+    expire_after: duration('Give up delivering a notification after this long; a resolve gets twice as long, so it outlives the trigger it follows.').default('24h'),
     flap: z
       .strictObject({
         flips: z.number().int().min(2).max(100).default(4).describe('State changes within `window` that make an alert flapping.'),

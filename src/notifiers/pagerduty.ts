@@ -125,6 +125,8 @@ export function createPagerDutyNotifier(opts: PagerDutyOptions = {}): Notifier {
     } catch (err) {
       // A rejection after a response means: pdjs's 429 retry was stopped, or the body was not JSON.
       if (seen.status !== undefined) return classify(seen.status, undefined, seen.retryAfter, body, secrets);
+      // node-fetch 2 rejects every abort with the same AbortError: ask the signals which one fired.
+      if (timeout.aborted && !signal?.aborted) return retryable(`timeout after ${timeoutMs} ms`);
       return transportFailure(err, timeoutMs, signal, secrets);
     } finally {
       agent.destroy();

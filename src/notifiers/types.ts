@@ -35,6 +35,18 @@ export interface Notification {
   owner: string;
   /** Reference from an earlier delivery of this incident to this receiver (Slack `channel:ts`), for updates. */
   priorRef: string | null;
+  /**
+   * Why it is sent (added by the incidents engine): `new` first news; `escalated` a page after page_after;
+   * `changed` members of the group changed (update the message); `repeat` a reminder while still firing
+   * (Slack: a thread reply); `resolved` all clear; `test` from `vigil alerts test`. Absent: treat as `new`.
+   */
+  reason?: 'new' | 'escalated' | 'changed' | 'repeat' | 'resolved' | 'test';
+  /**
+   * Every alert this notification speaks of when several were grouped (firing first, then resolved), e.g.
+   * five probes of one provider failing together. `incident` then summarises them (count in its summary,
+   * highest severity, labels they share); list these in the message. Absent or one item: just `incident`.
+   */
+  alerts?: Omit<Incident, 'notifications'>[];
 }
 
 export interface DeliveryResult {

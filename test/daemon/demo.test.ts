@@ -24,7 +24,7 @@ describe('vigil demo', () => {
     const shipped = loadConfig(ROOT, { allowMissingEnv: true, env: {} }).config!.probes.map((p) => p.id);
     expect(shipped.length).toBeGreaterThanOrEqual(4);
     const started = Date.now();
-    const env = { ...process.env, VIGIL_DB: join(tmp, 'demo.db'), VIGIL_LOG_LEVEL: 'warn' };
+    const env: Record<string, string | undefined> = { ...process.env, VIGIL_DB: join(tmp, 'demo.db'), VIGIL_LOG_LEVEL: 'warn' };
     for (const k of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'GATEWAY_API_KEY']) delete env[k];
     child = spawn(process.execPath, [join(ROOT, 'src/main.ts'), 'demo', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -84,10 +84,10 @@ describe('store: migrations', () => {
 
   it('refuses a DB whose recorded migration has a different name (diverged branches)', () => {
     const path = tempDbPath();
-    const mine: Migration = { version: LATEST + 1, name: 'outbox', up: 'CREATE TABLE outbox (a)' };
-    const theirs: Migration = { version: LATEST + 1, name: 'drills', up: 'CREATE TABLE drills (a)' };
+    const mine: Migration = { version: LATEST + 1, name: 'branch_a', up: 'CREATE TABLE branch_a_table (a)' };
+    const theirs: Migration = { version: LATEST + 1, name: 'branch_b', up: 'CREATE TABLE branch_b_table (a)' };
     Store.open(path, { migrations: [...MIGRATIONS, mine] }).close();
-    expect(() => Store.open(path, { migrations: [...MIGRATIONS, theirs] })).toThrow(/recorded as "outbox".*"drills"/);
+    expect(() => Store.open(path, { migrations: [...MIGRATIONS, theirs] })).toThrow(/recorded as "branch_a".*"branch_b"/);
   });
 
   it('rejects a migration list with gaps', () => {

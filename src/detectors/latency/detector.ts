@@ -46,6 +46,8 @@ export interface LatencyDetectorOptions {
   /** Weight of a value learnt while firing (1 = as usual). */
   firingWeight?: number;
   slo?: LatencySlo;
+  /** Separate spreads above and below the median (from p90 and p10), for long-tailed series. */
+  asymmetric?: boolean;
   /** No anomaly alerts (SLO ceiling alerts still fire) until this long after the first point. */
   warmupMs?: number;
   /** Seed of the sampling RNG (deterministic runs). */

@@ -74,8 +74,10 @@ export const migration: Migration = {
       provider     TEXT    NOT NULL,
       owner        TEXT    NOT NULL,
       shutdown_at  TEXT    NOT NULL,
-      lead_days    INTEGER NOT NULL,             -- 0 = after the shutdown date
+      lead_days    INTEGER NOT NULL,             -- 0 = on or after the shutdown date
       fired_at     INTEGER NOT NULL,
+      emitted      INTEGER NOT NULL,             -- 0 = passed over (a later lead was already due), 1 = signalled
+      resolved     INTEGER NOT NULL,             -- 1 once superseded by the next lead or no longer relevant
       PRIMARY KEY (model, provider, owner, shutdown_at, lead_days)
     ) WITHOUT ROWID;
 
