@@ -40,7 +40,7 @@ const respond = (status: number, body: unknown, headers: Record<string, string> 
   server.use(
     http.post(`${API}:method`, async ({ request }) => {
       await record(request);
-      return typeof body === 'string' ? new HttpResponse(body, { status, headers }) : HttpResponse.json(body, { status, headers });
+      return typeof body === 'string' ? new HttpResponse(body, { status, headers }) : HttpResponse.json(body as Record<string, unknown>, { status, headers });
     }),
   );
 

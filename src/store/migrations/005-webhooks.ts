@@ -42,6 +42,7 @@ export const migration: Migration = {
       provider     TEXT    NOT NULL,
       model        TEXT    NOT NULL,
       seen         INTEGER NOT NULL,           -- 0/1: ever satisfied by a listed id
+      via          TEXT,                       -- the listed id that last satisfied it (itself, or a dated snapshot)
       missed       INTEGER NOT NULL,           -- consecutive successful polls without it
       firing       INTEGER NOT NULL,           -- 0/1: a critical signal is out
       updated_at   INTEGER NOT NULL,

@@ -1,0 +1,519 @@
+// The incidents engine's I/O shell: signals in (ingest), time in (tick), notifications out (outbox).
+// Decisions are the pure functions of state.ts (incident lifecycle), matchers.ts (routes, silences,
+// maintenance, inhibition) and groups.ts (who hears what when); this class loads their inputs from SQLite,
+// stores their outputs in the same transaction, and lets the outbox deliver. Everything it knows is in the
+// database, so a new manager on the same file (a restart) carries on where the old one stopped.
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Incident, Signal } from '../domain.ts';
+import type { Logger } from '../log.ts';
+import type { Notifier, ReceiverKind } from '../notifiers/types.ts';
+import type { AlertsConfig, RouteConfig, SilenceSpec } from './config.ts';
+import { buildReceiver, escalationFor } from './config.ts';
+import { IncidentDb } from './db.ts';
+import type { EventRecord, StoredSilence } from './db.ts';
+import { groupKeyOf, maxSeverity, newGroup, planGroup } from './groups.ts';
+import type { MemberView } from './groups.ts';
+import { activeMaintenance, describeMatcher, muteReason, routesFor } from './matchers.ts';
+import { Outbox } from './outbox.ts';
+import type { AttemptRecord, DeliveryReport, NotificationPayload } from './outbox.ts';
+import { applySignal, dedupKeyOf, retireIncident, tickIncident } from './state.ts';
+import type { Transition } from './state.ts';
+import type { GroupRow, IncidentQuery, IncidentRow, Labels, NotifyIntent } from './types.ts';
+
+export interface IncidentManagerOptions {
+  /** The store's connection and transaction (src/store/store.ts). */
+  store: { db: import('node:sqlite').DatabaseSync; transaction<T>(fn: () => T): T };
+  clock: Clock;
+  /** The live alerts config (re-read on every use, so a reload applies at once). */
+  config: () => AlertsConfig;
+  notifiers: Partial<Record<ReceiverKind, Notifier>>;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Jitter source for delivery backoff (tests pass a fixed one). */
+  random?: () => number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface TickReport {
+  /** Incidents whose state changed by time (pending → firing, flapping settled). */
+  transitions: number;
+  /** Notifications queued in this tick. */
+  queued: number;
+  delivery: DeliveryReport;
+}
+
+export type NotificationHistory = ReturnType<Outbox['history']>[number];
+
+export interface IncidentDetail {
+  incident: Incident;
+  events: EventRecord[];
+  notifications: NotificationHistory[];
+  groups: { id: string; groupKey: string; dedupKey: string; state: GroupRow['state']; owner: string }[];
+}
+
+export interface SilenceInput {
+  matchers?: Labels;
+  matchersRe?: Labels;
+  startsAt: number;
+  endsAt: number;
+  comment: string;
+  createdBy: string;
+}
+
+export interface RouteTestResult {
+  route: string;
+  matcher: string;
+  groupBy: string[];
+  groupKey: string;
+  receivers: { kind: ReceiverKind; name: string; ok: boolean; note: string }[];
+}
+
+export interface RoutesTest {
+  labels: Labels;
+  routes: RouteTestResult[];
+  /** Why nothing would be sent right now (silence, maintenance, inhibition needs firing sources: not checked). */
+  muted: string | null;
+  paused: boolean;
+}
+
+const SEP = ', ';
+
+export class IncidentManager {
+  readonly outbox: Outbox;
+  private readonly o: IncidentManagerOptions;
+  private readonly idb: IncidentDb;
+  private loop: { abort: AbortController; done: Promise<void> } | null = null;
+
+  constructor(opts: IncidentManagerOptions) {
+    this.o = opts;
+    this.idb = new IncidentDb(opts.store.db);
+    this.outbox = new Outbox({
+      db: opts.store.db,
+      clock: opts.clock,
+      notifiers: opts.notifiers,
+      receiver: (owner, kind) => buildReceiver(opts.config(), owner, kind),
+      expireAfterMs: () => opts.config().expireAfterMs,
+      log: opts.log,
+      random: opts.random,
+      backoffBaseMs: opts.backoffBaseMs,
+      backoffMaxMs: opts.backoffMaxMs,
+    });
+    const recovered = this.outbox.recover();
+    if (recovered > 0) opts.log?.warn('notifications left in flight by the last run are queued again', { count: recovered });
+  }
+
+  // ── inputs ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * One detector verdict. Opens, updates or resolves the key's incident and decides notifications (which
+   * the next tick delivers). `forMs`: pending time for a new incident (default: the availability
+   * detector's `for` for availability signals, else 0). Returns the incident, or null when there is none.
+   */
+  ingest(signal: Signal, opts: { forMs?: number } = {}): IncidentRow | null {
+    const now = this.o.clock.now();
+    const cfg = this.o.config();
+    const forMs = opts.forMs ?? (signal.detector === 'availability' ? cfg.availability.forMs : 0);
+    return this.o.store.transaction(() => {
+      const key = dedupKeyOf(signal);
+      const current = this.idb.openIncident(key);
+      const previous = current ? null : this.idb.lastResolved(key);
+      const t = applySignal(current, previous, signal, now, { forMs, flap: cfg.flap }, () => newId('inc', now));
+      if (!t.incident) return null;
+      this.commit(t, now, cfg);
+      this.planGroupsOf(t.incident.id, now, cfg);
+      return t.incident;
+    });
+  }
+
+  /**
+   * Resolve open incidents of `detector` whose key is not in `keep` (a reload removed their probe: no
+   * signal will ever resolve them). Flapping does not hold these. Returns how many were resolved.
+   */
+  retire(detector: string, keep: ReadonlySet<string>, why = 'no longer monitored (removed from the config)'): number {
+    const now = this.o.clock.now();
+    const cfg = this.o.config();
+    return this.o.store.transaction(() => {
+      let n = 0;
+      for (const inc of this.idb.openIncidents()) {
+        if (inc.detector !== detector || keep.has(inc.key)) continue;
+        this.commit(retireIncident(inc, now, why), now, cfg);
+        this.planGroupsOf(inc.id, now, cfg);
+        n++;
+      }
+      return n;
+    });
+  }
+
+  /** Time-based steps (pending → firing, flapping settles, group_wait/interval, escalation, repeats), then delivery. */
+  async tick(): Promise<TickReport> {
+    const { transitions, queued } = this.evaluate();
+    const delivery = await this.outbox.deliverDue();
+    return { transitions, queued, delivery };
+  }
+
+  /** The decision half of tick(), synchronous: nothing is sent. */
+  evaluate(): { transitions: number; queued: number } {
+    const now = this.o.clock.now();
+    const cfg = this.o.config();
+    return this.o.store.transaction(() => {
+      let transitions = 0;
+      for (const inc of this.idb.openIncidents()) {
+        const t = tickIncident(inc, now, { forMs: inc.forMs, flap: cfg.flap });
+        if (t.events.length === 0) continue;
+        transitions++;
+        this.commit(t, now, cfg);
+      }
+      const ctx = this.muteContext(now, cfg);
+      let queued = 0;
+      for (const g of this.idb.openGroups()) queued += this.planAndQueue(g, now, cfg, ctx);
+      return { transitions, queued };
+    });
+  }
+
+  /** Run tick() every `everyMs` of the clock until stop(). Errors are logged, never fatal. */
+  start(everyMs = 5000): void {
+    if (this.loop) return;
+    const abort = new AbortController();
+    const done = (async () => {
+      while (!abort.signal.aborted) {
+        try {
+          await this.tick();
+        } catch (err) {
+          this.o.log?.error('incidents tick failed', { error: String(err) });
+        }
+        try {
+          await this.o.clock.sleep(everyMs, abort.signal);
+        } catch {
+          return;
+        }
+      }
+    })();
+    this.loop = { abort, done };
+  }
+
+  /** Stop the loop and abort deliveries in flight (they are retried after the next start). */
+  async stop(): Promise<void> {
+    this.outbox.stop();
+    if (!this.loop) return;
+    this.loop.abort.abort();
+    await this.loop.done;
+    this.loop = null;
+  }
+
+  // ── questions ───────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Whether a probe with these labels is in a `mode: pause` maintenance window: the scheduler should skip it. */
+  isPaused(labels: Labels, now = this.o.clock.now()): boolean {
+    return activeMaintenance(this.o.config().maintenance, labels, now, 'pause') !== null;
+  }
+
+  listIncidents(q: IncidentQuery = {}): Incident[] {
+    return this.idb.listIncidents({ state: q.state, limit: Math.min(Math.max(q.limit ?? 100, 1), 1000) }).map((i) => this.withHistory(i));
+  }
+
+  incident(id: string): IncidentDetail | null {
+    const inc = this.idb.incident(id);
+    if (!inc) return null;
+    return {
+      incident: this.withHistory(inc),
+      events: this.idb.events(id),
+      notifications: this.outbox.history(id),
+      groups: this.idb.groupsOf(id).map((g) => ({ id: g.id, groupKey: g.groupKey, dedupKey: g.dedupKey, state: g.state, owner: g.owner })),
+    };
+  }
+
+  /** Which routes and receivers an alert with these labels would reach (`vigil routes test`). */
+  routesTest(labels: Labels): RoutesTest {
+    const cfg = this.o.config();
+    return routesTest(cfg, labels, this.silences(this.o.clock.now(), cfg), this.o.clock.now());
+  }
+
+  // ── silences ────────────────────────────────────────────────────────────────────────────────────────────
+
+  createSilence(input: SilenceInput): StoredSilence {
+    const now = this.o.clock.now();
+    const s: StoredSilence = {
+      id: newId('sil', now),
+      matchers: input.matchers ?? {},
+      matchersRe: input.matchersRe ?? {},
+      startsAt: input.startsAt,
+      endsAt: input.endsAt,
+      comment: input.comment,
+      createdBy: input.createdBy,
+      createdAt: now,
+      deletedAt: null,
+    };
+    this.idb.insertSilence(s);
+    this.o.log?.info('silence created', { id: s.id, created_by: s.createdBy, until: new Date(s.endsAt).toISOString() });
+    return s;
+  }
+
+  /** API silences (newest first, including ended and deleted ones) and the config's. */
+  listSilences(): { api: StoredSilence[]; config: SilenceSpec[] } {
+    return { api: this.idb.silences(), config: this.o.config().silences };
+  }
+
+  deleteSilence(id: string): boolean {
+    return this.idb.deleteSilence(id, this.o.clock.now());
+  }
+
+  // ── test notifications ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * `vigil alerts test <owner>`: one `test` notification through each receiver the owner has, sent now
+   * (through the outbox, so the attempt is recorded). Returns what happened per receiver.
+   */
+  async sendTest(owner: string): Promise<{ kind: ReceiverKind; ok: boolean; detail: string }[]> {
+    const now = this.o.clock.now();
+    const cfg = this.o.config();
+    const kinds: ReceiverKind[] = ['slack', 'pagerduty', 'console'];
+    const out: { kind: ReceiverKind; ok: boolean; detail: string }[] = [];
+    const ids: { kind: ReceiverKind; id: number }[] = [];
+    const testId = newId('test', now);
+    this.o.store.transaction(() => {
+      for (const kind of kinds) {
+        const b = buildReceiver(cfg, owner, kind);
+        if (!b.ok) {
+          if (kind !== 'console') out.push({ kind, ok: false, detail: `not configured: ${b.reason}` });
+          continue;
+        }
+        if (kind === 'console' && ids.length > 0) continue; // the console is the fallback, not news
+        const incident: Omit<Incident, 'notifications'> = {
+          id: testId,
+          dedupKey: `test:${owner}`,
+          detector: 'test',
+          key: owner,
+          state: 'firing',
+          severity: 'info',
+          summary: `Test notification for ${owner} from Vigil (vigil alerts test): no action needed`,
+          labels: { owner, detector: 'test' },
+          evidence: {},
+          firstSeen: now,
+          lastSeen: now,
+          resolvedAt: null,
+          flapping: false,
+        };
+        const payload: NotificationPayload = {
+          incidentId: testId,
+          dedupKey: `vigil-test-${testId}`,
+          receiver: kind,
+          action: 'test',
+          reason: 'test',
+          incident,
+          links: this.links(cfg, null, owner),
+          owner,
+        };
+        ids.push({ kind, id: this.outbox.enqueue({ groupId: testId, memberIds: [], payload }, now) });
+      }
+    });
+    await this.outbox.deliverDue();
+    for (const { kind, id } of ids) {
+      const r = this.outbox.row(id)!;
+      out.push({
+        kind,
+        ok: r.status === 'sent',
+        detail: r.status === 'sent' ? `delivered${r.ref ? ` (${r.ref})` : ''}` : `${r.status}: ${r.lastError ?? 'not delivered yet'}`,
+      });
+    }
+    return out;
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────────────────────
+
+  private commit(t: Transition, now: number, cfg: AlertsConfig): void {
+    const inc = t.incident!;
+    this.idb.saveIncident(inc);
+    this.idb.addEvents(inc.id, now, t.events);
+    if (inc.state === 'firing') this.joinGroups(inc, now, cfg);
+  }
+
+  /** A firing incident is a member of one open group per route it matches (new routes after a severity change too). */
+  private joinGroups(inc: IncidentRow, now: number, cfg: AlertsConfig): void {
+    const owner = ownerOf(inc);
+    const mine = new Set(this.idb.groupsOf(inc.id).filter((g) => g.state === 'open').map((g) => g.groupKey));
+    for (const route of routesFor(cfg, matchLabels(inc))) {
+      const { key } = groupKeyOf(route, owner, inc.labels);
+      if (mine.has(key)) continue;
+      let g = this.idb.openGroup(key);
+      if (!g) {
+        g = newGroup(newId('grp', now), route, owner, inc.labels, now);
+        this.idb.insertGroup(g);
+      }
+      this.idb.addMember(g.id, inc.id);
+      this.idb.addEvents(inc.id, now, [{ kind: 'grouped', detail: `${g.groupKey} → ${route.notify.join(', ')}` }]);
+    }
+  }
+
+  private planGroupsOf(incidentId: string, now: number, cfg: AlertsConfig): void {
+    const ctx = this.muteContext(now, cfg);
+    for (const g of this.idb.groupsOf(incidentId)) if (g.state === 'open') this.planAndQueue(g, now, cfg, ctx);
+  }
+
+  private muteContext(now: number, cfg: AlertsConfig): { silences: SilenceSpec[]; firing: { id: string; labels: Labels }[] } {
+    const firing = this.idb
+      .openIncidents()
+      .filter((i) => i.state === 'firing')
+      .map((i) => ({ id: i.id, labels: matchLabels(i) }));
+    return { silences: this.silences(now, cfg), firing };
+  }
+
+  private silences(now: number, cfg: AlertsConfig): SilenceSpec[] {
+    return [...cfg.silences, ...this.idb.activeSilences(now)];
+  }
+
+  private planAndQueue(g: GroupRow, now: number, cfg: AlertsConfig, ctx: ReturnType<IncidentManager['muteContext']>): number {
+    const route = this.routeOf(g, cfg);
+    const members: MemberView[] = this.idb.members(g.id).map((incident) => {
+      const labels = matchLabels(incident);
+      const sources = ctx.firing.filter((f) => f.id !== incident.id).map((f) => f.labels);
+      return { incident, muted: incident.state === 'firing' ? muteReason(cfg, ctx.silences, labels, sources, now) : null };
+    });
+    const plan = planGroup(g, members, route, escalationFor(cfg, g.owner), now);
+    if (JSON.stringify(plan.group) !== JSON.stringify(g)) this.idb.updateGroup(plan.group);
+    for (const intent of plan.intents) {
+      const payload = this.payload(plan.group, plan.reported, intent, cfg);
+      this.outbox.enqueue({ groupId: g.id, memberIds: plan.reported.map((i) => i.id), payload }, now);
+      this.o.log?.info('notification queued', { receiver: intent.receiver, action: intent.action, reason: intent.reason, group: g.groupKey, alerts: plan.reported.length });
+    }
+    return plan.intents.length;
+  }
+
+  /** The group's route from the live config; a route a reload removed keeps its timings from the root and notifies nobody new. */
+  private routeOf(g: GroupRow, cfg: AlertsConfig): RouteConfig {
+    const r = g.routeIndex === -1 ? cfg.root : cfg.routes[g.routeIndex];
+    const route = r ?? { ...cfg.root, index: g.routeIndex, notify: [] };
+    // Receivers the owner cannot be reached through are left out; with none left, the console still hears it.
+    const usable = route.notify.filter((k) => buildReceiver(cfg, g.owner, k).ok);
+    if (route.notify.length > 0 && usable.length === 0) return { ...route, notify: ['console'] };
+    return { ...route, notify: usable };
+  }
+
+  private payload(g: GroupRow, reported: IncidentRow[], intent: NotifyIntent, cfg: AlertsConfig): NotificationPayload {
+    const alerts = reported.map(snapshot);
+    const lead = reported[0];
+    const incident = alerts.length === 1 ? alerts[0] : summarise(g, reported);
+    return {
+      incidentId: lead.id,
+      dedupKey: g.dedupKey,
+      receiver: intent.receiver,
+      action: intent.action,
+      reason: intent.reason,
+      incident,
+      ...(alerts.length > 1 ? { alerts } : {}),
+      links: this.links(cfg, lead.id, g.owner),
+      owner: g.owner,
+    };
+  }
+
+  private links(cfg: AlertsConfig, incidentId: string | null, owner: string): { href: string; text: string }[] {
+    const links: { href: string; text: string }[] = [];
+    if (incidentId) links.push({ href: `${cfg.publicUrl}/api/incidents/${encodeURIComponent(incidentId)}`, text: 'Incident in Vigil' });
+    const runbook = cfg.owners[owner]?.runbook;
+    if (runbook) links.push({ href: runbook, text: 'Runbook' });
+    return links;
+  }
+
+  private withHistory(i: IncidentRow): Incident {
+    return { ...snapshot(i), notifications: this.outbox.history(i.id).map(({ receiver, action, status, ref, at }) => ({ receiver, action, status, ref, at })) };
+  }
+}
+
+/** The labels routes, silences and inhibition see: the signal's labels plus detector, key and severity. */
+export function matchLabels(i: Pick<IncidentRow, 'labels' | 'detector' | 'key' | 'severity'>): Labels {
+  return { ...i.labels, detector: i.detector, key: i.key, severity: i.severity };
+}
+
+function ownerOf(i: IncidentRow): string {
+  return i.labels.owner || 'unowned';
+}
+
+function snapshot(i: IncidentRow): Omit<Incident, 'notifications'> {
+  return {
+    id: i.id,
+    dedupKey: i.dedupKey,
+    detector: i.detector,
+    key: i.key,
+    state: i.state,
+    severity: i.severity,
+    summary: i.summary,
+    labels: i.labels,
+    evidence: i.evidence,
+    firstSeen: i.firstSeen,
+    lastSeen: i.lastSeen,
+    resolvedAt: i.resolvedAt,
+    flapping: i.flapping,
+  };
+}
+
+/** One incident that speaks for a group: "5 alerts firing for provider=openai: a, b, c, d, e — <first summary>". */
+function summarise(g: GroupRow, reported: IncidentRow[]): Omit<Incident, 'notifications'> {
+  const firing = reported.filter((i) => i.state === 'firing');
+  const resolved = reported.filter((i) => i.state === 'resolved');
+  const lead = reported[0];
+  const scope = Object.entries(g.labels)
+    .filter(([k, v]) => k !== 'owner' && v !== '')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(SEP);
+  const where = scope ? ` for ${scope}` : '';
+  const summary = firing.length
+    ? `${firing.length} alert${firing.length === 1 ? '' : 's'} firing${where}: ${firing.map((i) => i.key).join(SEP)}` +
+      (resolved.length ? `; ${resolved.length} resolved` : '') +
+      ` (${lead.summary})`
+    : `resolved: all ${resolved.length} alerts${where} recovered (${resolved.map((i) => i.key).join(SEP)})`;
+  const common: Labels = {};
+  for (const [k, v] of Object.entries(lead.labels)) if (reported.every((i) => i.labels[k] === v)) common[k] = v;
+  const detectors = [...new Set(reported.map((i) => i.detector))];
+  return {
+    id: lead.id,
+    dedupKey: lead.dedupKey,
+    detector: detectors.length === 1 ? detectors[0] : detectors.join('+'),
+    key: scope || g.groupKey,
+    state: firing.length ? 'firing' : 'resolved',
+    severity: maxSeverity(firing.length ? firing : resolved),
+    summary: summary.length > 1000 ? `${summary.slice(0, 999)}…` : summary,
+    labels: common,
+    evidence: { ...lead.evidence, alerts_firing: firing.length, alerts_resolved: resolved.length },
+    firstSeen: Math.min(...reported.map((i) => i.firstSeen)),
+    lastSeen: Math.max(...reported.map((i) => i.lastSeen)),
+    resolvedAt: firing.length ? null : Math.max(...resolved.map((i) => i.resolvedAt ?? i.lastSeen)),
+    flapping: reported.some((i) => i.flapping),
+  };
+}
+
+/** Pure `routes test`: routes, receivers per the owner label, and whether it would be muted now. */
+export function routesTest(cfg: AlertsConfig, labels: Labels, silences: readonly SilenceSpec[], now: number): RoutesTest {
+  const owner = labels.owner || 'unowned';
+  const esc = escalationFor(cfg, owner);
+  const routes = routesFor(cfg, labels).map((route): RouteTestResult => {
+    const receivers = route.notify.map((kind) => {
+      const b = buildReceiver(cfg, owner, kind);
+      let note = b.ok ? 'at once' : b.reason;
+      if (b.ok && kind === 'pagerduty' && esc.pageAfterMs > 0) {
+        note = esc.pageAtOnce.includes((labels.severity ?? '') as never)
+          ? `at once (severity ${labels.severity} pages at once)`
+          : `after ${Math.round(esc.pageAfterMs / 60_000)}m still firing (escalation.page_after)`;
+      }
+      return { kind, name: `${owner}/${kind}`, ok: b.ok, note };
+    });
+    return {
+      route: route.index === -1 ? `root (${route.source})` : `routes[${route.index}] at ${route.source}`,
+      matcher: route.index === -1 ? '(no route matched)' : describeMatcher(route.matcher),
+      groupBy: route.groupBy,
+      groupKey: groupKeyOf(route, owner, labels).key,
+      receivers,
+    };
+  });
+  return {
+    labels,
+    routes,
+    muted: muteReason(cfg, silences, labels, [], now),
+    paused: activeMaintenance(cfg.maintenance, labels, now, 'pause') !== null,
+  };
+}
+
+function newId(prefix: string, now: number): string {
+  return `${prefix}-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export type { AttemptRecord };
