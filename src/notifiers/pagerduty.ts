@@ -150,7 +150,8 @@ export function createPagerDutyNotifier(opts: PagerDutyOptions = {}): Notifier {
     async deliver(n: Notification, r: Receiver, signal?: AbortSignal): Promise<DeliveryResult> {
       if (!r.routingKey) return permanent(`receiver ${r.name} has no PagerDuty routing key`);
       const server = r.pagerdutyServer ?? DEFAULT_PAGERDUTY_SERVER;
-      if (n.action === 'resolve') return send(pagerDutyEvent(n, r.routingKey, 'resolve', instance), server, signal);
+      const resolving = n.action === 'resolve' || (n.action === 'update' && n.incident.state === 'resolved');
+      if (resolving) return send(pagerDutyEvent(n, r.routingKey, 'resolve', instance), server, signal);
       // An `update` re-sends the trigger: PagerDuty folds it into the open alert by dedup_key (no new page).
       const trig = await send(pagerDutyEvent(n, r.routingKey, 'trigger', instance), server, signal);
       if (n.action !== 'test' || !trig.ok) return trig;

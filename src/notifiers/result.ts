@@ -37,8 +37,10 @@ export function isRetryableStatus(status: number): boolean {
 /** Timeout, caller abort or network failure: all transient. `cause` is whatever the client threw. */
 export function transportFailure(cause: unknown, timeoutMs: number, callerSignal: AbortSignal | undefined, secrets: (string | undefined)[]): DeliveryResult {
   if (callerSignal?.aborted) return retryable('aborted before the provider answered');
-  const err = cause as { name?: string; code?: string; message?: string; cause?: { code?: string; name?: string } } | undefined;
+  const err = cause as { name?: string; code?: string; message?: string; cause?: { code?: string; name?: string; message?: string } } | undefined;
   if (err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError') return retryable(`timeout after ${timeoutMs} ms`);
   const code = err?.code ?? err?.cause?.code;
-  return retryable(`network error${code ? ` ${code}` : ''}: ${err?.message ?? String(cause)}`, undefined, secrets);
+  // fetch says only "fetch failed"; the reason (connect ECONNREFUSED …) is in its cause.
+  const why = err?.cause?.message && !err.message?.includes(err.cause.message) ? ` (${err.cause.message})` : '';
+  return retryable(`network error${code ? ` ${code}` : ''}: ${err?.message ?? String(cause)}${why}`, undefined, secrets);
 }

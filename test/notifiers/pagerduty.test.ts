@@ -97,6 +97,11 @@ describe('pagerduty payloads', () => {
     expect(p.custom_details.flapping).toBe(true);
   });
 
+  it('an update of an incident that is already resolved resolves', async () => {
+    await pd.deliver(resolved({ action: 'update' }), receiver);
+    expect(seen.map((s) => s.body)).toEqual([{ routing_key: KEY, event_action: 'resolve', dedup_key: 'availability/openai-canary' }]);
+  });
+
   it('keeps the summary under 1024 characters, ending with an ellipsis', async () => {
     await pd.deliver(notification({}, { summary: 'x'.repeat(5000) }), receiver);
     const s: string = seen[0].body.payload.summary;

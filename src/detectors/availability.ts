@@ -1,0 +1,159 @@
+// The availability detector: a probe's recent final results → a firing or resolved Signal, or nothing.
+// Pure (`evaluateAvailability`); `AvailabilityDetector` only keeps the last results per probe.
+//
+// - Only final results count: a failure that is about to be re-probed (not confirmed) is skipped, and so is
+//   a failure whose confirmation a shutdown cut short. Failures therefore count once, confirmed.
+// - Firing: the last `failure_threshold` final results are confirmed failures (Gatus failure-threshold; the
+//   default 1 is enough because the scheduler's re-probe already confirmed it). `for:` (pending time) is the
+//   incident engine's job: it gets the setting with the signal.
+// - Severity: critical, except config problems (auth, bad_request, context_length): the owner's mistake, a
+//   warning, not a page. A degraded streak (`degraded_threshold` > 0) raises a warning on the same key.
+// - Resolved: the last `success_threshold` results are ok (or degraded, when degraded does not alert).
+// - In between (a lone success after failures): nothing, the incident holds (hysteresis).
+// Not here yet: a control probe that tells "our own egress is down" from "every provider is down"; until
+// then a full egress outage shows as every provider failing, one grouped notification per provider.
+import type { ErrorClass, ProbeResult, ProbeSpec, Signal } from '../domain.ts';
+import type { AvailabilitySettings } from '../incidents/config.ts';
+
+export const DETECTOR = 'availability';
+
+/** Errors that mean the probe's config is wrong (key, model name, prompt size), not that the provider is down. */
+export const CONFIG_ERROR_CLASSES: readonly ErrorClass[] = ['auth', 'bad_request', 'context_length'];
+
+export const DEFAULT_AVAILABILITY: AvailabilitySettings = { failureThreshold: 1, successThreshold: 2, degradedThreshold: 0, forMs: 0 };
+
+export type ProbeIdentity = Pick<ProbeSpec, 'id' | 'owner' | 'target' | 'model' | 'kind' | 'labels'>;
+
+/**
+ * Labels of a probe, the same for its signals (routing, grouping, silences) and for `isPaused`:
+ * the probe's own labels, then probe, owner, provider (`provider:openai` → `openai`), target, model, kind.
+ */
+export function probeLabels(p: ProbeIdentity): Record<string, string> {
+  const provider = p.target.startsWith('provider:') ? p.target.slice('provider:'.length) : p.target;
+  return { ...p.labels, probe: p.id, owner: p.owner, provider, target: p.target, model: p.model, kind: p.kind };
+}
+
+/** A result the detector counts: anything but a failure that was not confirmed. */
+export function isFinal(r: ProbeResult): boolean {
+  return r.outcome !== 'failed' || r.confirmed;
+}
+
+function hhmm(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+function describeFailure(r: ProbeResult): string {
+  const cls = r.errorClass ?? 'failed';
+  return r.httpStatus ? `${cls} (HTTP ${r.httpStatus})` : cls;
+}
+
+/** `results`: the probe's recent results, oldest first (any attempts; non-final ones are skipped). */
+export function evaluateAvailability(probe: ProbeIdentity, results: readonly ProbeResult[], settings: AvailabilitySettings): Signal | null {
+  const final = results.filter((r) => !r.drillId && isFinal(r));
+  const last = final[final.length - 1];
+  if (!last) return null;
+  const streak = (pred: (r: ProbeResult) => boolean): ProbeResult[] => {
+    let i = final.length;
+    while (i > 0 && pred(final[i - 1])) i--;
+    return final.slice(i);
+  };
+  const labels = probeLabels(probe);
+  const base = { detector: DETECTOR, key: probe.id, labels, at: last.startedAt };
+
+  const failures = streak((r) => r.outcome === 'failed');
+  if (failures.length > 0 && failures.length >= settings.failureThreshold) {
+    const since = failures[0].startedAt;
+    const config = last.errorClass !== null && CONFIG_ERROR_CLASSES.includes(last.errorClass);
+    const what = describeFailure(last);
+    const n = `${failures.length} confirmed failure${failures.length === 1 ? '' : 's'}`;
+    return {
+      ...base,
+      severity: config ? 'warning' : 'critical',
+      status: 'firing',
+      summary: config
+        ? `${probe.id} failing: ${what} since ${hhmm(since)}, ${n}: a config problem (key, model or request), not an outage`
+        : `${probe.id} failing: ${what} since ${hhmm(since)}, ${n}`,
+      evidence: evidence(last, failures.length, since, probe),
+    };
+  }
+
+  const degradedAlerts = settings.degradedThreshold > 0;
+  if (degradedAlerts) {
+    const degraded = streak((r) => r.outcome === 'degraded');
+    if (degraded.length >= settings.degradedThreshold) {
+      const since = degraded[0].startedAt;
+      const why = last.errorMessage ?? last.assertions.find((a) => !a.passed)?.detail ?? 'slow or soft check failed';
+      return {
+        ...base,
+        severity: 'warning',
+        status: 'firing',
+        summary: `${probe.id} degraded since ${hhmm(since)}, ${degraded.length} results in a row: ${clip(why, 200)}`,
+        evidence: { ...evidence(last, 0, since, probe), degraded: degraded.length },
+      };
+    }
+  }
+
+  const ok = streak((r) => r.outcome === 'ok' || (!degradedAlerts && r.outcome === 'degraded'));
+  if (ok.length >= settings.successThreshold) {
+    return {
+      ...base,
+      severity: 'info',
+      status: 'resolved',
+      summary: `${probe.id} recovered: ${ok.length} successful results in a row since ${hhmm(ok[0].startedAt)}`,
+      evidence: { successes: ok.length, last_status: last.httpStatus, ttft_ms: last.timings.ttftMs, served_model: last.servedModel },
+    };
+  }
+  return null;
+}
+
+function evidence(last: ProbeResult, failures: number, since: number, probe: ProbeIdentity): Signal['evidence'] {
+  return {
+    failures,
+    last_status: last.httpStatus,
+    last_error_class: last.errorClass,
+    last_error: last.errorMessage ? clip(last.errorMessage, 300) : null,
+    timeout_phase: last.timeoutPhase,
+    ttft_ms: last.timings.ttftMs,
+    total_ms: Math.round(last.timings.totalMs),
+    since: new Date(since).toISOString(),
+    model: probe.model,
+    served_model: last.servedModel,
+    retry_after_s: last.retryAfterSec,
+  };
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** Keeps the last results per probe and evaluates on each final one. Seed it from the store at start. */
+export class AvailabilityDetector {
+  private readonly recent = new Map<string, ProbeResult[]>();
+  private readonly settings: () => AvailabilitySettings;
+  private readonly keep: number;
+
+  constructor(settings: () => AvailabilitySettings = () => DEFAULT_AVAILABILITY, keep = 50) {
+    this.settings = settings;
+    this.keep = keep;
+  }
+
+  /** Results from before a restart (oldest first), so streaks continue across it. */
+  seed(probeId: string, results: readonly ProbeResult[]): void {
+    this.recent.set(probeId, results.filter(isFinal).slice(-this.keep));
+  }
+
+  /** One result from the scheduler (every attempt may be passed; only final ones count). */
+  observe(probe: ProbeIdentity, result: ProbeResult): Signal | null {
+    if (result.drillId || !isFinal(result)) return null;
+    const list = this.recent.get(probe.id) ?? [];
+    list.push(result);
+    if (list.length > this.keep) list.splice(0, list.length - this.keep);
+    this.recent.set(probe.id, list);
+    return evaluateAvailability(probe, list, this.settings());
+  }
+
+  /** Forget probes a reload removed. */
+  retain(ids: ReadonlySet<string>): void {
+    for (const id of this.recent.keys()) if (!ids.has(id)) this.recent.delete(id);
+  }
+}
