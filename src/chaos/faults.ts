@@ -44,7 +44,7 @@ export const matchSchema = z
       .record(z.string().min(1), z.string())
       .optional()
       .describe('Request headers that must be present, name → glob on the value ("*" = any value), e.g. {"x-vigil-drill": "weekly-1"}.'),
-    path: z.string().min(1).optional().describe('Glob on the upstream path after /proxy/<upstream>, e.g. "/v1/messages" or "*generateContent*".'),
+    path: z.string().min(1).optional().describe('Glob on the upstream path after /proxy/<upstream>, e.g. "/v1/messages" or "*:streamGenerateContent" (case-sensitive).'),
     stream: z.boolean().optional().describe('Only streamed (true) or only non-streamed (false) requests.'),
   })
   .describe('Blast radius: every given condition must hold.');

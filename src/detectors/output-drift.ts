@@ -53,7 +53,7 @@ export const DEFAULT_OUTPUT_DRIFT: OutputDriftOptions = {
   lengthAbsSdFloor: 1,
   halfLifeMs: 7 * DAY,
   guardMs: 1 * DAY,
-  minBaseline: 50,
+  minBaseline: 200,
   acceptAfterMs: 7 * DAY,
   windowMs: 14 * DAY,
   severity: 'warning',
@@ -98,7 +98,7 @@ export function planOutputDrift(specs: readonly ProbeSpec[], options: Partial<Ou
       hasJson: hasJsonAssertion(s),
       samplesPerMonth,
       bernoulli: { h, minShift: o.minShift, minRate: o.minRate, ...common },
-      gaussian: { h, shiftSd: o.lengthShiftSd, relSdFloor: o.lengthRelSdFloor, absSdFloor: o.lengthAbsSdFloor, zClip: 4, ...common },
+      gaussian: { h, shiftSd: o.lengthShiftSd, relSdFloor: o.lengthRelSdFloor, absSdFloor: o.lengthAbsSdFloor, zClip: 2.5, ...common },
     };
   }
   return { options: o, probes };

@@ -265,6 +265,21 @@ export function buildReceiver(cfg: AlertsConfig, owner: string, kind: ReceiverKi
   }
 }
 
+/**
+ * Every receiver an owner can be reached through, for `vigil alerts test <owner>` (the notifiers'
+ * `sendTestNotification`), and why the others cannot be built.
+ */
+export function ownerReceivers(cfg: AlertsConfig, owner: string): { receivers: Receiver[]; problems: string[] } {
+  const receivers: Receiver[] = [];
+  const problems: string[] = [];
+  for (const kind of ['slack', 'pagerduty'] as const) {
+    const b = buildReceiver(cfg, owner, kind);
+    if (b.ok) receivers.push(b.receiver);
+    else problems.push(`${kind}: ${b.reason}`);
+  }
+  return { receivers, problems };
+}
+
 export function escalationFor(cfg: AlertsConfig, owner: string): EscalationConfig {
   return cfg.owners[owner]?.escalation ?? cfg.escalation;
 }

@@ -3,7 +3,8 @@
 //
 // - group_wait: a new group waits before its first notification, so siblings failing together arrive
 //   in one message ("5 probes of openai failing").
-// - group_interval: later changes (new members, recoveries, flapping) are batched at this pace.
+// - group_interval: later changes (new members, recoveries, flapping) go out at most this often, each
+//   after settling for group_wait, so siblings that recover together are one message.
 // - repeat_interval: reminders while still firing (Slack, console; PagerDuty never repeats).
 // - escalation: PagerDuty only after the group has been firing for page_after, at once for critical.
 // - muted members (silence, maintenance, inhibition) create no trigger and no reminder, but the resolve
@@ -102,18 +103,30 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
       if (active.length === 0 || now < firstFlushAt || now < eligibleAt(kind, active, esc)) continue;
       const escalated = kind === 'pagerduty' && g.lastFlushAt !== null;
       intents.push({ receiver: kind, action: 'trigger', reason: escalated ? 'escalated' : 'new' });
-      Object.assign(rs, { triggeredAt: now, lastSentAt: now, digest });
-    } else if (allResolved) {
-      if (!flushDue) continue;
-      intents.push({ receiver: kind, action: 'resolve', reason: 'resolved' });
-      Object.assign(rs, { resolvedAt: now, lastSentAt: now, digest });
-    } else if (digest !== rs.digest && flushDue) {
-      // PagerDuty keeps its incident as it was triggered; chat receivers get the new picture.
-      if (kind !== 'pagerduty') intents.push({ receiver: kind, action: 'update', reason: 'changed' });
-      Object.assign(rs, { lastSentAt: kind !== 'pagerduty' ? now : rs.lastSentAt, digest });
-    } else if (kind !== 'pagerduty' && active.length > 0 && rs.lastSentAt !== null && now >= rs.lastSentAt + route.repeatIntervalMs) {
-      intents.push({ receiver: kind, action: 'update', reason: 'repeat' });
-      rs.lastSentAt = now;
+      Object.assign(rs, { triggeredAt: now, lastSentAt: now, digest, changedAt: null });
+    } else if (!allResolved && active.length === 0) {
+      // Everything still firing is muted: no updates, no reminders (its resolve still comes later).
+      continue;
+    } else if (digest !== rs.digest) {
+      // A change settles for group_wait (siblings recovering together go out as one), at most every group_interval.
+      rs.changedAt ??= now;
+      if (flushDue && now >= rs.changedAt + route.groupWaitMs) {
+        if (allResolved) {
+          intents.push({ receiver: kind, action: 'resolve', reason: 'resolved' });
+          Object.assign(rs, { resolvedAt: now, lastSentAt: now });
+        } else if (kind !== 'pagerduty') {
+          // PagerDuty keeps its incident as it was triggered; chat receivers get the new picture.
+          intents.push({ receiver: kind, action: 'update', reason: 'changed' });
+          rs.lastSentAt = now;
+        }
+        Object.assign(rs, { digest, changedAt: null });
+      }
+    } else {
+      if (rs.changedAt != null) rs.changedAt = null; // changed and changed back before it went out
+      if (kind !== 'pagerduty' && active.length > 0 && rs.lastSentAt !== null && now >= rs.lastSentAt + route.repeatIntervalMs) {
+        intents.push({ receiver: kind, action: 'update', reason: 'repeat' });
+        rs.lastSentAt = now;
+      }
     }
     g.receivers[kind] = rs;
   }

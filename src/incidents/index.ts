@@ -1,7 +1,7 @@
 // Public surface of the incidents engine (see manager.ts for how the parts fit).
 export { IncidentManager, matchLabels, routesTest } from './manager.ts';
 export type { IncidentDetail, IncidentManagerOptions, RoutesTest, RouteTestResult, SilenceInput, TickReport } from './manager.ts';
-export { alertsConfig, buildReceiver, emptyAlertsConfig } from './config.ts';
+export { alertsConfig, buildReceiver, emptyAlertsConfig, ownerReceivers } from './config.ts';
 export type { AlertsConfig, AvailabilitySettings, OwnerConfig, RouteConfig } from './config.ts';
 export { incidentRoutes, silenceBodySchema } from './api.ts';
 export { formatIncidents, formatRoutesTest } from './format.ts';

@@ -29,6 +29,8 @@ export interface IncidentManagerOptions {
   config: () => AlertsConfig;
   notifiers: Partial<Record<ReceiverKind, Notifier>>;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** A reader next to the running daemon (`vigil incidents`): leaves rows in flight alone. */
+  readOnly?: boolean;
   /** Jitter source for delivery backoff (tests pass a fixed one). */
   random?: () => number;
   backoffBaseMs?: number;
@@ -99,7 +101,7 @@ export class IncidentManager {
       backoffBaseMs: opts.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs,
     });
-    const recovered = this.outbox.recover();
+    const recovered = opts.readOnly ? 0 : this.outbox.recover();
     if (recovered > 0) opts.log?.warn('notifications left in flight by the last run are queued again', { count: recovered });
   }
 
@@ -201,6 +203,36 @@ export class IncidentManager {
     this.loop = null;
   }
 
+  /**
+   * Delete what ended before `before` (epoch ms): resolved incidents with their events and notification
+   * history, closed groups, finished outbox rows. Open incidents and undelivered rows are never touched.
+   * For the daemon's maintenance loop (e.g. with storage.raw_retention). Returns incidents deleted.
+   */
+  prune(before: number): number {
+    const db = this.o.store.db;
+    return this.o.store.transaction(() => {
+      const ids = (db.prepare(`SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?`).all(before) as { id: string }[]).map((r) => r.id);
+      const oldGroups = `SELECT id FROM notify_groups WHERE state = 'closed' AND id NOT IN (
+          SELECT m.group_id FROM notify_group_members m JOIN incidents i ON i.id = m.incident_id WHERE i.state <> 'resolved' OR i.resolved_at >= ?)`;
+      // Rows of open groups stay: a later update or resolve needs the Slack ts they recorded.
+      const oldRows = `SELECT id FROM outbox WHERE status IN ('sent', 'failed', 'expired') AND done_at < ?
+          AND group_id NOT IN (SELECT id FROM notify_groups WHERE state = 'open')`;
+      db.prepare(`DELETE FROM outbox_attempts WHERE outbox_id IN (${oldRows})`).run(before);
+      db.prepare(`DELETE FROM outbox_members WHERE outbox_id IN (${oldRows})`).run(before);
+      db.prepare(`DELETE FROM outbox WHERE id IN (${oldRows})`).run(before);
+      db.prepare(`DELETE FROM notify_group_members WHERE group_id IN (${oldGroups})`).run(before);
+      db.prepare(`DELETE FROM notify_groups WHERE state = 'closed' AND id NOT IN (SELECT group_id FROM notify_group_members)`).run();
+      const del = db.prepare(`DELETE FROM incidents WHERE id = ?`);
+      const delEvents = db.prepare(`DELETE FROM incident_events WHERE incident_id = ?`);
+      for (const id of ids) {
+        delEvents.run(id);
+        del.run(id);
+      }
+      db.prepare(`DELETE FROM outbox_members WHERE incident_id NOT IN (SELECT id FROM incidents) AND outbox_id NOT IN (SELECT id FROM outbox)`).run();
+      return ids.length;
+    });
+  }
+
   // ── questions ───────────────────────────────────────────────────────────────────────────────────────────
 
   /** Whether a probe with these labels is in a `mode: pause` maintenance window: the scheduler should skip it. */
@@ -258,67 +290,6 @@ export class IncidentManager {
     return this.idb.deleteSilence(id, this.o.clock.now());
   }
 
-  // ── test notifications ──────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * `vigil alerts test <owner>`: one `test` notification through each receiver the owner has, sent now
-   * (through the outbox, so the attempt is recorded). Returns what happened per receiver.
-   */
-  async sendTest(owner: string): Promise<{ kind: ReceiverKind; ok: boolean; detail: string }[]> {
-    const now = this.o.clock.now();
-    const cfg = this.o.config();
-    const kinds: ReceiverKind[] = ['slack', 'pagerduty', 'console'];
-    const out: { kind: ReceiverKind; ok: boolean; detail: string }[] = [];
-    const ids: { kind: ReceiverKind; id: number }[] = [];
-    const testId = newId('test', now);
-    this.o.store.transaction(() => {
-      for (const kind of kinds) {
-        const b = buildReceiver(cfg, owner, kind);
-        if (!b.ok) {
-          if (kind !== 'console') out.push({ kind, ok: false, detail: `not configured: ${b.reason}` });
-          continue;
-        }
-        if (kind === 'console' && ids.length > 0) continue; // the console is the fallback, not news
-        const incident: Omit<Incident, 'notifications'> = {
-          id: testId,
-          dedupKey: `test:${owner}`,
-          detector: 'test',
-          key: owner,
-          state: 'firing',
-          severity: 'info',
-          summary: `Test notification for ${owner} from Vigil (vigil alerts test): no action needed`,
-          labels: { owner, detector: 'test' },
-          evidence: {},
-          firstSeen: now,
-          lastSeen: now,
-          resolvedAt: null,
-          flapping: false,
-        };
-        const payload: NotificationPayload = {
-          incidentId: testId,
-          dedupKey: `vigil-test-${testId}`,
-          receiver: kind,
-          action: 'test',
-          reason: 'test',
-          incident,
-          links: this.links(cfg, null, owner),
-          owner,
-        };
-        ids.push({ kind, id: this.outbox.enqueue({ groupId: testId, memberIds: [], payload }, now) });
-      }
-    });
-    await this.outbox.deliverDue();
-    for (const { kind, id } of ids) {
-      const r = this.outbox.row(id)!;
-      out.push({
-        kind,
-        ok: r.status === 'sent',
-        detail: r.status === 'sent' ? `delivered${r.ref ? ` (${r.ref})` : ''}` : `${r.status}: ${r.lastError ?? 'not delivered yet'}`,
-      });
-    }
-    return out;
-  }
-
   // ── internals ───────────────────────────────────────────────────────────────────────────────────────────
 
   private commit(t: Transition, now: number, cfg: AlertsConfig): void {
@@ -332,12 +303,13 @@ export class IncidentManager {
   private joinGroups(inc: IncidentRow, now: number, cfg: AlertsConfig): void {
     const owner = ownerOf(inc);
     const mine = new Set(this.idb.groupsOf(inc.id).filter((g) => g.state === 'open').map((g) => g.groupKey));
-    for (const route of routesFor(cfg, matchLabels(inc))) {
-      const { key } = groupKeyOf(route, owner, inc.labels);
+    const labels = matchLabels(inc);
+    for (const route of routesFor(cfg, labels)) {
+      const { key } = groupKeyOf(route, owner, labels);
       if (mine.has(key)) continue;
       let g = this.idb.openGroup(key);
       if (!g) {
-        g = newGroup(newId('grp', now), route, owner, inc.labels, now);
+        g = newGroup(newId('grp', now), route, owner, labels, now);
         this.idb.insertGroup(g);
       }
       this.idb.addMember(g.id, inc.id);
@@ -372,6 +344,7 @@ export class IncidentManager {
     const plan = planGroup(g, members, route, escalationFor(cfg, g.owner), now);
     if (JSON.stringify(plan.group) !== JSON.stringify(g)) this.idb.updateGroup(plan.group);
     for (const intent of plan.intents) {
+      if (plan.reported.length === 0) break; // nothing to speak of (cannot happen: planGroup only speaks of members)
       const payload = this.payload(plan.group, plan.reported, intent, cfg);
       this.outbox.enqueue({ groupId: g.id, memberIds: plan.reported.map((i) => i.id), payload }, now);
       this.o.log?.info('notification queued', { receiver: intent.receiver, action: intent.action, reason: intent.reason, group: g.groupKey, alerts: plan.reported.length });
@@ -406,9 +379,9 @@ export class IncidentManager {
     };
   }
 
-  private links(cfg: AlertsConfig, incidentId: string | null, owner: string): { href: string; text: string }[] {
+  private links(cfg: AlertsConfig, incidentId: string, owner: string): { href: string; text: string }[] {
     const links: { href: string; text: string }[] = [];
-    if (incidentId) links.push({ href: `${cfg.publicUrl}/api/incidents/${encodeURIComponent(incidentId)}`, text: 'Incident in Vigil' });
+    links.push({ href: `${cfg.publicUrl}/api/incidents/${encodeURIComponent(incidentId)}`, text: 'Incident in Vigil' });
     const runbook = cfg.owners[owner]?.runbook;
     if (runbook) links.push({ href: runbook, text: 'Runbook' });
     return links;

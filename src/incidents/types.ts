@@ -43,6 +43,8 @@ export interface GroupReceiverState {
   lastSentAt: number | null;
   /** Fingerprint of the member states last sent; a change is worth an update. */
   digest: string | null;
+  /** When the members first differed from what was last sent (changes settle for group_wait before they go out). */
+  changedAt?: number | null;
   resolvedAt: number | null;
 }
 

@@ -27,7 +27,7 @@ export class WebhookEvents {
       failed: db.prepare("UPDATE webhook_events SET status = 'failed', attempts = attempts + 1, error = ? WHERE id = ?"),
       pending: db.prepare(
         `SELECT id, source, kind, event_id, received_at, body, status, attempts FROM webhook_events
-         WHERE status IN ('pending', 'failed') AND attempts < ? ORDER BY id LIMIT ?`,
+         WHERE status <> 'processed' AND attempts < ? ORDER BY id LIMIT ?`,
       ),
       count: db.prepare('SELECT COUNT(*) AS n FROM webhook_events'),
       byStatus: db.prepare('SELECT status, COUNT(*) AS n FROM webhook_events GROUP BY status'),

@@ -95,9 +95,14 @@ export class WebhookIntake {
       if (parsed.kind === 'status' && src.kind === 'statuspage' && src.pageId && parsed.event.pageId !== src.pageId) {
         throw new HttpError(403, 'unknown_page', 'payload is from a status page this source does not accept');
       }
-      const rowId = this.events.insert({ source: name, kind: src.kind, eventId, receivedAt: now, headers: auth.headers, body });
-      if (rowId === null) return json({ status: 'duplicate', event_id: eventId });
-      const r = this.process(rowId, src, parsed);
+      // One commit holds the raw event and what processing did: a processing error rolls back to a savepoint
+      // and the raw event commits as failed (retried at startup); a crash before the commit sent no 2xx, so
+      // the sender redelivers; and no event is ever both stored as pending and already applied.
+      const r = transaction(this.o.db, () => {
+        const rowId = this.events.insert({ source: name, kind: src.kind, eventId, receivedAt: now, headers: auth.headers, body });
+        return rowId === null ? null : this.process(rowId, src, parsed);
+      });
+      if (r === null) return json({ status: 'duplicate', event_id: eventId });
       return json({ status: r.ok ? 'processed' : 'stored', event_id: eventId, outcome: r.outcome }, r.ok ? 200 : 202);
     } catch (err) {
       if (err instanceof HttpError) {
@@ -164,7 +169,7 @@ export class WebhookIntake {
   /** Process a stored event; marks it processed or failed. */
   private process(rowId: number, src: WebhookSource, parsed: Parsed): { ok: boolean; outcome: string } {
     try {
-      const outcome = this.apply(src, parsed);
+      const outcome = transaction(this.o.db, () => this.apply(src, parsed));
       this.events.markProcessed(rowId, outcome, this.o.clock.now());
       return { ok: true, outcome };
     } catch (err) {

@@ -22,12 +22,10 @@ afterEach(() => {
   rig.proxy.clear();
 });
 
-type FaultBody = Omit<Extract<FaultInput, { kind: string }>, 'upstream'>;
-
 /** Inject `fault` scoped to a fresh drill id, run the probe with that header, and return the result. */
 async function withFault(kind: UpstreamKind, fault: Record<string, unknown>, over: Partial<ProbeSpec> = {}): Promise<ProbeResult> {
   const id = `drill-${++drill}`;
-  rig.proxy.inject({ upstream: kind, match: { headers: { 'x-vigil-drill': id } }, ttl: '2m', ...fault } as FaultInput);
+  rig.proxy.inject({ upstream: kind, match: { headers: { 'x-vigil-drill': id } }, ttl: '2m', ...fault } as unknown as FaultInput);
   const r = await runProbe(probeSpec(kind, over), depsFor(rig, systemClock), { headers: { 'x-vigil-drill': id } });
   const applied = rig.proxy.list().find((f) => f.match.headers?.['x-vigil-drill'] === id);
   // Stream-only faults never apply to non-stream requests; everything else must have hit exactly once.

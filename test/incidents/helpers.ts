@@ -82,6 +82,8 @@ export interface Delivered {
   at: number;
   n: Notification;
   receiver: Receiver;
+  /** The ref this delivery returned (Slack channel:ts, PagerDuty dedup key). */
+  ref?: string;
 }
 
 /** A notifier that records deliveries; `down` makes it fail retryably (like a 503), `retryAfterMs` like a 429. */
@@ -105,8 +107,8 @@ export class FakeNotifier implements Notifier {
     this.attempts.push(rec);
     if (this.permanent) return { ok: false, retryable: false, error: 'HTTP 400 invalid routing key' };
     if (this.down) return { ok: false, retryable: true, error: 'HTTP 503', ...(this.retryAfterMs ? { retryAfterMs: this.retryAfterMs } : {}) };
-    this.delivered.push(rec);
     const ref = this.kind === 'slack' ? (n.priorRef ?? `C123:${1700000000 + ++this.seq}.000100`) : this.kind === 'pagerduty' ? n.dedupKey : null;
+    this.delivered.push({ ...rec, ...(ref ? { ref } : {}) });
     return { ok: true, retryable: false, ...(ref ? { ref } : {}) };
   }
 

@@ -30,11 +30,11 @@ export interface LatencyDetectorOptions {
   timezone?: string;
   /** Which deviations page: slower (`high`), faster (`low`) or both. Default `both`. */
   direction?: Direction;
-  /** Rarity (in long-run standard deviations) the sustained score must reach to fire. Default 2.5. */
+  /** Rarity (in long-run standard deviations) the sustained score must reach to fire. Default 3. */
   threshold?: number;
   /** Below this score counts as calm for resolving. Default threshold / 2. */
   resolveThreshold?: number;
-  /** Calm time needed before a firing alert resolves. Default 6 h. */
+  /** Calm time needed before a firing alert resolves. Default 1 h. */
   resolveAfterMs?: number;
   /** Points in the sustained window (k of the last m: the mean over them). Default 12. */
   window?: number;
@@ -44,7 +44,7 @@ export interface LatencyDetectorOptions {
   longRun?: number;
   /** Values a bucket needs before it is trusted (else fall back to a coarser one). Default 6. */
   minSamples?: number;
-  /** Distinct visits (weeks for an hour-of-week bucket, days for an hour-of-day one) a bucket needs. Default 2. */
+  /** Completed visits (weeks for an hour-of-week bucket, days for an hour-of-day one) a bucket needs. Default 1. */
   minVisits?: number;
   /** Baseline half-life: how fast old behaviour is forgotten. Default 14 days. */
   halfLifeMs?: number;
@@ -69,14 +69,14 @@ const MIN_LONG_RUN = 50;
 export const DEFAULT_OPTIONS: ResolvedOptions = {
   timezone: 'UTC',
   direction: 'both',
-  threshold: 2.5,
-  resolveThreshold: 1.25,
-  resolveAfterMs: 6 * HOUR,
+  threshold: 3,
+  resolveThreshold: 1.5,
+  resolveAfterMs: HOUR,
   window: 12,
   windowMaxAgeMs: 12 * HOUR,
   longRun: 2000,
   minSamples: 6,
-  minVisits: 2,
+  minVisits: 1,
   halfLifeMs: 14 * DAY,
   capacity: 48,
   firingWeight: 0.2,
@@ -129,6 +129,8 @@ export interface LatencyState {
   how: Reservoir[];
   hod: Reservoir[];
   all: Reservoir;
+  /** Values of the current local hour, learnt when the hour is over (so an hour never explains itself away). */
+  pending: { hour: number; t: number[]; x: number[]; w: number[] };
   /** The sustained window: time, value, z of the last `window` points. */
   recent: { t: number[]; x: number[]; z: number[] };
   /** Long-run statistics of log(1+z⁺) and log(1+z⁻) (slower, faster). */
@@ -189,6 +191,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     how: Array.from({ length: 168 }, emptyReservoir),
     hod: Array.from({ length: 24 }, emptyReservoir),
     all: emptyReservoir(),
+    pending: { hour: -1, t: [], x: [], w: [] },
     recent: { t: [], x: [], z: [] },
     up: { mean: 0, variance: 0, n: 0 },
     down: { mean: 0, variance: 0, n: 0 },
@@ -222,17 +225,20 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   const update = (prev: LatencyState, point: { t: number; value: number }): UpdateResult => {
     const { t, value: x } = point;
     const finite = Number.isFinite(x);
-    // Structural sharing: copy what this point changes (window, statistics, alert, three buckets).
+    // Structural sharing: copy what this point changes (window, pending hour, statistics, alert, three buckets).
     const s: LatencyState = {
       ...prev,
       how: prev.how.slice(),
       hod: prev.hod.slice(),
       recent: { t: prev.recent.t.slice(), x: prev.recent.x.slice(), z: prev.recent.z.slice() },
+      pending: { ...prev.pending, t: prev.pending.t.slice(), x: prev.pending.x.slice(), w: prev.pending.w.slice() },
       up: { ...prev.up },
       down: { ...prev.down },
       alert: { ...prev.alert },
     };
     s.firstT ??= t;
+    // A new clock hour: what was seen in the previous one joins the baselines now.
+    if (Math.floor(t / HOUR) !== s.pending.hour) flushPending(s, Math.floor(t / HOUR));
     const base = finite ? baselineAt(s, t) : null;
     const z = base ? (x - base.median) / base.scale : 0;
 
@@ -256,9 +262,11 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     }
     const rarity = (lr: LongRun, m: number): number =>
       lr.n < MIN_LONG_RUN || n === 0 ? 0 : (m - lr.mean) / Math.max(Math.sqrt(lr.variance), 1e-3);
-    const warm = t - s.firstT >= o.warmupMs && base !== null;
+    const warm = base !== null && t - s.firstT >= o.warmupMs;
     const upScore = warm && wantHigh ? rarity(s.up, upMean) : 0;
-    const downScore = warm && wantLow ? rarity(s.down, downMean) : 0;
+    // "Faster than usual" only counts against the same hour of the week: against a coarser fallback, a quiet
+    // weekend hour would look like an anomaly until the hour-of-week buckets have learnt it.
+    const downScore = warm && wantLow && base.level === 'hour_of_week' ? rarity(s.down, downMean) : 0;
     const score = upScore >= downScore ? upScore : -downScore;
 
     const zs = rc.z.slice().sort((a, b) => a - b);
@@ -307,7 +315,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
         learnLongRun(s.up, Math.log1p(Math.max(z, 0)));
         learnLongRun(s.down, Math.log1p(Math.max(-z, 0)));
       }
-      learnBaseline(s, t, x, s.alert.firing ? o.firingWeight : 1);
+      s.pending.t.push(t);
+      s.pending.x.push(x);
+      s.pending.w.push(s.alert.firing ? o.firingWeight : 1);
     }
     s.count++;
     s.lastT = t;
@@ -338,19 +348,27 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     lr.variance = (1 - w) * (lr.variance + w * d * d);
   }
 
-  function learnBaseline(s: LatencyState, t: number, x: number, w: number): void {
-    const lh = localHour(t, o.timezone);
-    const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice() });
-    s.how[lh.how] = copy(s.how[lh.how]);
-    s.hod[lh.hour] = copy(s.hod[lh.hour]);
-    s.all = copy(s.all);
-    for (const r of [s.how[lh.how], s.hod[lh.hour], s.all]) {
-      s.rng = xorshift(s.rng);
-      const u = (s.rng + 0.5) / 4294967296;
-      // Down-weighting protects a mature baseline; a young bucket must fill up regardless, or an alert raised
-      // against a coarse fallback would keep its own bucket young forever.
-      addToReservoir(r, x, t, mature(r) ? w : 1, u, o.capacity, o.halfLifeMs);
+  function flushPending(s: LatencyState, hour: number): void {
+    const p = s.pending;
+    if (p.t.length > 0) {
+      // All values of one pending batch share one local hour (UTC hours never straddle a local hour boundary
+      // for whole-hour offsets; for :30 and :45 zones the batch is bucketed by its first value).
+      const lh = localHour(p.t[0], o.timezone);
+      const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice() });
+      s.how[lh.how] = copy(s.how[lh.how]);
+      s.hod[lh.hour] = copy(s.hod[lh.hour]);
+      s.all = copy(s.all);
+      for (const r of [s.how[lh.how], s.hod[lh.hour], s.all]) {
+        // Down-weighting protects a mature baseline; a young bucket must fill up regardless, or an alert raised
+        // against a coarse fallback would keep its own bucket young forever.
+        const young = !mature(r);
+        for (let i = 0; i < p.t.length; i++) {
+          s.rng = xorshift(s.rng);
+          addToReservoir(r, p.x[i], p.t[i], young ? 1 : p.w[i], (s.rng + 0.5) / 4294967296, o.capacity, o.halfLifeMs);
+        }
+      }
     }
+    s.pending = { hour, t: [], x: [], w: [] };
   }
 
   return { options: o, init, update, baselineAt };

@@ -23,8 +23,8 @@ export const migration: Migration = {
       processed_at INTEGER,
       UNIQUE (source, event_id)
     );
-    CREATE INDEX webhook_events_status ON webhook_events (status, id);
-    CREATE INDEX webhook_events_time ON webhook_events (received_at);
+    -- Only unprocessed rows (startup reprocessing); kept tiny so an insert costs few page writes.
+    CREATE INDEX webhook_events_unprocessed ON webhook_events (id) WHERE status <> 'processed';
 
     -- What each provider's model list said, by the provider name of vigil.yaml.
     CREATE TABLE provider_models (

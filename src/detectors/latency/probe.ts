@@ -1,0 +1,122 @@
+// Latency detection for one probe: two series (TTFT and total) fed from ProbeResults, turned into Signals.
+// Pure like the detector: observe(state, result) returns the next state and the signals to hand to incidents.
+import type { ProbeResult, Signal } from '../../domain.ts';
+import { createLatencyDetector, type LatencyDetector, type LatencyState, type UpdateResult } from './detector.ts';
+import { detectorOptions, LATENCY_METRICS, type LatencyMetric, type LatencySettings } from './config.ts';
+import { localHour } from './local-hour.ts';
+
+export const DETECTOR_ID = 'latency';
+
+export interface ProbeIdentity {
+  id: string;
+  owner: string;
+  /** Extra labels (provider, model, …) copied onto signals. */
+  labels?: Record<string, string>;
+}
+
+export type ProbeLatencyState = Record<LatencyMetric, LatencyState>;
+
+export interface ProbeLatencyTracker {
+  readonly detectors: Record<LatencyMetric, LatencyDetector>;
+  init(): ProbeLatencyState;
+  /**
+   * Feed one result. Failed attempts and drill traffic are skipped (their timings are not the provider's
+   * latency; availability detectors own failures), as are metrics the result lacks (no TTFT without streaming).
+   */
+  observe(state: ProbeLatencyState, r: ProbeResult): { state: ProbeLatencyState; signals: Signal[] };
+}
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const METRIC_NAME: Record<LatencyMetric, string> = { ttft: 'time to first token', total: 'total time' };
+
+export function metricValue(r: ProbeResult, metric: LatencyMetric): number | null {
+  const v = metric === 'ttft' ? r.timings.ttftMs : r.timings.totalMs;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function createProbeLatencyTracker(probe: ProbeIdentity, settings: LatencySettings): ProbeLatencyTracker {
+  const detectors = {
+    ttft: createLatencyDetector(detectorOptions(settings, 'ttft')),
+    total: createLatencyDetector(detectorOptions(settings, 'total')),
+  };
+  return {
+    detectors,
+    init: () => ({ ttft: detectors.ttft.init(), total: detectors.total.init() }),
+    observe(state, r) {
+      if (!settings.enabled || r.outcome === 'failed' || r.drillId !== undefined) return { state, signals: [] };
+      const next = { ...state };
+      const signals: Signal[] = [];
+      for (const metric of LATENCY_METRICS) {
+        const value = metricValue(r, metric);
+        if (value === null) continue;
+        const prevCause = state[metric].alert.cause;
+        const u = detectors[metric].update(state[metric], { t: r.startedAt, value });
+        next[metric] = u.state;
+        // A new page when it fires, when an anomaly escalates to an SLO breach (severity changes), and on resolve.
+        const escalated = u.alert && prevCause === 'anomaly' && u.alertState.cause === 'slo';
+        if (u.transition || escalated) {
+          signals.push(latencySignal(probe, metric, u, r.startedAt, settings, u.transition === 'resolved' ? state[metric] : null));
+        }
+      }
+      return { state: next, signals };
+    },
+  };
+}
+
+const fmtMs = (v: number | null | undefined): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '?' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`;
+
+/** Build the Signal for a transition. `before` is the state before a resolve (to say what resolved). */
+export function latencySignal(
+  probe: ProbeIdentity,
+  metric: LatencyMetric,
+  u: UpdateResult,
+  at: number,
+  settings: Pick<LatencySettings, 'timezone' | 'ceilingMs' | 'floorMs'>,
+  before: LatencyState | null = null,
+): Signal {
+  const lh = localHour(at, settings.timezone);
+  const hourLabel = `${DAYS[lh.day]} ${String(lh.hour).padStart(2, '0')}:00 ${settings.timezone}`;
+  const a = before ? before.alert : u.alertState;
+  const firing = u.transition !== 'resolved';
+  const b = u.baseline;
+  const ratio = b && b.p95 > 0 ? u.observedP95 / b.p95 : null;
+  const round = (v: number | null | undefined, d = 1) =>
+    v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v * 10 ** d) / 10 ** d;
+  const since = a.since !== null ? new Date(a.since).toISOString() : null;
+  const slower = a.direction !== 'low';
+  let summary: string;
+  if (!firing) {
+    summary = `${probe.id} ${METRIC_NAME[metric]} back to normal for ${hourLabel} (p95 ${fmtMs(u.observedP95)}, baseline ${fmtMs(b?.p95)})`;
+  } else if (a.cause === 'slo') {
+    summary = `${probe.id} ${METRIC_NAME[metric]} above the SLO ceiling of ${fmtMs(settings.ceilingMs[metric])}: p95 ${fmtMs(u.observedP95)} (usual for ${hourLabel}: ${fmtMs(b?.p95)}) since ${since}`;
+  } else {
+    summary = `${probe.id} ${METRIC_NAME[metric]} unusually ${slower ? 'slow' : 'fast'} for ${hourLabel}: p95 ${fmtMs(u.observedP95)} vs usual ${fmtMs(b?.p95)}${ratio ? ` (×${ratio.toFixed(1)})` : ''}, robust z ${round(u.windowZ)} since ${since}`;
+  }
+  return {
+    detector: DETECTOR_ID,
+    key: `${probe.id}:${metric}`,
+    severity: a.cause === 'slo' ? 'critical' : 'warning',
+    status: firing ? 'firing' : 'resolved',
+    summary,
+    evidence: {
+      metric,
+      cause: a.cause,
+      direction: a.direction,
+      observed_p95_ms: round(u.observedP95),
+      baseline_median_ms: round(b?.median),
+      baseline_p95_ms: round(b?.p95),
+      baseline_level: b?.level ?? null,
+      ratio_p95: round(ratio, 2),
+      robust_z: round(u.windowZ, 2),
+      peak_robust_z: round(a.peakZ, 2),
+      rarity: round(u.score, 2),
+      since,
+      local_hour: hourLabel,
+      slo_ceiling_ms: settings.ceilingMs[metric] ?? null,
+      slo_floor_ms: settings.floorMs[metric] ?? null,
+    },
+    labels: { ...(probe.labels ?? {}), probe: probe.id, owner: probe.owner, metric },
+    at,
+  };
+}
