@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
 const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -46,13 +46,17 @@ if (!isMainThread) {
   });
   intake.register(server);
   let elu = performance.eventLoopUtilization();
+  // How long the server's own event loop stalled (GC, SQLite commits and checkpoints), apart from the client.
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   parentPort!.on('message', async (m: string) => {
     if (m === 'mark') {
       elu = performance.eventLoopUtilization();
+      delay.reset();
       parentPort!.postMessage({ ok: true });
     } else if (m === 'stats') {
       const u = performance.eventLoopUtilization(elu);
-      parentPort!.postMessage({ utilization: u.utilization, events: intake.events.countsByStatus(), signals });
+      parentPort!.postMessage({ utilization: u.utilization, stallP99: delay.percentile(99) / 1e6, stallMax: delay.max / 1e6, events: intake.events.countsByStatus(), signals });
     } else if (m === 'close') {
       await server.close({ graceMs: 100 });
       store.close();
@@ -163,7 +167,7 @@ if (!isMainThread) {
     const q = (p: number) => lat[Math.min(n - 1, Math.ceil(p * n) - 1)].toFixed(2);
     console.log(
       `${name.padEnd(30)} ${String(Math.round(n / secs)).padStart(6)} req/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  max ${lat[n - 1].toFixed(1)} ms  ` +
-        `server thread busy ${(Number(stats.utilization) * 100).toFixed(0)}%  max in flight ${maxInflight}${wrong ? `  (${wrong} not 200!)` : ''}`,
+        `server thread busy ${(Number(stats.utilization) * 100).toFixed(0)}%, its loop stalls p99 ${Number(stats.stallP99).toFixed(1)} ms  max in flight ${maxInflight}${wrong ? `  (${wrong} not 200!)` : ''}`,
     );
   }
 

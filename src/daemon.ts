@@ -20,6 +20,12 @@ import { startServer } from './server/index.ts';
 import type { VigilServer } from './server/index.ts';
 import { hourFloor, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
+import { AvailabilityDetector } from './detectors/availability.ts';
+import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
+import type { AlertsConfig } from './incidents/index.ts';
+import { createNotifiers } from './notifiers/index.ts';
+import type { Notifier } from './notifiers/types.ts';
+import type { ReceiverKind } from './notifiers/types.ts';
 
 export interface DaemonOptions {
   configDir: string;
@@ -30,6 +36,10 @@ export interface DaemonOptions {
   listen?: { host?: string; port?: number };
   /** Run rollups and retention every this often (default 1 h). */
   maintenanceEveryMs?: number;
+  /** Incident engine tick (default 5 s). */
+  incidentTickMs?: number;
+  /** Notifiers (default: PagerDuty, Slack and console). */
+  notifiers?: Record<ReceiverKind, Notifier>;
 }
 
 const HOUR = 3_600_000;
@@ -41,6 +51,9 @@ export class Daemon {
   readonly metrics: VigilMetrics;
   readonly scheduler: Scheduler;
   readonly http: HttpClient;
+  readonly incidents: IncidentManager;
+  private alerts: AlertsConfig;
+  private availability: AvailabilityDetector;
   private opts: DaemonOptions;
   private current: VigilConfig;
   private specs = new Map<string, ProbeSpec>();
@@ -62,6 +75,19 @@ export class Daemon {
     this.latest = this.store.latestResults();
     this.metrics = createMetrics();
     this.http = createHttpClient();
+    this.alerts = alertsConfig(config);
+    this.availability = new AvailabilityDetector(() => this.alerts.availability);
+    // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
+    for (const p of config.probes) {
+      this.availability.seed(p.id, this.store.results({ probe: p.id, limit: 20, order: 'desc' }).reverse());
+    }
+    this.incidents = new IncidentManager({
+      store: this.store,
+      clock: this.clock,
+      config: () => this.alerts,
+      notifiers: opts.notifiers ?? createNotifiers({ clock: this.clock }),
+      log: this.log.child({ component: 'incidents' }),
+    });
     this.scheduler = new Scheduler({
       clock: this.clock,
       confirmFailures: config.scheduler.confirmFailures,
@@ -97,6 +123,8 @@ export class Daemon {
         queryResults: (q) => d.store.results({ probe: q.probe, since: q.since, until: q.until, limit: q.limit, order: 'desc' }),
       },
     });
+    for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
+    d.incidents.start(opts.incidentTickMs ?? 5_000);
     d.maintenanceDone = d.maintenanceLoop(opts.maintenanceEveryMs ?? HOUR);
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
     return d;
@@ -145,6 +173,10 @@ export class Daemon {
     for (const s of secretValues(config)) registerSecret(s);
     this.current = config;
     this.indexSpecs(config);
+    this.alerts = alertsConfig(config);
+    const ids = new Set(config.probes.map((p) => p.id));
+    this.incidents.retire('availability', ids);
+    this.availability.retain(ids);
     const summary = this.scheduler.update(config.probes);
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());
@@ -157,6 +189,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.log.info('stopping');
       await this.scheduler.stop({ deadlineMs: this.current.scheduler.shutdownGraceMs });
+      await this.incidents.stop();
       this.maintenance.abort();
       await this.maintenanceDone.catch(() => {});
       await this.server?.close();
@@ -191,7 +224,11 @@ export class Daemon {
     }
     this.latest.set(result.probeId, result);
     const spec = this.specs.get(result.probeId);
-    if (spec) this.metrics.observeResult(result, spec);
+    if (spec) {
+      this.metrics.observeResult(result, spec);
+      const signal = this.availability.observe(spec, result);
+      if (signal) this.incidents.ingest(signal);
+    }
     if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
     if (result.outcome !== 'ok') {
       this.log.warn('probe ' + result.outcome, {
@@ -223,6 +260,7 @@ export class Daemon {
           rawRetentionMs: this.current.storage.rawRetentionMs,
           rollupRetentionMs: this.current.storage.rollupRetentionMs,
         });
+        this.incidents.prune(now - this.current.storage.rollupRetentionMs);
       } catch (err) {
         if (signal.aborted) return;
         this.log.error('maintenance failed', { error: String(err) });

@@ -13,6 +13,9 @@ usage: vigil <command> [options]
   sim       [--port-base N]                 start the simulated provider fleet
   schema    [vigil|probes|scenarios|alerts] print the JSON Schema of a config file
   eval      refusal --input F --output O    label a CSV of completions (full_compliance|full_refusal|partial_refusal)
+  incidents [--state S] [--limit N] [--json]  open and recent incidents
+  routes    test label=value ...            which routes and receivers an alert with these labels reaches
+  alerts    test <owner>                    send a test notification through each of the owner's receivers
 
 The config directory defaults to $VIGIL_CONFIG or the current directory.
 `;
@@ -27,6 +30,9 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./cli/sim.ts')).simCommand,
   schema: async () => (await import('./cli/schema.ts')).schemaCommand,
   eval: async () => (await import('./cli/eval.ts')).evalCommand,
+  incidents: async () => (await import('./cli/incidents.ts')).incidentsCommand,
+  routes: async () => (await import('./cli/incidents.ts')).routesCommand,
+  alerts: async () => (await import('./cli/incidents.ts')).alertsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -412,7 +412,7 @@ export const escalationSchema = z
 export const ownerSchema = z
   .strictObject({
     slack: z.string().min(1).optional().describe('Slack channel (name like "#search-oncall" or id like "C0123456").'),
-    pagerduty: z.string().min(1).optional().describe('PagerDuty Events API v2 routing key, normally "${PD_..._ROUTING_KEY}". Never printed or stored.'),
+    pagerduty: z.string().optional().describe('PagerDuty Events API v2 routing key, normally "${PD_..._ROUTING_KEY}" (empty, e.g. from "${PD_KEY:-}", means not configured: alerts for PagerDuty fall back to the console). Never printed or stored.'),
     runbook: url.optional().describe('Runbook URL linked from every notification to this team.'),
     escalation: escalationSchema.optional().describe('Overrides the top-level `escalation` for this team.'),
   })
@@ -422,7 +422,7 @@ export const receiversSchema = z
   .strictObject({
     slack: z
       .strictObject({
-        token: z.string().min(1).describe('Bot token (xoxb-…), normally "${SLACK_BOT_TOKEN}". Never printed or stored.'),
+        token: z.string().describe('Bot token (xoxb-…), normally "${SLACK_BOT_TOKEN}" (empty, e.g. from "${SLACK_BOT_TOKEN:-}", means not configured: Slack alerts fall back to the console). Never printed or stored.'),
         api_url: url.optional().describe('Slack Web API base URL (default https://slack.com/api/; GovSlack or a test server).'),
       })
       .optional(),

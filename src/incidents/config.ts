@@ -238,7 +238,7 @@ export function buildReceiver(cfg: AlertsConfig, owner: string, kind: ReceiverKi
       return { ok: true, receiver: { name, kind } };
     case 'slack': {
       if (!o?.slackChannel) return { ok: false, reason: `owner "${owner}" has no slack channel in alerts/` };
-      if (!cfg.receivers.slack) return { ok: false, reason: 'receivers.slack (bot token) is not configured' };
+      if (!cfg.receivers.slack?.token) return { ok: false, reason: 'receivers.slack (bot token) is not configured' };
       return {
         ok: true,
         receiver: {
