@@ -193,10 +193,16 @@ export function createChaosProxyHandler(opts: ChaosProxyOptions): ChaosProxyHand
   /** Wait `ms` of real time; false when the client left or the proxy is closing. */
   async function pause(ms: number, res: ServerResponse): Promise<boolean> {
     if (ms > 0) {
+      // A long delay must not outlive the client that waits for it.
+      const left = new AbortController();
+      const onClose = () => left.abort();
+      res.once('close', onClose);
       try {
-        await sleep(ms, undefined, { signal: closing.signal });
+        await sleep(ms, undefined, { signal: AbortSignal.any([closing.signal, left.signal]) });
       } catch {
         return false;
+      } finally {
+        res.off('close', onClose);
       }
     }
     return !res.destroyed && !closing.signal.aborted;

@@ -10,6 +10,7 @@ import type { Handler } from '../server/router.ts';
 import { webhookSources } from '../webhooks/config.ts';
 import type { SignalSink, WebhookSource } from '../webhooks/config.ts';
 import { WebhookIntake } from '../webhooks/intake.ts';
+import { geminiRetirement } from '../webhooks/model-lists.ts';
 import { ModelListPoller } from '../webhooks/poller.ts';
 import type { ProviderPoll } from '../webhooks/poller.ts';
 import { Countdown } from './countdown.ts';
@@ -17,7 +18,8 @@ import type { CountdownReport } from './countdown.ts';
 import { deprecationRows, formatDeprecations } from './format.ts';
 import type { DeprecationRow } from './format.ts';
 import { buildInventory, consumersFromConfig } from './inventory.ts';
-import { DeprecationRegistry, deprecationsFromConfig } from './registry.ts';
+import { DEPRECATION_PAGES } from './known-retirements.ts';
+import { DeprecationRegistry, deprecationsFromConfig, effective, shippedDeprecations } from './registry.ts';
 import type { ModelUser } from './types.ts';
 
 export interface LifecycleOptions {
@@ -118,6 +120,18 @@ export class Lifecycle {
     return formatDeprecations(this.rows(opts));
   }
 
+  /**
+   * Gemini's in-band lifecycle: a `modelStatus` from a generateContent reply (see model-lists.ts). Records its
+   * retirementTime as a deprecation of `model` from `api:<provider>:modelStatus`; returns whether it changed.
+   */
+  noteModelStatus(provider: string, model: string, modelStatus: unknown): boolean {
+    const r = geminiRetirement(modelStatus);
+    if (!r?.retireAt) return false;
+    const changed = this.registry.upsert({ model, provider: 'gemini', shutdownAt: r.retireAt, replacement: null, url: DEPRECATION_PAGES.gemini, origin: `api:${provider}:modelStatus` });
+    if (changed) this.checkCountdown();
+    return changed;
+  }
+
   private currentSources(): ReadonlyMap<string, WebhookSource> {
     const c = this.o.config();
     if (c !== this.sourcesOf) {
@@ -126,6 +140,23 @@ export class Lifecycle {
     }
     return this.sources;
   }
+}
+
+/**
+ * `vigil deprecations` without a running daemon: what the store learnt (webhooks, model lists) plus the
+ * current vigil.yaml and the shipped table. `db` may be null (no database yet) or opened read-only.
+ */
+export function deprecationsTable(opts: {
+  db: DatabaseSync | null;
+  config: VigilConfig;
+  now: number;
+  served?: ReadonlyMap<string, string | null>;
+  all?: boolean;
+}): string {
+  const stored = opts.db ? new DeprecationRegistry(opts.db, { now: () => opts.now, includeShipped: false }).rows().filter((r) => r.origin !== 'config') : [];
+  const rows = [...stored, ...deprecationsFromConfig(opts.config.deprecations), ...shippedDeprecations()];
+  const users = buildInventory({ probes: opts.config.probes, endpoints: opts.config.endpoints, consumers: consumersFromConfig(opts.config.consumers), served: opts.served });
+  return formatDeprecations(deprecationRows(effective(rows), users, opts.now, { all: opts.all }));
 }
 
 export { formatDeprecations, deprecationRows } from './format.ts';

@@ -84,7 +84,7 @@ export class ModelListPoller {
          ON CONFLICT (provider) DO UPDATE SET last_ok_at = COALESCE(excluded.last_ok_at, model_polls.last_ok_at),
            last_try_at = excluded.last_try_at, last_error = excluded.last_error, models = COALESCE(excluded.models, model_polls.models)`,
       ),
-      pollLast: db.prepare('SELECT MIN(last_try_at) AS t, COUNT(*) AS n FROM model_polls'),
+      pollLast: db.prepare('SELECT last_try_at AS t FROM model_polls WHERE provider = ?'),
       listed: db.prepare('SELECT model, present, last_seen, shutdown_date FROM provider_models WHERE provider = ? ORDER BY model'),
     };
   }
@@ -93,9 +93,13 @@ export class ModelListPoller {
   async pollIfDue(): Promise<ProviderPoll[] | null> {
     const names = this.pollable().map(([n]) => n);
     if (names.length === 0) return null;
-    const last = this.q.pollLast.get() as { t: number | null; n: number };
-    if (last.n >= names.length && last.t !== null && this.o.clock.now() - last.t < this.everyMs) return null;
-    return this.poll();
+    // Due when any configured provider was never tried or was last tried `everyMs` ago.
+    const now = this.o.clock.now();
+    const due = names.some((n) => {
+      const row = this.q.pollLast.get(n) as { t: number } | undefined;
+      return !row || now - row.t >= this.everyMs;
+    });
+    return due ? this.poll() : null;
   }
 
   /** Poll every provider now (concurrent calls share one run). */

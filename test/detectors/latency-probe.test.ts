@@ -51,7 +51,8 @@ describe('probe latency tracker', () => {
     expect(e.baseline_level).toBe('hour_of_week');
     expect(Number(e.observed_p95_ms)).toBeGreaterThan(2 * Number(e.baseline_p95_ms));
     expect(Number(e.robust_z)).toBeGreaterThan(3);
-    expect(Date.parse(String(e.since))).toBeGreaterThanOrEqual(incident.start);
+    expect(Date.parse(String(e.since))).toBeGreaterThanOrEqual(incident.start - 10 * MIN);
+    expect(Date.parse(String(e.since))).toBeLessThan(total.at);
     expect(e.local_hour).toBe(`Tue 09:00 ${TZ}`.replace('09', String(new Date(total.at - 5 * HOUR).getUTCHours()).padStart(2, '0')));
     expect(total.summary).toMatch(/openai-canary total time unusually slow for Tue \d\d:00 America\/New_York: p95 .* vs usual .* \(×\d/);
     const resolved = signals.filter((s) => s.status === 'resolved');

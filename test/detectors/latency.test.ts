@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLatencyDetector, type LatencyDetectorOptions, type UpdateResult } from '../../src/detectors/latency.ts';
+import { localHour } from '../../src/detectors/latency/local-hour.ts';
 import { DAY, HOUR, MIN, generate, zoned, type Incident } from './latency-helpers.ts';
 
 const TZ = 'America/New_York';
@@ -145,6 +146,15 @@ describe('learning and limits', () => {
     det.update(s1, { t: start + MIN, value: 900 });
     expect(JSON.stringify(s1)).toBe(snapshot);
     expect(s0.count).toBe(0);
+  });
+
+  it('maps instants to local hour of the week through DST and half-hour zones', () => {
+    // US spring forward: 01:59 EST is followed by 03:00 EDT (Sunday = day 6).
+    expect(localHour(Date.UTC(2026, 2, 8, 6, 59), TZ)).toEqual({ day: 6, hour: 1, how: 6 * 24 + 1 });
+    expect(localHour(Date.UTC(2026, 2, 8, 7, 0), TZ)).toEqual({ day: 6, hour: 3, how: 6 * 24 + 3 });
+    // India is UTC+5:30: the local hour changes at :30 UTC.
+    expect(localHour(Date.UTC(2026, 0, 5, 0, 29), 'Asia/Kolkata').hour).toBe(5);
+    expect(localHour(Date.UTC(2026, 0, 5, 0, 30), 'Asia/Kolkata')).toEqual({ day: 0, hour: 6, how: 6 });
   });
 
   it('rejects an unknown timezone and nonsense options up front', () => {

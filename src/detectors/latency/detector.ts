@@ -11,8 +11,11 @@
 //     window. This is the "anomaly likelihood" idea of Numenta's HTM detector applied to robust seasonal z.
 //  3. Fire at `threshold`, resolve after `resolveAfterMs` below `resolveThreshold` (hysteresis: one incident is
 //     one page). The SLO ceiling fires whatever the baseline; the floor silences slowness pages below it.
-//  4. Learn the value; down-weighted while firing so an incident is not learnt as normal within the hour, but a
-//     permanent shift is learnt within about one baseline half-life.
+//  4. Learn the value when its hour is over (an hour never explains itself away); down-weighted if it arrived
+//     while firing, so an incident is not learnt as normal, but a permanent shift is learnt within about one
+//     baseline half-life (and the rarity score, relative to the series' own recent history, settles sooner).
+// "Faster than usual" is only judged against an hour-of-week bucket: against the hour-of-day fallback a quiet
+// weekend hour would look anomalous.
 import { addToReservoir, emptyReservoir, quantileSorted, robust, type Reservoir, type Robust } from './reservoir.ts';
 import { localHour } from './local-hour.ts';
 
@@ -129,7 +132,7 @@ export interface LatencyState {
   how: Reservoir[];
   hod: Reservoir[];
   all: Reservoir;
-  /** Values of the current local hour, learnt when the hour is over (so an hour never explains itself away). */
+  /** Values of the current hour, learnt when the hour is over (so an hour never explains itself away). */
   pending: { hour: number; t: number[]; x: number[]; w: number[] };
   /** The sustained window: time, value, z of the last `window` points. */
   recent: { t: number[]; x: number[]; z: number[] };
@@ -237,8 +240,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       alert: { ...prev.alert },
     };
     s.firstT ??= t;
-    // A new clock hour: what was seen in the previous one joins the baselines now.
-    if (Math.floor(t / HOUR) !== s.pending.hour) flushPending(s, Math.floor(t / HOUR));
+    // A new hour (UTC, or local for :30/:45 zones): what was seen in the previous one joins the baselines now.
+    const hourKey = Math.floor(t / HOUR) * 168 + localHour(t, o.timezone).how;
+    if (hourKey !== s.pending.hour) flushPending(s, hourKey);
     const base = finite ? baselineAt(s, t) : null;
     const z = base ? (x - base.median) / base.scale : 0;
 
@@ -334,9 +338,11 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     };
   };
 
+  /** Start of the trailing run of clearly unusual points (|z| ≥ 2 on the firing side): "since when". */
   function firstUnusual(rc: LatencyState['recent'], high: boolean): number | null {
-    for (let i = 0; i < rc.z.length; i++) if (high ? rc.z[i] >= 3 : rc.z[i] <= -3) return rc.t[i];
-    return null;
+    let since: number | null = null;
+    for (let i = rc.z.length - 1; i >= 0 && (high ? rc.z[i] >= 2 : rc.z[i] <= -2); i--) since = rc.t[i];
+    return since;
   }
 
   function learnLongRun(lr: LongRun, v: number): void {
@@ -351,8 +357,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   function flushPending(s: LatencyState, hour: number): void {
     const p = s.pending;
     if (p.t.length > 0) {
-      // All values of one pending batch share one local hour (UTC hours never straddle a local hour boundary
-      // for whole-hour offsets; for :30 and :45 zones the batch is bucketed by its first value).
+      // All values of one pending batch share one local hour of the week (the batch key includes it).
       const lh = localHour(p.t[0], o.timezone);
       const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice() });
       s.how[lh.how] = copy(s.how[lh.how]);
