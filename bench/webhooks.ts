@@ -5,7 +5,7 @@
 // secret, so every request is verified, stored raw, processed and answered 200. Also a run of generic signed
 // notices and one of Statuspage payloads, and the cost of rejecting forged requests. Targets: 2,000/s, p99 < 10 ms.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -172,7 +172,7 @@ if (!isMainThread) {
   }
 
   try {
-    console.log(`vigil webhook intake on ${url}; server in one worker thread (one event loop), SQLite WAL synchronous=NORMAL`);
+    console.log(`vigil webhook intake on ${url}; server in one worker thread (one event loop), SQLite WAL synchronous=NORMAL; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     await run('warm-up', 2000, event, 200);
     console.log(`\nfixed offered rate (open loop, latency from the scheduled send time):`);
     await runRate('standard-webhooks @ 2000/s', 2000, Math.max(2, Math.round(total / 4000)), event, 3_000_000);

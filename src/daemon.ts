@@ -21,6 +21,7 @@ import type { VigilServer } from './server/index.ts';
 import { hourFloor, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector } from './detectors/availability.ts';
+import { LatencyWatch } from './detectors/latency/watch.ts';
 import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
 import type { AlertsConfig } from './incidents/index.ts';
 import { createNotifiers } from './notifiers/index.ts';
@@ -54,13 +55,14 @@ export class Daemon {
   readonly incidents: IncidentManager;
   private alerts: AlertsConfig;
   private availability: AvailabilityDetector;
+  private latencyWatch: LatencyWatch;
   private opts: DaemonOptions;
   private current: VigilConfig;
   private specs = new Map<string, ProbeSpec>();
   private latest: Map<string, ProbeResult>;
   private server: VigilServer | null = null;
   private maintenance = new AbortController();
-  private maintenanceDone: Promise<void> = Promise.resolve();
+  private loops: Promise<void>[] = [];
   private stopping: Promise<void> | null = null;
   private storeOk = true;
 
@@ -81,6 +83,8 @@ export class Daemon {
     for (const p of config.probes) {
       this.availability.seed(p.id, this.store.results({ probe: p.id, limit: 20, order: 'desc' }).reverse());
     }
+    this.latencyWatch = new LatencyWatch(this.store);
+    this.latencyWatch.sync(config.probes, this.clock.now());
     this.incidents = new IncidentManager({
       store: this.store,
       clock: this.clock,
@@ -125,7 +129,9 @@ export class Daemon {
     });
     for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
     d.incidents.start(opts.incidentTickMs ?? 5_000);
-    d.maintenanceDone = d.maintenanceLoop(opts.maintenanceEveryMs ?? HOUR);
+    d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.maintain()));
+    // Learnt baselines are saved often: a crash loses at most this much learning.
+    d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
     return d;
   }
@@ -177,6 +183,7 @@ export class Daemon {
     const ids = new Set(config.probes.map((p) => p.id));
     this.incidents.retire('availability', ids);
     this.availability.retain(ids);
+    this.latencyWatch.sync(config.probes, this.clock.now());
     const summary = this.scheduler.update(config.probes);
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());
@@ -190,8 +197,9 @@ export class Daemon {
       this.log.info('stopping');
       await this.scheduler.stop({ deadlineMs: this.current.scheduler.shutdownGraceMs });
       await this.incidents.stop();
+      this.latencyWatch.save(this.clock.now());
       this.maintenance.abort();
-      await this.maintenanceDone.catch(() => {});
+      await Promise.allSettled(this.loops);
       await this.server?.close();
       await this.http.close();
       this.store.close();
@@ -228,6 +236,7 @@ export class Daemon {
       this.metrics.observeResult(result, spec);
       const signal = this.availability.observe(spec, result);
       if (signal) this.incidents.ingest(signal);
+      for (const s of this.latencyWatch.observe(result)) this.incidents.ingest(s);
     }
     if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
     if (result.outcome !== 'ok') {
@@ -250,20 +259,26 @@ export class Daemon {
     }
   }
 
-  private async maintenanceLoop(everyMs: number): Promise<void> {
+  /** Rollups, retention and pruning of old incidents. */
+  private async maintain(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.rollup(hourFloor(now));
+    await this.store.applyRetention(now, {
+      rawRetentionMs: this.current.storage.rawRetentionMs,
+      rollupRetentionMs: this.current.storage.rollupRetentionMs,
+    });
+    this.incidents.prune(now - this.current.storage.rollupRetentionMs);
+  }
+
+  /** Run `fn` now and then every `everyMs` of the injected clock, until stop(). */
+  private async repeat(everyMs: number, fn: () => Promise<void>): Promise<void> {
     const signal = this.maintenance.signal;
     while (!signal.aborted) {
       try {
-        const now = this.clock.now();
-        await this.store.rollup(hourFloor(now));
-        await this.store.applyRetention(now, {
-          rawRetentionMs: this.current.storage.rawRetentionMs,
-          rollupRetentionMs: this.current.storage.rollupRetentionMs,
-        });
-        this.incidents.prune(now - this.current.storage.rollupRetentionMs);
+        await fn();
       } catch (err) {
         if (signal.aborted) return;
-        this.log.error('maintenance failed', { error: String(err) });
+        this.log.error('background task failed', { error: String(err) });
       }
       try {
         await this.clock.sleep(everyMs, signal);

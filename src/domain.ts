@@ -80,6 +80,19 @@ export interface Timeouts {
   totalMs: number;
 }
 
+/** Diurnal latency detector settings of one probe (YAML `latency:`; see src/detectors/latency/config.ts). */
+export interface LatencySettings {
+  enabled: boolean;
+  /** IANA timezone of the hour-of-week buckets (the probe's). */
+  timezone: string;
+  /** Rarity threshold in long-run standard deviations. */
+  sensitivity: number;
+  minSamples: number;
+  direction: 'high' | 'low' | 'both';
+  ceilingMs: Partial<Record<'ttft' | 'total', number>>;
+  floorMs: Partial<Record<'ttft' | 'total', number>>;
+}
+
 export interface ProbeSpec {
   id: string;
   owner: string;
@@ -97,6 +110,8 @@ export interface ProbeSpec {
   labels: Record<string, string>;
   /** Extra request headers (already interpolated; may hold secrets: never log). */
   headers: Record<string, string>;
+  /** Diurnal latency detector settings (defaults when the YAML says nothing). */
+  latency?: LatencySettings;
   /** Where the spec came from, for error messages. */
   source?: { file: string; line: number };
 }

@@ -13,6 +13,9 @@ usage: vigil <command> [options]
   sim       [--port-base N]                 start the simulated provider fleet
   schema    [vigil|probes|scenarios|alerts] print the JSON Schema of a config file
   eval      refusal --input F --output O    label a CSV of completions (full_compliance|full_refusal|partial_refusal)
+  eval      latency --input F --output O    run the online latency detector over timestamp,value rows
+            (or --input-dir D --output-dir O, keeping relative paths)
+  report    latency [--probe ID] [--timezone TZ]  hour-of-week p50/p95 heatmap from stored rollups
   incidents [--state S] [--limit N] [--json]  open and recent incidents
   routes    test label=value ...            which routes and receivers an alert with these labels reaches
   alerts    test <owner>                    send a test notification through each of the owner's receivers
@@ -30,6 +33,7 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./cli/sim.ts')).simCommand,
   schema: async () => (await import('./cli/schema.ts')).schemaCommand,
   eval: async () => (await import('./cli/eval.ts')).evalCommand,
+  report: async () => (await import('./cli/report.ts')).reportCommand,
   incidents: async () => (await import('./cli/incidents.ts')).incidentsCommand,
   routes: async () => (await import('./cli/incidents.ts')).routesCommand,
   alerts: async () => (await import('./cli/incidents.ts')).alertsCommand,

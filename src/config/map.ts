@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Assertion, ChatMessage, ProbeSpec, ProviderEndpoint, ProviderKind, Timeouts } from '../domain.ts';
 import { parseDuration } from './duration.ts';
 import { mergePricing } from './pricing.ts';
+import { latencySettings } from '../detectors/latency/config.ts';
 import type { AssertionInput, ProbeInput, VigilFile } from './schema.ts';
 import type { VigilConfig } from './types.ts';
 
@@ -139,5 +140,6 @@ export function mapProbe(p: ProbeInput, v: VigilFile, source: { file: string; li
     source,
   };
   if (p.temperature !== undefined) spec.temperature = p.temperature;
+  spec.latency = latencySettings(p.latency, spec.schedule.timezone);
   return spec;
 }

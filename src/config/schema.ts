@@ -2,6 +2,7 @@
 // Schema. Every field is described so editors can show the text. Keys are snake_case and strict:
 // an unknown key is an error (a typo must never be silently ignored).
 import { z } from 'zod';
+import { latencyConfigSchema } from '../detectors/latency/config.ts';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
@@ -351,6 +352,7 @@ export const probeSchema = z
       .describe('Extra labels for metrics, routing and silences (keep values few and fixed).'),
     headers: headers.optional(),
     assert: z.array(assertionSchema).optional().describe('Checks on the answer; all must pass.'),
+    latency: latencyConfigSchema.optional().describe('Diurnal latency detector: hour-of-week baseline, SLO ceiling and floor.'),
   })
   .describe('One canary probe.');
 

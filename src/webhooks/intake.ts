@@ -16,7 +16,6 @@ import type { DeprecationRegistry } from '../lifecycle/registry.ts';
 import type { Deprecation } from '../lifecycle/types.ts';
 import type { GenericSource, SignalSink, StandardWebhooksSource, StatuspageSource, WebhookSource } from './config.ts';
 import { WebhookEvents } from './events.ts';
-import type { StoredEvent } from './events.ts';
 import { verifyGeneric } from './hmac.ts';
 import { NOTICE_EVENT_TYPE, parseNotice } from './notice.ts';
 import { StandardWebhookVerifier } from './standard.ts';
@@ -259,4 +258,3 @@ function noticeOrThrow(value: unknown, src: GenericSource | StandardWebhooksSour
   return { kind: 'notice', notices: r.notices };
 }
 
-export type { StoredEvent };

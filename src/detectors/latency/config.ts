@@ -34,15 +34,8 @@ export const latencyConfigSchema = z
 export type LatencyConfigInput = z.input<typeof latencyConfigSchema>;
 
 /** Resolved per-probe settings (camelCase), what the daemon hands to the tracker. */
-export interface LatencySettings {
-  enabled: boolean;
-  timezone: string;
-  sensitivity: number;
-  minSamples: number;
-  direction: Direction;
-  ceilingMs: Partial<Record<LatencyMetric, number>>;
-  floorMs: Partial<Record<LatencyMetric, number>>;
-}
+export type { LatencySettings } from '../../domain.ts';
+import type { LatencySettings } from '../../domain.ts';
 
 /** Map the YAML block (validated or not; undefined = defaults) plus the probe's timezone to settings. */
 export function latencySettings(raw: LatencyConfigInput | undefined, timezone: string): LatencySettings {

@@ -1,0 +1,79 @@
+// Number and time formatting for the status page. Pure; times are formatted in an explicit IANA zone.
+
+/** 850 ms, 2.4 s, 12 s; "–" for no value. */
+export function fmtMs(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (v < 1000) return `${Math.round(v)} ms`;
+  if (v < 10_000) return `${(v / 1000).toFixed(1)} s`;
+  return `${Math.round(v / 1000)} s`;
+}
+
+/** Compact for heatmap cells: 850, 2.4s, 12s. */
+export function fmtMsShort(v: number): string {
+  if (v < 1000) return String(Math.round(v));
+  if (v < 10_000) return `${(v / 1000).toFixed(1)}s`;
+  return `${Math.round(v / 1000)}s`;
+}
+
+/** 99.95 %, 100 %, "–" for no data. Never rounds a miss up to 100 %. */
+export function fmtPct(ratio: number | null | undefined, digits = 2): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '–';
+  const p = ratio * 100;
+  if (p >= 100) return '100 %';
+  const f = 10 ** digits;
+  return `${(Math.floor(p * f) / f).toFixed(digits).replace(/\.?0+$/, '')} %`;
+}
+
+export function fmtUsd(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (v === 0) return '$0';
+  if (v < 0.01) return `$${v.toFixed(4)}`;
+  return `$${v.toFixed(2)}`;
+}
+
+/** "12 s ago", "5 min ago", "3 h ago", "2 d ago" (or "in …" for the future). */
+export function fmtAgo(t: number, now: number): string {
+  const d = now - t;
+  const a = Math.abs(d);
+  const s =
+    a < 60_000 ? `${Math.round(a / 1000)} s` : a < 3_600_000 ? `${Math.round(a / 60_000)} min` : a < 172_800_000 ? `${Math.round(a / 3_600_000)} h` : `${Math.round(a / 86_400_000)} d`;
+  return d >= 0 ? `${s} ago` : `in ${s}`;
+}
+
+const fmts = new Map<string, Intl.DateTimeFormat>();
+
+/** `2026-01-05 14:03` in `tz` (ISO-like, unambiguous, sortable). */
+export function fmtTime(t: number, tz: string, withSeconds = false): string {
+  const key = `${tz}|${withSeconds}`;
+  let f = fmts.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(withSeconds ? { second: '2-digit' } : {}),
+      hourCycle: 'h23',
+    });
+    fmts.set(key, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(t).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${withSeconds ? `:${p.second}` : ''}`;
+}
+
+/** Machine-readable instant for `<time datetime>`. */
+export function isoTime(t: number): string {
+  return new Date(t).toISOString();
+}
+
+export function isTimeZone(tz: string): boolean {
+  if (!tz || tz.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

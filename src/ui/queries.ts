@@ -1,0 +1,249 @@
+// The status page's read-only queries. Hourly rollups cover complete hours up to the rollup watermark; the hours
+// after it (the daemon rolls up once an hour) are computed here from raw rows, so the page is current to the
+// last probe. Only the columns a panel needs are read: never the JSON detail of thousands of results.
+import type { DatabaseSync } from 'node:sqlite';
+import { HOUR_MS, hourFloor, nearestRank } from '../store/store.ts';
+import type { HourlyRollup, Store } from '../store/store.ts';
+
+type Db = DatabaseSync;
+type StoreLike = Pick<Store, 'db' | 'rollups' | 'rollupWatermark'>;
+
+export interface Totals {
+  count: number;
+  failures: number;
+  degraded: number;
+  refusals: number;
+  costUsd: number;
+}
+
+const emptyTotals = (): Totals => ({ count: 0, failures: 0, degraded: 0, refusals: 0, costUsd: 0 });
+
+function cutoff(store: StoreLike, now: number): number {
+  // Rollups exist only before the watermark; nothing rolled up yet means raw rows for everything.
+  return Math.min(store.rollupWatermark() ?? Number.MIN_SAFE_INTEGER, hourFloor(now) + HOUR_MS);
+}
+
+/** Per probe: attempts, failures, refusals and cost since `since` (hour-aligned down), drills excluded. */
+export function totalsSince(store: StoreLike, since: number, now: number): Map<string, Totals> {
+  const out = new Map<string, Totals>();
+  const add = (id: string, t: Totals) => {
+    const o = out.get(id) ?? emptyTotals();
+    o.count += t.count;
+    o.failures += t.failures;
+    o.degraded += t.degraded;
+    o.refusals += t.refusals;
+    o.costUsd += t.costUsd;
+    out.set(id, o);
+  };
+  const wm = cutoff(store, now);
+  const from = hourFloor(since);
+  if (from < wm) {
+    const rows = store.db
+      .prepare(
+        `SELECT probe_id AS id, SUM(count) AS count, SUM(failures) AS failures, SUM(degraded) AS degraded,
+           SUM(refusals) AS refusals, SUM(cost_usd) AS costUsd
+         FROM probe_rollups_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY probe_id`,
+      )
+      .all(from, wm) as unknown as (Totals & { id: string })[];
+    for (const r of rows) add(r.id, r);
+  }
+  const rawRows = store.db
+    .prepare(
+      `SELECT probe_id AS id, COUNT(*) AS count, SUM(outcome = 'failed') AS failures, SUM(outcome = 'degraded') AS degraded,
+         SUM(refusal IN ('full_refusal', 'partial_refusal')) AS refusals, TOTAL(cost_usd) AS costUsd
+       FROM probe_results WHERE started_at >= ? AND drill_id IS NULL GROUP BY probe_id`,
+    )
+    .all(Math.max(from, wm)) as unknown as (Totals & { id: string })[];
+  for (const r of rawRows) add(r.id, { ...r, refusals: r.refusals ?? 0 });
+  return out;
+}
+
+/** Hourly rollups of `probes` from `since`, with the not-yet-rolled-up hours computed from raw rows. */
+export function hourlySince(store: StoreLike, probes: readonly string[] | null, since: number, now: number): HourlyRollup[] {
+  const wm = cutoff(store, now);
+  const from = hourFloor(since);
+  const want = probes ? new Set(probes) : null;
+  const out: HourlyRollup[] = [];
+  if (from < wm) {
+    const q = probes && probes.length === 1 ? { probe: probes[0], since: from, until: wm } : { since: from, until: wm };
+    for (const r of store.rollups(q)) if (!want || want.has(r.probeId)) out.push(r);
+  }
+  out.push(...tailRollups(store.db, Math.max(from, wm), want));
+  return out;
+}
+
+interface RawRow {
+  probe_id: string;
+  started_at: number;
+  outcome: string;
+  confirmed: number;
+  refusal: string | null;
+  ttft_ms: number | null;
+  total_ms: number | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  cost_usd: number | null;
+}
+
+/** Same definitions as src/store/rollups.ts: latency percentiles over non-failed attempts, nearest rank. */
+export function tailRollups(db: Db, since: number, want: ReadonlySet<string> | null): HourlyRollup[] {
+  const rows = db
+    .prepare(
+      `SELECT probe_id, started_at, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd
+       FROM probe_results WHERE started_at >= ? AND drill_id IS NULL`,
+    )
+    .all(since) as unknown as RawRow[];
+  const acc = new Map<string, { r: HourlyRollup; ttft: number[]; total: number[] }>();
+  for (const row of rows) {
+    if (want && !want.has(row.probe_id)) continue;
+    const hour = hourFloor(row.started_at);
+    const key = `${row.probe_id}\u0000${hour}`;
+    let a = acc.get(key);
+    if (!a) {
+      a = {
+        r: {
+          probeId: row.probe_id,
+          hourStart: hour,
+          count: 0,
+          failures: 0,
+          degraded: 0,
+          confirmedFailures: 0,
+          refusals: 0,
+          ttft: { n: 0, p50: null, p95: null, p99: null },
+          total: { n: 0, p50: null, p95: null, p99: null },
+          tokensIn: 0,
+          tokensOut: 0,
+          costUsd: 0,
+        },
+        ttft: [],
+        total: [],
+      };
+      acc.set(key, a);
+    }
+    const r = a.r;
+    r.count++;
+    const failed = row.outcome === 'failed';
+    if (failed) r.failures++;
+    if (row.outcome === 'degraded') r.degraded++;
+    if (failed && row.confirmed === 1) r.confirmedFailures++;
+    if (row.refusal === 'full_refusal' || row.refusal === 'partial_refusal') r.refusals++;
+    if (!failed) {
+      if (typeof row.ttft_ms === 'number') a.ttft.push(row.ttft_ms);
+      if (typeof row.total_ms === 'number') a.total.push(row.total_ms);
+    }
+    r.tokensIn += row.tokens_in ?? 0;
+    r.tokensOut += row.tokens_out ?? 0;
+    r.costUsd += row.cost_usd ?? 0;
+  }
+  const summary = (v: number[]) => {
+    v.sort((x, y) => x - y);
+    return { n: v.length, p50: nearestRank(v, 50), p95: nearestRank(v, 95), p99: nearestRank(v, 99) };
+  };
+  return [...acc.values()].map((a) => ({ ...a.r, ttft: summary(a.ttft), total: summary(a.total) }));
+}
+
+/** TTFT and total of non-failed, non-drill attempts of one probe since `since` (for exact 24 h percentiles). */
+export function latencySamples(db: Db, probe: string, since: number): { ttft: number[]; total: number[] } {
+  const rows = db
+    .prepare(
+      `SELECT ttft_ms, total_ms FROM probe_results
+       WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL AND outcome <> 'failed'`,
+    )
+    .all(probe, since) as { ttft_ms: number | null; total_ms: number | null }[];
+  const ttft: number[] = [];
+  const total: number[] = [];
+  for (const r of rows) {
+    if (typeof r.ttft_ms === 'number') ttft.push(r.ttft_ms);
+    if (typeof r.total_ms === 'number') total.push(r.total_ms);
+  }
+  return { ttft: ttft.sort((a, b) => a - b), total: total.sort((a, b) => a - b) };
+}
+
+export interface RefusalBucket {
+  probeId: string;
+  bucketStart: number;
+  /** Attempts that produced an answer to classify (refusal label set). */
+  answered: number;
+  refused: number;
+}
+
+/** Refusal counts per probe and `bucketMs` bucket since `since` (raw rows: the label is not in the rollups). */
+export function refusalBuckets(db: Db, probes: readonly string[], since: number, bucketMs: number): RefusalBucket[] {
+  if (probes.length === 0) return [];
+  const out: RefusalBucket[] = [];
+  const stmt = db.prepare(
+    `SELECT (started_at - (started_at % ?)) AS b, COUNT(refusal) AS answered,
+       SUM(refusal IN ('full_refusal', 'partial_refusal')) AS refused
+     FROM probe_results WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL GROUP BY b ORDER BY b`,
+  );
+  for (const p of probes) {
+    for (const r of stmt.all(bucketMs, p, since) as { b: number; answered: number; refused: number | null }[]) {
+      out.push({ probeId: p, bucketStart: r.b, answered: r.answered, refused: r.refused ?? 0 });
+    }
+  }
+  return out;
+}
+
+export interface ModelChange {
+  at: number;
+  probeId: string;
+  target: string;
+  requestedModel: string;
+  kind: 'snapshot' | 'fingerprint';
+  from: string | null;
+  to: string | null;
+}
+
+/**
+ * Where what a provider says it served changed between consecutive answers of a probe: a new snapshot behind an
+ * alias, or a new system fingerprint. Gateway targets are left out (a fallback changes the served model by
+ * design; drills show those).
+ */
+export function modelChanges(db: Db, since: number): ModelChange[] {
+  const rows = db
+    .prepare(
+      `SELECT probe_id, started_at, target, requested_model, served_model, fingerprint, prev_model, prev_fp FROM (
+         SELECT probe_id, started_at, target, requested_model, served_model, fingerprint,
+           LAG(served_model) OVER w AS prev_model, LAG(fingerprint) OVER w AS prev_fp,
+           ROW_NUMBER() OVER w AS n
+         FROM probe_results
+         WHERE started_at >= ? AND drill_id IS NULL AND served_model IS NOT NULL AND target LIKE 'provider:%'
+         WINDOW w AS (PARTITION BY probe_id ORDER BY started_at, id)
+       ) WHERE n > 1 AND (served_model IS NOT prev_model OR fingerprint IS NOT prev_fp)
+       ORDER BY started_at`,
+    )
+    .all(since) as {
+    probe_id: string;
+    started_at: number;
+    target: string;
+    requested_model: string;
+    served_model: string;
+    fingerprint: string | null;
+    prev_model: string;
+    prev_fp: string | null;
+  }[];
+  const out: ModelChange[] = [];
+  for (const r of rows) {
+    const base = { at: r.started_at, probeId: r.probe_id, target: r.target, requestedModel: r.requested_model };
+    if (r.served_model !== r.prev_model) out.push({ ...base, kind: 'snapshot', from: r.prev_model, to: r.served_model });
+    else out.push({ ...base, kind: 'fingerprint', from: r.prev_fp, to: r.fingerprint });
+  }
+  return out;
+}
+
+/**
+ * One entry per (target, requested model, kind, from → to): the first probe to see it. Several probes of the
+ * same model see the same change minutes apart; the timeline marks it once.
+ */
+export function dedupeChanges(changes: readonly ModelChange[], windowMs = 6 * HOUR_MS): ModelChange[] {
+  const seen = new Map<string, number>();
+  const out: ModelChange[] = [];
+  for (const c of changes) {
+    const key = [c.target, c.requestedModel, c.kind, c.from, c.to].join('\u0000');
+    const prev = seen.get(key);
+    if (prev !== undefined && c.at - prev < windowMs) continue;
+    seen.set(key, c.at);
+    out.push(c);
+  }
+  return out;
+}
