@@ -208,7 +208,8 @@ async function consumeStream(
         if (ttftMs === null) ttftMs = ev.at;
         lastContentMs = ev.at;
       } else if (ttftMs !== null && ev.data !== '[DONE]') {
-        lastContentMs ??= ev.at;
+        // The parser flags only the first content delta; later events mark the generation's progress.
+        lastContentMs = ev.at;
       }
     }
   } catch (err) {
