@@ -22,6 +22,9 @@ import { hourFloor, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector } from './detectors/availability.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
+import { chaosProxyOptions } from './chaos/config.ts';
+import { startChaosProxy } from './chaos/proxy.ts';
+import type { ChaosProxy } from './chaos/proxy.ts';
 import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
 import type { AlertsConfig } from './incidents/index.ts';
 import { createNotifiers } from './notifiers/index.ts';
@@ -61,6 +64,8 @@ export class Daemon {
   private specs = new Map<string, ProbeSpec>();
   private latest: Map<string, ProbeResult>;
   private server: VigilServer | null = null;
+  /** The fault-injection proxy for drills, when vigil.yaml has `chaos:`. */
+  chaos: ChaosProxy | null = null;
   private maintenance = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | null = null;
@@ -128,6 +133,11 @@ export class Daemon {
       },
     });
     for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
+    if (config.chaos) {
+      const log = d.log.child({ component: 'chaos' });
+      d.chaos = await startChaosProxy(chaosProxyOptions(config.chaos, d.clock, (e) => log.info('fault ' + e.type, { ...e })));
+      log.info('fault-injection proxy listening', { url: d.chaos.url });
+    }
     d.incidents.start(opts.incidentTickMs ?? 5_000);
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.maintain()));
     // Learnt baselines are saved often: a crash loses at most this much learning.
@@ -201,6 +211,7 @@ export class Daemon {
       this.maintenance.abort();
       await Promise.allSettled(this.loops);
       await this.server?.close();
+      await this.chaos?.close();
       await this.http.close();
       this.store.close();
       this.log.info('stopped');

@@ -74,6 +74,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
   const d = v.defaults;
   return {
     dir,
+    chaos: v.chaos ?? null,
     server: {
       host: v.server.host,
       port: v.server.port,

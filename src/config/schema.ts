@@ -3,6 +3,7 @@
 // an unknown key is an error (a typo must never be silently ignored).
 import { z } from 'zod';
 import { latencyConfigSchema } from '../detectors/latency/config.ts';
+import { chaosConfigSchema } from '../chaos/config.ts';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
@@ -260,6 +261,7 @@ export const vigilFileSchema = z
       .array(deprecationSchema)
       .optional()
       .describe('Known model retirements to count down to (added to the shipped table and to what webhooks and model lists report).'),
+    chaos: chaosConfigSchema.optional().describe('Fault-injection proxy for fallback drills (gateways point a drill upstream at it).'),
   })
   .describe('Vigil global settings (vigil.yaml).');
 

@@ -2,6 +2,7 @@
 // sections later features define (drills, alerts, webhooks, consumers, deprecations).
 import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { PricingTable } from './pricing.ts';
+import type { ChaosConfig } from '../chaos/config.ts';
 
 export type GatewayFlavour = 'litellm' | 'portkey' | 'openai';
 
@@ -17,6 +18,8 @@ export interface VigilConfig {
   /** Files read, relative to `dir`. */
   files: string[];
   server: { host: string; port: number; publicUrl: string };
+  /** The fault-injection proxy for drills (vigil.yaml `chaos:`), or null when not configured. */
+  chaos: ChaosConfig | null;
   storage: {
     /** Absolute (relative paths in vigil.yaml are resolved against `dir`). */
     path: string;
