@@ -135,7 +135,7 @@ export class Daemon {
     for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
     if (config.chaos) {
       const log = d.log.child({ component: 'chaos' });
-      d.chaos = await startChaosProxy(chaosProxyOptions(config.chaos, d.clock, (e) => log.info('fault ' + e.type, { ...e })));
+      d.chaos = await startChaosProxy(chaosProxyOptions(config.chaos, d.clock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e })));
       log.info('fault-injection proxy listening', { url: d.chaos.url });
     }
     d.incidents.start(opts.incidentTickMs ?? 5_000);
