@@ -28,6 +28,7 @@ import type { ChaosProxy } from './chaos/proxy.ts';
 import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
 import type { AlertsConfig } from './incidents/index.ts';
 import { createNotifiers } from './notifiers/index.ts';
+import { Lifecycle } from './lifecycle/index.ts';
 import type { Notifier } from './notifiers/types.ts';
 import type { ReceiverKind } from './notifiers/types.ts';
 
@@ -56,6 +57,7 @@ export class Daemon {
   readonly scheduler: Scheduler;
   readonly http: HttpClient;
   readonly incidents: IncidentManager;
+  readonly lifecycle: Lifecycle;
   private alerts: AlertsConfig;
   private availability: AvailabilityDetector;
   private latencyWatch: LatencyWatch;
@@ -88,6 +90,15 @@ export class Daemon {
     for (const p of config.probes) {
       this.availability.seed(p.id, this.store.results({ probe: p.id, limit: 20, order: 'desc' }).reverse());
     }
+    this.lifecycle = new Lifecycle({
+      db: this.store.db,
+      clock: this.clock,
+      http: this.http,
+      config: () => this.current,
+      sink: (s) => this.incidents.ingest(s),
+      served: () => new Map([...this.latest].map(([id, r]) => [id, r.servedModel])),
+      log: this.log.child({ component: 'lifecycle' }),
+    });
     this.latencyWatch = new LatencyWatch(this.store);
     this.latencyWatch.sync(config.probes, this.clock.now());
     this.incidents = new IncidentManager({
@@ -133,6 +144,8 @@ export class Daemon {
       },
     });
     for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
+    d.lifecycle.start();
+    for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
     if (config.chaos) {
       const log = d.log.child({ component: 'chaos' });
       d.chaos = await startChaosProxy(chaosProxyOptions(config.chaos, d.clock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e })));
@@ -140,6 +153,9 @@ export class Daemon {
     }
     d.incidents.start(opts.incidentTickMs ?? 5_000);
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.maintain()));
+    // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
+    d.loops.push(d.repeat(60_000, async () => void (await d.lifecycle.tick())));
+    d.loops.push(d.repeat(24 * HOUR, async () => void d.lifecycle.intake.prune()));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
@@ -194,6 +210,7 @@ export class Daemon {
     this.incidents.retire('availability', ids);
     this.availability.retain(ids);
     this.latencyWatch.sync(config.probes, this.clock.now());
+    this.lifecycle.reload();
     const summary = this.scheduler.update(config.probes);
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());

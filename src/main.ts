@@ -16,6 +16,7 @@ usage: vigil <command> [options]
   eval      latency --input F --output O    run the online latency detector over timestamp,value rows
             (or --input-dir D --output-dir O, keeping relative paths)
   report    latency [--probe ID] [--timezone TZ]  hour-of-week p50/p95 heatmap from stored rollups
+  deprecations [--all]                      model retirements: shutdown date, days left, owners, replacement
   incidents [--state S] [--limit N] [--json]  open and recent incidents
   routes    test label=value ...            which routes and receivers an alert with these labels reaches
   alerts    test <owner>                    send a test notification through each of the owner's receivers
@@ -34,6 +35,7 @@ const commands: Record<string, () => Promise<Command>> = {
   schema: async () => (await import('./cli/schema.ts')).schemaCommand,
   eval: async () => (await import('./cli/eval.ts')).evalCommand,
   report: async () => (await import('./cli/report.ts')).reportCommand,
+  deprecations: async () => (await import('./cli/deprecations.ts')).deprecationsCommand,
   incidents: async () => (await import('./cli/incidents.ts')).incidentsCommand,
   routes: async () => (await import('./cli/incidents.ts')).routesCommand,
   alerts: async () => (await import('./cli/incidents.ts')).alertsCommand,

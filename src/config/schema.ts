@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
 import { checkCron } from './cron.ts';
+import { faultSchema } from '../chaos/faults.ts';
 
 /** Message and hint travel together through zod as `message\nhint`; the loader splits them. */
 export function withHint(message: string, hint: string): string {
@@ -363,15 +364,106 @@ export const probesFileSchema = z
   .describe('A file of probes (probes/*.yaml).');
 
 // ---------------------------------------------------------------------------------------------------
-// scenarios/*.yaml: top-level keys are strict; drill contents are defined by a later feature and only
-// loosely checked here.
+// scenarios/*.yaml: fault-injection drills (steady state → faults → verify → rollback; src/chaos/drill.ts runs
+// them). Fault specs are the chaos proxy's own schema (src/chaos/faults.ts), so a scenario and the proxy's
+// control API accept exactly the same faults.
+
+const steadyCheck = z
+  .strictObject({
+    probe: id('probe id').describe('A probe id from probes/*.yaml, run now (marked as drill traffic, without the drill header).'),
+    outcome: z
+      .enum(['ok', 'ok_or_degraded'])
+      .default('ok')
+      .describe('What the probe must report: ok, or ok_or_degraded (slow or a soft assertion failed is still steady).'),
+  })
+  .describe('One steady-state condition: a probe that must pass.');
+
+const latencyBound = z
+  .string()
+  .regex(/^\s*<=?\s*\d+(\.\d+)?\s*$/, {
+    error: (iss) => withHint(`expected a bound like "< 3000", got ${describeInput(iss.input)}`, 'milliseconds after "<" or "<=", e.g. extra_latency_ms: "< 3000"'),
+  })
+  .describe('Upper bound in milliseconds, e.g. "< 3000".');
 
 export const drillSchema = z
-  .looseObject({
+  .strictObject({
     id: id('drill id'),
-    owner: z.string().min(1).optional().describe('Team that owns the drill.'),
+    name: z.string().optional().describe('Human-readable name (display only).'),
+    description: z.string().optional().describe('What the drill proves (display only).'),
+    owner: z.string().min(1).optional().describe('Team that owns the fallback and receives the atrophy alert (default: defaults.owner, else the first probe\'s owner).'),
+    schedule: cronExpr.optional().describe('When to run (cron, evaluated in `timezone`, UTC by default), e.g. "0 10 * * 2" for Tuesdays 10:00. Use this or `manual: true`.'),
+    manual: z.literal(true).optional().describe('Never scheduled; run with `vigil drill <id>`. Use this or `schedule`.'),
+    timezone: timezone.optional().describe('Time zone for `schedule` (default UTC: DST changes skip or repeat local times).'),
+    target: z
+      .string()
+      .regex(/^(provider:[a-z0-9][a-z0-9_-]*|gateway)$/, {
+        error: (iss) => withHint(`expected "provider:<name>" or "gateway", got ${describeInput(iss.input)}`, 'usually "gateway": the drill probes go through the gateway whose upstream is the fault proxy'),
+      })
+      .optional()
+      .describe('Where the drill\'s probes go (checked: every probe in `probes` must have this target).'),
+    faults: z
+      .array(faultSchema)
+      .default([])
+      .describe('Faults injected through the chaos proxy for the drill (each with its own TTL, default: abort.max_duration). Same shape as POST /proxy/_faults.'),
+    scope: z
+      .enum(['drill', 'upstream'])
+      .default('drill')
+      .describe('drill (default): faults only hit requests carrying this run\'s `x-vigil-drill` header (the gateway must forward it); upstream: every request on the upstream (only for an upstream dedicated to drills).'),
+    native: z
+      .enum(['litellm_mock_fallbacks'])
+      .optional()
+      .describe('A gateway-native drill: litellm_mock_fallbacks sends `mock_testing_fallbacks: true` so LiteLLM fails the primary itself. Proves the fallback config only, never a real failover.'),
+    headers: headers.optional().describe('Extra request headers on the drill\'s attempts only (e.g. a drill-only `x-portkey-config`).'),
+    steady_state: z.array(steadyCheck).default([]).describe('Must hold before the fault (else the drill is skipped, saying why) and again after rollback.'),
+    probes: z.array(id('probe id')).min(1).describe('Probes run during the fault, marked as drill traffic.'),
+    repeat: z.number().int().min(1).max(20).default(3).describe('Attempts of each probe during the fault.'),
+    interval: duration('Pause between attempts.').default('1s'),
+    baseline: z
+      .enum(['measure', 'history'])
+      .default('measure')
+      .describe('Baseline latency: measure (run the probes once before the fault) or history (median of the last 20 ok results).'),
+    expect: z
+      .strictObject({
+        served_by: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+          .optional()
+          .describe('Gateway target that must serve ("config.targets[1]" for Portkey, the model id for LiteLLM); a list allows any; "*" globs.'),
+        model: z.string().min(1).optional().describe('Served model (glob, e.g. "gpt-4o-mini*").'),
+        provider: z.string().min(1).optional().describe('Provider the gateway reports serving (e.g. "openai").'),
+        outcome: z.enum(['ok', 'ok_or_degraded']).default('ok').describe('Outcome each attempt must have.'),
+        extra_latency_ms: latencyBound.optional().describe('Budget for the fallback: median time to first token during the fault minus the baseline.'),
+        assertions: z.enum(['pass', 'ignore']).default('pass').describe("pass: the fallback answer must pass the probe's assertions."),
+      })
+      .default({ outcome: 'ok', assertions: 'pass' })
+      .describe('What the fallback must look like.'),
+    abort: z
+      .strictObject({
+        steady_state: z.array(steadyCheck).default([]).describe('Checked before every attempt while faults are active; any break aborts the drill (faults cleared).'),
+        max_duration: duration('Abort the drill after this long (faults cleared; also the default fault TTL).', { ms: 1000, text: '1s' }).default('120s'),
+      })
+      .default({ steady_state: [], max_duration: '120s' })
+      .describe('When to stop early.'),
+    severity: z.enum(['warning', 'critical']).default('warning').describe('Severity of the atrophy alert when the drill fails.'),
   })
-  .describe('A fault-injection drill.');
+  .superRefine((d, ctx) => {
+    if (d.schedule === undefined && d.manual === undefined) {
+      ctx.addIssue({ code: 'custom', message: withHint('missing `schedule` or `manual: true`', 'e.g. schedule: "0 10 * * 2" (Tuesdays 10:00 UTC) or manual: true') });
+    } else if (d.schedule !== undefined && d.manual !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['manual'], message: withHint('`manual` and `schedule` together', 'a drill is either scheduled or manual; drop one') });
+    }
+    if (d.faults.length === 0 && d.native === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['faults'], message: withHint('a drill needs at least one fault', 'e.g. - { upstream: anthropic, kind: http_status, status: 529, ttl: 2m }, or native: litellm_mock_fallbacks') });
+    }
+    d.faults.forEach((f, i) => {
+      const ttlMs = f.ttl === undefined ? null : typeof f.ttl === 'number' ? f.ttl : parseDuration(f.ttl);
+      if (ttlMs !== null && ttlMs > 600_000) {
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'ttl'], message: withHint('ttl is longer than 10m', 'the proxy refuses faults that could outlive a drill by that much') });
+      } else if (ttlMs !== null && ttlMs < 1000) {
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'ttl'], message: withHint('ttl is shorter than 1s', 'give the drill time to run, e.g. ttl: 2m') });
+      }
+    });
+  })
+  .describe('A fault-injection drill that proves a fallback path still works.');
 
 export const scenariosFileSchema = z
   .strictObject({ drills: z.array(drillSchema).default([]).describe('Drill definitions; ids are unique across all files.') })

@@ -37,7 +37,8 @@ describe('shipped config', () => {
   it('has a streaming and a non-streaming canary per provider and a gateway canary, on the real models', () => {
     const { config } = loadConfig(REPO_ROOT, { env: SECRETS });
     const probes = config!.probes;
-    const byTarget = (t: string) => probes.filter((p) => p.target === t);
+    // The canaries; the safety probe sets (kind benign / should_refuse) have their own tests.
+    const byTarget = (t: string) => probes.filter((p) => p.target === t && p.kind === 'canary');
     for (const [target, model] of [
       ['provider:openai', 'gpt-4o-mini'],
       ['provider:anthropic', 'claude-haiku-4-5'],
@@ -110,7 +111,8 @@ describe('shipped config', () => {
     const text = out.text();
     expect(text).toMatch(/^PROBE\s+TARGET\s+MODEL\s+SCHEDULE\s+RUNS\/MONTH\s+EST\. \$\/RUN\s+EST\. \$\/MONTH$/m);
     expect(text).toMatch(/^openai-canary\s+provider:openai\s+gpt-4o-mini\s+every 1m\s+43,830\s+\$0\.0000052\s+\$0\.23$/m);
-    expect(text).toMatch(/^TOTAL \(7 probes\)\s+201,618\s+\$\d+\.\d\d$/m);
+    const probes = loadConfig(REPO_ROOT, { env: SECRETS }).config!.probes.length;
+    expect(text).toMatch(new RegExp(`^TOTAL \\(${probes} probes\\)\\s+[\\d,]+\\s+\\$\\d+\\.\\d\\d$`, 'm'));
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
   });
 

@@ -1,0 +1,122 @@
+// drill_runs (migration 004): one row per drill run with its journal. Synchronous node:sqlite statements on the
+// store's connection; the run's probe results live in probe_results (drill_id set) and are read from there.
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type { DrillRun } from './drill.ts';
+
+/** A stored run; `results` are not kept here (see DrillStore.resultsOf on the Store). */
+export type StoredDrillRun = Omit<DrillRun, 'results'>;
+
+/** The list view: everything but the journal and the attempts. */
+export type DrillRunSummary = Omit<StoredDrillRun, 'journal' | 'attempts'>;
+
+interface Row {
+  run_id: string;
+  drill_id: string;
+  owner: string;
+  started_at: number;
+  finished_at: number;
+  verdict: DrillRun['verdict'];
+  failure: string | null;
+  reason: string;
+  injected: string;
+  served_by: string | null;
+  fallback_latency_ms: number | null;
+  baseline_ms: number | null;
+  detail: string;
+}
+
+type Detail = Pick<DrillRun, 'attempts' | 'faults' | 'rollback' | 'journal' | 'severity' | 'provesConfigOnly'>;
+
+function fromRow(r: Row, full: boolean): StoredDrillRun | DrillRunSummary {
+  const d = JSON.parse(r.detail) as Detail;
+  const base: DrillRunSummary = {
+    drillId: r.drill_id,
+    runId: r.run_id,
+    owner: r.owner,
+    severity: d.severity,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    verdict: r.verdict,
+    reason: r.reason,
+    failure: r.failure as DrillRun['failure'],
+    injected: r.injected,
+    servedBy: r.served_by,
+    fallbackLatencyMs: r.fallback_latency_ms,
+    baselineMs: r.baseline_ms,
+    faults: d.faults,
+    provesConfigOnly: d.provesConfigOnly,
+    rollback: d.rollback,
+  };
+  return full ? { ...base, attempts: d.attempts, journal: d.journal } : base;
+}
+
+export class DrillStore {
+  private readonly insertQ: StatementSync;
+  private readonly byRunQ: StatementSync;
+  private readonly listQ: StatementSync;
+  private readonly latestQ: StatementSync;
+  private readonly pruneQ: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.insertQ = db.prepare(
+      `INSERT OR REPLACE INTO drill_runs (run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.byRunQ = db.prepare('SELECT * FROM drill_runs WHERE run_id = ?');
+    this.listQ = db.prepare('SELECT * FROM drill_runs WHERE drill_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
+    // Newest run per drill.
+    this.latestQ = db.prepare(
+      'SELECT * FROM drill_runs r WHERE started_at = (SELECT MAX(started_at) FROM drill_runs WHERE drill_id = r.drill_id) ORDER BY drill_id',
+    );
+    this.pruneQ = db.prepare('DELETE FROM drill_runs WHERE started_at < ?');
+  }
+
+  insert(run: DrillRun): void {
+    const detail: Detail = {
+      attempts: run.attempts,
+      faults: run.faults,
+      rollback: run.rollback,
+      journal: run.journal,
+      severity: run.severity,
+      provesConfigOnly: run.provesConfigOnly,
+    };
+    const params: SQLInputValue[] = [
+      run.runId,
+      run.drillId,
+      run.owner,
+      run.startedAt,
+      run.finishedAt,
+      run.verdict,
+      run.failure,
+      run.reason,
+      run.injected,
+      run.servedBy,
+      run.fallbackLatencyMs,
+      run.baselineMs,
+      JSON.stringify(detail),
+    ];
+    this.insertQ.run(...params);
+  }
+
+  run(runId: string): StoredDrillRun | null {
+    const r = this.byRunQ.get(runId) as Row | undefined;
+    return r ? (fromRow(r, true) as StoredDrillRun) : null;
+  }
+
+  /** Newest first; with the journal when `full`. */
+  runs(drillId: string, limit = 20, full = false): (StoredDrillRun | DrillRunSummary)[] {
+    return (this.listQ.all(drillId, limit) as unknown as Row[]).map((r) => fromRow(r, full));
+  }
+
+  /** The newest run of every drill that has one. */
+  latest(): Map<string, DrillRunSummary> {
+    const out = new Map<string, DrillRunSummary>();
+    for (const r of this.latestQ.all() as unknown as Row[]) if (!out.has(r.drill_id)) out.set(r.drill_id, fromRow(r, false));
+    return out;
+  }
+
+  /** Retention: drop runs started before `beforeMs`; returns how many. */
+  prune(beforeMs: number): number {
+    return Number(this.pruneQ.run(beforeMs).changes);
+  }
+}

@@ -1,0 +1,35 @@
+// UiData from a running Daemon: probes and history from its store, incidents and silences from its incident
+// manager. Features wired later (drills, deprecations, refusal baselines) are passed in `extra`; until then
+// their panels show an honest empty state.
+import type { Daemon } from '../daemon.ts';
+import type { SilenceView, UiData } from './data.ts';
+
+export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' | 'now'>> = {}): UiData {
+  return {
+    now: () => d.clock.now(),
+    probes: () => {
+      const latest = d.store.latestResults();
+      return d.config.probes.map((spec) => ({ spec, last: latest.get(spec.id) ?? null }));
+    },
+    store: d.store,
+    incidents: (q) => d.incidents.listIncidents(q),
+    silences: (): SilenceView[] => {
+      const { api, config } = d.incidents.listSilences();
+      return [
+        ...api.map((s) => ({ id: s.id, origin: 'api', matchers: s.matchers ?? {}, matchersRe: s.matchersRe ?? {}, startsAt: s.startsAt, endsAt: s.endsAt, comment: s.comment, createdBy: s.createdBy })),
+        ...config.map((s) => ({
+          id: s.id,
+          origin: 'config',
+          matchers: s.matcher.eq,
+          // Stored anchored as ^(?:…)$; show what the user wrote.
+          matchersRe: Object.fromEntries(Object.entries(s.matcher.re).map(([k, re]) => [k, re.source.slice(4, -2)])),
+          startsAt: s.startsAt,
+          endsAt: s.endsAt,
+          comment: s.comment,
+          createdBy: s.createdBy,
+        })),
+      ];
+    },
+    ...extra,
+  };
+}
