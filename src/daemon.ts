@@ -20,7 +20,7 @@ import { startServer } from './server/index.ts';
 import type { VigilServer } from './server/index.ts';
 import { hourFloor, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
-import { AvailabilityDetector } from './detectors/availability.ts';
+import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
 import { chaosProxyOptions } from './chaos/config.ts';
 import { startChaosProxy } from './chaos/proxy.ts';
@@ -115,8 +115,15 @@ export class Daemon {
       jitter: config.scheduler.jitter,
       runner: (spec, ctx) => this.runOne(spec, ctx.attempt, ctx.signal),
       onResult: (result, meta) => this.record(result, result.attempt === 1 ? meta.skewMs : null),
+      // Maintenance windows with `mode: pause` don't run the probe at all (mute ones run and only stay quiet).
+      shouldRun: (spec, plannedAt) => !this.incidents.isPaused(probeLabels(spec), plannedAt),
       onSkip: (spec, plannedAt, reason, count) =>
-        this.log.warn('probe slot skipped', { probe: spec.id, reason, count, planned: new Date(plannedAt).toISOString() }),
+        (reason === 'paused' ? this.log.debug : this.log.warn)('probe slot skipped', {
+          probe: spec.id,
+          reason,
+          count,
+          planned: new Date(plannedAt).toISOString(),
+        }),
       onError: (spec, error) => this.log.error('probe run error', { probe: spec.id, error: String(error) }),
     });
   }

@@ -40,7 +40,7 @@ export function within(value: number, bound: LatencyBound): boolean {
 }
 
 function describeError(r: ProbeResult): string {
-  const parts = [r.errorClass ?? r.outcome];
+  const parts: string[] = [r.errorClass ?? r.outcome];
   if (r.httpStatus !== null) parts.push(`HTTP ${r.httpStatus}`);
   const msg = r.errorMessage ? `: ${r.errorMessage.slice(0, 160)}` : '';
   return parts.join(' ') + msg;

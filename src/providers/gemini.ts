@@ -33,6 +33,9 @@ export function buildGeminiRequest(spec: ProbeSpec, endpoint: ProviderEndpoint):
   if (system.length > 0) body.systemInstruction = { parts: system };
   const generationConfig: Record<string, unknown> = { maxOutputTokens: spec.maxTokens };
   if (spec.temperature !== undefined) generationConfig.temperature = spec.temperature;
+  // 2.5 Flash models think by default and count thinking inside maxOutputTokens, so a canary's small budget
+  // can come back empty with MAX_TOKENS. Flash allows turning thinking off; Pro does not.
+  if (/gemini-2\.5-flash/.test(model)) generationConfig.thinkingConfig = { thinkingBudget: 0 };
   body.generationConfig = generationConfig;
   const headers = mergeHeaders(
     {

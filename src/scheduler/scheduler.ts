@@ -45,7 +45,7 @@ export interface ResultMeta {
  * (or it was later than maxLateMs). removed: a queued run whose probe a reload removed. stopped: a queued
  * run dropped by stop().
  */
-export type SkipReason = 'overlap' | 'missed' | 'removed' | 'stopped';
+export type SkipReason = 'overlap' | 'missed' | 'removed' | 'stopped' | 'paused';
 
 export interface SchedulerOptions {
   clock: Clock;
@@ -54,6 +54,8 @@ export interface SchedulerOptions {
   onResult: (result: ProbeResult, meta: ResultMeta) => void | Promise<void>;
   /** `count` > 1 only when more than maxMissedReports slots were missed at once: this slot and the next count-1. */
   onSkip?: (spec: ProbeSpec, plannedAt: number, reason: SkipReason, count: number) => void;
+  /** Asked at each slot; false skips it (reason `paused`: a maintenance window with mode pause saves tokens). */
+  shouldRun?: (spec: ProbeSpec, plannedAt: number) => boolean;
   /** A runner that threw (it should return a failed result instead) or a sink that threw. */
   onError?: (spec: ProbeSpec, error: unknown, where: { plannedAt: number; attempt: number }) => void;
   /** Confirmation re-probes after a confirmable failure. Default 1. */
@@ -92,6 +94,7 @@ export interface SchedulerStats {
     missed: number;
     removed: number;
     stopped: number;
+    paused: number;
     errors: number;
   };
 }
@@ -146,6 +149,7 @@ export class Scheduler {
   private readonly runner: ProbeRunner;
   private readonly onResult: SchedulerOptions['onResult'];
   private readonly onSkip: NonNullable<SchedulerOptions['onSkip']>;
+  private readonly shouldRun: NonNullable<SchedulerOptions['shouldRun']>;
   private readonly onError: NonNullable<SchedulerOptions['onError']>;
   private readonly confirmFailures: number;
   private readonly confirmClasses: ReadonlySet<ErrorClass>;
@@ -170,13 +174,14 @@ export class Scheduler {
   private onIdle: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
   private loopDone: Promise<void> = Promise.resolve();
-  private readonly counts = { runs: 0, attempts: 0, overlap: 0, missed: 0, removed: 0, stopped: 0, errors: 0 };
+  private readonly counts = { runs: 0, attempts: 0, overlap: 0, missed: 0, removed: 0, stopped: 0, paused: 0, errors: 0 };
 
   constructor(opts: SchedulerOptions) {
     this.clock = opts.clock;
     this.runner = opts.runner;
     this.onResult = opts.onResult;
     this.onSkip = opts.onSkip ?? (() => {});
+    this.shouldRun = opts.shouldRun ?? (() => true);
     this.onError =
       opts.onError ??
       ((spec, err) => console.error(`scheduler: probe ${spec.id}: ${err instanceof Error ? err.message : err}`));
@@ -421,6 +426,7 @@ export class Scheduler {
     }
     if (now - slot > this.maxLateMs) this.skip(spec, slot, 'missed', 1);
     else if (this.unfinished.has(e.id)) this.skip(spec, slot, 'overlap', 1);
+    else if (!this.shouldRun(spec, slot)) this.skip(spec, slot, 'paused', 1);
     else this.startRun(e, slot);
     e.nextAt = next;
     if (next === null) this.heap.remove(e);

@@ -50,8 +50,16 @@ describe('gemini buildRequest', () => {
         { role: 'user', parts: [{ text: 'again' }] },
       ],
       systemInstruction: { parts: [{ text: 'Be terse.' }] },
-      generationConfig: { maxOutputTokens: 5, temperature: 0 },
+      generationConfig: { maxOutputTokens: 5, temperature: 0, thinkingConfig: { thinkingBudget: 0 } },
     });
+  });
+
+  it('turns thinking off only for 2.5 Flash models (Pro cannot; older models have none)', () => {
+    const thinking = (model: string) =>
+      JSON.parse(geminiAdapter.buildRequest(spec({ model }), ep).body).generationConfig.thinkingConfig;
+    expect(thinking('gemini-2.5-flash-lite')).toEqual({ thinkingBudget: 0 });
+    expect(thinking('gemini-2.5-pro')).toBeUndefined();
+    expect(thinking('gemini-2.0-flash')).toBeUndefined();
   });
 });
 

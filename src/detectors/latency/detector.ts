@@ -18,6 +18,7 @@
 // weekend hour would look anomalous.
 import { addToReservoir, emptyReservoir, quantileSorted, robust, type Reservoir, type Robust } from './reservoir.ts';
 import { localHour } from './local-hour.ts';
+import { calibrate, emptyCalibration, logSpread, rarity, sideMeans, type Calibration, type Channel } from './channels.ts';
 
 export type Direction = 'high' | 'low' | 'both';
 
@@ -60,6 +61,17 @@ export interface LatencyDetectorOptions {
   slo?: LatencySlo;
   /** Seed of the sampling RNG (deterministic runs). */
   seed?: number;
+  /** Points in the long window (shift and spread channels). Default 72. */
+  longWindow?: number;
+  /** Points older than this leave the long window. Default 2 days. */
+  longWindowMaxAgeMs?: number;
+  /** Thresholds of the shift and spread channels as multiples of `threshold` (0 = channel off). */
+  shiftFactor?: number;
+  spreadFactor?: number;
+  /** How the level channel is normalised: by the per-point statistics (`point`) or its own (`window`). */
+  levelNorm?: 'point' | 'window';
+  /** Experimental knobs. */
+  x?: Record<string, number>;
 }
 
 export type ResolvedOptions = Required<Omit<LatencyDetectorOptions, 'slo'>> & { slo: LatencySlo };
@@ -86,13 +98,19 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   warmupMs: DAY,
   slo: {},
   seed: 1,
+  longWindow: 72,
+  longWindowMaxAgeMs: 2 * DAY,
+  shiftFactor: 0,
+  spreadFactor: 0,
+  levelNorm: 'point',
+  x: {},
 };
 
 export function resolveOptions(o: LatencyDetectorOptions = {}): ResolvedOptions {
   const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as LatencyDetectorOptions;
   const r: ResolvedOptions = { ...DEFAULT_OPTIONS, ...defined, slo: { ...(o.slo ?? {}) } };
   if (o.resolveThreshold === undefined) r.resolveThreshold = r.threshold / 2;
-  for (const k of ['window', 'longRun', 'capacity', 'minSamples', 'minVisits'] as const) {
+  for (const k of ['window', 'longWindow', 'longRun', 'capacity', 'minSamples', 'minVisits'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`latency detector: ${k} must be a positive integer`);
   }
   if (!(r.halfLifeMs > 0)) throw new RangeError('latency detector: halfLifeMs must be > 0');
@@ -115,17 +133,12 @@ export interface AlertState {
   calmSince: number | null;
   /** Most extreme window median z of the episode (for the page). */
   peakZ: number | null;
-}
-
-/** Exponentially weighted mean and variance of one direction's log(1+|z|). */
-interface LongRun {
-  mean: number;
-  variance: number;
-  n: number;
+  /** Which evidence fired it: the short-window level, the long-window shift, or the spread (null for SLO). */
+  channel?: Channel | null;
 }
 
 export interface LatencyState {
-  version: 1;
+  version: 2;
   /** Sampling RNG state (uint32). */
   rng: number;
   /** 168 hour-of-week buckets (0 = Monday 00h local), 24 hour-of-day buckets, and all values. */
@@ -134,16 +147,18 @@ export interface LatencyState {
   all: Reservoir;
   /** Values of the current hour, learnt when the hour is over (so an hour never explains itself away). */
   pending: { hour: number; t: number[]; x: number[]; w: number[] };
-  /** The sustained window: time, value, z of the last `window` points. */
+  /** The long window (the short one is its tail): time, value, z of the last `longWindow` points. */
   recent: { t: number[]; x: number[]; z: number[] };
-  /** Long-run statistics of log(1+z⁺) and log(1+z⁻) (slower, faster). */
-  up: LongRun;
-  down: LongRun;
+  /** Self-calibration: long-run statistics of every channel's statistic, per side, and of the per-point one. */
+  cal: Record<CalKey, Calibration>;
   alert: AlertState;
   count: number;
   firstT: number | null;
   lastT: number | null;
 }
+
+type CalKey = 'pointUp' | 'pointDown' | 'levelUp' | 'levelDown' | 'shiftUp' | 'shiftDown' | 'spread';
+const CAL_KEYS: readonly CalKey[] = ['pointUp', 'pointDown', 'levelUp', 'levelDown', 'shiftUp', 'shiftDown', 'spread'];
 
 export interface Baseline {
   level: BaselineLevel;
@@ -179,7 +194,18 @@ export interface LatencyDetector {
   baselineAt(state: LatencyState, t: number): Baseline | null;
 }
 
-const QUIET: AlertState = { firing: false, cause: null, direction: null, since: null, calmSince: null, peakZ: null };
+const QUIET: AlertState = { firing: false, cause: null, direction: null, since: null, calmSince: null, peakZ: null, channel: null };
+
+/** Robust statistics of a reservoir only change when it is replaced (states are copied on write): cache them. */
+const robustCache = new WeakMap<Reservoir, Robust | null>();
+function cachedRobust(r: Reservoir): Robust | null {
+  let v = robustCache.get(r);
+  if (v === undefined) {
+    v = robust(r);
+    robustCache.set(r, v);
+  }
+  return v;
+}
 
 export function createLatencyDetector(opts: LatencyDetectorOptions = {}): LatencyDetector {
   const o = resolveOptions(opts);
@@ -187,17 +213,17 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   const alpha = 1 / o.longRun;
   const wantHigh = o.direction !== 'low';
   const wantLow = o.direction !== 'high';
+  const X = o.x;
 
   const init = (): LatencyState => ({
-    version: 1,
+    version: 2,
     rng: (o.seed >>> 0) || 1,
     how: Array.from({ length: 168 }, emptyReservoir),
     hod: Array.from({ length: 24 }, emptyReservoir),
     all: emptyReservoir(),
     pending: { hour: -1, t: [], x: [], w: [] },
     recent: { t: [], x: [], z: [] },
-    up: { mean: 0, variance: 0, n: 0 },
-    down: { mean: 0, variance: 0, n: 0 },
+    cal: Object.fromEntries(CAL_KEYS.map((k) => [k, emptyCalibration()])) as Record<CalKey, Calibration>,
     alert: { ...QUIET },
     count: 0,
     firstT: null,
@@ -213,11 +239,10 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       ['hour_of_day', s.hod[lh.hour]],
       ['global', s.all],
     ];
-    let all: Robust | null | undefined;
     for (const [level, r] of levels) {
       if (!mature(r)) continue;
-      const b = robust(r)!;
-      all ??= robust(s.all);
+      const b = cachedRobust(r)!;
+      const all = cachedRobust(s.all);
       // A bucket can be nearly constant (cached replies, integer counts): never divide by ~0.
       const floor = Math.max(all ? 0.05 * 1.4826 * all.mad : 0, 0.01 * Math.abs(b.median), 1e-9);
       return { level, median: b.median, p95: b.p95, scale: Math.max(1.4826 * b.mad, floor) };
@@ -235,8 +260,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       hod: prev.hod.slice(),
       recent: { t: prev.recent.t.slice(), x: prev.recent.x.slice(), z: prev.recent.z.slice() },
       pending: { ...prev.pending, t: prev.pending.t.slice(), x: prev.pending.x.slice(), w: prev.pending.w.slice() },
-      up: { ...prev.up },
-      down: { ...prev.down },
+      cal: Object.fromEntries(CAL_KEYS.map((k) => [k, { ...prev.cal[k] }])) as Record<CalKey, Calibration>,
       alert: { ...prev.alert },
     };
     s.firstT ??= t;
@@ -247,38 +271,66 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const z = base ? (x - base.median) / base.scale : 0;
 
     const rc = s.recent;
-    if (finite) {
+    if (finite && base) {
       rc.t.push(t);
       rc.x.push(x);
       rc.z.push(z);
     }
-    while (rc.t.length > o.window || (rc.t.length > 0 && t - rc.t[0] > o.windowMaxAgeMs)) {
+    while (rc.t.length > o.longWindow || (rc.t.length > 0 && t - rc.t[0] > o.longWindowMaxAgeMs)) {
       rc.t.shift();
       rc.x.shift();
       rc.z.shift();
     }
-    const n = rc.z.length;
-    let upMean = 0;
-    let downMean = 0;
-    for (const zi of rc.z) {
-      upMean += Math.log1p(Math.max(zi, 0)) / n;
-      downMean += Math.log1p(Math.max(-zi, 0)) / n;
-    }
-    const rarity = (lr: LongRun, m: number): number =>
-      lr.n < MIN_LONG_RUN || n === 0 ? 0 : (m - lr.mean) / Math.max(Math.sqrt(lr.variance), 1e-3);
-    const warm = base !== null && t - s.firstT >= o.warmupMs;
-    const upScore = warm && wantHigh ? rarity(s.up, upMean) : 0;
+    // The short window is the tail of the long one, bounded by count and age.
+    let n = Math.min(o.window, rc.z.length);
+    while (n > 0 && t - rc.t[rc.t.length - n] > o.windowMaxAgeMs) n--;
+    const nLong = rc.z.length;
+    const lvl = sideMeans(rc.z, n);
+    const lng = sideMeans(rc.z, nLong);
+    const spread = logSpread(rc.z, nLong);
+
+    const warm = base !== null && t - s.firstT >= o.warmupMs && n > 0;
+    const longFull = nLong >= Math.min(o.longWindow, X.longMin ?? o.longWindow / 2);
+    const minSd = X.minSd ?? 1e-3;
+    const c = s.cal;
+    const levelUp = o.levelNorm === 'point' ? rarity(c.pointUp, lvl.up, MIN_LONG_RUN, minSd) : rarity(c.levelUp, lvl.up, MIN_LONG_RUN, minSd);
+    const levelDown = o.levelNorm === 'point' ? rarity(c.pointDown, lvl.down, MIN_LONG_RUN, minSd) : rarity(c.levelDown, lvl.down, MIN_LONG_RUN, minSd);
+    const minLongN = X.longCalMin ?? 2 * o.longWindow;
+    const shiftUp = longFull ? rarity(c.shiftUp, lng.up, minLongN, minSd) : 0;
+    const shiftDown = longFull ? rarity(c.shiftDown, lng.down, minLongN, minSd) : 0;
+    const spreadR = longFull ? rarity(c.spread, spread, minLongN, minSd) : 0;
+
+    // Each channel's score in units of `threshold` (so one threshold and one hysteresis serve them all).
+    const hourOfWeek = base?.level === 'hour_of_week';
+    const scaled = (r: number, f: number) => (f > 0 ? r / f : 0);
+    const up: [Channel, number][] = [
+      ['level', levelUp],
+      ['shift', scaled(shiftUp, o.shiftFactor)],
+      ['spread', scaled(spreadR, o.spreadFactor)],
+    ];
     // "Faster than usual" only counts against the same hour of the week: against a coarser fallback, a quiet
     // weekend hour would look like an anomaly until the hour-of-week buckets have learnt it.
-    const downScore = warm && wantLow && base.level === 'hour_of_week' ? rarity(s.down, downMean) : 0;
+    const down: [Channel, number][] = [
+      ['level', levelDown],
+      ['shift', scaled(shiftDown, o.shiftFactor)],
+      ['spread', scaled(-spreadR, (X.calmFactor ?? 0) * o.spreadFactor)],
+    ];
+    const best = (cs: [Channel, number][]): [Channel, number] => cs.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const [upCh, upBest] = best(up);
+    const [downCh, downBest] = best(down);
+    const upScore = warm && wantHigh ? upBest : 0;
+    const downScore = warm && wantLow && hourOfWeek ? downBest : 0;
     const score = upScore >= downScore ? upScore : -downScore;
 
-    const zs = rc.z.slice().sort((a, b) => a - b);
+    const tail = { t: rc.t.slice(rc.t.length - n), z: rc.z.slice(rc.z.length - n) };
+    const zs = tail.z.slice().sort((a, b) => a - b);
     const windowZ = n ? quantileSorted(zs, 0.5) : 0;
-    const xs = rc.x.slice().sort((a, b) => a - b);
-    const observedP95 = n ? quantileSorted(xs, 0.95) : NaN;
-    // SLO ceiling: the window's median above it (sustained, not one slow call).
-    const sloBreach = o.slo.ceiling !== undefined && n > 0 && quantileSorted(xs, 0.5) > o.slo.ceiling;
+    const xs = rc.x.slice(rc.x.length - n).sort((a, b) => a - b);
+    const observedP95 = n ? quantileSorted(xs, 0.95) : finite ? x : NaN;
+    // SLO ceiling: the window's median above it (sustained, not one slow call). Judged on raw values, so it works
+    // from the first point, before any baseline.
+    const sloXs = n ? xs : finite ? [x] : [];
+    const sloBreach = o.slo.ceiling !== undefined && sloXs.length > 0 && quantileSorted(sloXs, 0.5) > o.slo.ceiling;
     const aboveFloor = o.slo.floor === undefined || observedP95 >= o.slo.floor;
 
     const highOn = upScore >= o.threshold && aboveFloor;
@@ -292,9 +344,10 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
           firing: true,
           cause: sloBreach ? 'slo' : 'anomaly',
           direction: high ? 'high' : 'low',
-          since: firstUnusual(rc, high) ?? t,
+          since: firstUnusual(tail, high) ?? t,
           calmSince: null,
           peakZ: windowZ,
+          channel: sloBreach && !highOn ? null : high ? upCh : downCh,
         });
         transition = 'fired';
       }
@@ -315,9 +368,16 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
 
     if (finite) {
       if (base) {
-        // Long-run statistics learn from every scored point; the window mean is what they are compared with.
-        learnLongRun(s.up, Math.log1p(Math.max(z, 0)));
-        learnLongRun(s.down, Math.log1p(Math.max(-z, 0)));
+        // Calibration learns from every scored point; the windows are what it is compared with.
+        calibrate(c.pointUp, Math.log1p(Math.max(z, 0)), alpha);
+        calibrate(c.pointDown, Math.log1p(Math.max(-z, 0)), alpha);
+        calibrate(c.levelUp, lvl.up, alpha);
+        calibrate(c.levelDown, lvl.down, alpha);
+        if (longFull) {
+          calibrate(c.shiftUp, lng.up, alpha);
+          calibrate(c.shiftDown, lng.down, alpha);
+          calibrate(c.spread, spread, alpha);
+        }
       }
       s.pending.t.push(t);
       s.pending.x.push(x);
@@ -339,19 +399,10 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   };
 
   /** Start of the trailing run of clearly unusual points (|z| ≥ 2 on the firing side): "since when". */
-  function firstUnusual(rc: LatencyState['recent'], high: boolean): number | null {
+  function firstUnusual(rc: { t: number[]; z: number[] }, high: boolean): number | null {
     let since: number | null = null;
     for (let i = rc.z.length - 1; i >= 0 && (high ? rc.z[i] >= 2 : rc.z[i] <= -2); i--) since = rc.t[i];
     return since;
-  }
-
-  function learnLongRun(lr: LongRun, v: number): void {
-    lr.n++;
-    // Plain average until the window fills, then exponential: early estimates are not dominated by the prior 0.
-    const w = Math.max(alpha, 1 / lr.n);
-    const d = v - lr.mean;
-    lr.mean += w * d;
-    lr.variance = (1 - w) * (lr.variance + w * d * d);
   }
 
   function flushPending(s: LatencyState, hour: number): void {
