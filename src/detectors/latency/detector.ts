@@ -271,7 +271,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const z = base ? (x - base.median) / base.scale : 0;
 
     const rc = s.recent;
-    if (finite && base) {
+    if (finite) {
       rc.t.push(t);
       rc.x.push(x);
       rc.z.push(z);
@@ -326,11 +326,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const zs = tail.z.slice().sort((a, b) => a - b);
     const windowZ = n ? quantileSorted(zs, 0.5) : 0;
     const xs = rc.x.slice(rc.x.length - n).sort((a, b) => a - b);
-    const observedP95 = n ? quantileSorted(xs, 0.95) : finite ? x : NaN;
-    // SLO ceiling: the window's median above it (sustained, not one slow call). Judged on raw values, so it works
-    // from the first point, before any baseline.
-    const sloXs = n ? xs : finite ? [x] : [];
-    const sloBreach = o.slo.ceiling !== undefined && sloXs.length > 0 && quantileSorted(sloXs, 0.5) > o.slo.ceiling;
+    const observedP95 = n ? quantileSorted(xs, 0.95) : NaN;
+    // SLO ceiling: the window's median above it (sustained, not one slow call).
+    const sloBreach = o.slo.ceiling !== undefined && n > 0 && quantileSorted(xs, 0.5) > o.slo.ceiling;
     const aboveFloor = o.slo.floor === undefined || observedP95 >= o.slo.floor;
 
     const highOn = upScore >= o.threshold && aboveFloor;
@@ -410,7 +408,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     if (p.t.length > 0) {
       // All values of one pending batch share one local hour of the week (the batch key includes it).
       const lh = localHour(p.t[0], o.timezone);
-      const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice() });
+      const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice(), f: r.f.slice() });
       s.how[lh.how] = copy(s.how[lh.how]);
       s.hod[lh.hour] = copy(s.hod[lh.hour]);
       s.all = copy(s.all);

@@ -20,7 +20,7 @@ export function serialiseLatencyState(s: ProbeLatencyState): string {
 
 function isState(s: unknown): s is LatencyState {
   const o = s as LatencyState | null;
-  return !!o && o.version === 1 && Array.isArray(o.how) && o.how.length === 168 && Array.isArray(o.hod) && o.hod.length === 24;
+  return !!o && o.version === 2 && Array.isArray(o.how) && o.how.length === 168 && Array.isArray(o.hod) && o.hod.length === 24;
 }
 
 export function saveBaseline(store: Store, probeId: string, timezone: string, state: ProbeLatencyState, now: number): void {
