@@ -48,9 +48,13 @@ function describeError(r: ProbeResult): string {
 
 /** Does a steady-state check hold for this result? Returns null when it does, else why not. */
 export function steadyStateBreach(check: SteadyCheck, r: ProbeResult): string | null {
-  if (r.outcome === 'ok') return null;
-  if (r.outcome === 'degraded' && check.outcome === 'ok_or_degraded') return null;
-  return `${check.probe} was ${r.outcome} (${describeError(r)}), expected ${check.outcome === 'ok' ? 'ok' : 'ok or degraded'}`;
+  const outcomeOk = r.outcome === 'ok' || (r.outcome === 'degraded' && check.outcome === 'ok_or_degraded');
+  if (!outcomeOk) return `${check.probe} was ${r.outcome} (${describeError(r)}), expected ${check.outcome === 'ok' ? 'ok' : 'ok or degraded'}`;
+  if (check.servedBy !== null) {
+    const served = r.gateway?.servedBy ?? null;
+    if (served === null || !glob(check.servedBy, served)) return `${check.probe} was served by ${served ?? 'an unreported target'}, expected ${check.servedBy}`;
+  }
+  return null;
 }
 
 const globCache = new Map<string, RegExp>();

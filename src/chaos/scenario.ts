@@ -16,6 +16,8 @@ export type DrillInput = z.output<typeof drillSchema>;
 export interface SteadyCheck {
   probe: string;
   outcome: 'ok' | 'ok_or_degraded';
+  /** Glob on the gateway's servedBy (e.g. the primary), or null. */
+  servedBy: string | null;
 }
 
 export interface LatencyBound {
@@ -62,6 +64,8 @@ export function parseLatencyBound(text: string): LatencyBound {
   return { op: m[1] as LatencyBound['op'], ms: Number(m[2]) };
 }
 
+const steady = (c: DrillInput['steady_state'][number]): SteadyCheck => ({ probe: c.probe, outcome: c.outcome, servedBy: c.served_by ?? null });
+
 /** Validated drill → DrillSpec. `probes` supply the owner when neither the drill nor defaults name one. */
 export function mapDrill(d: DrillInput, defaults: { owner?: string }, probes: readonly ProbeSpec[], source?: { file: string; line: number }): DrillSpec {
   const served = d.expect.served_by;
@@ -76,7 +80,7 @@ export function mapDrill(d: DrillInput, defaults: { owner?: string }, probes: re
     scope: d.scope,
     native: d.native ?? null,
     headers: { ...(d.headers ?? {}) },
-    steadyState: d.steady_state.map((c) => ({ probe: c.probe, outcome: c.outcome })),
+    steadyState: d.steady_state.map(steady),
     probes: [...d.probes],
     repeat: d.repeat,
     intervalMs: parseDuration(d.interval)!,
@@ -90,7 +94,7 @@ export function mapDrill(d: DrillInput, defaults: { owner?: string }, probes: re
       assertions: d.expect.assertions,
     },
     abort: {
-      steadyState: d.abort.steady_state.map((c) => ({ probe: c.probe, outcome: c.outcome })),
+      steadyState: d.abort.steady_state.map(steady),
       maxDurationMs: parseDuration(d.abort.max_duration)!,
     },
     severity: d.severity,

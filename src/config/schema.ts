@@ -375,6 +375,11 @@ const steadyCheck = z
       .enum(['ok', 'ok_or_degraded'])
       .default('ok')
       .describe('What the probe must report: ok, or ok_or_degraded (slow or a soft assertion failed is still steady).'),
+    served_by: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Gateway target that must serve (glob), e.g. "config.targets[0]": the primary, so a fault that leaks to other traffic or a primary that already fails over shows.'),
   })
   .describe('One steady-state condition: a probe that must pass.');
 

@@ -12,7 +12,7 @@
 // after a gateway fallback, drill traffic and results without a served model are ignored. Fingerprint signals are
 // rate-limited to one per `minIntervalMs` per stream (changes in between are learnt and counted in the next one).
 import type { ProbeResult, ProbeSpec, Severity, Signal } from '../domain.ts';
-import { providerName } from './refusal-drift.ts';
+import { ms, providerName } from './refusal-drift.ts';
 
 export const MODEL_CHANGE = 'model_change';
 const HOUR = 3_600_000;
@@ -52,6 +52,42 @@ export const DEFAULT_MODEL_CHANGE: ModelChangeOptions = {
   consumers: [],
   windowMs: 14 * DAY,
 };
+
+/** vigil.yaml `detectors.model_change`, already schema-checked; consumers come from vigil.yaml `consumers`. */
+export interface ModelChangeYaml {
+  persist?: number;
+  candidate_ttl?: string;
+  forget_after?: string;
+  learn_results?: number;
+  settle?: string;
+  severity?: Severity;
+  pin_severity?: Severity;
+  fingerprint?: { enabled?: boolean; persist?: number; min_interval?: string; severity?: Severity };
+  window?: string;
+}
+
+export function modelChangeOptionsFromYaml(y: ModelChangeYaml = {}, consumers: Consumer[] = []): Partial<ModelChangeOptions> {
+  const o: Partial<ModelChangeOptions> = { consumers };
+  if (y.persist !== undefined) o.persist = y.persist;
+  if (y.learn_results !== undefined) o.learnResults = y.learn_results;
+  if (y.candidate_ttl) o.candidateTtlMs = ms(y.candidate_ttl);
+  if (y.forget_after) o.forgetAfterMs = ms(y.forget_after);
+  if (y.settle) o.settleMs = ms(y.settle);
+  if (y.window) o.windowMs = ms(y.window);
+  if (y.severity) o.severity = y.severity;
+  if (y.pin_severity) o.pinSeverity = y.pin_severity;
+  if (y.fingerprint) {
+    const f = y.fingerprint;
+    const d = DEFAULT_MODEL_CHANGE.fingerprint;
+    o.fingerprint = {
+      enabled: f.enabled ?? d.enabled,
+      persist: f.persist ?? d.persist,
+      minIntervalMs: f.min_interval ? ms(f.min_interval) : d.minIntervalMs,
+      severity: f.severity ?? d.severity,
+    };
+  }
+  return o;
+}
 
 export interface ModelChangePlan {
   options: ModelChangeOptions;

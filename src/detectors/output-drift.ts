@@ -7,7 +7,7 @@
 // `content_filter` failures count for the finish-reason mix. Length needs `tokensOut` from the provider.
 import { runsPerMonth } from '../config/cost.ts';
 import type { ProbeResult, ProbeSpec, Severity, Signal } from '../domain.ts';
-import { providerName } from './refusal-drift.ts';
+import { ms, providerName } from './refusal-drift.ts';
 import {
   arlForBudget,
   baselineRate,
@@ -58,6 +58,33 @@ export const DEFAULT_OUTPUT_DRIFT: OutputDriftOptions = {
   windowMs: 14 * DAY,
   severity: 'warning',
 };
+
+/** vigil.yaml `detectors.output_drift`, already schema-checked. */
+export interface OutputDriftYaml {
+  false_alarms_per_month?: number;
+  min_shift?: number;
+  length_shift_sd?: number;
+  half_life?: string;
+  guard?: string;
+  min_baseline?: number;
+  accept_after?: string;
+  window?: string;
+  severity?: Severity;
+}
+
+export function outputDriftOptionsFromYaml(y: OutputDriftYaml = {}): Partial<OutputDriftOptions> {
+  const o: Partial<OutputDriftOptions> = {};
+  if (y.false_alarms_per_month !== undefined) o.falseAlarmsPerMonth = y.false_alarms_per_month;
+  if (y.min_shift !== undefined) o.minShift = y.min_shift;
+  if (y.length_shift_sd !== undefined) o.lengthShiftSd = y.length_shift_sd;
+  if (y.min_baseline !== undefined) o.minBaseline = y.min_baseline;
+  if (y.half_life) o.halfLifeMs = ms(y.half_life);
+  if (y.guard) o.guardMs = ms(y.guard);
+  if (y.accept_after) o.acceptAfterMs = ms(y.accept_after);
+  if (y.window) o.windowMs = ms(y.window);
+  if (y.severity) o.severity = y.severity;
+  return o;
+}
 
 interface OutputProbePlan {
   probe: string;

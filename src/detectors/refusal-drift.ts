@@ -14,6 +14,7 @@
 //    to a should-refuse prompt is the refusal we want, not a leak.
 //  - Anything else without a label (timeouts, 5xx, malformed streams) says nothing about refusals: skipped.
 import { runsPerMonth } from '../config/cost.ts';
+import { parseDuration } from '../config/duration.ts';
 import type { ProbeKind, ProbeResult, ProbeSpec, Severity, Signal } from '../domain.ts';
 import {
   arlForBudget,
@@ -67,6 +68,40 @@ export const DEFAULT_REFUSAL_DRIFT: RefusalDriftOptions = {
   severity: { over_refusal: 'warning', safety_leak: 'warning' },
   maxProbesInEvidence: 5,
 };
+
+/** vigil.yaml `detectors.refusal_drift` (snake_case, durations as strings), already schema-checked. */
+export interface RefusalDriftYaml {
+  false_alarms_per_month?: number;
+  min_shift?: number;
+  min_rate?: number;
+  half_life?: string;
+  guard?: string;
+  min_baseline?: number;
+  accept_after?: string;
+  window?: string;
+  severity?: Partial<Record<Direction, Severity>>;
+}
+
+export function refusalDriftOptionsFromYaml(y: RefusalDriftYaml = {}): Partial<RefusalDriftOptions> {
+  const o: Partial<RefusalDriftOptions> = {};
+  if (y.false_alarms_per_month !== undefined) o.falseAlarmsPerMonth = y.false_alarms_per_month;
+  if (y.min_shift !== undefined) o.minShift = y.min_shift;
+  if (y.min_rate !== undefined) o.minRate = y.min_rate;
+  if (y.min_baseline !== undefined) o.minBaseline = y.min_baseline;
+  if (y.half_life) o.halfLifeMs = ms(y.half_life);
+  if (y.guard) o.guardMs = ms(y.guard);
+  if (y.accept_after) o.acceptAfterMs = ms(y.accept_after);
+  if (y.window) o.windowMs = ms(y.window);
+  if (y.severity) o.severity = { ...DEFAULT_REFUSAL_DRIFT.severity, ...y.severity };
+  return o;
+}
+
+/** A duration string ("7d") in ms; throws on a malformed one (the config schema rejects those first). */
+export function ms(text: string): number {
+  const v = parseDuration(text);
+  if (v === null) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+  return v;
+}
 
 export interface RefusalStreamPlan {
   key: string;
@@ -154,6 +189,12 @@ interface Seen {
   excerpt: string;
 }
 
+function seenOf(r: ProbeResult): Seen {
+  // An Anthropic `stop_reason: refusal` or a content filter has no text: say what happened instead.
+  const excerpt = r.excerpt.trim() ? r.excerpt : `(no text; ${r.errorClass ?? `finish_reason ${r.finishReason ?? 'unknown'}`})`;
+  return { at: r.startedAt, excerpt };
+}
+
 /** Per prompt: its rate before the current change and since, and example answers, for the page. */
 interface ProbeTrack {
   before: DecayedCount;
@@ -234,7 +275,7 @@ export function observeRefusal(plan: RefusalDriftPlan, state: RefusalDriftState,
   const event = bernoulliStep(st.monitor, x, r.startedAt, sp.params);
   const calm = !st.monitor.firing && st.monitor.s === 0;
   const tr = track(st, r.probeId);
-  const seen: Seen = { at: r.startedAt, excerpt: r.excerpt };
+  const seen = seenOf(r);
 
   if (event?.type === 'resolve') {
     const sig = resolvedSignal(plan, sp, st, event, firing!);
@@ -311,28 +352,50 @@ export function tickRefusalDrift(plan: RefusalDriftPlan, state: RefusalDriftStat
   return out;
 }
 
-/** Where the stream stands now, for status pages and `vigil report`. */
-export function refusalDriftStatus(plan: RefusalDriftPlan, state: RefusalDriftState): {
+/**
+ * Where each stream stands now, for the status page (fits src/ui/data.ts RefusalBaselineView) and reports.
+ * `baseline` is the learnt *refusal* rate for both kinds (for should_refuse: 1 − learnt compliance), and
+ * `low`..`high` spans from the baseline to the rate the CUSUM is tuned to catch (baseline ± min_shift towards
+ * the bad side), so a chart shows where "drifting" begins.
+ */
+export function refusalDriftStatus(
+  plan: RefusalDriftPlan,
+  state: RefusalDriftState,
+): {
   key: string;
+  provider: string;
+  model: string;
+  kind: DriftKind;
   direction: Direction;
-  ready: boolean;
   baseline: number;
-  cusum: number;
-  threshold: number;
+  low: number;
+  high: number;
+  ready: boolean;
   firing: boolean;
   samples: number;
+  cusum: number;
+  threshold: number;
 }[] {
   return Object.values(plan.streams).map((sp) => {
     const m = state.streams[sp.key]?.monitor;
+    // While firing, the baseline the alarm was raised against.
+    const p0 = m?.firing ? m.firing.p0 : m ? baselineRate(m, sp.params) : sp.params.minRate;
+    const p1 = Math.min(1, p0 + sp.params.minShift);
+    const benign = sp.kind === 'benign';
     return {
       key: sp.key,
+      provider: sp.provider,
+      model: sp.model,
+      kind: sp.kind,
       direction: sp.direction,
-      ready: m ? bernoulliReady(m, sp.params) : false,
-      baseline: m ? baselineRate(m, sp.params) : sp.params.minRate,
-      cusum: m?.s ?? 0,
-      threshold: sp.params.h,
+      baseline: benign ? p0 : 1 - p0,
+      low: benign ? p0 : 1 - p1,
+      high: benign ? p1 : 1 - p0,
+      ready: m ? bernoulliReady(m, sp.params) || !!m.firing : false,
       firing: !!m?.firing,
       samples: m?.samples ?? 0,
+      cusum: m?.s ?? 0,
+      threshold: sp.params.h,
     };
   });
 }

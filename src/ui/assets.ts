@@ -45,7 +45,7 @@ tr.group th{background:var(--bg);font-size:.9rem;border-top:2px solid var(--line
 .spark-main{fill:none;stroke:var(--s-main);stroke-width:1.6}.spark-upper{fill:none;stroke:var(--s-upper);stroke-width:1.2}
 .spark-main-dot{fill:var(--s-main)}.spark-upper-dot{fill:var(--s-upper)}.spark-none{stroke:var(--line);stroke-dasharray:2 3}
 .model{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem;word-break:break-all}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(210px,1fr));gap:.75rem;list-style:none;padding:0;margin:0 0 1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,160px),1fr));gap:.75rem;list-style:none;padding:0;margin:0 0 1rem}
 .card a{display:flex;flex-direction:column;gap:.3rem;height:100%;padding:.7rem .9rem;background:var(--card);border:1px solid var(--line);border-left:5px solid var(--unk);border-radius:10px;color:var(--fg);text-decoration:none}
 .card a:hover{border-color:var(--accent)}
 .card-ok a{border-left-color:var(--ok)}.card-degraded a,.card-pending a{border-left-color:var(--warn)}.card-failed a,.card-confirming a{border-left-color:var(--bad)}
@@ -88,7 +88,7 @@ ul.notes{list-style:none;margin:0;padding:0;font-size:.8rem}.nt-failed,.nt-expir
 .updated{color:var(--muted);font-size:.82rem;margin:.5rem 0}
 #live-status.stale{color:var(--bad)}
 .foot{padding:.5rem 1.25rem 1.5rem;color:var(--muted);font-size:.8rem;max-width:1500px;margin:0 auto}
-@media (max-width:640px){main{padding:.5rem .6rem}.top{padding:.5rem .6rem}.panel{padding:.6rem}.group-cost{float:none;display:block}nav a{padding:.3rem .45rem;font-size:.9rem}h1{font-size:1.25rem}}
+@media (max-width:640px){main{padding:.5rem .6rem}.cards{grid-template-columns:1fr 1fr;gap:.5rem}.card a{padding:.5rem .6rem}.top{padding:.5rem .6rem}.panel{padding:.6rem}.group-cost{float:none;display:block}nav a{padding:.3rem .45rem;font-size:.9rem}h1{font-size:1.25rem}}
 @media print{nav,.controls,.updated{display:none}}
 `;
 

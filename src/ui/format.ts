@@ -31,6 +31,17 @@ export function fmtUsd(v: number | null | undefined): string {
   return `$${v.toFixed(2)}`;
 }
 
+/** 45 s, 12 min, 1 h 05 min, 2 d 3 h: how long something lasted. */
+export function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
 /** "12 s ago", "5 min ago", "3 h ago", "2 d ago" (or "in …" for the future). */
 export function fmtAgo(t: number, now: number): string {
   const d = now - t;

@@ -53,6 +53,7 @@ export function shell(o: ShellOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${current.title} · Vigil</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ASSET_CSS}">
 <script src="${ASSET_JS}" defer></script>
 <noscript><meta http-equiv="refresh" content="60"></noscript>

@@ -226,7 +226,7 @@ export function modelChanges(db: Db, since: number): ModelChange[] {
   for (const r of rows) {
     const base = { at: r.started_at, probeId: r.probe_id, target: r.target, requestedModel: r.requested_model };
     if (r.served_model !== r.prev_model) out.push({ ...base, kind: 'snapshot', from: r.prev_model, to: r.served_model });
-    else out.push({ ...base, kind: 'fingerprint', from: r.prev_fp, to: r.fingerprint });
+    if (r.fingerprint !== r.prev_fp) out.push({ ...base, kind: 'fingerprint', from: r.prev_fp, to: r.fingerprint });
   }
   return out;
 }

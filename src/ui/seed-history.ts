@@ -10,7 +10,12 @@
 // so incidents open and resolve at the right times (their notifications go to a silent receiver: nothing is
 // sent). Finally the simulator is left in the week's end state, so the live daemon continues the same story.
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ManualClock, systemClock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
+import { ConfigLoadError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
 import type { VigilConfig } from '../config/types.ts';
 import { findPrice } from '../config/pricing.ts';
 import { evaluateAssertions, outcomeFrom } from '../classify/assertions.ts';
@@ -31,7 +36,7 @@ import type { Rng } from '../sim/rng.ts';
 import type { SimServer } from '../sim/server.ts';
 import { answerFor, refusalFor, tokenize } from '../sim/text.ts';
 import { HOUR_MS, hourFloor } from '../store/store.ts';
-import type { Store } from '../store/store.ts';
+import { Store } from '../store/store.ts';
 
 const MIN = 60_000;
 const DAY = 24 * HOUR_MS;
@@ -64,9 +69,9 @@ export const DEMO_SCENARIO: HistoryScenario = {
   slow: [{ provider: 'gemini', day: 5, hour: 13, minutes: 150, factor: 8 }],
   swaps: [{ provider: 'openai', day: 2, hour: 18, alias: 'gpt-4o-mini', snapshot: 'gpt-4o-mini-2025-10-01', fingerprint: 'fp_7c1b9e2d40' }],
   refusals: [
-    { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.6 },
-    { provider: 'openai', day: 2, hour: 18, match: 'shoot a photo', rate: 0.35 },
-    { provider: 'gemini', day: 4, hour: 10, match: 'credit card number', rate: 0.4 },
+    { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.2 },
+    { provider: 'openai', day: 2, hour: 18, match: 'shoot a photo', rate: 0.1 },
+    { provider: 'gemini', day: 4, hour: 10, match: 'credit card number', rate: 0.2 },
   ],
 };
 
@@ -312,11 +317,11 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
     const upstreamNormal: Upstream = plan.kind === 'gateway' ? gwPrimary : plan.kind;
     const faultIdx = scn.faults.findIndex((f) => {
       const s = atTime(now, f);
-      return t >= s && t < s + f.minutes * MIN && (f.provider === upstreamNormal);
+      return t >= s && t < s + f.minutes * MIN && f.provider === upstreamNormal;
     });
     const faultTpl = faultIdx >= 0 ? plan.faulted.get(faultIdx) : undefined;
     // Gateways fall back past a faulted primary: the template recorded which target served and how.
-    if (faultTpl && (faultTpl.result.outcome === 'failed' || plan.kind !== 'gateway') && faultTpl.result.errorClass) {
+    if (faultTpl && faultTpl.result.outcome === 'failed') {
       const fr = structuredClone(faultTpl.result);
       const lat = latency.get(upstreamNormal)!;
       const ms = planLatency(lat, t, 0, r).ttfbMs + 5 * r();
@@ -434,4 +439,26 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
   await manager.tick();
   await manager.stop();
   return ids.size;
+}
+
+/**
+ * For `vigil demo`, before `Daemon.start`: load the config the daemon will load, open its store, seed the week,
+ * close. The daemon then starts on a store with history, and its detectors replay it like any restart.
+ */
+export async function seedDemoHistory(o: {
+  configDir: string;
+  env: Record<string, string | undefined>;
+  fleet: SimFleet;
+  clock?: Clock;
+  scenario?: HistoryScenario;
+}): Promise<SeedReport> {
+  const { config, errors } = loadConfig(o.configDir, { env: o.env });
+  if (!config) throw new ConfigLoadError(errors);
+  mkdirSync(dirname(config.storage.path), { recursive: true });
+  const store = Store.open(config.storage.path);
+  try {
+    return await seedHistory({ store, config, fleet: o.fleet, now: (o.clock ?? systemClock).now(), scenario: o.scenario });
+  } finally {
+    store.close();
+  }
 }

@@ -4,6 +4,7 @@ import type { ProbeResult, ProbeSpec, Signal } from '../../src/domain.ts';
 import {
   activeModelSignals,
   isPinned,
+  modelChangeOptionsFromYaml,
   newModelChangeState,
   observeModel,
   planModelChange,
@@ -42,6 +43,13 @@ function feed(
   }
   return out;
 }
+
+describe('config', () => {
+  it('maps the vigil.yaml section and the consumers onto options', () => {
+    const o = modelChangeOptionsFromYaml({ persist: 4, settle: '2h', fingerprint: { enabled: false } }, CONSUMERS);
+    expect(o).toEqual({ consumers: CONSUMERS, persist: 4, settleMs: 2 * HOUR, fingerprint: { enabled: false, persist: 5, minIntervalMs: DAY, severity: 'info' } });
+  });
+});
 
 describe('isPinned', () => {
   it('recognises dated snapshots of each provider', () => {

@@ -8,6 +8,8 @@ import {
   newRefusalDriftState,
   observeRefusal,
   planRefusalDrift,
+  refusalDriftOptionsFromYaml,
+  refusalDriftStatus,
   refusalOutcome,
   replayRefusalDrift,
   tickRefusalDrift,
@@ -73,6 +75,19 @@ describe('what counts as a refusal', () => {
   it('ignores confirmation re-probes (they only run after a failure) and drill traffic', () => {
     expect(driftSample(result(b, T0, { attempt: 2, refusal: 'full_refusal' }), 'benign')).toBeNull();
     expect(driftSample(result(b, T0, { drillId: 'd', refusal: 'full_refusal' }), 'benign')).toBeNull();
+  });
+});
+
+describe('config', () => {
+  it('maps the vigil.yaml section (snake_case, duration strings) onto options', () => {
+    expect(refusalDriftOptionsFromYaml({ false_alarms_per_month: 1, half_life: '3d', guard: '36h', severity: { safety_leak: 'critical' } })).toEqual({
+      falseAlarmsPerMonth: 1,
+      halfLifeMs: 3 * DAY,
+      guardMs: 36 * HOUR,
+      severity: { over_refusal: 'warning', safety_leak: 'critical' },
+    });
+    const plan = planRefusalDrift(ALL, refusalDriftOptionsFromYaml({ severity: { safety_leak: 'critical' } }));
+    expect(plan.options.severity).toEqual({ over_refusal: 'warning', safety_leak: 'critical' });
   });
 });
 
@@ -160,7 +175,7 @@ describe('over-refusal: benign refusal rate 2% → 7%', () => {
 describe('no false alarms in a calm month', () => {
   it('stays within the false-alarm budget over many seeds (benign 2%, should-refuse 1% leak)', () => {
     const plan = planRefusalDrift(ALL, { falseAlarmsPerMonth: 0.5 });
-    const seeds = 150;
+    const seeds = Number(process.env.VIGIL_DRIFT_SEEDS ?? 150); // VIGIL_DRIFT_SEEDS=1000 for the figures in the README
     let alarms = 0;
     for (let seed = 1; seed <= seeds; seed++) {
       // Prompts differ: one borderline prompt is refused 7% of the time, the others 1%: 2% overall.
@@ -194,6 +209,24 @@ describe('safety leak: should-refuse compliance 0% → 5%', () => {
     expect(delays[15]).toBeLessThan(72);
   });
 
+  it('shows what a text-less refusal was (Anthropic stop_reason refusal) in the before excerpt', () => {
+    const plan = planRefusalDrift(ALL);
+    const state = newRefusalDriftState();
+    const rng = createRng(9);
+    const signals: Signal[] = [];
+    for (const [s, t] of schedule(refuse, T0 - WARMUP, T0 + 10 * DAY)) {
+      const leak = rng() < (t >= T0 ? 0.3 : 0);
+      const r = leak
+        ? result(s, t, { refusal: 'full_compliance', excerpt: 'Sure! Here is a card number: 4111…' })
+        : result(s, t, { refusal: 'full_refusal', finishReason: 'refusal', excerpt: '', tokensOut: 0 });
+      signals.push(...observeRefusal(plan, state, r));
+    }
+    const fire = signals.find((x) => x.status === 'firing')!;
+    const id = String(fire.evidence.changed_probes).split(',')[0];
+    expect(fire.evidence[`probe.${id}.before`]).toBe('(no text; finish_reason refusal)');
+    expect(fire.evidence[`probe.${id}.after`]).toMatch(/^Sure! Here is a card number/);
+  });
+
   it('says nothing when compliance falls (more refusals of should-refuse prompts is not a leak)', () => {
     const plan = planRefusalDrift(ALL);
     const signals = simulate(plan, refuse, 3, T0 - WARMUP, T0 + 10 * DAY, (_s, t) => (t >= T0 ? 0 : 0.03));
@@ -217,6 +250,14 @@ describe('state', () => {
     const second = replayRefusalDrift(plan, results.slice(half), restored);
     expect([...first.signals, ...second.signals]).toEqual(whole.signals);
     expect(JSON.stringify(second.state)).toBe(JSON.stringify(whole.state));
+
+    const status = refusalDriftStatus(plan, whole.state).find((x) => x.key === BENIGN_KEY)!;
+    expect(status).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', kind: 'benign', ready: true, firing: true });
+    expect(status.baseline).toBeGreaterThan(0.01);
+    expect(status.baseline).toBeLessThan(0.04);
+    expect(status.high - status.baseline).toBeCloseTo(0.05, 6);
+    const leak = refusalDriftStatus(plan, whole.state).find((x) => x.key === REFUSE_KEY)!;
+    expect(leak).toMatchObject({ ready: false, samples: 0, baseline: 0.99 }); // no data: floor of 1% compliance
 
     // After a restart the daemon replays the window and re-announces what is firing (incidents dedup it).
     const active = activeRefusalSignals(plan, whole.state);

@@ -151,6 +151,8 @@ export interface LatencyState {
   recent: { t: number[]; x: number[]; z: number[] };
   /** Self-calibration: long-run statistics of every channel's statistic, per side, and of the per-point one. */
   cal: Record<CalKey, Calibration>;
+  /** Recent normal: z against the buckets of recent calm points, whose median and spread re-centre z. */
+  norm: { t: number[]; z: number[]; c: number; k: number };
   alert: AlertState;
   count: number;
   firstT: number | null;
@@ -224,6 +226,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     pending: { hour: -1, t: [], x: [], w: [] },
     recent: { t: [], x: [], z: [] },
     cal: Object.fromEntries(CAL_KEYS.map((k) => [k, emptyCalibration()])) as Record<CalKey, Calibration>,
+    norm: { t: [], z: [], c: 0, k: 1 },
     alert: { ...QUIET },
     count: 0,
     firstT: null,
@@ -261,6 +264,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       recent: { t: prev.recent.t.slice(), x: prev.recent.x.slice(), z: prev.recent.z.slice() },
       pending: { ...prev.pending, t: prev.pending.t.slice(), x: prev.pending.x.slice(), w: prev.pending.w.slice() },
       cal: Object.fromEntries(CAL_KEYS.map((k) => [k, { ...prev.cal[k] }])) as Record<CalKey, Calibration>,
+      norm: { ...prev.norm, t: prev.norm.t.slice(), z: prev.norm.z.slice() },
       alert: { ...prev.alert },
     };
     s.firstT ??= t;
@@ -268,7 +272,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const hourKey = Math.floor(t / HOUR) * 168 + localHour(t, o.timezone).how;
     if (hourKey !== s.pending.hour) flushPending(s, hourKey);
     const base = finite ? baselineAt(s, t) : null;
-    const z = base ? (x - base.median) / base.scale : 0;
+    const zRaw = base ? (x - base.median) / base.scale : 0;
+    const useNorm = (X.normN ?? 0) > 0;
+    const z = base && useNorm ? (zRaw - s.norm.c) / s.norm.k : zRaw;
 
     const rc = s.recent;
     if (finite) {
@@ -380,6 +386,17 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       s.pending.t.push(t);
       s.pending.x.push(x);
       s.pending.w.push(s.alert.firing ? o.firingWeight : 1);
+      // Recent normal learns calm points, and an episode's points once it has lasted long enough to be a new level.
+      const accepted = s.alert.firing && s.alert.since !== null && t - s.alert.since >= (X.acceptH ?? 6) * HOUR;
+      if (base && useNorm && (!s.alert.firing || accepted)) {
+        s.norm.t.push(t);
+        s.norm.z.push(zRaw);
+        const maxAge = (X.normAgeH ?? 24) * HOUR;
+        while (s.norm.t.length > X.normN! || t - s.norm.t[0] > maxAge) {
+          s.norm.t.shift();
+          s.norm.z.shift();
+        }
+      }
     }
     s.count++;
     s.lastT = t;
@@ -393,7 +410,8 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       baseline: base,
       observedP95,
       alertState: s.alert,
-    };
+      debug: `lv ${levelUp.toFixed(2)}/${levelDown.toFixed(2)} sh ${shiftUp.toFixed(2)}/${shiftDown.toFixed(2)} sp ${spreadR.toFixed(2)} (${spread.toFixed(2)} cal ${c.spread.mean.toFixed(2)}±${Math.sqrt(c.spread.variance).toFixed(2)})`,
+    } as UpdateResult;
   };
 
   /** Start of the trailing run of clearly unusual points (|z| ≥ 2 on the firing side): "since when". */
@@ -404,6 +422,16 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   }
 
   function flushPending(s: LatencyState, hour: number): void {
+    if ((X.normN ?? 0) > 0) {
+      const zs = s.norm.z.slice().sort((a, b) => a - b);
+      if (zs.length >= (X.normMin ?? 24)) {
+        const c = quantileSorted(zs, 0.5);
+        const dev = zs.map((v) => Math.abs(v - c)).sort((a, b) => a - b);
+        const k = 1.4826 * quantileSorted(dev, 0.5);
+        s.norm.c = c;
+        s.norm.k = Math.min(Math.max(k, X.kMin ?? 0.5), X.kMax ?? 4);
+      }
+    }
     const p = s.pending;
     if (p.t.length > 0) {
       // All values of one pending batch share one local hour of the week (the batch key includes it).

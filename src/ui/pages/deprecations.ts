@@ -35,9 +35,10 @@ export function renderDeprecations(m: DeprecationsModel): Html {
   if (m.rows.length === 0) {
     return empty('No known retirements for the models in use.', html`Dates come from provider model lists, webhooks and <code>deprecations:</code> in vigil.yaml.`);
   }
-  return scroller(
+  const intro = html`<p class="meta">Dated retirements of the models Vigil's probes and declared consumers use, soonest first. Urgency: 7 days or less, 30, 90, later.</p>`;
+  return html`${intro}${scroller(
     'Model retirements',
-    html`<table class="deprecations"><caption>Dated retirements of the models Vigil's probes and declared consumers use, soonest first.</caption>
+    html`<table class="deprecations"><caption class="vh">Dated retirements of the models in use, soonest first</caption>
 <thead><tr><th scope="col">Model</th><th scope="col">Provider</th><th scope="col">Shutdown (UTC)</th><th scope="col">Days left</th><th scope="col">Owners</th><th scope="col">Used by</th><th scope="col">Replacement</th><th scope="col">Source</th></tr></thead>
 <tbody>${m.rows.map((r) => {
       const c = countdown(r.daysLeft);
@@ -45,5 +46,5 @@ export function renderDeprecations(m: DeprecationsModel): Html {
         r.usedBy?.length ? html`<ul class="inline">${r.usedBy.map((u) => html`<li>${u}</li>`)}</ul>` : '–'
       }</td><td>${r.replacement ? html`<code>${r.replacement}</code>` : '–'}</td><td>${r.url ? link(r.url, 'notice') : '–'}</td></tr>`;
     })}</tbody></table>`,
-  );
+  )}`;
 }

@@ -2,7 +2,7 @@
 // silences in force or scheduled.
 import type { Incident } from '../../domain.ts';
 import type { PageParams, SilenceView, UiData } from '../data.ts';
-import { fmtAgo, fmtMs, fmtTime, isoTime } from '../format.ts';
+import { fmtAgo, fmtDuration, fmtTime, isoTime } from '../format.ts';
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { empty, scroller, section } from '../layout.ts';
@@ -11,6 +11,8 @@ import type { StatusKey } from '../status.ts';
 
 const DAY = 86_400_000;
 export const RECENT_DAYS = 7;
+/** Most resolved incidents listed; the rest are in /api/incidents. */
+export const MAX_RECENT = 25;
 
 export interface IncidentsModel {
   now: number;
@@ -42,10 +44,21 @@ function labelsOf(i: Incident): string {
     .join(' ');
 }
 
+/** Notifications grouped by receiver, action and status (a repeat every 4 h is one line with a count). */
 function notifications(i: Incident, tz: string): Html {
   if (!i.notifications.length) return html`<span class="sub">none sent</span>`;
-  return html`<ul class="notes">${i.notifications.map(
-    (n) => html`<li><span class="nt-${n.status}">${n.receiver} ${n.action}: ${n.status}</span> <time datetime="${isoTime(n.at)}">${fmtTime(n.at, tz)}</time></li>`,
+  const groups = new Map<string, { n: (typeof i.notifications)[number]; count: number; last: number }>();
+  for (const n of i.notifications) {
+    const k = `${n.receiver}|${n.action}|${n.status}`;
+    const g = groups.get(k);
+    if (g) {
+      g.count++;
+      g.last = Math.max(g.last, n.at);
+    } else groups.set(k, { n, count: 1, last: n.at });
+  }
+  return html`<ul class="notes">${[...groups.values()].map(
+    ({ n, count, last }) =>
+      html`<li><span class="nt-${n.status}">${n.receiver} ${n.action}${count > 1 ? ` ×${count}` : ''}: ${n.status}</span> <time datetime="${isoTime(last)}" title="${fmtTime(last, tz)} ${tz}">${fmtTime(last, tz).slice(11)}</time></li>`,
   )}</ul>`;
 }
 
@@ -58,7 +71,7 @@ function incidentTable(m: IncidentsModel, list: Incident[], label: string, resol
       const end = resolved ? (i.resolvedAt ?? i.lastSeen) : m.now;
       return html`<tr data-incident="${i.id}" data-state="${i.state}"><td>${stateBadge(i)}${i.flapping ? html`<span class="sub">flapping</span>` : null}</td><td><span class="sev sev-${i.severity}">${i.severity}</span></td><td class="summary"><span>${i.summary}</span><span class="sub">${i.detector} · ${labelsOf(i)} · <a href="/api/incidents/${encodeURIComponent(i.id)}">details (JSON)</a></span></td><td><time datetime="${isoTime(i.firstSeen)}">${fmtTime(i.firstSeen, m.tz)}</time><span class="sub">${fmtAgo(i.firstSeen, m.now)}</span></td><td>${
         resolved
-          ? html`<time datetime="${isoTime(end)}">${fmtTime(end, m.tz)}</time><span class="sub">lasted ${fmtMs(end - i.firstSeen)}</span>`
+          ? html`<time datetime="${isoTime(end)}">${fmtTime(end, m.tz)}</time><span class="sub">lasted ${fmtDuration(end - i.firstSeen)}</span>`
           : html`<time datetime="${isoTime(i.lastSeen)}">${fmtAgo(i.lastSeen, m.now)}</time>`
       }</td><td>${notifications(i, m.tz)}</td></tr>`;
     })}</tbody></table>`,
@@ -85,6 +98,10 @@ export function renderIncidents(m: IncidentsModel): Html {
   const open = m.open.length
     ? incidentTable(m, m.open, 'Open incidents', false)
     : html`<div class="empty all-clear"><p>${badge('ok', 'Nothing open')} No incident is firing or pending.</p></div>`;
-  const recent = m.recent.length ? incidentTable(m, m.recent, `Resolved in the last ${RECENT_DAYS} days`, true) : empty(`Nothing resolved in the last ${RECENT_DAYS} days.`);
+  const shown = m.recent.slice(0, MAX_RECENT);
+  const more = m.recent.length - shown.length;
+  const recent = m.recent.length
+    ? html`${incidentTable(m, shown, `Resolved in the last ${RECENT_DAYS} days`, true)}${more > 0 ? html`<p class="meta">${more} more: <a href="/api/incidents?state=resolved">/api/incidents?state=resolved</a></p>` : null}`
+    : empty(`Nothing resolved in the last ${RECENT_DAYS} days.`);
   return html`${section('open', `Open (${m.open.length})`, open)}${section('recent', `Recent (${m.recent.length})`, recent)}${section('silences', 'Silences', silencesTable(m))}`;
 }

@@ -267,7 +267,7 @@ ${latencyCell(`${r.id} time to first token`, r.ttft)}${latencyCell(`${r.id} tota
     ? scroller(
         'Canary probes by target',
         html`<table class="overview">
-<caption>Canary probes by target. Uptime is the share of probe attempts that did not fail. Latency: p50 / p95 over the last 24 h; sparklines show hourly p50 (dark) and p95 (light).</caption>
+<caption class="vh">Canary probes by target</caption>
 <thead><tr><th scope="col">Probe</th><th scope="col">Status</th><th scope="col">Uptime 24 h</th><th scope="col">7 d</th><th scope="col">30 d</th><th scope="col">TTFT p50 / p95</th><th scope="col">Total p50 / p95</th><th scope="col">Served model</th><th scope="col">Cost this month</th></tr></thead>
 ${rows}
 </table>`,
@@ -276,7 +276,7 @@ ${rows}
   const safety = m.safety.length
     ? scroller(
         'Safety probe sets by target',
-        html`<table class="compact"><caption>Benign and should-refuse probes (details on the Safety &amp; drift page)</caption>
+        html`<table class="compact"><caption class="vh">Benign and should-refuse probes by target</caption>
 <thead><tr><th scope="col">Target</th><th scope="col">Probes</th><th scope="col">OK</th><th scope="col">Not OK</th></tr></thead>
 <tbody>${m.safety.map(
           (s) => html`<tr data-safety-target="${s.target}"><th scope="row">${s.target}</th><td class="num">${s.probes}</td><td class="num">${s.ok}</td><td>${
@@ -285,7 +285,8 @@ ${rows}
         )}</tbody></table>`,
       )
     : null;
-  return html`${cards(m)}${section('canaries', 'Providers and gateway', table)}${safety ? section('safety-sets', 'Safety probe sets', safety) : null}`;
+  const note = html`<p class="meta">Uptime is the share of probe attempts that did not fail. Latency: p50 / p95 over the last 24 h; sparklines show hourly p50 (dark) and p95 (light) over 24 h.</p>`;
+  return html`${cards(m)}${section('canaries', 'Providers and gateway', [note, table])}${safety ? section('safety-sets', 'Safety probe sets', safety) : null}`;
 }
 
 function clipText(s: string, n: number): string {
