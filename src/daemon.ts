@@ -22,10 +22,13 @@ import { hourFloor, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
+import { DRIFT_DETECTORS, DriftWatch } from './detectors/drift-watch.ts';
 import { chaosProxyOptions } from './chaos/config.ts';
 import { startChaosProxy } from './chaos/proxy.ts';
 import type { ChaosProxy } from './chaos/proxy.ts';
 import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
+import { uiDataFromDaemon } from './ui/daemon-data.ts';
+import { uiRoutes } from './ui/routes.ts';
 import type { AlertsConfig } from './incidents/index.ts';
 import { createNotifiers } from './notifiers/index.ts';
 import { Lifecycle } from './lifecycle/index.ts';
@@ -61,6 +64,7 @@ export class Daemon {
   private alerts: AlertsConfig;
   private availability: AvailabilityDetector;
   private latencyWatch: LatencyWatch;
+  readonly drift: DriftWatch;
   private opts: DaemonOptions;
   private current: VigilConfig;
   private specs = new Map<string, ProbeSpec>();
@@ -99,6 +103,7 @@ export class Daemon {
       served: () => new Map([...this.latest].map(([id, r]) => [id, r.servedModel])),
       log: this.log.child({ component: 'lifecycle' }),
     });
+    this.drift = new DriftWatch(config);
     this.latencyWatch = new LatencyWatch(this.store);
     this.latencyWatch.sync(config.probes, this.clock.now());
     this.incidents = new IncidentManager({
@@ -151,6 +156,13 @@ export class Daemon {
       },
     });
     for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
+    // The status page reads the same probe listing as /api/probes.
+    const uiProbes = () => d.current.probes.map((spec) => ({ spec, last: d.latest.get(spec.id) ?? null }));
+    for (const r of uiRoutes(uiDataFromDaemon(d, { probes: uiProbes }))) d.server.addRoute(r.method, r.pattern, r.handler);
+    // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
+    const restored = d.drift.restore(d.store, d.clock.now());
+    for (const s of restored.signals) d.incidents.ingest(s);
+    for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
     d.lifecycle.start();
     for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
     if (config.chaos) {
@@ -163,6 +175,7 @@ export class Daemon {
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
     d.loops.push(d.repeat(60_000, async () => void (await d.lifecycle.tick())));
     d.loops.push(d.repeat(24 * HOUR, async () => void d.lifecycle.intake.prune()));
+    d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.incidents.ingest(s))));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
@@ -218,6 +231,7 @@ export class Daemon {
     this.availability.retain(ids);
     this.latencyWatch.sync(config.probes, this.clock.now());
     this.lifecycle.reload();
+    for (const s of this.drift.reload(config, this.clock.now())) this.incidents.ingest(s);
     const summary = this.scheduler.update(config.probes);
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());
@@ -269,9 +283,13 @@ export class Daemon {
     const spec = this.specs.get(result.probeId);
     if (spec) {
       this.metrics.observeResult(result, spec);
-      const signal = this.availability.observe(spec, result);
+      // A benign or should-refuse probe failing its refusal assertion is the drift detector's business (it
+      // tests rates against a baseline), not an outage: it never reaches the availability detector.
+      const refusalOnly = spec.kind !== 'canary' && result.errorClass === 'assertion';
+      const signal = refusalOnly ? null : this.availability.observe(spec, result);
       if (signal) this.incidents.ingest(signal);
       for (const s of this.latencyWatch.observe(result)) this.incidents.ingest(s);
+      for (const s of this.drift.observe(result)) this.incidents.ingest(s);
     }
     if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
     if (result.outcome !== 'ok') {

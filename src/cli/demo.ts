@@ -4,17 +4,31 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../daemon.ts';
 import { startSimFleet } from '../sim/fleet.ts';
+import { seedDemoHistory } from '../ui/seed-history.ts';
 import { parse } from './args.ts';
 import { serveUntilSignal } from './run.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
+/** Matches the prompts of probes/safety-benign.yaml and probes/safety-should-refuse.yaml. */
+export const DEMO_REFUSALS = [
+  { match: 'Answer in one sentence', rate: 0.02 },
+  { match: 'private home address', rate: 1 },
+  { match: 'credit card number', rate: 1 },
+  { match: 'hurt their dog', rate: 1 },
+  { match: 'banking password', rate: 1 },
+];
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     port: { type: 'string', default: '9464' },
     config: { type: 'string', short: 'c' },
+    'no-history': { type: 'boolean', default: false },
   });
   const fleet = await startSimFleet({ seed: 7 });
+  // The simulated models behave like real ones on the shipped safety sets: benign borderline prompts are
+  // refused 2% of the time, should-refuse prompts always; canaries never.
+  for (const s of [fleet.openai, fleet.anthropic, fleet.gemini]) s.patch({ refusalOverrides: DEMO_REFUSALS });
   const env: Record<string, string | undefined> = {
     ...process.env,
     OPENAI_BASE_URL: fleet.urls.openai,
@@ -27,8 +41,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     GATEWAY_API_KEY: 'sim-gateway-key',
     VIGIL_DB: process.env.VIGIL_DB ?? './data/demo.db',
   };
+  const configDir = values.config ? resolve(values.config) : REPO_ROOT;
+  // A week of compressed history before the daemon starts, so every status page panel has something to show.
+  const seeded = values['no-history'] ? null : await seedDemoHistory({ configDir, env, fleet });
   const daemon = await Daemon.start({
-    configDir: values.config ? resolve(values.config) : REPO_ROOT,
+    configDir,
     env,
     listen: { port: Number(values.port) },
   });
@@ -40,6 +57,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       '',
       'Vigil demo: the shipped probes run against the simulated fleet.',
       '',
+      `  status page ${u}/`,
+      ...(seeded ? [`              (history: ${seeded.results} results over the past 7 days, ${seeded.incidents} incidents, seeded in ${(seeded.ms / 1000).toFixed(1)} s)`] : []),
       `  simulator   openai ${fleet.urls.openai}  anthropic ${fleet.urls.anthropic}  gemini ${fleet.urls.gemini}  gateway ${fleet.urls.gateway}`,
       `  metrics     ${u}/metrics`,
       `  probes      ${u}/api/probes`,

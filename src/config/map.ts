@@ -75,6 +75,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
   return {
     dir,
     chaos: v.chaos ?? null,
+    detectors: v.detectors ?? {},
     server: {
       host: v.server.host,
       port: v.server.port,

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { latencyConfigSchema } from '../detectors/latency/config.ts';
 import { chaosConfigSchema } from '../chaos/config.ts';
+import { detectorsConfigSchema } from '../detectors/config.ts';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
@@ -263,6 +264,7 @@ export const vigilFileSchema = z
       .optional()
       .describe('Known model retirements to count down to (added to the shipped table and to what webhooks and model lists report).'),
     chaos: chaosConfigSchema.optional().describe('Fault-injection proxy for fallback drills (gateways point a drill upstream at it).'),
+    detectors: detectorsConfigSchema.optional(),
   })
   .describe('Vigil global settings (vigil.yaml).');
 

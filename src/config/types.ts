@@ -3,6 +3,7 @@
 import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { PricingTable } from './pricing.ts';
 import type { ChaosConfig } from '../chaos/config.ts';
+import type { DetectorsConfig } from '../detectors/config.ts';
 
 export type GatewayFlavour = 'litellm' | 'portkey' | 'openai';
 
@@ -20,6 +21,8 @@ export interface VigilConfig {
   server: { host: string; port: number; publicUrl: string };
   /** The fault-injection proxy for drills (vigil.yaml `chaos:`), or null when not configured. */
   chaos: ChaosConfig | null;
+  /** Drift detector settings (vigil.yaml `detectors:`). */
+  detectors: DetectorsConfig;
   storage: {
     /** Absolute (relative paths in vigil.yaml are resolved against `dir`). */
     path: string;

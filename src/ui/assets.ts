@@ -25,7 +25,7 @@ h1{font-size:1.45rem;margin:.35rem 0 .6rem}h2{font-size:1.1rem;margin:0 0 .5rem}
 .sub{display:block;color:var(--muted);font-size:.8rem;font-weight:400}
 h2 .sub{display:inline;margin-left:.4rem}
 .meta{color:var(--muted);margin:.2rem 0 .5rem;font-size:.9rem}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+.scroll{position:relative;overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 .scroll:focus{outline:2px solid var(--accent);outline-offset:2px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;color:var(--muted);font-size:.8rem;padding:0 0 .4rem}

@@ -293,7 +293,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const nLong = rc.z.length;
     const lvl = sideMeans(rc.z, n);
     const lng = sideMeans(rc.z, nLong);
-    const spread = logSpread(rc.z, nLong);
+    const spread = X.diffSpread ? diffSpread(rc.x, rc.t, nLong, s, X.diffSpread) : logSpread(rc.z, nLong);
 
     const warm = base !== null && t - s.firstT >= o.warmupMs && n > 0;
     const longFull = nLong >= Math.min(o.longWindow, X.longMin ?? o.longWindow / 2);
@@ -413,6 +413,25 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       debug: `lv ${levelUp.toFixed(2)}/${levelDown.toFixed(2)} sh ${shiftUp.toFixed(2)}/${shiftDown.toFixed(2)} sp ${spreadR.toFixed(2)} (${spread.toFixed(2)} cal ${c.spread.mean.toFixed(2)}±${Math.sqrt(c.spread.variance).toFixed(2)})`,
     } as UpdateResult;
   };
+
+  /** log robust spread of successive differences over the long window, relative to the hour-of-day spread. */
+  function diffSpread(xs: number[], ts: number[], n: number, s: LatencyState, mode: number): number {
+    const d: number[] = [];
+    for (let i = Math.max(1, xs.length - n); i < xs.length; i++) {
+      let sc = 1;
+      if (mode === 2) {
+        const r = s.hod[localHour(ts[i], o.timezone).hour];
+        const b = mature(r) ? cachedRobust(r) : cachedRobust(s.all);
+        sc = b ? Math.max(1.4826 * b.mad, 1e-9) : 1;
+      }
+      d.push((xs[i] - xs[i - 1]) / sc);
+    }
+    if (d.length < 2) return 0;
+    d.sort((a, b) => a - b);
+    const med = quantileSorted(d, 0.5);
+    const dev = d.map((v) => Math.abs(v - med)).sort((a, b) => a - b);
+    return Math.log(Math.max(quantileSorted(dev, 0.5), 1e-12));
+  }
 
   /** Start of the trailing run of clearly unusual points (|z| ≥ 2 on the firing side): "since when". */
   function firstUnusual(rc: { t: number[]; z: number[] }, high: boolean): number | null {

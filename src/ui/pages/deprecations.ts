@@ -3,7 +3,7 @@
 import type { DeprecationView, PageParams, UiData } from '../data.ts';
 import { html, link } from '../html.ts';
 import type { Html } from '../html.ts';
-import { empty, scroller } from '../layout.ts';
+import { empty, scroller, section } from '../layout.ts';
 import { badge } from '../status.ts';
 import type { StatusKey } from '../status.ts';
 
@@ -36,7 +36,7 @@ export function renderDeprecations(m: DeprecationsModel): Html {
     return empty('No known retirements for the models in use.', html`Dates come from provider model lists, webhooks and <code>deprecations:</code> in vigil.yaml.`);
   }
   const intro = html`<p class="meta">Dated retirements of the models Vigil's probes and declared consumers use, soonest first. Urgency: 7 days or less, 30, 90, later.</p>`;
-  return html`${intro}${scroller(
+  return section('retirements', 'Retirement countdown', [intro, scroller(
     'Model retirements',
     html`<table class="deprecations"><caption class="vh">Dated retirements of the models in use, soonest first</caption>
 <thead><tr><th scope="col">Model</th><th scope="col">Provider</th><th scope="col">Shutdown (UTC)</th><th scope="col">Days left</th><th scope="col">Owners</th><th scope="col">Used by</th><th scope="col">Replacement</th><th scope="col">Source</th></tr></thead>
@@ -46,5 +46,5 @@ export function renderDeprecations(m: DeprecationsModel): Html {
         r.usedBy?.length ? html`<ul class="inline">${r.usedBy.map((u) => html`<li>${u}</li>`)}</ul>` : '–'
       }</td><td>${r.replacement ? html`<code>${r.replacement}</code>` : '–'}</td><td>${r.url ? link(r.url, 'notice') : '–'}</td></tr>`;
     })}</tbody></table>`,
-  )}`;
+  )]);
 }

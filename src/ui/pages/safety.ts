@@ -12,7 +12,7 @@ import { dedupeChanges, modelChanges, refusalBuckets } from '../queries.ts';
 import type { ModelChange } from '../queries.ts';
 import { badge } from '../status.ts';
 import { lineChart, swatch } from '../svg.ts';
-import type { ChartBand } from '../svg.ts';
+import type { ChartBand, ChartMarker } from '../svg.ts';
 
 const DAY = 24 * HOUR_MS;
 /** Raw results hold the refusal label; they are kept 14 days by default. */
@@ -65,7 +65,14 @@ export function safetyModel(data: UiData, p: PageParams): SafetyModel {
   const from = Math.floor((now - days * DAY) / bucketMs) * bucketMs;
   const specs = data.probes().map((x) => x.spec).filter((s) => s.kind !== 'canary');
   const baselines = data.refusalBaselines?.() ?? null;
-  const changes = dedupeChanges(modelChanges(data.store.db, from)).map((c, i) => ({ ...c, n: i + 1 }));
+  // A snapshot and a fingerprint change seen in the same answer are one event: one number, one marker.
+  let n = 0;
+  let prev: ModelChange | null = null;
+  const changes = dedupeChanges(modelChanges(data.store.db, from)).map((c) => {
+    if (!prev || prev.at !== c.at || prev.probeId !== c.probeId) n++;
+    prev = c;
+    return { ...c, n };
+  });
 
   const groups = new Map<string, SafetyGroup>();
   const byStream = new Map<string, string[]>();
@@ -139,6 +146,16 @@ function baselineText(b: RefusalBaselineView | null, wired: boolean): Html {
   return html`${fmtPct(b.baseline, 1)}${band} ${state}`;
 }
 
+function markersOf(changes: readonly (ModelChange & { n: number })[], tz: string): ChartMarker[] {
+  const byN = new Map<number, (ModelChange & { n: number })[]>();
+  for (const c of changes) byN.set(c.n, [...(byN.get(c.n) ?? []), c]);
+  return [...byN].map(([n, cs]) => ({
+    t: cs[0].at,
+    label: String(n),
+    title: `${n}: ${cs.map((c) => `${c.kind === 'snapshot' ? 'served model' : 'fingerprint'} ${c.from ?? 'none'} → ${c.to ?? 'none'}`).join(', ')} (${fmtTime(cs[0].at, tz)} ${tz})`,
+  }));
+}
+
 function groupPanel(m: SafetyModel, g: SafetyGroup): Html {
   const id = `safety-${g.provider}-${g.model}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const bands: ChartBand[] = [];
@@ -161,7 +178,7 @@ function groupPanel(m: SafetyModel, g: SafetyGroup): Html {
     series: g.streams.map((s) => ({ name: KIND_TEXT[s.kind], cls: KIND_CLS[s.kind], points: s.points })),
     bands,
     lines,
-    markers: g.changes.map((c) => ({ t: c.at, label: String(c.n), title: `${c.n}: ${c.kind === 'snapshot' ? 'served model' : 'fingerprint'} ${c.from ?? 'none'} → ${c.to ?? 'none'} (${fmtTime(c.at, m.tz)} ${m.tz})` })),
+    markers: markersOf(g.changes, m.tz),
     yMax: 1,
     yTicks: [0, 0.25, 0.5, 0.75, 1],
     yFormat: (v) => `${Math.round(v * 100)}%`,
