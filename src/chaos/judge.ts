@@ -121,7 +121,8 @@ export interface Conclusion {
 
 /** The drill's verdict from its attempts (all must pass) and the latency budget. */
 export function conclude(attempts: readonly AttemptVerdict[], expect: DrillExpect, baselineMs: number | null): Conclusion {
-  const served = mostCommon(attempts.map((a) => a.servedBy ?? a.servedModel).filter((x): x is string => x !== null));
+  // What answered: attempts the gateway did not rescue say nothing about who served (Portkey still names the last target tried).
+  const served = mostCommon(attempts.filter((a) => a.failure !== 'no_fallback').map((a) => a.servedBy ?? a.servedModel).filter((x): x is string => x !== null));
   const okLatencies = attempts.filter((a) => a.ok && a.latencyMs !== null).map((a) => a.latencyMs!);
   const during = median(okLatencies);
   const extra = during !== null && baselineMs !== null ? Math.round(during - baselineMs) : null;

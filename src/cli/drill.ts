@@ -9,7 +9,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock } from '../clock.ts';
-import type { VigilConfig } from '../config/types.ts';
 import { chaosProxyOptions } from '../chaos/config.ts';
 import type { ChaosConfig } from '../chaos/config.ts';
 import { DrillService } from '../chaos/drills.ts';
@@ -24,11 +23,6 @@ import { configDir, parse, UsageError } from './args.ts';
 import { loadOrExit } from './load.ts';
 
 export const DRILL_EXIT = { passed: 0, failed: 1, skipped: 3, aborted: 3, error: 3 } as const;
-
-/** vigil.yaml `chaos:` once the config maps it (src/chaos/config.ts chaosConfigSchema). */
-function chaosSection(config: VigilConfig): ChaosConfig | null {
-  return (config as VigilConfig & { chaos?: ChaosConfig | null }).chaos ?? null;
-}
 
 function controlUrl(chaos: ChaosConfig): string {
   const host = ['0.0.0.0', '::', ''].includes(chaos.listen.host) ? '127.0.0.1' : chaos.listen.host;
@@ -64,7 +58,7 @@ export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Pro
     const spec = catalog.spec(id);
     if (!spec) throw new UsageError(`no drill "${id}"; known: ${ids.join(', ') || 'none'}`);
 
-    const chaos = chaosSection(config);
+    const chaos = config.chaos;
     const token = env.VIGIL_CHAOS_TOKEN ?? chaos?.control_token;
     let faults: FaultDriver | null = null;
     if (values.proxy) {

@@ -34,7 +34,9 @@ thead th{font-size:.78rem;text-transform:uppercase;letter-spacing:.03em;color:va
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.group th{background:var(--bg);font-size:.9rem;border-top:2px solid var(--line)}
 .group-name{font-weight:700;margin-right:.5rem}.group-cost{float:right;color:var(--muted);font-weight:400;font-size:.8rem}
-.probe-id{font-weight:600;word-break:break-all}
+.probe-id{font-weight:600;overflow-wrap:anywhere}
+th.probe{min-width:11.5rem;position:sticky;left:0;background:var(--card);z-index:1}
+table.compact ul.inline{min-width:16rem}
 .status{display:inline-flex;align-items:center;gap:.3rem;padding:.08rem .5rem;border-radius:999px;font-size:.82rem;font-weight:600;white-space:nowrap;border:1px solid transparent}
 .s-ok{color:var(--ok);background:var(--ok-bg)}.s-degraded{color:var(--warn);background:var(--warn-bg)}
 .s-failed,.s-confirming{color:var(--bad);background:var(--bad-bg)}.s-unknown{color:var(--unk);background:var(--unk-bg)}

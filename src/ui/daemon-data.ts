@@ -1,6 +1,6 @@
 // UiData from a running Daemon: probes and history from its store, incidents and silences from its incident
-// manager, the deprecation countdown from its lifecycle module. Features wired later (drills, refusal baselines)
-// are passed in `extra`; until then their panels show an honest empty state.
+// manager, the deprecation countdown from its lifecycle module, refusal baselines from its drift detectors.
+// Features wired later (drills) are passed in `extra`; until then their panels show an honest empty state.
 import type { Daemon } from '../daemon.ts';
 import type { SilenceView, UiData } from './data.ts';
 
@@ -31,6 +31,7 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
       ];
     },
     deprecations: () => d.lifecycle.rows(),
+    refusalBaselines: () => d.drift.refusalStatus(),
     ...extra,
   };
 }

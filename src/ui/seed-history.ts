@@ -6,9 +6,9 @@
 // them, one attempt per probe slot, with the latency the simulator *plans* for that instant (src/sim/latency.ts:
 // diurnal peak at 9am New York), the simulator's own answer and refusal texts, and the real classifier,
 // assertions and pricing deciding outcome, refusal label and cost. Failures get their confirmation re-probe as the
-// scheduler would. The availability detector and a separate incident manager on a manual clock replay the week,
-// so incidents open and resolve at the right times (their notifications go to a silent receiver: nothing is
-// sent). Finally the simulator is left in the week's end state, so the live daemon continues the same story.
+// scheduler would. The daemon's detectors (availability, refusal/output drift, model change) and a separate
+// incident manager on a manual clock replay the week, so incidents open and resolve at the right times (their
+// notifications go to a silent receiver: nothing is sent). Finally the simulator is left in the week's end state, so the live daemon continues the same story.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -21,6 +21,7 @@ import { findPrice } from '../config/pricing.ts';
 import { evaluateAssertions, outcomeFrom } from '../classify/assertions.ts';
 import { classifyRefusal } from '../classify/refusal.ts';
 import { AvailabilityDetector } from '../detectors/availability.ts';
+import { DriftWatch } from '../detectors/drift-watch.ts';
 import type { ProbeResult, ProbeSpec, RefusalLabel } from '../domain.ts';
 import { createHttpClient } from '../http/client.ts';
 import { IncidentManager, alertsConfig } from '../incidents/index.ts';
@@ -408,6 +409,9 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
     random: () => 0.5,
   });
   const detector = new AvailabilityDetector(() => alerts.availability);
+  // The same detectors the daemon feeds (src/daemon.ts record()): availability, and refusal/output drift and
+  // model change, so the week's drift incidents open when the swap happened, not when the demo starts.
+  const drift = new DriftWatch(config);
   const specs = new Map(config.probes.map((p) => [p.id, p]));
   const ids = new Set<string>();
   let nextTick = results[0].startedAt;
@@ -415,6 +419,7 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
   const tickUntil = async (t: number) => {
     while (nextTick <= t) {
       clock.set(nextTick);
+      for (const s of drift.tick(nextTick)) manager.ingest(s);
       await manager.tick();
       // Tick often while something is open or just changed (group_wait, group_interval); rarely otherwise.
       nextTick += nextTick < busyUntil || manager.listIncidents({ state: 'open', limit: 1 }).length ? 30_000 : 10 * MIN;
@@ -425,10 +430,12 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
     clock.set(r.startedAt);
     const spec = specs.get(r.probeId);
     if (!spec) continue;
-    const signal = detector.observe(spec, r);
-    if (!signal) continue;
-    const inc = manager.ingest(signal);
-    if (inc) {
+    // A safety probe failing only its refusal assertion is the drift detector's business, not an outage.
+    const refusalOnly = spec.kind !== 'canary' && r.errorClass === 'assertion';
+    const availability = refusalOnly ? null : detector.observe(spec, r);
+    for (const signal of [...(availability ? [availability] : []), ...drift.observe(r)]) {
+      const inc = manager.ingest(signal);
+      if (!inc) continue;
       ids.add(inc.id);
       busyUntil = r.startedAt + 15 * MIN;
       nextTick = Math.min(nextTick, r.startedAt + 1);

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import { UsageError } from '../../src/cli/args.ts';
+import { proxyReachable } from '../../src/chaos/fault-driver.ts';
+import { startChaosProxy } from '../../src/chaos/proxy.ts';
 import { drillCommand } from '../../src/cli/drill.ts';
 import { startDrillRig } from './helpers.ts';
 import type { DrillRig } from './helpers.ts';
@@ -93,5 +96,66 @@ describe('vigil drill', () => {
   it('usage errors name the known drills', async () => {
     await expect(cli([])).rejects.toThrow(UsageError);
     await expect(cli(['nope'])).rejects.toThrow('no drill "nope"; known: primary-down');
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('vigil drill with a `chaos:` section (no --proxy)', () => {
+  let port = 0;
+  let saved: string | undefined;
+  beforeAll(async () => {
+    port = await freePort();
+    // The same config plus the proxy's own section; the gateway's primary goes to that port.
+    const vigil = fs.readFileSync(path.join(dir, 'vigil.yaml'), 'utf8');
+    fs.writeFileSync(
+      path.join(dir, 'vigil.yaml'),
+      `${vigil}chaos:\n  listen: { host: 127.0.0.1, port: ${port} }\n  upstreams:\n    anthropic: { kind: anthropic, base_url: "\${ANTHROPIC_URL}" }\n`,
+    );
+    const cfg = rig.fleet.gatewayConfig('litellm');
+    saved = cfg.targets[0].baseUrl;
+    cfg.targets[0].baseUrl = `http://127.0.0.1:${port}/proxy/anthropic`;
+  });
+  afterAll(() => {
+    rig.fleet.gatewayConfig('litellm').targets[0].baseUrl = saved;
+  });
+
+  async function cliNoProxy(): Promise<{ code: number; run: any }> {
+    let out = '';
+    const code = await drillCommand(['primary-down', '--config', dir, '--json'], { env, stdout: (s) => (out += s), stderr: () => {} });
+    return { code, run: JSON.parse(out) };
+  }
+
+  it('starts an in-process proxy on the configured address when none answers there, and stops it after', async () => {
+    expect(await proxyReachable(`http://127.0.0.1:${port}`)).toBe(false);
+    const { code, run } = await cliNoProxy();
+    expect(run.verdict, run.reason).toBe('passed');
+    expect(code).toBe(0);
+    expect(run.journal[0].data.via).toBe(`in-process chaos proxy on http://127.0.0.1:${port}`);
+    expect(run.faults[0].hits).toBe(2);
+    expect(await proxyReachable(`http://127.0.0.1:${port}`)).toBe(false);
+  });
+
+  it("drives a running proxy (the daemon's) through its control API", async () => {
+    const running = await startChaosProxy({ port, upstreams: { anthropic: { kind: 'anthropic', baseUrl: rig.fleet.urls.anthropic } } });
+    try {
+      const { code, run } = await cliNoProxy();
+      expect(run.verdict, run.reason).toBe('passed');
+      expect(code).toBe(0);
+      expect(run.journal[0].data.via).toBe(`chaos proxy control API at http://127.0.0.1:${port}`);
+      expect(run.faults[0].hits).toBe(2);
+      expect(running.list()).toEqual([]);
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -22,6 +22,9 @@ export interface HeatmapProbe {
   model: string;
   /** The latency budget the colours are judged against, or null (colours are then relative only). */
   budget: number | null;
+  /** Range the five shades span: cells under 80 % of the budget (those above have colours of their own). */
+  shadeMin: number | null;
+  shadeMax: number | null;
   /** 7 rows (Mon..Sun) × 24 local hours; null = no data. */
   grid: (number | null)[][];
   min: number | null;
@@ -73,7 +76,22 @@ export function heatmapModel(data: UiData, p: PageParams): HeatmapModel {
         if (!min || v < min.v) min = { day: d, hour: h, v };
       }
     }
-    return { id: s.id, target: s.target, model: s.model, budget: budgetOf(s, p.metric), grid, min: min?.v ?? null, max: max?.v ?? null, slowest: max, fastest: min, cells };
+    const budget = budgetOf(s, p.metric);
+    const inBudget = grid.flat().filter((v): v is number => v !== null && (budget === null || v < 0.8 * budget));
+    return {
+      id: s.id,
+      target: s.target,
+      model: s.model,
+      budget,
+      shadeMin: inBudget.length ? Math.min(...inBudget) : null,
+      shadeMax: inBudget.length ? Math.max(...inBudget) : null,
+      grid,
+      min: min?.v ?? null,
+      max: max?.v ?? null,
+      slowest: max,
+      fastest: min,
+      cells,
+    };
   });
   return {
     tz: p.tz,
@@ -86,7 +104,7 @@ export function heatmapModel(data: UiData, p: PageParams): HeatmapModel {
   };
 }
 
-/** CSS class of a cell: over/near the budget, else one of five shades of the probe's own range. */
+/** CSS class of a cell: over/near the budget, else one of five shades of the probe's own (in-budget) range. */
 export function cellClass(v: number | null, min: number | null, max: number | null, budget: number | null): string {
   if (v === null) return 'hm-none';
   if (budget !== null && v >= budget) return 'hm-over';
@@ -104,7 +122,7 @@ function probeTable(m: HeatmapModel, hp: HeatmapProbe): Html {
   const body = hp.grid.map(
     (row, d) =>
       html`<tr><th scope="row" abbr="${DAY_LONG[d]}">${DAY_NAMES[d]}</th>${row.map((v, h) => {
-        const cls = cellClass(v, hp.min, hp.max, hp.budget);
+        const cls = cellClass(v, hp.shadeMin, hp.shadeMax, hp.budget);
         const where = `${DAY_LONG[d]} ${hh(h)}:00 ${m.tz}`;
         if (v === null) return html`<td class="hm ${cls}" title="${where}: no data">·</td>`;
         const rel = hp.budget !== null ? `, ${Math.round((v / hp.budget) * 100)} % of the ${fmtMs(hp.budget)} budget` : '';
