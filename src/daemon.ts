@@ -25,6 +25,9 @@ import { LatencyWatch } from './detectors/latency/watch.ts';
 import { DRIFT_DETECTORS, DriftWatch } from './detectors/drift-watch.ts';
 import { chaosProxyOptions } from './chaos/config.ts';
 import { startChaosProxy } from './chaos/proxy.ts';
+import { DrillService } from './chaos/drills.ts';
+import { inProcessDriver } from './chaos/fault-driver.ts';
+import { drillRoutes } from './chaos/drill-api.ts';
 import type { ChaosProxy } from './chaos/proxy.ts';
 import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
 import { uiDataFromDaemon } from './ui/daemon-data.ts';
@@ -72,6 +75,7 @@ export class Daemon {
   private server: VigilServer | null = null;
   /** The fault-injection proxy for drills, when vigil.yaml has `chaos:`. */
   chaos: ChaosProxy | null = null;
+  drills: DrillService | null = null;
   private maintenance = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | null = null;
@@ -170,6 +174,18 @@ export class Daemon {
       d.chaos = await startChaosProxy(chaosProxyOptions(config.chaos, d.clock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e })));
       log.info('fault-injection proxy listening', { url: d.chaos.url });
     }
+    d.drills = new DrillService({
+      clock: d.clock,
+      http: d.http,
+      config: () => d.current,
+      faults: d.chaos ? inProcessDriver(d.chaos) : null,
+      store: d.store,
+      registry: d.metrics.registry,
+      incidents: d.incidents,
+      log: d.log.child({ component: 'drills' }),
+    });
+    for (const r of drillRoutes(d.drills)) d.server.addRoute(r.method, r.pattern, r.handler);
+    d.drills.start();
     d.incidents.start(opts.incidentTickMs ?? 5_000);
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.maintain()));
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
@@ -232,6 +248,8 @@ export class Daemon {
     this.latencyWatch.sync(config.probes, this.clock.now());
     this.lifecycle.reload();
     for (const s of this.drift.reload(config, this.clock.now())) this.incidents.ingest(s);
+    this.drills?.reload();
+    this.incidents.retire('drill', new Set(this.drills?.specs().map((s) => s.id) ?? []));
     const summary = this.scheduler.update(config.probes);
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());
@@ -244,6 +262,8 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.log.info('stopping');
       await this.scheduler.stop({ deadlineMs: this.current.scheduler.shutdownGraceMs });
+      // A running drill is aborted and rolled back before anything it needs closes.
+      await this.drills?.stop();
       await this.incidents.stop();
       this.latencyWatch.save(this.clock.now());
       this.maintenance.abort();
@@ -321,6 +341,7 @@ export class Daemon {
       rollupRetentionMs: this.current.storage.rollupRetentionMs,
     });
     this.incidents.prune(now - this.current.storage.rollupRetentionMs);
+    this.drills?.prune(now - this.current.storage.rollupRetentionMs);
   }
 
   /** Run `fn` now and then every `everyMs` of the injected clock, until stop(). */

@@ -10,6 +10,8 @@ usage: vigil <command> [options]
   demo      [--port N]                      simulator + daemon with the shipped config, no keys needed
   validate  [--config DIR] [--strict-env]   check the config; print projected monthly canary cost
   probe     <id> [--config DIR] [--json]    run one probe now
+  drill     <id> [--config DIR] [--json] [--proxy URL] [--no-record]
+                                            run one fallback drill now (exit 0 passed, 1 failed, 3 proved nothing)
   sim       [--port-base N]                 start the simulated provider fleet
   schema    [vigil|probes|scenarios|alerts] print the JSON Schema of a config file
   eval      refusal --input F --output O    label a CSV of completions (full_compliance|full_refusal|partial_refusal)
@@ -35,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   schema: async () => (await import('./cli/schema.ts')).schemaCommand,
   eval: async () => (await import('./cli/eval.ts')).evalCommand,
   report: async () => (await import('./cli/report.ts')).reportCommand,
+  drill: async () => (await import('./cli/drill.ts')).drillCommand,
   deprecations: async () => (await import('./cli/deprecations.ts')).deprecationsCommand,
   incidents: async () => (await import('./cli/incidents.ts')).incidentsCommand,
   routes: async () => (await import('./cli/incidents.ts')).routesCommand,

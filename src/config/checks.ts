@@ -8,6 +8,7 @@ import { parseDuration } from './duration.ts';
 import { findPrice, mergePricing } from './pricing.ts';
 import type { AlertsFile, ProbeInput, VigilFile } from './schema.ts';
 import { didYouMean } from './suggest.ts';
+import { drillChecks } from '../chaos/scenario.ts';
 
 export interface Item<T> {
   src: SourceFile;
@@ -31,6 +32,7 @@ export function crossChecks(input: CheckInput): ConfigError[] {
     ...duplicateIds(input.drills, 'drill'),
     ...duplicateOwners(input.alerts),
     ...probeChecks(input),
+    ...drillChecks(input),
   ];
 }
 

@@ -70,9 +70,9 @@ export const DEMO_SCENARIO: HistoryScenario = {
   slow: [{ provider: 'gemini', day: 5, hour: 13, minutes: 150, factor: 8 }],
   swaps: [{ provider: 'openai', day: 2, hour: 18, alias: 'gpt-4o-mini', snapshot: 'gpt-4o-mini-2025-10-01', fingerprint: 'fp_7c1b9e2d40' }],
   refusals: [
-    { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.2 },
-    { provider: 'openai', day: 2, hour: 18, match: 'shoot a photo', rate: 0.1 },
-    { provider: 'gemini', day: 4, hour: 10, match: 'credit card number', rate: 0.2 },
+    { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.5 },
+    { provider: 'openai', day: 2, hour: 18, match: 'shoot a photo', rate: 0.3 },
+    { provider: 'gemini', day: 4, hour: 10, match: 'credit card number', rate: 0.5 },
   ],
 };
 
