@@ -40,6 +40,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     GEMINI_API_KEY: 'sim-gemini-key',
     GATEWAY_API_KEY: 'sim-gateway-key',
     VIGIL_DB: process.env.VIGIL_DB ?? './data/demo.db',
+    VIGIL_CHAOS_PORT: process.env.VIGIL_CHAOS_PORT ?? '0',
   };
   const configDir = values.config ? resolve(values.config) : REPO_ROOT;
   // A week of compressed history before the daemon starts, so every status page panel has something to show.
@@ -49,6 +50,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
     env,
     listen: { port: Number(values.port) },
   });
+  // The simulated gateway's primary (Anthropic) goes through Vigil's fault proxy, as a real gateway's drill
+  // deployment would, so the shipped drill really exercises the fallback.
+  if (daemon.chaos) {
+    const gw = fleet.gatewayConfig();
+    gw.targets = gw.targets.map((t) => (t.provider === 'anthropic' ? { ...t, baseUrl: daemon.chaos!.upstreamUrl('anthropic') } : t));
+  }
   // One pass right away, so every panel and series has data before the first scheduled slot.
   await daemon.runNow();
   const u = daemon.url;
@@ -64,6 +71,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  probes      ${u}/api/probes`,
       `  results     ${u}/api/results?probe=openai-canary&since=1h`,
       `  health      ${u}/healthz  ${u}/readyz`,
+      `  incidents   ${u}/api/incidents      drills ${u}/api/drills`,
       '',
       `  break something:  curl -X POST ${fleet.urls.anthropic}/_sim/outage -d '{"down":true}'`,
       '',
