@@ -1,8 +1,10 @@
 // UiData from a running Daemon: probes and history from its store, incidents and silences from its incident
-// manager, the deprecation countdown from its lifecycle module, refusal baselines from its drift detectors.
-// Features wired later (drills) are passed in `extra`; until then their panels show an honest empty state.
+// manager, the deprecation countdown from its lifecycle module, refusal baselines from its drift detectors, drill
+// history from its drill service (none without `chaos:`: the panel then says no drills are configured).
+// `extra` overrides any of them.
 import type { Daemon } from '../daemon.ts';
-import type { SilenceView, UiData } from './data.ts';
+import type { DrillScenarioView, SilenceView, UiData } from './data.ts';
+import { MAX_RUNS_SHOWN } from './pages/drills.ts';
 
 export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' | 'now'>> = {}): UiData {
   return {
@@ -32,6 +34,14 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
     },
     deprecations: () => d.lifecycle.rows(),
     refusalBaselines: () => d.drift.refusalStatus(),
+    // Read at call time: the drill service starts after the routes are registered (and only with `chaos:`).
+    drills: (): DrillScenarioView[] =>
+      (d.drills?.overview(MAX_RUNS_SHOWN) ?? []).map((o) => ({
+        id: o.id,
+        owner: o.owner,
+        schedule: o.schedule ? `${o.schedule.cron} (${o.schedule.timezone})` : 'manual only',
+        runs: o.runs,
+      })),
     ...extra,
   };
 }

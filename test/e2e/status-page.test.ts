@@ -272,8 +272,14 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in a real browser', () => {
 
   it('drills and deprecations: what the daemon knows, or an honest empty state', async () => {
     await page.goto(base + '/status/drills');
-    const drills = await page.locator('[data-drill]').count();
-    if (drills === 0) await expect(page.locator('main').textContent()).resolves.toContain('No drills configured.');
+    const res = await fetch(base + '/api/drills');
+    const apiDrills = res.ok ? ((await res.json()) as { drills: { id: string; runs: { verdict: string }[] }[] }).drills : [];
+    const shownDrills = await page.$$eval('[data-drill]', (ss: El[]) =>
+      ss.map((s) => ({ id: s.dataset.drill, verdicts: Array.from(s.querySelectorAll('tr[data-verdict]'), (tr: El) => tr.dataset.verdict) })),
+    );
+    expect(shownDrills.map((d) => d.id).sort()).toEqual(apiDrills.map((d) => d.id).sort());
+    for (const d of apiDrills) expect(shownDrills.find((x) => x.id === d.id)!.verdicts.slice(0, d.runs.length)).toEqual(d.runs.map((r) => r.verdict).slice(0, 20));
+    if (apiDrills.length === 0) await expect(page.locator('main').textContent()).resolves.toContain('No drills configured.');
     await shot('drills');
     await page.goto(base + '/status/deprecations');
     const rows = daemon.lifecycle.rows();

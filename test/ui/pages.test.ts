@@ -77,6 +77,7 @@ describe('status pages', () => {
     expect(pages.overview).toContain('&lt;img src=x onerror=alert(1)&gt;&quot;&#39;');
     expect(pages.incidents).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
     expect(pages.drills).toContain('&lt;script&gt;alert(6)&lt;/script&gt;');
+    expect(pages.drills).toMatch(/data-verdict="failed"[\s\S]*Failed[\s\S]*\+1\.2 s/);
     expect(pages.heatmapAll).toContain(`data-heatmap="benign-&lt;img`);
     // The unknown zone falls back to UTC and says so.
     expect(pages.overview).toContain('Unknown time zone');

@@ -50,7 +50,7 @@ function scenario(m: DrillsModel, s: DrillScenarioView): Html {
           (r) => html`<tr data-verdict="${r.verdict}"><td><time datetime="${isoTime(r.startedAt)}">${fmtTime(r.startedAt, m.tz)}</time><span class="sub">${fmtAgo(r.startedAt, m.now)}</span></td><td>${verdictBadge(r.verdict)}</td><td>${r.injected || '–'}</td><td>${r.servedBy ?? '–'}</td><td class="num">${r.fallbackLatencyMs === null ? '–' : `+${fmtMs(r.fallbackLatencyMs)}`}</td><td class="num">${fmtMs(r.finishedAt - r.startedAt)}</td><td class="why">${r.reason}</td></tr>`,
         )}</tbody></table>`,
       )
-    : empty('No runs yet.', 'The scenario runs on its schedule; `vigil drill run <id>` runs it now.');
+    : empty('No runs yet.', html`${s.schedule && s.schedule !== 'manual only' ? 'It runs on its schedule; ' : ''}<code>vigil drill ${s.id}</code> runs it now.`);
   return html`<section class="panel" aria-labelledby="drill-${s.id}" data-drill="${s.id}">
 <h2 id="drill-${s.id}">${s.id} ${last ? verdictBadge(last.verdict) : badge('unknown', 'Never run')}</h2>
 ${meta ? html`<p class="meta">${meta}</p>` : null}${s.expect ? html`<p class="meta">Expects: ${s.expect}</p>` : null}

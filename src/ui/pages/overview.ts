@@ -212,13 +212,15 @@ function cards(m: OverviewModel): Html {
   );
   if (m.incidents) {
     const i = m.incidents;
+    // Red for a critical one firing, amber for warnings, violet for pending or info only.
+    const tone: StatusKey = i.worst === 'critical' ? 'failed' : i.worst === 'warning' ? 'degraded' : i.open ? 'pending' : 'ok';
     out.push(
       card(
         'Open incidents',
-        badge(i.firing ? 'failed' : i.open ? 'pending' : 'ok', i.open ? `${i.open} open` : 'None open'),
+        badge(tone, i.open ? `${i.open} open` : 'None open'),
         i.open ? `${i.firing} firing${i.worst ? `, worst ${i.worst}` : ''}` : 'Nothing firing or pending',
         `/status/incidents${q}`,
-        i.firing ? 'failed' : i.open ? 'pending' : 'ok',
+        tone,
       ),
     );
   } else out.push(card('Open incidents', badge('unknown', 'Not wired'), 'The incidents engine is not connected to this page', `/status/incidents${q}`, 'unknown'));
