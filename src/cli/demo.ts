@@ -58,6 +58,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
   // One pass right away, so every panel and series has data before the first scheduled slot.
   await daemon.runNow();
+  // Each drill once, in the background, so the drills page shows a real run (the fault goes through the proxy
+  // and the simulated gateway really falls back) rather than "never run".
+  void (async () => {
+    for (const drill of daemon.drills?.specs() ?? []) {
+      await daemon.drills!.run(drill.id).catch((err) => daemon.log.warn('demo drill failed to run', { drill: drill.id, error: String(err) }));
+    }
+  })();
   const u = daemon.url;
   process.stdout.write(
     [

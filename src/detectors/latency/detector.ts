@@ -159,8 +159,8 @@ export interface LatencyState {
   lastT: number | null;
 }
 
-type CalKey = 'pointUp' | 'pointDown' | 'levelUp' | 'levelDown' | 'shiftUp' | 'shiftDown' | 'spread';
-const CAL_KEYS: readonly CalKey[] = ['pointUp', 'pointDown', 'levelUp', 'levelDown', 'shiftUp', 'shiftDown', 'spread'];
+type CalKey = 'pointUp' | 'pointDown' | 'levelUp' | 'levelDown' | 'shiftUp' | 'shiftDown' | 'spread' | 'med';
+const CAL_KEYS: readonly CalKey[] = ['pointUp', 'pointDown', 'levelUp', 'levelDown', 'shiftUp', 'shiftDown', 'spread', 'med'];
 
 export interface Baseline {
   level: BaselineLevel;
@@ -305,6 +305,8 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const shiftUp = longFull ? rarity(c.shiftUp, lng.up, minLongN, minSd) : 0;
     const shiftDown = longFull ? rarity(c.shiftDown, lng.down, minLongN, minSd) : 0;
     const spreadR = longFull ? rarity(c.spread, spread, minLongN, minSd) : 0;
+    const medZ = n ? quantileSorted(rc.z.slice(rc.z.length - n).sort((a, b) => a - b), 0.5) : 0;
+    const medR = rarity(c.med, medZ, MIN_LONG_RUN, minSd);
 
     // Each channel's score in units of `threshold` (so one threshold and one hysteresis serve them all).
     const hourOfWeek = base?.level === 'hour_of_week';
@@ -313,6 +315,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       ['level', levelUp],
       ['shift', scaled(shiftUp, o.shiftFactor)],
       ['spread', scaled(spreadR, o.spreadFactor)],
+      ['level', scaled(medR, X.medFactor ?? 0)],
     ];
     // "Faster than usual" only counts against the same hour of the week: against a coarser fallback, a quiet
     // weekend hour would look like an anomaly until the hour-of-week buckets have learnt it.
@@ -320,6 +323,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       ['level', levelDown],
       ['shift', scaled(shiftDown, o.shiftFactor)],
       ['spread', scaled(-spreadR, (X.calmFactor ?? 0) * o.spreadFactor)],
+      ['level', scaled(-medR, X.medFactor ?? 0)],
     ];
     const best = (cs: [Channel, number][]): [Channel, number] => cs.reduce((a, b) => (b[1] > a[1] ? b : a));
     const [upCh, upBest] = best(up);
@@ -377,6 +381,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
         calibrate(c.pointDown, Math.log1p(Math.max(-z, 0)), alpha);
         calibrate(c.levelUp, lvl.up, alpha);
         calibrate(c.levelDown, lvl.down, alpha);
+        calibrate(c.med, medZ, alpha);
         if (longFull) {
           calibrate(c.shiftUp, lng.up, alpha);
           calibrate(c.shiftDown, lng.down, alpha);
