@@ -153,6 +153,8 @@ export interface LatencyState {
   cal: Record<CalKey, Calibration>;
   /** Recent normal: z against the buckets of recent calm points, whose median and spread re-centre z. */
   norm: { t: number[]; z: number[]; c: number; k: number };
+  /** Consecutive points over the threshold, per side (an anomaly must persist to page). */
+  streak: { up: number; down: number };
   alert: AlertState;
   count: number;
   firstT: number | null;
@@ -227,6 +229,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     recent: { t: [], x: [], z: [] },
     cal: Object.fromEntries(CAL_KEYS.map((k) => [k, emptyCalibration()])) as Record<CalKey, Calibration>,
     norm: { t: [], z: [], c: 0, k: 1 },
+    streak: { up: 0, down: 0 },
     alert: { ...QUIET },
     count: 0,
     firstT: null,
@@ -242,13 +245,28 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       ['hour_of_day', s.hod[lh.hour]],
       ['global', s.all],
     ];
-    for (const [level, r] of levels) {
+    for (let i = 0; i < levels.length; i++) {
+      const [level, r] = levels[i];
       if (!mature(r)) continue;
       const b = cachedRobust(r)!;
       const all = cachedRobust(s.all);
+      let sc = 1.4826 * b.mad;
+      const n0 = X.shrink ?? 0;
+      if (n0 > 0) {
+        // A young bucket's spread is a guess from a dozen values (and 0 on quantised data): shrink it towards the
+        // spread of the next coarser level, which has seen more.
+        for (let j = i + 1; j < levels.length; j++) {
+          const ref = mature(levels[j][1]) || j === levels.length - 1 ? cachedRobust(levels[j][1]) : null;
+          if (!ref) continue;
+          const sr = 1.4826 * ref.mad;
+          const nb = r.v.length;
+          sc = Math.sqrt((nb * sc * sc + n0 * sr * sr) / (nb + n0));
+          break;
+        }
+      }
       // A bucket can be nearly constant (cached replies, integer counts): never divide by ~0.
       const floor = Math.max(all ? 0.05 * 1.4826 * all.mad : 0, 0.01 * Math.abs(b.median), 1e-9);
-      return { level, median: b.median, p95: b.p95, scale: Math.max(1.4826 * b.mad, floor) };
+      return { level, median: b.median, p95: b.p95, scale: Math.max(sc, floor) };
     }
     return null;
   };
@@ -265,6 +283,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       pending: { ...prev.pending, t: prev.pending.t.slice(), x: prev.pending.x.slice(), w: prev.pending.w.slice() },
       cal: Object.fromEntries(CAL_KEYS.map((k) => [k, { ...prev.cal[k] }])) as Record<CalKey, Calibration>,
       norm: { ...prev.norm, t: prev.norm.t.slice(), z: prev.norm.z.slice() },
+      streak: { ...prev.streak },
       alert: { ...prev.alert },
     };
     s.firstT ??= t;
@@ -312,7 +331,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const hourOfWeek = base?.level === 'hour_of_week';
     const scaled = (r: number, f: number) => (f > 0 ? r / f : 0);
     const up: [Channel, number][] = [
-      ['level', levelUp],
+      ['level', scaled(levelUp, X.levelFactor ?? 1)],
       ['shift', scaled(shiftUp, o.shiftFactor)],
       ['spread', scaled(spreadR, o.spreadFactor)],
       ['level', scaled(medR, X.medFactor ?? 0)],
@@ -320,7 +339,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     // "Faster than usual" only counts against the same hour of the week: against a coarser fallback, a quiet
     // weekend hour would look like an anomaly until the hour-of-week buckets have learnt it.
     const down: [Channel, number][] = [
-      ['level', levelDown],
+      ['level', scaled(levelDown, X.levelFactor ?? 1)],
       ['shift', scaled(shiftDown, o.shiftFactor)],
       ['spread', scaled(-spreadR, (X.calmFactor ?? 0) * o.spreadFactor)],
       ['level', scaled(-medR, X.medFactor ?? 0)],
@@ -341,8 +360,11 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const sloBreach = o.slo.ceiling !== undefined && n > 0 && quantileSorted(xs, 0.5) > o.slo.ceiling;
     const aboveFloor = o.slo.floor === undefined || observedP95 >= o.slo.floor;
 
-    const highOn = upScore >= o.threshold && aboveFloor;
-    const lowOn = downScore >= o.threshold;
+    s.streak.up = upScore >= o.threshold && aboveFloor ? s.streak.up + 1 : 0;
+    s.streak.down = downScore >= o.threshold ? s.streak.down + 1 : 0;
+    const persist = X.persist ?? 1;
+    const highOn = s.streak.up >= persist;
+    const lowOn = s.streak.down >= persist;
     let transition: UpdateResult['transition'] = null;
     const a = s.alert;
     if (!a.firing) {
