@@ -26,6 +26,7 @@ import { Daemon } from '../src/daemon.ts';
 import { createLogger } from '../src/log.ts';
 import { createNotifiers } from '../src/notifiers/index.ts';
 import type { Notifier, ReceiverKind } from '../src/notifiers/types.ts';
+import { simEnv } from '../src/sim/env.ts';
 import { startSimFleet } from '../src/sim/fleet.ts';
 import { createRng } from '../src/sim/rng.ts';
 import { startFakePagerDuty, startFakeSlack } from '../test/notifiers/fake-servers.ts';
@@ -108,14 +109,7 @@ async function measure(v: Variant, onsets: number[]): Promise<Sample[]> {
   const dir = writeShippedConfig(v, pd.server, slack.apiUrl);
   const env = {
     VIGIL_DB: join(dir, 'vigil.db'),
-    OPENAI_BASE_URL: fleet.urls.openai,
-    ANTHROPIC_BASE_URL: fleet.urls.anthropic,
-    GEMINI_BASE_URL: fleet.urls.gemini,
-    GATEWAY_BASE_URL: fleet.urls.gateway,
-    OPENAI_API_KEY: 'sk-bench',
-    ANTHROPIC_API_KEY: 'sk-ant-bench',
-    GEMINI_API_KEY: 'AIza-bench',
-    GATEWAY_API_KEY: 'sk-gateway-bench',
+    ...simEnv(fleet.urls),
     PD_PLATFORM_ROUTING_KEY: ROUTING_KEY,
     SLACK_BOT_TOKEN: 'xoxb-bench',
   };

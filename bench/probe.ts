@@ -13,6 +13,7 @@ import type { ProbeSpec, ProviderEndpoint } from '../src/domain.ts';
 import { createHttpClient, warmUp } from '../src/http/client.ts';
 import { runProbe } from '../src/probes/run.ts';
 import type { RunnerDeps } from '../src/probes/run.ts';
+import { makeSpec } from '../test/fixtures.ts';
 import { getJson, startSimProcess, summary, table } from './lib.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '' }, levels: { type: 'string', default: '1,50,500' } } });
@@ -30,21 +31,15 @@ const sim = await startSimProcess({ latency: { ttfbMs: 10, ttftMs: TTFT_MS, perT
 const endpoint: ProviderEndpoint = { name: 'openai', kind: 'openai', baseUrl: sim.urls.openai, apiKey: 'bench', headers: {} };
 const http = createHttpClient();
 const deps: RunnerDeps = { http, clock: systemClock, endpointFor: () => endpoint, priceFor: () => null };
-const spec = (stream: boolean): ProbeSpec => ({
-  id: 'bench',
-  owner: 'bench',
-  target: 'provider:openai',
-  model: 'gpt-4o-mini',
-  kind: 'canary',
-  messages: [{ role: 'user', content: 'Describe the weather in a short sentence.' }],
-  stream,
-  maxTokens: 16,
-  schedule: { everyMs: 60_000, timezone: 'UTC' },
-  timeouts: { connectMs: 5_000, firstByteMs: 30_000, totalMs: 60_000 },
-  assertions: [],
-  labels: {},
-  headers: {},
-});
+const spec = (stream: boolean): ProbeSpec =>
+  makeSpec({
+    id: 'bench',
+    owner: 'bench',
+    messages: [{ role: 'user', content: 'Describe the weather in a short sentence.' }],
+    stream,
+    maxTokens: 16,
+    timeouts: { connectMs: 5_000, firstByteMs: 30_000, totalMs: 60_000 },
+  });
 
 await warmUp(http);
 // Warm the sockets to the simulator too (the first request of a process costs 10–16 ms more).

@@ -15,6 +15,7 @@ import { runProbe } from '../src/probes/run.ts';
 import type { RunnerDeps } from '../src/probes/run.ts';
 import { Scheduler } from '../src/scheduler/index.ts';
 import { Store } from '../src/store/store.ts';
+import { makeSpec } from '../test/fixtures.ts';
 import { scaledClock, startSimProcess, summary, table } from './lib.ts';
 
 const { values } = parseArgs({
@@ -40,21 +41,16 @@ for (const n of SIZES) {
   const everyMs = n <= 1000 ? 60_000 : 300_000;
   const specs: ProbeSpec[] = Array.from({ length: n }, (_, i) => {
     const k = kinds[i % 3];
-    return {
+    return makeSpec({
       id: `p${i}`,
       owner: 'bench',
       target: `provider:${k}`,
       model: models[k],
-      kind: 'canary',
-      messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
       stream: true,
-      maxTokens: 5,
       schedule: { everyMs, timezone: 'UTC' },
       timeouts: { connectMs: 5_000, firstByteMs: 30_000, totalMs: 60_000 },
       assertions: [{ contains: 'pong' }],
-      labels: {},
-      headers: {},
-    };
+    });
   });
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const store = Store.open(join(dir, 'bench.db'));

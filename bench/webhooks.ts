@@ -121,14 +121,7 @@ if (!isMainThread) {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, one));
-    const secs = (performance.now() - t0) / 1000;
-    const stats = await ask('stats');
-    lat.sort((a, b) => a - b);
-    const q = (p: number) => lat[Math.min(n - 1, Math.ceil(p * n) - 1)].toFixed(2);
-    console.log(
-      `${name.padEnd(30)} ${String(Math.round(n / secs)).padStart(6)} req/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  max ${lat[n - 1].toFixed(1)} ms  ` +
-        `server thread busy ${(Number(stats.utilization) * 100).toFixed(0)}%${wrong ? `  (${wrong} unexpected statuses!)` : ''}`,
-    );
+    await report(name, t0, lat, (stats) => `server thread busy ${(Number(stats.utilization) * 100).toFixed(0)}%${wrong ? `  (${wrong} unexpected statuses!)` : ''}`);
   }
 
   /**
@@ -161,13 +154,24 @@ if (!isMainThread) {
       );
     }
     await Promise.all(done);
+    await report(
+      name,
+      t0,
+      lat,
+      (stats) =>
+        `server thread busy ${(Number(stats.utilization) * 100).toFixed(0)}%, its loop stalls p99 ${Number(stats.stallP99).toFixed(1)} ms  max in flight ${maxInflight}${wrong ? `  (${wrong} not 200!)` : ''}`,
+    );
+  }
+
+  /** One result row: throughput and latency percentiles since `t0`, then what `tail` makes of the server's stats. */
+  async function report(name: string, t0: number, lat: number[], tail: (stats: Record<string, unknown>) => string): Promise<void> {
+    const n = lat.length;
     const secs = (performance.now() - t0) / 1000;
     const stats = await ask('stats');
     lat.sort((a, b) => a - b);
     const q = (p: number) => lat[Math.min(n - 1, Math.ceil(p * n) - 1)].toFixed(2);
     console.log(
-      `${name.padEnd(30)} ${String(Math.round(n / secs)).padStart(6)} req/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  max ${lat[n - 1].toFixed(1)} ms  ` +
-        `server thread busy ${(Number(stats.utilization) * 100).toFixed(0)}%, its loop stalls p99 ${Number(stats.stallP99).toFixed(1)} ms  max in flight ${maxInflight}${wrong ? `  (${wrong} not 200!)` : ''}`,
+      `${name.padEnd(30)} ${String(Math.round(n / secs)).padStart(6)} req/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  max ${lat[n - 1].toFixed(1)} ms  ${tail(stats)}`,
     );
   }
 

@@ -2,7 +2,7 @@
 // responses, well-formed 200 answers (content filter, refusal, empty) and in-stream error events.
 // Error bodies reuse the simulator's builders (src/sim), which follow the recorded transcripts byte for byte.
 import { STATUS_CODES } from 'node:http';
-import { anthropicError } from '../sim/anthropic.ts';
+import { REFUSAL_STOP_DETAILS, anthropicError, anthropicMessage, anthropicMessageDelta } from '../sim/anthropic.ts';
 import { geminiError } from '../sim/gemini.ts';
 import type { GeminiError } from '../sim/gemini.ts';
 import { openaiError } from '../sim/openai.ts';
@@ -230,12 +230,6 @@ export type AnswerVariant = 'content_filter' | 'refusal' | 'empty';
 
 export const REFUSAL_TEXT = "I'm sorry, but I can't help with that.";
 
-const ANTHROPIC_STOP_DETAILS = {
-  type: 'refusal',
-  category: 'cyber',
-  explanation: "This request triggered restrictions on violative cyber content and was blocked under Anthropic's Usage Policy.",
-};
-
 const GEMINI_SAFETY_RATINGS = [
   { category: 'HARM_CATEGORY_SEXUALLY_EXPLICIT', probability: 'NEGLIGIBLE' },
   { category: 'HARM_CATEGORY_HATE_SPEECH', probability: 'HIGH', blocked: true },
@@ -309,57 +303,27 @@ function openaiAnswer(variant: AnswerVariant, req: RequestShape, model: string, 
 function anthropicAnswer(variant: AnswerVariant, req: RequestShape, model: string): WireReply {
   const refusal = variant !== 'empty';
   const stopReason = refusal ? 'refusal' : 'end_turn';
-  const stopDetails = refusal ? { ...ANTHROPIC_STOP_DETAILS, recommended_model: model } : null;
+  const stopDetails = refusal ? { ...REFUSAL_STOP_DETAILS, recommended_model: model } : null;
   const outTokens = refusal ? 5 : 0;
   const id = `msg_01${fakeId(22)}`;
   const rid = `req_011C${fakeId(20)}`;
   const headers: Record<string, string> = { 'request-id': rid };
-  const inUsage = {
-    input_tokens: 12,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-  };
   if (!req.stream) {
     headers['content-type'] = 'application/json';
-    const body = {
-      model,
-      id,
-      type: 'message',
-      role: 'assistant',
-      content: [],
-      stop_reason: stopReason,
-      stop_sequence: null,
-      stop_details: stopDetails,
-      usage: { ...inUsage, output_tokens: outTokens, service_tier: 'standard', inference_geo: 'not_available' },
-    };
+    const body = anthropicMessage({ model, id, content: [], stopReason, stopDetails, inputTokens: 12, outputTokens: outTokens });
     return { status: 200, headers, chunks: [JSON.stringify(body)] };
   }
   headers['content-type'] = 'text/event-stream; charset=utf-8';
   headers['cache-control'] = 'no-cache';
   const ev = (type: string, data: unknown) => `event: ${type}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
-  const start = {
-    type: 'message_start',
-    message: {
-      model,
-      id,
-      type: 'message',
-      role: 'assistant',
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { ...inUsage, output_tokens: 1, service_tier: 'standard', inference_geo: 'not_available' },
-    },
-  };
-  const delta: Record<string, unknown> = { stop_reason: stopReason, stop_sequence: null };
-  if (stopDetails) delta.stop_details = stopDetails;
+  const start = { type: 'message_start', message: anthropicMessage({ model, id, content: [], stopReason: null, inputTokens: 12, outputTokens: 1 }) };
   return {
     status: 200,
     headers,
     chunks: [
       ev('message_start', start),
       ev('ping', '{"type": "ping"}'),
-      ev('message_delta', { type: 'message_delta', delta, usage: { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outTokens } }),
+      ev('message_delta', anthropicMessageDelta(stopReason, stopDetails, 12, outTokens)),
       ev('message_stop', '{"type":"message_stop"}'),
     ],
   };

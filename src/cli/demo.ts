@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../daemon.ts';
+import { simEnv } from '../sim/env.ts';
 import { startSimFleet } from '../sim/fleet.ts';
 import { seedDemoHistory } from '../ui/seed-history.ts';
 import { parse } from './args.ts';
@@ -31,14 +32,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   for (const s of [fleet.openai, fleet.anthropic, fleet.gemini]) s.patch({ refusalOverrides: DEMO_REFUSALS });
   const env: Record<string, string | undefined> = {
     ...process.env,
-    OPENAI_BASE_URL: fleet.urls.openai,
-    ANTHROPIC_BASE_URL: fleet.urls.anthropic,
-    GEMINI_BASE_URL: fleet.urls.gemini,
-    GATEWAY_BASE_URL: fleet.urls.gateway,
-    OPENAI_API_KEY: 'sim-openai-key',
-    ANTHROPIC_API_KEY: 'sim-anthropic-key',
-    GEMINI_API_KEY: 'sim-gemini-key',
-    GATEWAY_API_KEY: 'sim-gateway-key',
+    ...simEnv(fleet.urls),
     VIGIL_DB: process.env.VIGIL_DB ?? './data/demo.db',
     VIGIL_CHAOS_PORT: process.env.VIGIL_CHAOS_PORT ?? '0',
   };

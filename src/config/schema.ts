@@ -9,6 +9,7 @@ import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
 import { checkCron } from './cron.ts';
+import { isTimeZone } from '../time.ts';
 import { faultSchema } from '../chaos/faults.ts';
 
 /** Message and hint travel together through zod as `message\nhint`; the loader splits them. */
@@ -33,15 +34,6 @@ export function duration(description: string, min?: { ms: number; text: string }
     .regex(new RegExp(DURATION_PATTERN), { error: (iss) => withHint(`expected a duration like "60s", got ${describeInput(iss.input)}`, DURATION_HINT) })
     .refine((s) => !min || (parseDuration(s) ?? Infinity) >= min.ms, { error: `must be at least ${min?.text}` }) // malformed: reported above
     .describe(`${description} A number with a unit: ms, s, m, h, d (e.g. "30s", "5m").`);
-}
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const timezone = z

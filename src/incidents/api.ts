@@ -10,6 +10,7 @@ import { HttpError, clip, json, readJson, singleParams } from '../server/router.
 import { parseDuration } from '../config/duration.ts';
 import type { IncidentManager } from './manager.ts';
 import type { StoredSilence } from './db.ts';
+import { configSilenceView } from './matchers.ts';
 
 type Manager = Pick<IncidentManager, 'listIncidents' | 'incident' | 'createSilence' | 'listSilences' | 'deleteSilence'>;
 
@@ -110,17 +111,7 @@ export function incidentRoutes(manager: Manager, now: () => number): { method: s
         return json({
           silences: [
             ...api.map((s) => silenceJson(s, t)),
-            ...config.map((s) => ({
-              id: s.id,
-              origin: 'config',
-              matchers: s.matcher.eq,
-              matchersRe: Object.fromEntries(Object.entries(s.matcher.re).map(([k, re]) => [k, re.source.slice(4, -2)])),
-              startsAt: s.startsAt,
-              endsAt: s.endsAt,
-              comment: s.comment,
-              createdBy: s.createdBy,
-              active: s.startsAt <= t && t < s.endsAt,
-            })),
+            ...config.map((s) => ({ ...configSilenceView(s), active: s.startsAt <= t && t < s.endsAt })),
           ],
         });
       },

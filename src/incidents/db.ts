@@ -2,6 +2,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Severity } from '../domain.ts';
 import type { SilenceSpec } from './config.ts';
+import { oneRow } from '../store/db.ts';
 import { compileMatcher } from './matchers.ts';
 import type { GroupRow, IncidentEvent, IncidentQuery, IncidentRow, Labels } from './types.ts';
 
@@ -143,13 +144,11 @@ export class IncidentDb {
   }
 
   openIncident(dedupKey: string): IncidentRow | null {
-    const r = this.q.openByKey.get(dedupKey) as IncidentRecord | undefined;
-    return r ? toIncident(r) : null;
+    return oneRow(this.q.openByKey, toIncident, dedupKey);
   }
 
   lastResolved(dedupKey: string): IncidentRow | null {
-    const r = this.q.lastResolvedByKey.get(dedupKey) as IncidentRecord | undefined;
-    return r ? toIncident(r) : null;
+    return oneRow(this.q.lastResolvedByKey, toIncident, dedupKey);
   }
 
   openIncidents(): IncidentRow[] {
@@ -157,8 +156,7 @@ export class IncidentDb {
   }
 
   incident(id: string): IncidentRow | null {
-    const r = this.q.byId.get(id) as IncidentRecord | undefined;
-    return r ? toIncident(r) : null;
+    return oneRow(this.q.byId, toIncident, id);
   }
 
   listIncidents(q: IncidentQuery): IncidentRow[] {
@@ -203,13 +201,11 @@ export class IncidentDb {
   }
 
   openGroup(groupKey: string): GroupRow | null {
-    const r = this.q.openGroupByKey.get(groupKey) as GroupRecord | undefined;
-    return r ? toGroup(r) : null;
+    return oneRow(this.q.openGroupByKey, toGroup, groupKey);
   }
 
   group(id: string): GroupRow | null {
-    const r = this.q.groupById.get(id) as GroupRecord | undefined;
-    return r ? toGroup(r) : null;
+    return oneRow(this.q.groupById, toGroup, id);
   }
 
   insertGroup(g: GroupRow): void {

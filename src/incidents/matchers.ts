@@ -24,13 +24,32 @@ export function isEmptyMatcher(m: Matcher): boolean {
   return Object.keys(m.eq).length === 0 && Object.keys(m.re).length === 0;
 }
 
+/** The `=~` patterns as the user wrote them (compileMatcher anchors them as ^(?:…)$). */
+export function regexSources(m: Matcher): Record<string, string> {
+  return Object.fromEntries(Object.entries(m.re).map(([k, re]) => [k, re.source.slice(4, -2)]));
+}
+
 /** `provider="openai", severity=~"crit.*"` */
 export function describeMatcher(m: Matcher): string {
   const parts = [
     ...Object.entries(m.eq).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
-    ...Object.entries(m.re).map(([k, re]) => `${k}=~${JSON.stringify(re.source.slice(4, -2))}`),
+    ...Object.entries(regexSources(m)).map(([k, v]) => `${k}=~${JSON.stringify(v)}`),
   ];
   return parts.length ? parts.join(', ') : '(everything)';
+}
+
+/** A silence from alerts/*.yaml as the silences API and the status page show it. */
+export function configSilenceView(s: SilenceSpec) {
+  return {
+    id: s.id,
+    origin: 'config',
+    matchers: s.matcher.eq,
+    matchersRe: regexSources(s.matcher),
+    startsAt: s.startsAt,
+    endsAt: s.endsAt,
+    comment: s.comment,
+    createdBy: s.createdBy,
+  };
 }
 
 /** Routes an alert with these labels takes: the first match, more with `continue`, else the root. */

@@ -17,6 +17,7 @@ import type { Clock } from '../clock.ts';
 import type { NotificationRecord } from '../domain.ts';
 import type { Logger } from '../log.ts';
 import type { DeliveryResult, Notification, Notifier, ReceiverKind } from '../notifiers/types.ts';
+import { oneRow } from '../store/db.ts';
 import type { ReceiverBuild } from './config.ts';
 
 export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'expired';
@@ -205,8 +206,7 @@ export class Outbox {
   }
 
   row(id: number): OutboxRow | null {
-    const r = this.q.byId.get(id) as Record_ | undefined;
-    return r ? toRow(r) : null;
+    return oneRow(this.q.byId, toRow, id);
   }
 
   rows(): OutboxRow[] {

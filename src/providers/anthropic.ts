@@ -14,6 +14,7 @@ import {
   tryParseJson,
 } from './errors.ts';
 import { apiUrl, mergeHeaders } from './request.ts';
+import { AnswerText, eventObject } from './stream.ts';
 
 export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
@@ -131,32 +132,21 @@ export function createAnthropicStreamParser(): StreamParser {
   let model: string | null = null;
   let tokensIn: number | null = null;
   let tokensOut: number | null = null;
-  let text = '';
+  const answer = new AnswerText();
   let stopReason: unknown = null;
   let sawStop = false;
   let events = 0;
   let garbage = 0;
   let streamError: { type: unknown; message: string | null } | null = null;
-  let firstSent = false;
-
-  const append = (piece: unknown): boolean => {
-    if (typeof piece !== 'string' || piece === '') return false;
-    text += piece;
-    if (firstSent) return false;
-    firstSent = true;
-    return true;
-  };
 
   return {
     push(ev) {
-      const data = ev.data.trim();
-      if (data === '') return { contentDelta: false };
-      const parsed = tryParseJson(data);
-      if (!parsed.ok || !isObject(parsed.value)) {
+      const obj = eventObject(ev.data);
+      if (obj === undefined) return { contentDelta: false };
+      if (obj === null) {
         garbage++;
         return { contentDelta: false };
       }
-      const obj = parsed.value;
       events++;
       const type = typeof obj.type === 'string' ? obj.type : ev.event;
       switch (type) {
@@ -169,12 +159,12 @@ export function createAnthropicStreamParser(): StreamParser {
         }
         case 'content_block_start': {
           const block = isObject(obj.content_block) ? obj.content_block : {};
-          return { contentDelta: block.type === 'text' ? append(block.text) : false };
+          return { contentDelta: block.type === 'text' ? answer.append(block.text) : false };
         }
         case 'content_block_delta': {
           const delta = isObject(obj.delta) ? obj.delta : {};
           // thinking_delta, signature_delta, input_json_delta, citations_delta are not answer text.
-          return { contentDelta: delta.type === 'text_delta' ? append(delta.text) : false };
+          return { contentDelta: delta.type === 'text_delta' ? answer.append(delta.text) : false };
         }
         case 'message_delta': {
           const delta = isObject(obj.delta) ? obj.delta : {};
@@ -196,7 +186,7 @@ export function createAnthropicStreamParser(): StreamParser {
       }
     },
     finish(cut) {
-      const base: Partial<Normalised> = { servedModel: model, text, tokensIn, tokensOut };
+      const base: Partial<Normalised> = { servedModel: model, text: answer.text, tokensIn, tokensOut };
       if (streamError) {
         return errorNormalised(
           classifyAnthropicError(null, streamError.type, streamError.message),

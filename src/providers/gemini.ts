@@ -17,6 +17,7 @@ import {
   tryParseJson,
 } from './errors.ts';
 import { apiUrl, mergeHeaders } from './request.ts';
+import { AnswerText, eventObject } from './stream.ts';
 
 export const DEFAULT_GEMINI_VERSION = 'v1beta';
 
@@ -144,7 +145,7 @@ function retryDelayOf(details: unknown[]): number | null {
  */
 class GeminiAccumulator {
   model: string | null = null;
-  text = '';
+  readonly answer = new AnswerText();
   finishRaw: unknown = null;
   blockReason: string | null = null;
   blockMessage: string | null = null;
@@ -153,7 +154,6 @@ class GeminiAccumulator {
   error: GeminiError | null = null;
   chunks = 0;
   garbage = 0;
-  private firstSent = false;
 
   /** Returns true when this chunk carried the first non-empty answer text. */
   add(obj: Record<string, unknown>): boolean {
@@ -177,12 +177,7 @@ class GeminiAccumulator {
       const parts = isObject(cand.content) && Array.isArray(cand.content.parts) ? cand.content.parts : [];
       for (const p of parts) {
         // Thought summaries (`thought: true`) are not the answer.
-        if (!isObject(p) || p.thought === true || typeof p.text !== 'string' || p.text === '') continue;
-        this.text += p.text;
-        if (!this.firstSent) {
-          this.firstSent = true;
-          first = true;
-        }
+        if (isObject(p) && p.thought !== true && this.answer.append(p.text)) first = true;
       }
       if (cand.finishReason !== null && cand.finishReason !== undefined) this.finishRaw = cand.finishReason;
     }
@@ -190,7 +185,7 @@ class GeminiAccumulator {
   }
 
   result(stream: boolean, cut: boolean): Normalised {
-    const base: Partial<Normalised> = { servedModel: this.model, text: this.text, tokensIn: this.tokensIn, tokensOut: this.tokensOut };
+    const base: Partial<Normalised> = { servedModel: this.model, text: this.answer.text, tokensIn: this.tokensIn, tokensOut: this.tokensOut };
     if (this.error) {
       return errorNormalised(classifyGeminiError(null, this.error), this.error.message ?? 'error in response', {
         ...base,
@@ -247,14 +242,13 @@ export function createGeminiStreamParser(): StreamParser {
   const acc = new GeminiAccumulator();
   return {
     push(ev) {
-      const data = ev.data.trim();
-      if (data === '') return { contentDelta: false };
-      const parsed = tryParseJson(data);
-      if (!parsed.ok || !isObject(parsed.value)) {
+      const obj = eventObject(ev.data);
+      if (obj === undefined) return { contentDelta: false };
+      if (obj === null) {
         acc.garbage++;
         return { contentDelta: false };
       }
-      return { contentDelta: acc.add(parsed.value) };
+      return { contentDelta: acc.add(obj) };
     },
     finish(cut) {
       return acc.result(true, cut);

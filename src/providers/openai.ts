@@ -16,6 +16,7 @@ import {
   tryParseJson,
 } from './errors.ts';
 import { apiUrl, mergeHeaders } from './request.ts';
+import { AnswerText, eventObject } from './stream.ts';
 
 /** o-series and gpt-5 reject `max_tokens` and want `max_completion_tokens`. Gateway names may carry a `vendor/` prefix. */
 export function usesMaxCompletionTokens(model: string): boolean {
@@ -172,7 +173,7 @@ function markFinishError(result: Normalised, finishReason: FinishReason | null, 
 export function createOpenAIStreamParser(onChunk?: (chunk: Record<string, unknown>) => void): StreamParser {
   let model: string | null = null;
   let fingerprint: string | null = null;
-  let text = '';
+  const answer = new AnswerText();
   let finishRaw: unknown = null;
   let tokensIn: number | null = null;
   let tokensOut: number | null = null;
@@ -180,22 +181,19 @@ export function createOpenAIStreamParser(onChunk?: (chunk: Record<string, unknow
   let chunks = 0;
   let garbage = 0;
   let streamError: unknown = undefined;
-  let firstSent = false;
 
   return {
     push(ev) {
-      const data = ev.data.trim();
-      if (data === '') return { contentDelta: false };
-      if (data === '[DONE]') {
+      if (ev.data.trim() === '[DONE]') {
         sawDone = true;
         return { contentDelta: false };
       }
-      const parsed = tryParseJson(data);
-      if (!parsed.ok || !isObject(parsed.value)) {
+      const chunk = eventObject(ev.data);
+      if (chunk === undefined) return { contentDelta: false };
+      if (chunk === null) {
         garbage++;
         return { contentDelta: false };
       }
-      const chunk = parsed.value;
       chunks++;
       onChunk?.(chunk);
       if (chunk.error !== undefined && chunk.error !== null) streamError = chunk.error;
@@ -211,21 +209,14 @@ export function createOpenAIStreamParser(onChunk?: (chunk: Record<string, unknow
         const choice = chunk.choices.find((c) => isObject(c) && (c.index === 0 || c.index === undefined));
         if (isObject(choice)) {
           const delta = isObject(choice.delta) ? choice.delta : {};
-          const piece = contentText(delta.content);
-          if (piece !== '') {
-            text += piece;
-            if (!firstSent) {
-              firstSent = true;
-              contentDelta = true;
-            }
-          }
+          contentDelta = answer.append(contentText(delta.content));
           if (choice.finish_reason !== null && choice.finish_reason !== undefined) finishRaw = choice.finish_reason;
         }
       }
       return { contentDelta };
     },
     finish(cut) {
-      const base: Partial<Normalised> = { servedModel: model, fingerprint, text, tokensIn, tokensOut };
+      const base: Partial<Normalised> = { servedModel: model, fingerprint, text: answer.text, tokensIn, tokensOut };
       if (streamError !== undefined) {
         return errorNormalised(classifyOpenAIError(null, streamError), errorFields(streamError).message ?? 'error in stream', base);
       }

@@ -20,6 +20,8 @@
 
 import { createTask, parse, validateDetailed } from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
+import { assertTimeZone, isUtc, wallTime } from '../time.ts';
+import type { WallTime } from '../time.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -27,73 +29,6 @@ const HOUR = 60 * MINUTE;
 const HORIZON_MS = 9 * 366 * 24 * HOUR;
 /** Skipping by wall-clock distance can overshoot by a DST shift; stop this far short and walk hourly. */
 const DST_MARGIN_MIN = 120;
-
-interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timezone);
-  if (!f) {
-    // Throws RangeError on an unknown timezone: surfaced when the schedule is compiled (config load).
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formatters.set(timezone, f);
-  }
-  return f;
-}
-
-function isUtc(timezone: string): boolean {
-  return timezone === 'UTC' || timezone === 'Etc/UTC' || timezone === 'GMT' || timezone === 'Etc/GMT';
-}
-
-/** Wall-clock parts of an instant in a timezone. */
-export function wallTime(ms: number, timezone: string): WallTime {
-  if (isUtc(timezone)) {
-    const d = new Date(ms);
-    return {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-    };
-  }
-  const w: WallTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0 };
-  for (const p of formatterFor(timezone).formatToParts(ms)) {
-    switch (p.type) {
-      case 'year':
-        w.year = Number(p.value);
-        break;
-      case 'month':
-        w.month = Number(p.value);
-        break;
-      case 'day':
-        w.day = Number(p.value);
-        break;
-      case 'hour':
-        w.hour = Number(p.value) % 24;
-        break;
-      case 'minute':
-        w.minute = Number(p.value);
-        break;
-    }
-  }
-  return w;
-}
 
 function sameWall(a: WallTime, b: WallTime): boolean {
   return a.minute === b.minute && a.hour === b.hour && a.day === b.day && a.month === b.month && a.year === b.year;
@@ -114,7 +49,8 @@ export function validateCron(expression: string, timezone = 'UTC'): void {
       `invalid cron expression "${expression}": ${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
     );
   }
-  formatterFor(timezone);
+  // Throws RangeError on an unknown timezone: surfaced when the schedule is compiled (config load).
+  assertTimeZone(timezone);
 }
 
 export class CronSchedule {

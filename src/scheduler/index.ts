@@ -10,5 +10,6 @@ export type {
   SkipReason,
   UpdateSummary,
 } from './scheduler.ts';
-export { CronSchedule, validateCron, wallTime } from './cron.ts';
+export { CronSchedule, validateCron } from './cron.ts';
+export { wallTime } from '../time.ts';
 export { hashFraction, intervalPhase, intervalSlotAfter } from './phase.ts';

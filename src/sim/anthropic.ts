@@ -98,11 +98,62 @@ function promptText(req: Record<string, unknown>): string {
   return out.join('\n');
 }
 
-const STOP_DETAILS = {
+/** `stop_details` of a refusal stop (the fault proxy's injected answers use it too, with `recommended_model`). */
+export const REFUSAL_STOP_DETAILS = {
   type: 'refusal',
   category: 'cyber',
   explanation: "This request triggered restrictions on violative cyber content and was blocked under Anthropic's Usage Policy.",
 };
+
+/** A message's `usage` block, keys in the recorded order. */
+function usageBlock(inputTokens: number, outputTokens: number) {
+  return {
+    input_tokens: inputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    output_tokens: outputTokens,
+    service_tier: 'standard',
+    inference_geo: 'not_available',
+  };
+}
+
+/**
+ * A Messages API message: a whole non-stream reply (pass `stopDetails`, null included), or the one in
+ * `message_start` (no content or stop reason yet, output_tokens a placeholder 1, no `stop_details` key).
+ */
+export function anthropicMessage(o: {
+  model: string;
+  id: string;
+  content: unknown[];
+  stopReason: string | null;
+  stopDetails?: unknown;
+  inputTokens: number;
+  outputTokens: number;
+}) {
+  return {
+    model: o.model,
+    id: o.id,
+    type: 'message',
+    role: 'assistant',
+    content: o.content,
+    stop_reason: o.stopReason,
+    stop_sequence: null,
+    ...(o.stopDetails !== undefined ? { stop_details: o.stopDetails } : {}),
+    usage: usageBlock(o.inputTokens, o.outputTokens),
+  };
+}
+
+/** The payload of the closing `message_delta` event. */
+export function anthropicMessageDelta(stopReason: string, stopDetails: unknown, inputTokens: number, outputTokens: number) {
+  const delta: Record<string, unknown> = { stop_reason: stopReason, stop_sequence: null };
+  if (stopDetails) delta.stop_details = stopDetails;
+  return {
+    type: 'message_delta',
+    delta,
+    usage: { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens },
+  };
+}
 
 function messages(ctx: RequestContext, b: SimBehaviour): Reply {
   let req: Record<string, unknown>;
@@ -137,7 +188,7 @@ function messages(ctx: RequestContext, b: SimBehaviour): Reply {
   const refusalStop = d.refusalStop || f === 'content_filter';
   const tokens = refusalStop ? [] : d.tokens;
   const stopReason = refusalStop ? 'refusal' : d.finish === 'length' ? 'max_tokens' : 'end_turn';
-  const stopDetails = refusalStop ? { ...STOP_DETAILS, recommended_model: d.servedModel } : null;
+  const stopDetails = refusalStop ? { ...REFUSAL_STOP_DETAILS, recommended_model: d.servedModel } : null;
   const outTokens = refusalStop ? 5 : tokens.length;
   rec.outputTokens = tokens.length;
   const id = `msg_01${ctx.server.nextId(22)}`;
@@ -148,25 +199,9 @@ function messages(ctx: RequestContext, b: SimBehaviour): Reply {
   if (!stream) {
     headers['content-type'] = 'application/json';
     const content = tokens.length > 0 ? [{ type: 'text', text: tokens.join('') }] : [];
-    const body = JSON.stringify({
-      model: d.servedModel,
-      id,
-      type: 'message',
-      role: 'assistant',
-      content,
-      stop_reason: stopReason,
-      stop_sequence: null,
-      stop_details: stopDetails,
-      usage: {
-        input_tokens: d.promptTokens,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-        output_tokens: outTokens,
-        service_tier: 'standard',
-        inference_geo: 'not_available',
-      },
-    });
+    const body = JSON.stringify(
+      anthropicMessage({ model: d.servedModel, id, content, stopReason, stopDetails, inputTokens: d.promptTokens, outputTokens: outTokens }),
+    );
     return nonStreamReply(200, headers, body, total, f);
   }
 
@@ -175,24 +210,7 @@ function messages(ctx: RequestContext, b: SimBehaviour): Reply {
   const ev = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
   const start = {
     type: 'message_start',
-    message: {
-      model: d.servedModel,
-      id,
-      type: 'message',
-      role: 'assistant',
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: {
-        input_tokens: d.promptTokens,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-        output_tokens: 1,
-        service_tier: 'standard',
-        inference_geo: 'not_available',
-      },
-    },
+    message: anthropicMessage({ model: d.servedModel, id, content: [], stopReason: null, inputTokens: d.promptTokens, outputTokens: 1 }),
   };
   let preamble = ev('message_start', JSON.stringify(start));
   if (!refusalStop) preamble += ev('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}');
@@ -206,16 +224,7 @@ function messages(ctx: RequestContext, b: SimBehaviour): Reply {
     }),
   );
   let end = refusalStop ? '' : ev('content_block_stop', '{"type":"content_block_stop","index":0}');
-  const delta: Record<string, unknown> = { stop_reason: stopReason, stop_sequence: null };
-  if (stopDetails) delta.stop_details = stopDetails;
-  end += ev(
-    'message_delta',
-    JSON.stringify({
-      type: 'message_delta',
-      delta,
-      usage: { input_tokens: d.promptTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outTokens },
-    }),
-  );
+  end += ev('message_delta', JSON.stringify(anthropicMessageDelta(stopReason, stopDetails, d.promptTokens, outTokens)));
   end += ev('message_stop', '{"type":"message_stop"}');
   events.push({ at: total, data: end });
   const errorEvent = ev('error', JSON.stringify({ type: 'error', error: { details: null, type: 'overloaded_error', message: 'Overloaded' }, request_id: rid }));

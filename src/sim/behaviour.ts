@@ -1,6 +1,7 @@
 // The programmable state of one simulated server, its schema (for the control API), defaults per provider,
 // and `decide()`, which turns (behaviour, request, time) into what to answer. No I/O here.
 import { z } from 'zod';
+import { isTimeZone } from '../time.ts';
 import { DEFAULT_LATENCY, planLatency } from './latency.ts';
 import type { LatencyConfig, LatencyPlan } from './latency.ts';
 import type { Rng } from './rng.ts';
@@ -28,7 +29,7 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 const diurnalSchema = z.strictObject({
-  timezone: z.string().refine(validTimezone, 'unknown IANA timezone'),
+  timezone: z.string().refine(isTimeZone, 'unknown IANA timezone'),
   peakHour: z.number().min(0).max(24),
   peakMultiplier: z.number().min(0),
   widthHours: z.number().positive(),
@@ -101,15 +102,6 @@ export type SimBehaviour = z.infer<typeof behaviourSchema>;
 export type ErrorBurst = z.infer<typeof burstSchema>;
 export type ModelEntry = z.infer<typeof modelSchema>;
 export type { LatencyConfig };
-
-function validTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const D = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 

@@ -1,5 +1,6 @@
 // Planned latency: base times, seeded jitter and a diurnal multiplier over an injected clock.
 // Pure functions, so tests, benchmarks and the latency detectors can compute the truth for any instant.
+import { wallTime } from '../time.ts';
 import type { Rng } from './rng.ts';
 
 export interface DiurnalConfig {
@@ -56,7 +57,6 @@ export interface LatencyPlan {
   totalMs: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 // One-entry cache: probes arrive in bursts at the same minute, and formatToParts costs microseconds.
 let lastLocal: { tz: string; minute: number; value: LocalTime } | null = null;
 
@@ -67,8 +67,6 @@ export interface LocalTime {
   hour: number;
 }
 
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
 /** Local weekday and fractional hour of `epochMs` in `timezone` (DST-aware through Intl). */
 export function localTime(epochMs: number, timezone: string): LocalTime {
   const minute = Math.floor(epochMs / 60_000);
@@ -76,28 +74,10 @@ export function localTime(epochMs: number, timezone: string): LocalTime {
     const v = lastLocal.value;
     return { weekday: v.weekday, hour: v.hour + ((epochMs - minute * 60_000) / 3_600_000) };
   }
-  let f = formatters.get(timezone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      weekday: 'short',
-      hour: 'numeric',
-      minute: 'numeric',
-      hourCycle: 'h23',
-    });
-    formatters.set(timezone, f);
-  }
-  let weekday = 0;
-  let h = 0;
-  let m = 0;
-  for (const p of f.formatToParts(minute * 60_000)) {
-    if (p.type === 'weekday') weekday = WEEKDAYS[p.value] ?? 0;
-    else if (p.type === 'hour') h = Number(p.value);
-    else if (p.type === 'minute') m = Number(p.value);
-  }
-  const value = { weekday, hour: h + m / 60 };
+  const w = wallTime(minute * 60_000, timezone);
+  const value = { weekday: w.weekday, hour: w.hour + w.minute / 60 };
   lastLocal = { tz: timezone, minute, value };
-  return { weekday, hour: value.hour + (epochMs - minute * 60_000) / 3_600_000 };
+  return { weekday: w.weekday, hour: value.hour + (epochMs - minute * 60_000) / 3_600_000 };
 }
 
 /** The diurnal multiplier at `epochMs`: 1 + (peak − 1) × gaussian(distance to the peak hour). */

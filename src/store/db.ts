@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { SQLInputValue, StatementSync } from 'node:sqlite';
 
 export interface OpenOptions {
   /**
@@ -84,5 +85,46 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   } catch (err) {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
+  }
+}
+
+/** The row a statement returns, mapped; null when there is none. */
+export function oneRow<R, T>(stmt: StatementSync, map: (row: R) => T, ...params: SQLInputValue[]): T | null {
+  const r = stmt.get(...params) as R | undefined;
+  return r ? map(r) : null;
+}
+
+/** A query filter: `[sql, value]`, left out when the value is undefined, or a condition without a parameter. */
+export type Filter = readonly [sql: string, value: SQLInputValue | undefined] | string | false;
+
+/** ` WHERE a AND b` (or nothing) and its parameters, from the filters that apply, in order. */
+export function whereClause(filters: readonly Filter[]): { sql: string; params: SQLInputValue[] } {
+  const parts: string[] = [];
+  const params: SQLInputValue[] = [];
+  for (const f of filters) {
+    if (f === false) continue;
+    if (typeof f === 'string') {
+      parts.push(f);
+    } else if (f[1] !== undefined) {
+      parts.push(f[0]);
+      params.push(f[1]);
+    }
+  }
+  return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** Prepared statements by SQL text. Query shapes are few (which filters are set): one statement per shape. */
+export class StatementCache {
+  private readonly db: DatabaseSync;
+  private readonly cache = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  get(sql: string): StatementSync {
+    let s = this.cache.get(sql);
+    if (!s) this.cache.set(sql, (s = this.db.prepare(sql)));
+    return s;
   }
 }

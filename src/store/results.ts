@@ -1,7 +1,7 @@
 // probe_results: one row per ProbeResult. Scalar columns for what we query, a JSON column for the rest.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { ProbeResult } from '../domain.ts';
-import { transaction } from './db.ts';
+import { StatementCache, transaction, whereClause } from './db.ts';
 
 export interface ResultQuery {
   probe?: string;
@@ -148,30 +148,25 @@ export function rowToResult(row: Row): ProbeResult {
 }
 
 function where(q: ResultQuery): { sql: string; params: SQLInputValue[] } {
-  const parts: string[] = [];
-  const params: SQLInputValue[] = [];
-  const add = (sql: string, v: SQLInputValue) => {
-    parts.push(sql);
-    params.push(v);
-  };
-  if (q.probe !== undefined) add('probe_id = ?', q.probe);
-  if (q.since !== undefined) add('started_at >= ?', q.since);
-  if (q.until !== undefined) add('started_at < ?', q.until);
-  if (q.drillId !== undefined) add('drill_id = ?', q.drillId);
-  if (q.drills === 'exclude') parts.push('drill_id IS NULL');
-  if (q.drills === 'only') parts.push('drill_id IS NOT NULL');
-  return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+  return whereClause([
+    ['probe_id = ?', q.probe],
+    ['started_at >= ?', q.since],
+    ['started_at < ?', q.until],
+    ['drill_id = ?', q.drillId],
+    q.drills === 'exclude' && 'drill_id IS NULL',
+    q.drills === 'only' && 'drill_id IS NOT NULL',
+  ]);
 }
 
 export class ResultQueries {
   private readonly db: DatabaseSync;
   private readonly insertStmt: StatementSync;
   private readonly latestStmt: StatementSync;
-  /** Query shapes are few (which filters are set); cache one prepared statement per shape. */
-  private readonly cache = new Map<string, StatementSync>();
+  private readonly stmts: StatementCache;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.stmts = new StatementCache(db);
     this.insertStmt = db.prepare(
       `INSERT INTO probe_results (${SELECT_COLS}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
     );
@@ -192,11 +187,6 @@ export class ResultQueries {
       WHERE p.id IS NOT NULL`);
   }
 
-  private stmt(sql: string): StatementSync {
-    let s = this.cache.get(sql);
-    if (!s) this.cache.set(sql, (s = this.db.prepare(sql)));
-    return s;
-  }
 
   /** Insert one result (its own transaction, committed on return). Returns the row id. */
   insert(r: ProbeResult): number {
@@ -220,12 +210,12 @@ export class ResultQueries {
       sql += ' LIMIT ?';
       params.push(Math.max(0, Math.floor(q.limit)));
     }
-    return (this.stmt(sql).all(...params) as Row[]).map(rowToResult);
+    return (this.stmts.get(sql).all(...params) as Row[]).map(rowToResult);
   }
 
   count(q: Omit<ResultQuery, 'limit' | 'order'> = {}): number {
     const w = where(q);
-    return (this.stmt(`SELECT COUNT(*) AS c FROM probe_results${w.sql}`).get(...w.params) as { c: number }).c;
+    return (this.stmts.get(`SELECT COUNT(*) AS c FROM probe_results${w.sql}`).get(...w.params) as { c: number }).c;
   }
 
   /** Newest non-drill result of every probe that has one. */

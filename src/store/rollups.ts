@@ -5,7 +5,7 @@
 // watermark is queued by a trigger (migration 1), and the next rollup() recomputes that probe-hour from its raw
 // rows. Every rollup row is an upsert, so re-running (or crashing half-way) is harmless. Drill traffic (drill_id set) is excluded: injected faults are not the provider's availability.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { transaction } from './db.ts';
+import { StatementCache, transaction, whereClause } from './db.ts';
 
 export const HOUR_MS = 3_600_000;
 export const WATERMARK_KEY = 'rollup.watermark';
@@ -68,8 +68,8 @@ function summarise(values: number[]): LatencySummary {
   return { n: values.length, p50: nearestRank(values, 50), p95: nearestRank(values, 95), p99: nearestRank(values, 99) };
 }
 
-interface RawRow {
-  probe_id: string;
+/** The probe_results columns a rollup is computed from. */
+export interface RollupSourceRow {
   outcome: string;
   confirmed: number;
   refusal: string | null;
@@ -80,7 +80,8 @@ interface RawRow {
   cost_usd: number | null;
 }
 
-class Acc {
+/** One probe-hour's rollup, fed raw rows one at a time (the daemon's rollups and the status page's live tail). */
+export class RollupAccumulator {
   count = 0;
   failures = 0;
   degraded = 0;
@@ -92,7 +93,7 @@ class Acc {
   tokensOut = 0;
   costUsd = 0;
 
-  add(r: RawRow): void {
+  add(r: RollupSourceRow): void {
     this.count++;
     const failed = r.outcome === 'failed';
     if (failed) this.failures++;
@@ -108,6 +109,24 @@ class Acc {
     this.tokensIn += r.tokens_in ?? 0;
     this.tokensOut += r.tokens_out ?? 0;
     this.costUsd += r.cost_usd ?? 0;
+  }
+
+  /** Sorts the collected latencies in place: call once, after the last add(). */
+  rollup(probeId: string, hourStart: number): HourlyRollup {
+    return {
+      probeId,
+      hourStart,
+      count: this.count,
+      failures: this.failures,
+      degraded: this.degraded,
+      confirmedFailures: this.confirmedFailures,
+      refusals: this.refusals,
+      ttft: summarise(this.ttft),
+      total: summarise(this.total),
+      tokensIn: this.tokensIn,
+      tokensOut: this.tokensOut,
+      costUsd: this.costUsd,
+    };
   }
 }
 
@@ -125,10 +144,11 @@ export class RollupQueries {
   private readonly undirtyStmt: StatementSync;
   private readonly getMetaStmt: StatementSync;
   private readonly setMetaStmt: StatementSync;
-  private readonly cache = new Map<string, StatementSync>();
+  private readonly stmts: StatementCache;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.stmts = new StatementCache(db);
     // INDEXED BY: one hour across all probes is a contiguous range of the time index; with ANALYZE stats the
     // planner may otherwise pick a skip-scan of (probe_id, started_at), much slower here.
     this.nextHourStmt = db.prepare(
@@ -168,17 +188,16 @@ export class RollupQueries {
 
   /** Recompute one probe-hour from its raw rows and take it off the queue. Caller holds a transaction. */
   private recompute(probeId: string, hourStart: number): void {
-    const a = new Acc();
-    for (const r of this.probeHourRowsStmt.iterate(probeId, hourStart, hourStart + HOUR_MS) as Iterable<RawRow>) {
+    const a = new RollupAccumulator();
+    for (const r of this.probeHourRowsStmt.iterate(probeId, hourStart, hourStart + HOUR_MS) as Iterable<RollupSourceRow>) {
       a.add(r);
     }
     if (a.count > 0) {
-      const ttft = summarise(a.ttft);
-      const total = summarise(a.total);
+      const r = a.rollup(probeId, hourStart);
       this.upsertStmt.run(
-        probeId, hourStart, a.count, a.failures, a.degraded, a.confirmedFailures, a.refusals,
-        ttft.n, ttft.p50, ttft.p95, ttft.p99, total.n, total.p50, total.p95, total.p99,
-        a.tokensIn, a.tokensOut, a.costUsd,
+        probeId, hourStart, r.count, r.failures, r.degraded, r.confirmedFailures, r.refusals,
+        r.ttft.n, r.ttft.p50, r.ttft.p95, r.ttft.p99, r.total.n, r.total.p50, r.total.p95, r.total.p99,
+        r.tokensIn, r.tokensOut, r.costUsd,
       );
     } else {
       this.deleteStmt.run(probeId, hourStart);
@@ -229,25 +248,14 @@ export class RollupQueries {
   }
 
   list(q: RollupQuery = {}): HourlyRollup[] {
-    const parts: string[] = [];
-    const params: (string | number)[] = [];
-    if (q.probe !== undefined) {
-      parts.push('probe_id = ?');
-      params.push(q.probe);
-    }
-    if (q.since !== undefined) {
-      parts.push('hour_start >= ?');
-      params.push(q.since);
-    }
-    if (q.until !== undefined) {
-      parts.push('hour_start < ?');
-      params.push(q.until);
-    }
-    const sql = `SELECT * FROM probe_rollups_hourly${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''}
+    const w = whereClause([
+      ['probe_id = ?', q.probe],
+      ['hour_start >= ?', q.since],
+      ['hour_start < ?', q.until],
+    ]);
+    const sql = `SELECT * FROM probe_rollups_hourly${w.sql}
       ORDER BY hour_start, probe_id`;
-    let s = this.cache.get(sql);
-    if (!s) this.cache.set(sql, (s = this.db.prepare(sql)));
-    return (s.all(...params) as Record<string, any>[]).map((r) => ({
+    return (this.stmts.get(sql).all(...w.params) as Record<string, any>[]).map((r) => ({
       probeId: r.probe_id,
       hourStart: r.hour_start,
       count: r.count,

@@ -14,8 +14,8 @@ export type { OpenOptions } from './db.ts';
 export { SchemaTooNewError, MIGRATIONS, type Migration, type MigrateReport } from './migrations.ts';
 export type { ResultQuery } from './results.ts';
 export type { RetentionPolicy, RetentionReport } from './retention.ts';
-export { HOUR_MS, hourFloor, nearestRank } from './rollups.ts';
-export type { HourlyRollup, LatencySummary, RollupQuery, RollupReport } from './rollups.ts';
+export { HOUR_MS, RollupAccumulator, hourFloor, nearestRank } from './rollups.ts';
+export type { HourlyRollup, LatencySummary, RollupQuery, RollupReport, RollupSourceRow } from './rollups.ts';
 
 export interface StoreOptions extends OpenOptions {
   /** Only used to stamp `schema_migrations.applied_at`. */

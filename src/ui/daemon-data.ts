@@ -3,6 +3,7 @@
 // history from its drill service (none without `chaos:`: the panel then says no drills are configured).
 // `extra` overrides any of them.
 import type { Daemon } from '../daemon.ts';
+import { configSilenceView } from '../incidents/matchers.ts';
 import type { DrillScenarioView, SilenceView, UiData } from './data.ts';
 import { MAX_RUNS_SHOWN } from './pages/drills.ts';
 
@@ -19,17 +20,7 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
       const { api, config } = d.incidents.listSilences();
       return [
         ...api.map((s) => ({ id: s.id, origin: 'api', matchers: s.matchers ?? {}, matchersRe: s.matchersRe ?? {}, startsAt: s.startsAt, endsAt: s.endsAt, comment: s.comment, createdBy: s.createdBy })),
-        ...config.map((s) => ({
-          id: s.id,
-          origin: 'config',
-          matchers: s.matcher.eq,
-          // Stored anchored as ^(?:…)$; show what the user wrote.
-          matchersRe: Object.fromEntries(Object.entries(s.matcher.re).map(([k, re]) => [k, re.source.slice(4, -2)])),
-          startsAt: s.startsAt,
-          endsAt: s.endsAt,
-          comment: s.comment,
-          createdBy: s.createdBy,
-        })),
+        ...config.map(configSilenceView),
       ];
     },
     deprecations: () => d.lifecycle.rows(),

@@ -1,4 +1,5 @@
 // Number and time formatting for the status page. Pure; times are formatted in an explicit IANA zone.
+import { wallTime } from '../time.ts';
 
 /** 850 ms, 2.4 s, 12 s; "–" for no value. */
 export function fmtMs(v: number | null | undefined): string {
@@ -51,40 +52,15 @@ export function fmtAgo(t: number, now: number): string {
   return d >= 0 ? `${s} ago` : `in ${s}`;
 }
 
-const fmts = new Map<string, Intl.DateTimeFormat>();
+const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** `2026-01-05 14:03` in `tz` (ISO-like, unambiguous, sortable). */
 export function fmtTime(t: number, tz: string, withSeconds = false): string {
-  const key = `${tz}|${withSeconds}`;
-  let f = fmts.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone: tz,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      ...(withSeconds ? { second: '2-digit' } : {}),
-      hourCycle: 'h23',
-    });
-    fmts.set(key, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(t).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${withSeconds ? `:${p.second}` : ''}`;
+  const w = wallTime(t, tz);
+  return `${w.year}-${pad2(w.month)}-${pad2(w.day)} ${pad2(w.hour)}:${pad2(w.minute)}${withSeconds ? `:${pad2(w.second)}` : ''}`;
 }
 
 /** Machine-readable instant for `<time datetime>`. */
 export function isoTime(t: number): string {
   return new Date(t).toISOString();
-}
-
-export function isTimeZone(tz: string): boolean {
-  if (!tz || tz.length > 64) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,7 @@
 // Query parameters of the status pages. Lenient on purpose: a bad value falls back to the default and the page
 // says so (an on-call engineer with a typo in a bookmarked URL still gets the page).
 import type { PageParams } from './data.ts';
-import { isTimeZone } from './format.ts';
+import { isTimeZone } from '../time.ts';
 
 export const DEFAULT_POLL_S = 15;
 export const DEFAULT_DAYS = 7;

@@ -2,8 +2,8 @@
 // after it (the daemon rolls up once an hour) are computed here from raw rows, so the page is current to the
 // last probe. Only the columns a panel needs are read: never the JSON detail of thousands of results.
 import type { DatabaseSync } from 'node:sqlite';
-import { HOUR_MS, hourFloor, nearestRank } from '../store/store.ts';
-import type { HourlyRollup, Store } from '../store/store.ts';
+import { HOUR_MS, RollupAccumulator, hourFloor } from '../store/store.ts';
+import type { HourlyRollup, RollupSourceRow, Store } from '../store/store.ts';
 
 type Db = DatabaseSync;
 type StoreLike = Pick<Store, 'db' | 'rollups' | 'rollupWatermark'>;
@@ -72,74 +72,24 @@ export function hourlySince(store: StoreLike, probes: readonly string[] | null, 
   return out;
 }
 
-interface RawRow {
-  probe_id: string;
-  started_at: number;
-  outcome: string;
-  confirmed: number;
-  refusal: string | null;
-  ttft_ms: number | null;
-  total_ms: number | null;
-  tokens_in: number | null;
-  tokens_out: number | null;
-  cost_usd: number | null;
-}
-
-/** Same definitions as src/store/rollups.ts: latency percentiles over non-failed attempts, nearest rank. */
+/** Hourly rollups from raw rows, with the accumulator src/store/rollups.ts uses (same definitions). */
 export function tailRollups(db: Db, since: number, want: ReadonlySet<string> | null): HourlyRollup[] {
   const rows = db
     .prepare(
       `SELECT probe_id, started_at, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd
        FROM probe_results WHERE started_at >= ? AND drill_id IS NULL`,
     )
-    .all(since) as unknown as RawRow[];
-  const acc = new Map<string, { r: HourlyRollup; ttft: number[]; total: number[] }>();
+    .all(since) as unknown as (RollupSourceRow & { probe_id: string; started_at: number })[];
+  const acc = new Map<string, { probeId: string; hourStart: number; a: RollupAccumulator }>();
   for (const row of rows) {
     if (want && !want.has(row.probe_id)) continue;
     const hour = hourFloor(row.started_at);
     const key = `${row.probe_id}\u0000${hour}`;
-    let a = acc.get(key);
-    if (!a) {
-      a = {
-        r: {
-          probeId: row.probe_id,
-          hourStart: hour,
-          count: 0,
-          failures: 0,
-          degraded: 0,
-          confirmedFailures: 0,
-          refusals: 0,
-          ttft: { n: 0, p50: null, p95: null, p99: null },
-          total: { n: 0, p50: null, p95: null, p99: null },
-          tokensIn: 0,
-          tokensOut: 0,
-          costUsd: 0,
-        },
-        ttft: [],
-        total: [],
-      };
-      acc.set(key, a);
-    }
-    const r = a.r;
-    r.count++;
-    const failed = row.outcome === 'failed';
-    if (failed) r.failures++;
-    if (row.outcome === 'degraded') r.degraded++;
-    if (failed && row.confirmed === 1) r.confirmedFailures++;
-    if (row.refusal === 'full_refusal' || row.refusal === 'partial_refusal') r.refusals++;
-    if (!failed) {
-      if (typeof row.ttft_ms === 'number') a.ttft.push(row.ttft_ms);
-      if (typeof row.total_ms === 'number') a.total.push(row.total_ms);
-    }
-    r.tokensIn += row.tokens_in ?? 0;
-    r.tokensOut += row.tokens_out ?? 0;
-    r.costUsd += row.cost_usd ?? 0;
+    let e = acc.get(key);
+    if (!e) acc.set(key, (e = { probeId: row.probe_id, hourStart: hour, a: new RollupAccumulator() }));
+    e.a.add(row);
   }
-  const summary = (v: number[]) => {
-    v.sort((x, y) => x - y);
-    return { n: v.length, p50: nearestRank(v, 50), p95: nearestRank(v, 95), p99: nearestRank(v, 99) };
-  };
-  return [...acc.values()].map((a) => ({ ...a.r, ttft: summary(a.ttft), total: summary(a.total) }));
+  return [...acc.values()].map((e) => e.a.rollup(e.probeId, e.hourStart));
 }
 
 /** TTFT and total of non-failed, non-drill attempts of one probe since `since` (for exact 24 h percentiles). */

@@ -9,6 +9,7 @@ import type { SimFleet } from '../../src/sim/index.ts';
 import { startChaosProxy } from '../../src/chaos/proxy.ts';
 import type { ChaosProxy, ChaosProxyOptions } from '../../src/chaos/proxy.ts';
 import type { UpstreamKind } from '../../src/chaos/wire.ts';
+import { makeSpec } from '../fixtures.ts';
 
 export const KINDS: UpstreamKind[] = ['openai', 'anthropic', 'gemini'];
 
@@ -54,22 +55,16 @@ export async function startRig(opts: Partial<ChaosProxyOptions> = {}): Promise<R
 
 /** Probe spec for `provider:<kind>`; the prompt "pong" makes the simulator answer "pong". */
 export function probeSpec(kind: UpstreamKind, over: Partial<ProbeSpec> = {}): ProbeSpec {
-  return {
+  return makeSpec({
     id: `chaos-${kind}`,
     owner: 'platform',
     target: `provider:${kind}`,
     model: MODELS[kind],
-    kind: 'canary',
-    messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
     stream: true,
     maxTokens: 16,
-    schedule: { everyMs: 60_000, timezone: 'UTC' },
     timeouts: { connectMs: 2_000, firstByteMs: 8_000, totalMs: 15_000 },
-    assertions: [],
-    labels: {},
-    headers: {},
     ...over,
-  };
+  });
 }
 
 /** RunnerDeps by hand: each `provider:<kind>` resolves to the proxy (or straight to the simulator when direct). */

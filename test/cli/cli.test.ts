@@ -5,6 +5,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { simEnv } from '../../src/sim/env.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import type { ProbeResult } from '../../src/domain.ts';
@@ -28,16 +29,7 @@ describe('vigil probe against vigil sim', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     fleet = await startSimFleet({ behaviour: { latency: { ttfbMs: 5, ttftMs: 30, perTokenMs: 2, jitter: 0, diurnal: null } } });
-    env = {
-      OPENAI_BASE_URL: fleet.urls.openai,
-      ANTHROPIC_BASE_URL: fleet.urls.anthropic,
-      GEMINI_BASE_URL: fleet.urls.gemini,
-      GATEWAY_BASE_URL: fleet.urls.gateway,
-      OPENAI_API_KEY: 'sk-test',
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      GEMINI_API_KEY: 'AIza-test',
-      GATEWAY_API_KEY: 'sk-gw',
-    };
+    env = simEnv(fleet.urls);
   });
   afterAll(() => fleet.close());
 
@@ -59,7 +51,7 @@ describe('vigil probe against vigil sim', () => {
     expect(r.tokensOut).toBeGreaterThan(0);
     expect(r.assertions.find((a) => a.assertion.startsWith('contains'))?.passed).toBe(true);
     if (provider === 'gateway') expect(r.gateway?.servedBy).toBeTruthy();
-    expect(stdout).not.toContain('sk-test');
+    expect(stdout).not.toContain(env.OPENAI_API_KEY);
   });
 
   it('prints a readable result and exits 1 when the provider fails', async () => {

@@ -5,24 +5,18 @@ import { findPrice, mergePricing, SHIPPED_PRICING } from '../../src/config/prici
 import { formatDuration, parseDuration } from '../../src/config/duration.ts';
 import { checkCron, cronRunsPerMonth } from '../../src/config/cron.ts';
 import { closest } from '../../src/config/suggest.ts';
+import { makeSpec } from '../fixtures.ts';
 
 function spec(over: Partial<ProbeSpec> = {}): ProbeSpec {
-  return {
+  return makeSpec({
     id: 'p',
     owner: 'o',
-    target: 'provider:openai',
-    model: 'gpt-4o-mini',
-    kind: 'canary',
     messages: [{ role: 'user', content: 'x'.repeat(40) }],
     stream: true,
     maxTokens: 10,
-    schedule: { everyMs: 60_000, timezone: 'UTC' },
     timeouts: { connectMs: 1, firstByteMs: 1, totalMs: 1 },
-    assertions: [],
-    labels: {},
-    headers: {},
     ...over,
-  };
+  });
 }
 
 describe('estimateProbeCost', () => {

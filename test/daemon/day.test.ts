@@ -8,7 +8,8 @@ import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import { createLogger } from '../../src/log.ts';
 import { Writable } from 'node:stream';
-import { advance, simEnv, writeConfig } from './helpers.ts';
+import { simEnv } from '../../src/sim/env.ts';
+import { advance, writeConfig } from './helpers.ts';
 
 const HOUR = 3_600_000;
 const quiet = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }), json: true });

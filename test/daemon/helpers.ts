@@ -56,19 +56,6 @@ ${opts.extraVigil ?? ''}
   return dir;
 }
 
-export function simEnv(urls: Record<string, string>): Record<string, string> {
-  return {
-    OPENAI_BASE_URL: urls.openai,
-    ANTHROPIC_BASE_URL: urls.anthropic,
-    GEMINI_BASE_URL: urls.gemini,
-    GATEWAY_BASE_URL: urls.gateway,
-    OPENAI_API_KEY: 'sk-test-openai',
-    ANTHROPIC_API_KEY: 'sk-ant-test',
-    GEMINI_API_KEY: 'AIza-test',
-    GATEWAY_API_KEY: 'sk-gateway',
-  };
-}
-
 /** Wait (real time) until the scheduler has nothing in flight or queued. */
 export async function settle(d: Daemon, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;

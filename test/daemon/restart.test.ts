@@ -10,7 +10,8 @@ import { createLogger } from '../../src/log.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import { Store } from '../../src/store/store.ts';
-import { advance, simEnv, writeConfig } from './helpers.ts';
+import { simEnv } from '../../src/sim/env.ts';
+import { advance, writeConfig } from './helpers.ts';
 
 const quiet = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }), json: true });
 const FAST = { latency: { ttfbMs: 0, ttftMs: 1, perTokenMs: 0, jitter: 0, diurnal: null } };

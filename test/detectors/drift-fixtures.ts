@@ -1,5 +1,6 @@
 // Generated probe specs and results for the refusal, output and model-change detector tests.
-import type { Assertion, ProbeKind, ProbeResult, ProbeSpec } from '../../src/domain.ts';
+import type { ProbeKind, ProbeResult, ProbeSpec } from '../../src/domain.ts';
+import { makeResultFor, makeSpec } from '../fixtures.ts';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -8,53 +9,19 @@ export const DAY = 24 * HOUR;
 export const T0 = Date.UTC(2026, 0, 5);
 
 export function spec(id: string, over: Partial<ProbeSpec> & { kind?: ProbeKind } = {}): ProbeSpec {
-  return {
+  return makeSpec({
     id,
     owner: 'safety',
-    target: 'provider:openai',
-    model: 'gpt-4o-mini',
-    kind: 'canary',
     messages: [{ role: 'user', content: `prompt of ${id}` }],
-    stream: false,
     maxTokens: 60,
     schedule: { everyMs: 30 * MIN, timezone: 'UTC' },
     timeouts: { connectMs: 5000, firstByteMs: 30000, totalMs: 60000 },
-    assertions: [] as Assertion[],
-    labels: {},
-    headers: {},
     ...over,
-  };
+  });
 }
 
 export function result(s: ProbeSpec, startedAt: number, over: Partial<ProbeResult> = {}): ProbeResult {
-  return {
-    probeId: s.id,
-    startedAt,
-    target: s.target,
-    provider: 'openai',
-    requestedModel: s.model,
-    servedModel: s.model,
-    fingerprint: null,
-    outcome: 'ok',
-    errorClass: null,
-    errorMessage: null,
-    timeoutPhase: null,
-    httpStatus: 200,
-    retryAfterSec: null,
-    timings: { connectMs: 0, tlsMs: null, ttfbMs: 100, ttftMs: 200, totalMs: 300, outputTokensPerSec: null },
-    tokensIn: 12,
-    tokensOut: 10,
-    costUsd: null,
-    finishReason: 'stop',
-    refusal: 'full_compliance',
-    excerpt: 'Sure, here is how.',
-    textHash: '',
-    assertions: [],
-    gateway: null,
-    attempt: 1,
-    confirmed: false,
-    ...over,
-  };
+  return makeResultFor(s, startedAt, { tokensOut: 10, refusal: 'full_compliance', excerpt: 'Sure, here is how.', ...over });
 }
 
 /** A refused or answered result, as the runner would record it. */

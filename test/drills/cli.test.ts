@@ -3,12 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import { UsageError } from '../../src/cli/args.ts';
 import { proxyReachable } from '../../src/chaos/fault-driver.ts';
 import { startChaosProxy } from '../../src/chaos/proxy.ts';
 import { drillCommand } from '../../src/cli/drill.ts';
-import { startDrillRig } from './helpers.ts';
+import { freePort, startDrillRig } from './helpers.ts';
 import type { DrillRig } from './helpers.ts';
 
 let rig: DrillRig;
@@ -98,17 +97,6 @@ describe('vigil drill', () => {
     await expect(cli(['nope'])).rejects.toThrow('no drill "nope"; known: primary-down');
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('vigil drill with a `chaos:` section (no --proxy)', () => {
   let port = 0;

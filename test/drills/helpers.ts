@@ -1,5 +1,6 @@
 // Drill test rig: the simulator fleet, the chaos proxy in front of the simulated Anthropic, the simulator's
 // LiteLLM- and Portkey-flavoured gateways with their primary routed through the proxy, and probe specs.
+import net from 'node:net';
 import type { Clock } from '../../src/clock.ts';
 import { systemClock } from '../../src/clock.ts';
 import { drillSchema } from '../../src/config/schema.ts';
@@ -16,6 +17,7 @@ import type { FaultDriver } from '../../src/chaos/fault-driver.ts';
 import type { DrillDeps } from '../../src/chaos/drill.ts';
 import { mapDrill } from '../../src/chaos/scenario.ts';
 import type { DrillSpec } from '../../src/chaos/scenario.ts';
+import { makeSpec } from '../fixtures.ts';
 
 /** Small, flat simulator latency: quick tests, and timing assertions with headroom. */
 export const FAST = { latency: { ttfbMs: 2, ttftMs: 10, perTokenMs: 2, jitter: 0, diurnal: null } };
@@ -34,22 +36,17 @@ export interface DrillRig {
 }
 
 export function probe(id: string, target: string, model: string, over: Partial<ProbeSpec> = {}): ProbeSpec {
-  return {
+  return makeSpec({
     id,
     owner: 'platform',
     target,
     model,
-    kind: 'canary',
-    messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
     stream: true,
     maxTokens: 16,
-    schedule: { everyMs: 60_000, timezone: 'UTC' },
     timeouts: { connectMs: 2_000, firstByteMs: 8_000, totalMs: 15_000 },
     assertions: [{ contains: 'pong' }],
-    labels: {},
-    headers: {},
     ...over,
-  };
+  });
 }
 
 export const PROBES: ProbeSpec[] = [
@@ -159,4 +156,16 @@ export function spyDriver(inner: FaultDriver, fail: { inject?: (n: number) => bo
     list: () => inner.list(),
   };
   return d;
+}
+
+/** A loopback port that was free a moment ago (for a child process that must be told its port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

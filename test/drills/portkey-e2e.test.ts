@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,24 +14,13 @@ import { drillCommand } from '../../src/cli/drill.ts';
 import { startSimFleet } from '../../src/sim/index.ts';
 import type { SimFleet } from '../../src/sim/index.ts';
 import { Store } from '../../src/store/store.ts';
-import { FAST } from './helpers.ts';
+import { FAST, freePort } from './helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GATEWAY = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
 const EXAMPLE = path.join(ROOT, 'examples/portkey');
 const DRILL = 'anthropic-down-portkey-fallback';
 const installed = fs.existsSync(GATEWAY);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(url: string, child: ChildProcess, log: () => string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;

@@ -10,6 +10,7 @@ import { drillChecks, drillsOf, parseLatencyBound } from '../../src/chaos/scenar
 import { conclude, judgeAttempt, steadyStateBreach } from '../../src/chaos/judge.ts';
 import type { DrillExpect } from '../../src/chaos/scenario.ts';
 import type { ProbeResult } from '../../src/domain.ts';
+import { makeResult } from '../fixtures.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -138,34 +139,18 @@ describe('scenarios/*.yaml', () => {
 // ---- pure verdicts ----
 
 function result(over: Partial<ProbeResult> = {}, gw: Partial<NonNullable<ProbeResult['gateway']>> = {}): ProbeResult {
-  return {
+  return makeResult({
     probeId: 'gateway-canary',
     startedAt: 0,
     target: 'gateway',
     provider: 'gateway',
     requestedModel: 'm',
     servedModel: 'gpt-4o-mini-2024-07-18',
-    fingerprint: null,
-    outcome: 'ok',
-    errorClass: null,
-    errorMessage: null,
-    timeoutPhase: null,
-    httpStatus: 200,
-    retryAfterSec: null,
     timings: { connectMs: 0, tlsMs: null, ttfbMs: 100, ttftMs: 150, totalMs: 200, outputTokensPerSec: null },
     tokensIn: 1,
-    tokensOut: 1,
-    costUsd: null,
-    finishReason: 'stop',
-    refusal: null,
-    excerpt: 'pong',
-    textHash: '',
-    assertions: [],
     gateway: { servedBy: 'config.targets[1]', provider: 'openai', attemptedFallbacks: null, retryAttempts: 0, raw: {}, ...gw },
-    attempt: 1,
-    confirmed: false,
     ...over,
-  };
+  });
 }
 
 const EXPECT: DrillExpect = { servedBy: ['config.targets[1]'], model: 'gpt-4o-mini*', provider: 'openai', outcome: 'ok', extraLatency: parseLatencyBound('< 500'), assertions: 'pass' };

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/log.ts';
 import { createNotifiers } from '../../src/notifiers/index.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
-import { simEnv } from '../daemon/helpers.ts';
+import { simEnv } from '../../src/sim/env.ts';
 import { hasOpenssl, startFakePagerDuty, startFakeSlack } from '../notifiers/fake-servers.ts';
 import type { FakePagerDuty, FakeSlack } from '../notifiers/fake-servers.ts';
 import { alertEnv, PUBLIC_URL, ROUTING_KEY, run, runUntil, settleAll, startRelay, writeE2eConfig } from './helpers.ts';

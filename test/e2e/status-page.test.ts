@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { Daemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Notifier, ReceiverKind } from '../../src/notifiers/types.ts';
+import { simEnv } from '../../src/sim/env.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import { DEMO_SCENARIO, seedDemoHistory } from '../../src/ui/seed-history.ts';
@@ -72,14 +73,7 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in a real browser', () => {
     fleet = await startSimFleet({ seed: 7 });
     const env: Record<string, string | undefined> = {
       ...process.env,
-      OPENAI_BASE_URL: fleet.urls.openai,
-      ANTHROPIC_BASE_URL: fleet.urls.anthropic,
-      GEMINI_BASE_URL: fleet.urls.gemini,
-      GATEWAY_BASE_URL: fleet.urls.gateway,
-      OPENAI_API_KEY: 'sim-openai-key',
-      ANTHROPIC_API_KEY: 'sim-anthropic-key',
-      GEMINI_API_KEY: 'sim-gemini-key',
-      GATEWAY_API_KEY: 'sim-gateway-key',
+      ...simEnv(fleet.urls),
       VIGIL_DB: join(tmp, 'demo.db'),
     };
     for (const k of ['SLACK_BOT_TOKEN', 'PD_PLATFORM_ROUTING_KEY']) delete env[k];

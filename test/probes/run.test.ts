@@ -8,6 +8,7 @@ import type { HttpClient } from '../../src/http/types.ts';
 import { runProbe } from '../../src/probes/run.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
+import { makeSpec } from '../fixtures.ts';
 
 const PROVIDERS = ['openai', 'anthropic', 'gemini'] as const;
 type P = (typeof PROVIDERS)[number];
@@ -54,21 +55,15 @@ describe('probe engine against the simulator', () => {
       headers: {},
       ...(p === 'anthropic' ? { apiVersion: '2023-06-01' } : p === 'gemini' ? { apiVersion: 'v1beta' } : {}),
     };
-    const spec: ProbeSpec = {
+    const spec: ProbeSpec = makeSpec({
       id: `${p}-test`,
       owner: 'test',
       target: `provider:${p}`,
       model: MODEL[p],
-      kind: 'canary',
-      messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
       stream,
-      maxTokens: 5,
-      schedule: { everyMs: 60_000, timezone: 'UTC' },
       timeouts: { connectMs: 2_000, firstByteMs: 600, totalMs: 1_500 },
       assertions: [{ contains: 'pong' }],
-      labels: {},
-      headers: {},
-    };
+    });
     return runProbe(spec, { http, clock: systemClock, endpointFor: () => endpoint, priceFor: () => ({ inputPerMTok: 1, outputPerMTok: 2 }) });
   };
 

@@ -1,24 +1,10 @@
 // Shared fixtures for the adapter unit tests.
 import type { ProbeSpec, ProviderEndpoint } from '../../src/domain.ts';
 import type { Normalised, StreamParser } from '../../src/providers/types.ts';
+import { makeSpec } from '../fixtures.ts';
 
 export function spec(over: Partial<ProbeSpec> = {}): ProbeSpec {
-  return {
-    id: 'p1',
-    owner: 'team',
-    target: 'provider:x',
-    model: 'gpt-4o-mini',
-    kind: 'canary',
-    messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
-    stream: false,
-    maxTokens: 5,
-    schedule: { everyMs: 60_000, timezone: 'UTC' },
-    timeouts: { connectMs: 1000, firstByteMs: 5000, totalMs: 10_000 },
-    assertions: [],
-    labels: {},
-    headers: {},
-    ...over,
-  };
+  return makeSpec({ target: 'provider:x', ...over });
 }
 
 export function endpoint(over: Partial<ProviderEndpoint> = {}): ProviderEndpoint {

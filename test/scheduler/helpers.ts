@@ -3,56 +3,31 @@
 import type { Clock, ManualClock } from '../../src/clock.ts';
 import type { ErrorClass, Outcome, ProbeResult, ProbeSpec } from '../../src/domain.ts';
 import { Scheduler } from '../../src/scheduler/index.ts';
+import { makeResultFor, makeSpec } from '../fixtures.ts';
 import type { ProbeRunner, ResultMeta, RunContext, SchedulerOptions, SkipReason } from '../../src/scheduler/index.ts';
 
 export function spec(id: string, over: Partial<ProbeSpec> & { everyMs?: number; cron?: string; timezone?: string } = {}): ProbeSpec {
   const { everyMs, cron, timezone, ...rest } = over;
-  return {
+  return makeSpec({
     id,
-    owner: 'team',
-    target: 'provider:openai',
     model: 'gpt-test',
-    kind: 'canary',
-    messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
-    stream: false,
-    maxTokens: 5,
     schedule: cron !== undefined ? { cron, timezone: timezone ?? 'UTC' } : { everyMs: everyMs ?? 60_000, timezone: 'UTC' },
-    timeouts: { connectMs: 1000, firstByteMs: 5000, totalMs: 10_000 },
-    assertions: [],
-    labels: {},
-    headers: {},
     ...rest,
-  };
+  });
 }
 
 export function result(s: ProbeSpec, startedAt: number, outcome: Outcome = 'ok', errorClass: ErrorClass | null = null): ProbeResult {
-  return {
-    probeId: s.id,
-    startedAt,
-    target: s.target,
-    provider: 'openai',
-    requestedModel: s.model,
-    servedModel: s.model,
-    fingerprint: null,
+  return makeResultFor(s, startedAt, {
     outcome,
     errorClass,
     errorMessage: errorClass ? `simulated ${errorClass}` : null,
-    timeoutPhase: null,
     httpStatus: outcome === 'failed' ? 500 : 200,
-    retryAfterSec: null,
     timings: { connectMs: 1, tlsMs: null, ttfbMs: 10, ttftMs: 10, totalMs: 20, outputTokensPerSec: null },
     tokensIn: 5,
-    tokensOut: 1,
     costUsd: 0,
-    finishReason: 'stop',
-    refusal: null,
-    excerpt: 'pong',
     textHash: '0',
-    assertions: [],
-    gateway: null,
     attempt: 0,
-    confirmed: false,
-  };
+  });
 }
 
 export interface Call {

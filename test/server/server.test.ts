@@ -5,23 +5,20 @@ import type { ProbeSpec } from '../../src/domain.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
 import { HttpError, json, readBody, readJson, startServer } from '../../src/server/index.ts';
 import type { ResultsQuery, ServerDeps, VigilServer } from '../../src/server/index.ts';
+import { makeSpec } from '../fixtures.ts';
 import { result, spec as identity } from '../metrics/fixtures.ts';
 
 const NOW = Date.UTC(2026, 0, 5, 12, 0, 0);
 const SECRET = 'sk-live-abcdefghijklmnopqrstuvwxyz';
 
-const probeSpec: ProbeSpec = {
+const probeSpec: ProbeSpec = makeSpec({
   ...identity,
-  kind: 'canary',
-  messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
   stream: true,
-  maxTokens: 5,
-  schedule: { everyMs: 60_000, timezone: 'UTC' },
   timeouts: { connectMs: 2000, firstByteMs: 10_000, totalMs: 30_000 },
   assertions: [{ contains: 'pong' }],
   labels: { tier: 'gold' },
   headers: { authorization: `Bearer ${SECRET}` },
-};
+});
 
 interface Harness {
   server: VigilServer;

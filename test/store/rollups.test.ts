@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/domain.ts';
 import { HOUR_MS, Store, nearestRank } from '../../src/store/store.ts';
-import { makeResult, rng } from './fixtures/gen.ts';
+import { createRng } from '../../src/sim/rng.ts';
+import { makeResult } from './fixtures/gen.ts';
 import { tempDbPath } from './helpers.ts';
 
 const H0 = Date.UTC(2026, 0, 5, 10); // an hour boundary
@@ -29,7 +30,7 @@ function res(probeId: string, startedAt: number, o: Partial<ProbeResult> & { ttf
 
 /** Fisher–Yates with a seeded PRNG: insertion order must not matter. */
 function shuffle<T>(xs: T[], seed = 1): T[] {
-  const r = rng(seed);
+  const r = createRng(seed);
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
@@ -148,7 +149,7 @@ describe('store: hourly rollups', () => {
 
   it('a simulated day of random data matches a brute-force recomputation', async () => {
     const s = Store.open(tempDbPath());
-    const r = rng(42);
+    const r = createRng(42);
     const rows: ProbeResult[] = [];
     for (let t = 0; t < 24 * HOUR_MS; t += 20_000) {
       for (const p of ['p1', 'p2', 'p3']) {
@@ -184,7 +185,7 @@ describe('store: hourly rollups', () => {
 describe('store: interrupted rollup', () => {
   it('a rollup cut short by close (or a crash) is finished by the next run, with identical output', async () => {
     const rows: ProbeResult[] = [];
-    const r = rng(7);
+    const r = createRng(7);
     for (let p = 0; p < 60; p++) {
       for (let k = 0; k < 20; k++) rows.push(res(`p${p}`, H0 + Math.floor(r() * 3 * HOUR_MS), { total: Math.floor(r() * 1000) }));
     }

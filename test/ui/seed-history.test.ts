@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import type { VigilConfig } from '../../src/config/types.ts';
 import { IncidentManager, alertsConfig } from '../../src/incidents/index.ts';
+import { simEnv } from '../../src/sim/env.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import { DEFAULT_LATENCY, planLatency } from '../../src/sim/latency.ts';
@@ -31,17 +32,7 @@ describe('seedHistory', () => {
 
   beforeAll(async () => {
     fleet = await startSimFleet({ seed: 3 });
-    const env = {
-      OPENAI_BASE_URL: fleet.urls.openai,
-      ANTHROPIC_BASE_URL: fleet.urls.anthropic,
-      GEMINI_BASE_URL: fleet.urls.gemini,
-      GATEWAY_BASE_URL: fleet.urls.gateway,
-      OPENAI_API_KEY: 'k',
-      ANTHROPIC_API_KEY: 'k',
-      GEMINI_API_KEY: 'k',
-      GATEWAY_API_KEY: 'k',
-      VIGIL_DB: join(dir, 'v.db'),
-    };
+    const env = { ...simEnv(fleet.urls), VIGIL_DB: join(dir, 'v.db') };
     config = loadConfig(ROOT, { env }).config!;
     store = Store.open(config.storage.path);
     report = await seedHistory({ store, config, fleet, now: NOW });

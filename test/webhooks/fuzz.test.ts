@@ -2,6 +2,7 @@
 // loopback HTTP. No crash, no 5xx, and nothing an unauthenticated request sends changes any table.
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/sim/rng.ts';
 import { signGeneric } from '../../src/webhooks/hmac.ts';
 import { signStandard } from '../../src/webhooks/standard.ts';
 import { GENERIC_SECRET, HAVE_DATA, STATUS_TOKEN, WHSEC, counts, post, readDataRaw, removeTempDirs, startIntake } from './helpers.ts';
@@ -9,14 +10,7 @@ import type { IntakeHarness, Resp } from './helpers.ts';
 
 // Deterministic PRNG so a failure reproduces (seed printed on failure via the case label).
 function prng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = createRng(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)];
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));

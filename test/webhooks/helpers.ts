@@ -14,6 +14,7 @@ import { DeprecationRegistry } from '../../src/lifecycle/registry.ts';
 import { toSource } from '../../src/webhooks/config.ts';
 import type { WebhookSource } from '../../src/webhooks/config.ts';
 import { WebhookIntake } from '../../src/webhooks/intake.ts';
+import { makeSpec } from '../fixtures.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const LIFECYCLE_DATA = path.resolve(REPO_ROOT, '../shared/data/lifecycle');
@@ -157,18 +158,7 @@ export function post(url: string, body: string | Buffer, headers: Record<string,
 }
 
 export function probe(over: Partial<ProbeSpec> & Pick<ProbeSpec, 'id' | 'owner' | 'target' | 'model'>): ProbeSpec {
-  return {
-    kind: 'canary',
-    messages: [{ role: 'user', content: 'Reply with the single word: pong' }],
-    stream: false,
-    maxTokens: 5,
-    schedule: { everyMs: 60_000, timezone: 'UTC' },
-    timeouts: { connectMs: 2000, firstByteMs: 5000, totalMs: 10_000 },
-    assertions: [],
-    labels: {},
-    headers: {},
-    ...over,
-  };
+  return makeSpec({ timeouts: { connectMs: 2000, firstByteMs: 5000, totalMs: 10_000 }, ...over });
 }
 
 export function endpoint(name: string, kind: ProviderEndpoint['kind'], baseUrl: string, apiKey = 'test-key'): ProviderEndpoint {
