@@ -112,16 +112,17 @@ describe.skipIf(!existsSync(join(NAB, 'windows.json')))('NAB development set', (
       const s = fs.reduce((a, f) => ({ w: a.w + per[f].windows, h: a.h + per[f].hit, fp: a.fp + per[f].fp, d: a.d + per[f].days }), { w: 0, h: 0, fp: 0, d: 0 });
       return { recall: s.h / s.w, fpPerDay: s.fp / s.d };
     };
-    // Measured: all 0.739 / 0.028; half A (even indices) 0.800 / 0.054; half B 0.692 / 0.014.
+    // Measured (threshold 3): all 0.826 (19/23) / 0.023; half A (even indices) 0.900 (9/10) / 0.020; half B
+    // 0.769 (10/13) / 0.025. Floors: one window fewer and about two more false pages per half.
     const all = sum(files);
-    expect(all.recall).toBeGreaterThanOrEqual(0.69);
-    expect(all.fpPerDay).toBeLessThanOrEqual(0.035);
+    expect(all.recall).toBeGreaterThanOrEqual(0.78);
+    expect(all.fpPerDay).toBeLessThanOrEqual(0.03);
     const a = sum(files.filter((_, i) => i % 2 === 0));
     const b = sum(files.filter((_, i) => i % 2 === 1));
-    expect(a.recall).toBeGreaterThanOrEqual(0.7);
-    expect(a.fpPerDay).toBeLessThanOrEqual(0.065);
-    expect(b.recall).toBeGreaterThanOrEqual(0.6);
-    expect(b.fpPerDay).toBeLessThanOrEqual(0.025);
+    expect(a.recall).toBeGreaterThanOrEqual(0.8);
+    expect(a.fpPerDay).toBeLessThanOrEqual(0.035);
+    expect(b.recall).toBeGreaterThanOrEqual(0.69);
+    expect(b.fpPerDay).toBeLessThanOrEqual(0.035);
     // No false page at all on the series without anomalies.
     expect(per['artificialNoAnomaly/art_daily_small_noise.csv'].fp).toBe(0);
   });

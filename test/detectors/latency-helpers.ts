@@ -34,6 +34,8 @@ export interface SeriesSpec {
   incidents?: Incident[];
   /** Permanent multiplier from this instant on. */
   step?: { at: number; factor: number };
+  /** Periods with another noise level (log-normal σ; the usual is 0.12): jittery or suspiciously steady. */
+  noise?: { start: number; end: number; sigma: number }[];
   seed?: number;
 }
 
@@ -58,7 +60,8 @@ export function generate(spec: SeriesSpec): { t: number; value: number }[] {
   const end = spec.start + spec.days * DAY;
   while (clock.now() < end) {
     const t = clock.now();
-    let v = spec.baseMs * diurnalMultiplier(t, spec.timezone, spec.peakFactor ?? 3) * Math.exp(0.12 * gauss());
+    const sigma = spec.noise?.find((p) => t >= p.start && t < p.end)?.sigma ?? 0.12;
+    let v = spec.baseMs * diurnalMultiplier(t, spec.timezone, spec.peakFactor ?? 3) * Math.exp(sigma * gauss());
     if (rnd() < 0.003) v *= 3 + 3 * rnd(); // one slow call now and then: must never page on its own
     for (const inc of spec.incidents ?? []) if (t >= inc.start && t < inc.end) v *= inc.factor;
     if (spec.step && t >= spec.step.at) v *= spec.step.factor;

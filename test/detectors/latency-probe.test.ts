@@ -48,6 +48,7 @@ describe('probe latency tracker', () => {
     expect(total.at).toBeLessThan(incident.end);
     const e = total.evidence;
     expect(e.cause).toBe('anomaly');
+    expect(['typical', 'tail']).toContain(e.channel); // a level incident, not a jitter one
     expect(e.baseline_level).toBe('hour_of_week');
     expect(Number(e.observed_p95_ms)).toBeGreaterThan(2 * Number(e.baseline_p95_ms));
     expect(Number(e.robust_z)).toBeGreaterThan(3);
@@ -147,7 +148,19 @@ describe('baseline persistence (migration 6)', () => {
     s2.close();
   });
 
-  it('treats a corrupt row as no baseline', () => {
+  it('discards a state saved by an older detector version (its shape differs)', () => {
+    const settings = latencySettings(undefined, TZ);
+    const { state } = feed(settings, 2 * DAY);
+    const s = open();
+    saveBaseline(s, probe.id, TZ, state, start);
+    expect(loadBaseline(s, probe.id, TZ)).not.toBeNull();
+    const old = { ttft: { ...state.ttft, version: 1 }, total: { ...state.total, version: 1 } } as unknown as ProbeLatencyState;
+    saveBaseline(s, probe.id, TZ, old, start);
+    expect(loadBaseline(s, probe.id, TZ)).toBeNull();
+    s.close();
+  });
+
+    it('treats a corrupt row as no baseline', () => {
     const s = open();
     s.db.prepare("INSERT INTO detector_state (detector, key, state, updated_at) VALUES ('latency', 'p', '{not json', 0)").run();
     expect(loadBaseline(s, 'p', TZ)).toBeNull();

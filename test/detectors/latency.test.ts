@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLatencyDetector, type LatencyDetectorOptions, type UpdateResult } from '../../src/detectors/latency.ts';
 import { localHour } from '../../src/detectors/latency/local-hour.ts';
-import { DAY, HOUR, MIN, generate, zoned, type Incident } from './latency-helpers.ts';
+import { addToReservoir, emptyReservoir, robust } from '../../src/detectors/latency/reservoir.ts';
+import { DAY, HOUR, MIN, generate, mulberry32, zoned, type Incident } from './latency-helpers.ts';
 
 const TZ = 'America/New_York';
 
@@ -123,6 +124,58 @@ describe('learning and limits', () => {
     expect(week.some((r) => r.alert)).toBe(false);
   });
 
+  it('pages a long stretch of suspiciously steady latency once (the jitter channel), and nothing else', () => {
+    // Four hours at the usual level but with 1/12 of the usual noise: a cache or a canned answer, not the model.
+    const steady = { start: start + 16 * DAY + 13 * HOUR, end: start + 16 * DAY + 17 * HOUR, sigma: 0.01 };
+    const points = generate({ start, days: 21, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, noise: [steady], seed: 5 });
+    const { out } = run(points);
+    const pages = out.filter((r) => r.transition === 'fired');
+    expect(pages).toHaveLength(1);
+    expect(pages[0].t).toBeGreaterThanOrEqual(steady.start);
+    expect(pages[0].t).toBeLessThan(steady.end);
+    expect(pages[0].alertState).toMatchObject({ direction: 'low', channel: 'spread', cause: 'anomaly' });
+    // The same month with the usual noise throughout pages nothing.
+    expect(fired(run(generate({ start, days: 21, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, seed: 5 })).out)).toHaveLength(0);
+  });
+
+  it('does not page on small integer counts: a young bucket\'s spread is shrunk towards the hour of day', () => {
+    const rnd = mulberry32(1);
+    const points: { t: number; value: number }[] = [];
+    const t0 = Date.UTC(2026, 0, 5);
+    for (let t = t0; t < t0 + 21 * DAY; t += 5 * MIN) {
+      const mean = 3 + 2 * Math.sin((2 * Math.PI * new Date(t).getUTCHours()) / 24);
+      let k = 0;
+      let p = Math.exp(-mean);
+      let cdf = p;
+      const u = rnd();
+      while (u > cdf) p *= mean / ++k, (cdf += p); // Poisson(mean): MAD is 0 or 1 in many hours
+      points.push({ t, value: k });
+    }
+    expect(fired(run(points, { timezone: 'UTC' }).out)).toHaveLength(0);
+    // Without the shrinkage, hours whose dozen values happen to agree page on every wobble (the test can fail).
+    expect(fired(run(points, { timezone: 'UTC', priorSamples: 0 }).out).length).toBeGreaterThan(3);
+  });
+
+  it('forgets at the half-life even in a sparse bucket (2 values a week kept for months)', () => {
+    const r = emptyReservoir();
+    const week = 7 * DAY;
+    const rnd = mulberry32(3);
+    // 20 weeks at 100, then 3 weeks at 200: 46 values, all kept (capacity 48), so nothing is ever evicted.
+    for (let w = 0; w < 23; w++) {
+      for (const off of [0, 30 * MIN]) addToReservoir(r, w < 20 ? 100 : 200, start + w * week + off, 1, rnd() * 0.98 + 0.01, 48, 14 * DAY);
+    }
+    expect(r.v).toHaveLength(46);
+    // An unweighted median would still say 100; the decayed one has moved most of the way.
+    expect(robust(r)!.median).toBeGreaterThan(150);
+    // A dense bucket (thinned by sampling) reads as an even sample of the recent past, not dominated by the newest.
+    const dense = emptyReservoir();
+    for (let i = 0; i < 2000; i++) addToReservoir(dense, i % 2 ? 300 : 100, start + i * MIN, 1, rnd() * 0.98 + 0.01, 48, 14 * DAY);
+    expect(dense.tau).not.toBeNull();
+    const m = robust(dense)!;
+    expect(m.p10).toBe(100);
+    expect(m.p90).toBe(300);
+  });
+
   it('is resumable: a JSON round trip of the state mid-stream changes nothing', () => {
     const points = generate({ start, days: 10, stepMs: 10 * MIN, timezone: TZ, baseMs: 700, seed: 1 });
     const whole = run(points).out;
@@ -160,5 +213,7 @@ describe('learning and limits', () => {
   it('rejects an unknown timezone and nonsense options up front', () => {
     expect(() => createLatencyDetector({ timezone: 'Mars/Olympus' })).toThrow(RangeError);
     expect(() => createLatencyDetector({ window: 0 })).toThrow(/window/);
+    expect(() => createLatencyDetector({ spreadWindow: 1.5 })).toThrow(/spreadWindow/);
+    expect(() => createLatencyDetector({ priorSamples: -1 })).toThrow(/priorSamples/);
   });
 });

@@ -166,7 +166,9 @@ describe('readSse over a socket', () => {
     }
     expect(events.map((e) => e.data)).toEqual(['first', 'second']);
     const [a, b] = events.map((e) => e.at);
-    expect(a - res.marks.ttfbMs!).toBeGreaterThanOrEqual(48);
+    // The headers' own stamp can be a few ms late on a loaded machine (it is taken when the client gets to them),
+    // so the lower bound allows for that; a stamp taken at header time would be ~0.
+    expect(a - res.marks.ttfbMs!).toBeGreaterThanOrEqual(40);
     expect(a - res.marks.ttfbMs!).toBeLessThanOrEqual(75);
     // The second event is complete only when its tail arrives: 150 ms after the first.
     expect(b - a).toBeGreaterThanOrEqual(147);

@@ -3,22 +3,36 @@
 // `t` is ever seen, so replaying a CSV gives exactly what the daemon would have decided at each row.
 //
 // Per point:
-//  1. Baseline for the point's local hour of the week (falling back to the hour of the day, then to all
-//     hours, while a bucket is young): median and MAD of a time-decayed sample. z = (x − median) / (1.4826·MAD).
-//  2. Sustained rarity: the mean of log(1 + |z|) over the last `window` points, compared with the long-run
-//     mean and spread of that same quantity on this series (exponentially weighted). A series whose calls are
-//     always jumpy (heavy tails) has to be jumpier than its own usual to page; one slow call is diluted by the
-//     window. This is the "anomaly likelihood" idea of Numenta's HTM detector applied to robust seasonal z.
-//  3. Fire at `threshold`, resolve after `resolveAfterMs` below `resolveThreshold` (hysteresis: one incident is
-//     one page). The SLO ceiling fires whatever the baseline; the floor silences slowness pages below it.
+//  1. Baseline for the point's local hour of the week (falling back to the hour of the day, then to all hours,
+//     while a bucket is young): weighted median and MAD of a time-decayed sample (reservoir.ts). A young bucket's
+//     spread is shrunk towards the next coarser level's, so a dozen values (or quantised ones, MAD 0) cannot make
+//     every small wobble look extreme. z = (x − median) / spread.
+//  2. Three evidence channels over the recent window (channels.ts): the typical call (median z), the slow tail
+//     (mean log(1 + z)) and the jitter (spread of successive differences), each compared with its own long-run
+//     mean and spread on this series, in units of the threshold. The score is the strongest channel, per side.
+//  3. One alert state for all channels: fire at `threshold`, resolve after `resolveAfterMs` below
+//     `resolveThreshold` (hysteresis: one incident is one page, whichever channels light up during it). The SLO
+//     ceiling fires whatever the baseline; the floor silences slowness pages below it.
 //  4. Learn the value when its hour is over (an hour never explains itself away); down-weighted if it arrived
 //     while firing, so an incident is not learnt as normal, but a permanent shift is learnt within about one
-//     baseline half-life (and the rarity score, relative to the series' own recent history, settles sooner).
-// "Faster than usual" is only judged against an hour-of-week bucket: against the hour-of-day fallback a quiet
-// weekend hour would look anomalous.
+//     baseline half-life (and the calibration, relative to the series' own recent history, settles sooner).
+// "Faster than usual" (and "steadier than usual") is only judged against an hour-of-week bucket: against the
+// hour-of-day fallback a quiet weekend hour would look anomalous.
 import { addToReservoir, emptyReservoir, quantileSorted, robust, type Reservoir, type Robust } from './reservoir.ts';
 import { localHour } from './local-hour.ts';
-import { calibrate, emptyCalibration, logSpread, rarity, sideMeans, type Calibration, type Channel } from './channels.ts';
+import {
+  calibrate,
+  CHANNEL_SCALE,
+  emptyCalibration,
+  logDiffSpread,
+  rarity,
+  tailMeans,
+  tailMedian,
+  type Calibration,
+  type Channel,
+} from './channels.ts';
+
+export type { Channel } from './channels.ts';
 
 export type Direction = 'high' | 'low' | 'both';
 
@@ -34,17 +48,20 @@ export interface LatencyDetectorOptions {
   timezone?: string;
   /** Which deviations page: slower (`high`), faster (`low`) or both. Default `both`. */
   direction?: Direction;
-  /** Rarity (in long-run standard deviations) the sustained score must reach to fire. Default 3. */
+  /**
+   * Score that fires: each channel's rarity (long-run standard deviations of its own statistic) divided by its
+   * scale in CHANNEL_SCALE, the strongest channel counting. Default 3.
+   */
   threshold?: number;
   /** Below this score counts as calm for resolving. Default threshold / 2. */
   resolveThreshold?: number;
   /** Calm time needed before a firing alert resolves. Default 1 h. */
   resolveAfterMs?: number;
-  /** Points in the sustained window (k of the last m: the mean over them). Default 12. */
+  /** Points in the short window the typical and tail channels read. Default 12. */
   window?: number;
   /** Points older than this (relative to the newest) leave the window. Default 12 h. */
   windowMaxAgeMs?: number;
-  /** Points of history the long-run rarity statistics average over (exponential weighting). Default 2000. */
+  /** Points of history each channel's calibration averages over (exponential weighting). Default 2000. */
   longRun?: number;
   /** Values a bucket needs before it is trusted (else fall back to a coarser one). Default 6. */
   minSamples?: number;
@@ -61,17 +78,12 @@ export interface LatencyDetectorOptions {
   slo?: LatencySlo;
   /** Seed of the sampling RNG (deterministic runs). */
   seed?: number;
-  /** Points in the long window (shift and spread channels). Default 72. */
-  longWindow?: number;
+  /** Points in the long window the spread channel reads. Default 72. */
+  spreadWindow?: number;
   /** Points older than this leave the long window. Default 2 days. */
-  longWindowMaxAgeMs?: number;
-  /** Thresholds of the shift and spread channels as multiples of `threshold` (0 = channel off). */
-  shiftFactor?: number;
-  spreadFactor?: number;
-  /** How the level channel is normalised: by the per-point statistics (`point`) or its own (`window`). */
-  levelNorm?: 'point' | 'window';
-  /** Experimental knobs. */
-  x?: Record<string, number>;
+  spreadWindowMaxAgeMs?: number;
+  /** Prior weight (in values) of the coarser level's spread when estimating a bucket's spread. Default 12. */
+  priorSamples?: number;
 }
 
 export type ResolvedOptions = Required<Omit<LatencyDetectorOptions, 'slo'>> & { slo: LatencySlo };
@@ -98,23 +110,21 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   warmupMs: DAY,
   slo: {},
   seed: 1,
-  longWindow: 72,
-  longWindowMaxAgeMs: 2 * DAY,
-  shiftFactor: 0,
-  spreadFactor: 0,
-  levelNorm: 'point',
-  x: {},
+  spreadWindow: 72,
+  spreadWindowMaxAgeMs: 2 * DAY,
+  priorSamples: 12,
 };
 
 export function resolveOptions(o: LatencyDetectorOptions = {}): ResolvedOptions {
   const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as LatencyDetectorOptions;
   const r: ResolvedOptions = { ...DEFAULT_OPTIONS, ...defined, slo: { ...(o.slo ?? {}) } };
   if (o.resolveThreshold === undefined) r.resolveThreshold = r.threshold / 2;
-  for (const k of ['window', 'longWindow', 'longRun', 'capacity', 'minSamples', 'minVisits'] as const) {
+  for (const k of ['window', 'spreadWindow', 'longRun', 'capacity', 'minSamples', 'minVisits'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`latency detector: ${k} must be a positive integer`);
   }
   if (!(r.halfLifeMs > 0)) throw new RangeError('latency detector: halfLifeMs must be > 0');
   if (!(r.firingWeight > 0 && r.firingWeight <= 1)) throw new RangeError('latency detector: firingWeight must be in (0, 1]');
+  if (!(r.priorSamples >= 0)) throw new RangeError('latency detector: priorSamples must be >= 0');
   return r;
 }
 
@@ -133,7 +143,7 @@ export interface AlertState {
   calmSince: number | null;
   /** Most extreme window median z of the episode (for the page). */
   peakZ: number | null;
-  /** Which evidence fired it: the short-window level, the long-window shift, or the spread (null for SLO). */
+  /** Which evidence fired it: the typical call, the slow tail, or the jitter (null for an SLO breach). */
   channel?: Channel | null;
 }
 
@@ -147,22 +157,22 @@ export interface LatencyState {
   all: Reservoir;
   /** Values of the current hour, learnt when the hour is over (so an hour never explains itself away). */
   pending: { hour: number; t: number[]; x: number[]; w: number[] };
-  /** The long window (the short one is its tail): time, value, z of the last `longWindow` points. */
-  recent: { t: number[]; x: number[]; z: number[] };
-  /** Self-calibration: long-run statistics of every channel's statistic, per side, and of the per-point one. */
+  /**
+   * The long window (the short one is its tail): time, value, z and local hour of the week (for the jitter
+   * channel's unit) of the last `spreadWindow` points.
+   */
+  recent: { t: number[]; x: number[]; z: number[]; how: number[] };
+  /** Self-calibration: long-run statistics of each channel's statistic on this series. */
   cal: Record<CalKey, Calibration>;
-  /** Recent normal: z against the buckets of recent calm points, whose median and spread re-centre z. */
-  norm: { t: number[]; z: number[]; c: number; k: number };
-  /** Consecutive points over the threshold, per side (an anomaly must persist to page). */
-  streak: { up: number; down: number };
   alert: AlertState;
   count: number;
   firstT: number | null;
   lastT: number | null;
 }
 
-type CalKey = 'pointUp' | 'pointDown' | 'levelUp' | 'levelDown' | 'shiftUp' | 'shiftDown' | 'spread' | 'med';
-const CAL_KEYS: readonly CalKey[] = ['pointUp', 'pointDown', 'levelUp', 'levelDown', 'shiftUp', 'shiftDown', 'spread', 'med'];
+/** Per-point log(1 + z±) (the tail channel is judged against single points' spread), window median, jitter. */
+type CalKey = 'tailUp' | 'tailDown' | 'typical' | 'spread';
+const CAL_KEYS: readonly CalKey[] = ['tailUp', 'tailDown', 'typical', 'spread'];
 
 export interface Baseline {
   level: BaselineLevel;
@@ -184,6 +194,8 @@ export interface UpdateResult {
   z: number;
   /** Median z of the window: "how unusual for this hour", robustly. */
   windowZ: number;
+  /** Each channel's rarity in units of the threshold (≥ 0), for the slower and the faster side. */
+  channels: Record<'high' | 'low', Record<Channel, number>>;
   baseline: Baseline | null;
   /** p95 of the window's values (what the page shows as observed). */
   observedP95: number;
@@ -217,7 +229,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   const alpha = 1 / o.longRun;
   const wantHigh = o.direction !== 'low';
   const wantLow = o.direction !== 'high';
-  const X = o.x;
+  // The jitter channel needs a half-full long window, and twice its length of calibration, to mean anything.
+  const spreadMinPoints = Math.ceil(o.spreadWindow / 2);
+  const spreadMinCal = 2 * o.spreadWindow;
 
   const init = (): LatencyState => ({
     version: 2,
@@ -226,10 +240,8 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     hod: Array.from({ length: 24 }, emptyReservoir),
     all: emptyReservoir(),
     pending: { hour: -1, t: [], x: [], w: [] },
-    recent: { t: [], x: [], z: [] },
+    recent: { t: [], x: [], z: [], how: [] },
     cal: Object.fromEntries(CAL_KEYS.map((k) => [k, emptyCalibration()])) as Record<CalKey, Calibration>,
-    norm: { t: [], z: [], c: 0, k: 1 },
-    streak: { up: 0, down: 0 },
     alert: { ...QUIET },
     count: 0,
     firstT: null,
@@ -249,122 +261,129 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       const [level, r] = levels[i];
       if (!mature(r)) continue;
       const b = cachedRobust(r)!;
-      const all = cachedRobust(s.all);
-      let sc = 1.4826 * b.mad;
-      const n0 = X.shrink ?? 0;
-      if (n0 > 0) {
-        // A young bucket's spread is a guess from a dozen values (and 0 on quantised data): shrink it towards the
-        // spread of the next coarser level, which has seen more.
-        for (let j = i + 1; j < levels.length; j++) {
-          const ref = mature(levels[j][1]) || j === levels.length - 1 ? cachedRobust(levels[j][1]) : null;
-          if (!ref) continue;
-          const sr = 1.4826 * ref.mad;
-          const nb = r.v.length;
-          sc = Math.sqrt((nb * sc * sc + n0 * sr * sr) / (nb + n0));
-          break;
-        }
+      let scale = 1.4826 * b.mad;
+      // A young bucket's spread is a guess from a dozen values (and 0 on quantised data): shrink it towards the
+      // spread of the next coarser level that has values (a prior worth `priorSamples` values).
+      for (let j = i + 1; j < levels.length && o.priorSamples > 0; j++) {
+        const coarser = levels[j][1];
+        if (!mature(coarser) && j < levels.length - 1) continue;
+        const ref = cachedRobust(coarser);
+        if (!ref) break;
+        const nb = r.v.length;
+        const sr = 1.4826 * ref.mad;
+        scale = Math.sqrt((nb * scale * scale + o.priorSamples * sr * sr) / (nb + o.priorSamples));
+        break;
       }
       // A bucket can be nearly constant (cached replies, integer counts): never divide by ~0.
+      const all = cachedRobust(s.all);
       const floor = Math.max(all ? 0.05 * 1.4826 * all.mad : 0, 0.01 * Math.abs(b.median), 1e-9);
-      return { level, median: b.median, p95: b.p95, scale: Math.max(sc, floor) };
+      return { level, median: b.median, p95: b.p95, scale: Math.max(scale, floor) };
     }
     return null;
+  };
+
+  /**
+   * The current spreads of the window's hours (hour of the week, else of the day, else global, unshrunk): the unit
+   * of the jitter channel's differences, so a busy hour (proportionally noisier) does not look jittery. Read now
+   * rather than stored per point, so the whole window is in the same, latest, units.
+   */
+  const jitterUnits = (s: LatencyState, hours: readonly number[]): number[] => {
+    const unit = (h: number): number => {
+      const r = mature(s.how[h]) ? s.how[h] : s.hod[h % 24];
+      const b = cachedRobust(mature(r) ? r : s.all);
+      return b ? Math.max(1.4826 * b.mad, 1e-9) : 1;
+    };
+    const byHour = new Map<number, number>();
+    return hours.map((h) => {
+      let u = byHour.get(h);
+      if (u === undefined) byHour.set(h, (u = unit(h)));
+      return u;
+    });
   };
 
   const update = (prev: LatencyState, point: { t: number; value: number }): UpdateResult => {
     const { t, value: x } = point;
     const finite = Number.isFinite(x);
-    // Structural sharing: copy what this point changes (window, pending hour, statistics, alert, three buckets).
+    // Structural sharing: copy what this point changes (window, pending hour, calibration, alert, three buckets).
     const s: LatencyState = {
       ...prev,
       how: prev.how.slice(),
       hod: prev.hod.slice(),
-      recent: { t: prev.recent.t.slice(), x: prev.recent.x.slice(), z: prev.recent.z.slice() },
+      recent: { t: prev.recent.t.slice(), x: prev.recent.x.slice(), z: prev.recent.z.slice(), how: prev.recent.how.slice() },
       pending: { ...prev.pending, t: prev.pending.t.slice(), x: prev.pending.x.slice(), w: prev.pending.w.slice() },
-      cal: Object.fromEntries(CAL_KEYS.map((k) => [k, { ...prev.cal[k] }])) as Record<CalKey, Calibration>,
-      norm: { ...prev.norm, t: prev.norm.t.slice(), z: prev.norm.z.slice() },
-      streak: { ...prev.streak },
+      cal: {
+        tailUp: { ...prev.cal.tailUp },
+        tailDown: { ...prev.cal.tailDown },
+        typical: { ...prev.cal.typical },
+        spread: { ...prev.cal.spread },
+      },
       alert: { ...prev.alert },
     };
     s.firstT ??= t;
     // A new hour (UTC, or local for :30/:45 zones): what was seen in the previous one joins the baselines now.
-    const hourKey = Math.floor(t / HOUR) * 168 + localHour(t, o.timezone).how;
+    const lh = localHour(t, o.timezone);
+    const hourKey = Math.floor(t / HOUR) * 168 + lh.how;
     if (hourKey !== s.pending.hour) flushPending(s, hourKey);
     const base = finite ? baselineAt(s, t) : null;
-    const zRaw = base ? (x - base.median) / base.scale : 0;
-    const useNorm = (X.normN ?? 0) > 0;
-    const z = base && useNorm ? (zRaw - s.norm.c) / s.norm.k : zRaw;
+    const z = base ? (x - base.median) / base.scale : 0;
 
     const rc = s.recent;
     if (finite) {
       rc.t.push(t);
       rc.x.push(x);
       rc.z.push(z);
+      rc.how.push(lh.how);
     }
-    while (rc.t.length > o.longWindow || (rc.t.length > 0 && t - rc.t[0] > o.longWindowMaxAgeMs)) {
+    while (rc.t.length > o.spreadWindow || (rc.t.length > 0 && t - rc.t[0] > o.spreadWindowMaxAgeMs)) {
       rc.t.shift();
       rc.x.shift();
       rc.z.shift();
+      rc.how.shift();
     }
     // The short window is the tail of the long one, bounded by count and age.
     let n = Math.min(o.window, rc.z.length);
     while (n > 0 && t - rc.t[rc.t.length - n] > o.windowMaxAgeMs) n--;
-    const nLong = rc.z.length;
-    const lvl = sideMeans(rc.z, n);
-    const lng = sideMeans(rc.z, nLong);
-    const spread = X.diffSpread ? diffSpread(rc.x, rc.t, nLong, s, X.diffSpread) : logSpread(rc.z, nLong);
+    const tail = tailMeans(rc.z, n);
+    const typical = tailMedian(rc.z, n);
+    const jitter = rc.t.length >= spreadMinPoints ? logDiffSpread(rc.x, jitterUnits(s, rc.how), rc.t.length) : null;
 
-    const warm = base !== null && t - s.firstT >= o.warmupMs && n > 0;
-    const longFull = nLong >= Math.min(o.longWindow, X.longMin ?? o.longWindow / 2);
-    const minSd = X.minSd ?? 1e-3;
     const c = s.cal;
-    const levelUp = o.levelNorm === 'point' ? rarity(c.pointUp, lvl.up, MIN_LONG_RUN, minSd) : rarity(c.levelUp, lvl.up, MIN_LONG_RUN, minSd);
-    const levelDown = o.levelNorm === 'point' ? rarity(c.pointDown, lvl.down, MIN_LONG_RUN, minSd) : rarity(c.levelDown, lvl.down, MIN_LONG_RUN, minSd);
-    const minLongN = X.longCalMin ?? 2 * o.longWindow;
-    const shiftUp = longFull ? rarity(c.shiftUp, lng.up, minLongN, minSd) : 0;
-    const shiftDown = longFull ? rarity(c.shiftDown, lng.down, minLongN, minSd) : 0;
-    const spreadR = longFull ? rarity(c.spread, spread, minLongN, minSd) : 0;
-    const medZ = n ? quantileSorted(rc.z.slice(rc.z.length - n).sort((a, b) => a - b), 0.5) : 0;
-    const medR = rarity(c.med, medZ, MIN_LONG_RUN, minSd);
-
-    // Each channel's score in units of `threshold` (so one threshold and one hysteresis serve them all).
-    const hourOfWeek = base?.level === 'hour_of_week';
-    const scaled = (r: number, f: number) => (f > 0 ? r / f : 0);
-    const up: [Channel, number][] = [
-      ['level', scaled(levelUp, X.levelFactor ?? 1)],
-      ['shift', scaled(shiftUp, o.shiftFactor)],
-      ['spread', scaled(spreadR, o.spreadFactor)],
-      ['level', scaled(medR, X.medFactor ?? 0)],
-    ];
+    const warm = base !== null && t - s.firstT >= o.warmupMs && n > 0;
+    const typicalR = rarity(c.typical, typical, MIN_LONG_RUN);
+    const jitterR = jitter === null ? 0 : rarity(c.spread, jitter, spreadMinCal);
+    const units = (r: number, ch: Channel) => Math.max(0, r / CHANNEL_SCALE[ch]);
+    const channels: UpdateResult['channels'] = {
+      high: {
+        typical: units(typicalR, 'typical'),
+        tail: units(rarity(c.tailUp, tail.up, MIN_LONG_RUN), 'tail'),
+        spread: units(jitterR, 'spread'),
+      },
+      low: {
+        typical: units(-typicalR, 'typical'),
+        tail: units(rarity(c.tailDown, tail.down, MIN_LONG_RUN), 'tail'),
+        spread: units(-jitterR, 'spread'),
+      },
+    };
+    const strongest = (side: Record<Channel, number>): [Channel, number] =>
+      (Object.entries(side) as [Channel, number][]).reduce((a, b) => (b[1] > a[1] ? b : a));
+    const [upCh, upBest] = strongest(channels.high);
+    const [downCh, downBest] = strongest(channels.low);
+    const upScore = warm && wantHigh ? upBest : 0;
     // "Faster than usual" only counts against the same hour of the week: against a coarser fallback, a quiet
     // weekend hour would look like an anomaly until the hour-of-week buckets have learnt it.
-    const down: [Channel, number][] = [
-      ['level', scaled(levelDown, X.levelFactor ?? 1)],
-      ['shift', scaled(shiftDown, o.shiftFactor)],
-      ['spread', scaled(-spreadR, (X.calmFactor ?? 0) * o.spreadFactor)],
-      ['level', scaled(-medR, X.medFactor ?? 0)],
-    ];
-    const best = (cs: [Channel, number][]): [Channel, number] => cs.reduce((a, b) => (b[1] > a[1] ? b : a));
-    const [upCh, upBest] = best(up);
-    const [downCh, downBest] = best(down);
-    const upScore = warm && wantHigh ? upBest : 0;
-    const downScore = warm && wantLow && hourOfWeek ? downBest : 0;
+    const downScore = warm && wantLow && base.level === 'hour_of_week' ? downBest : 0;
     const score = upScore >= downScore ? upScore : -downScore;
 
-    const tail = { t: rc.t.slice(rc.t.length - n), z: rc.z.slice(rc.z.length - n) };
-    const zs = tail.z.slice().sort((a, b) => a - b);
-    const windowZ = n ? quantileSorted(zs, 0.5) : 0;
+    const win = { t: rc.t.slice(rc.t.length - n), z: rc.z.slice(rc.z.length - n) };
+    const windowZ = typical;
     const xs = rc.x.slice(rc.x.length - n).sort((a, b) => a - b);
     const observedP95 = n ? quantileSorted(xs, 0.95) : NaN;
     // SLO ceiling: the window's median above it (sustained, not one slow call).
     const sloBreach = o.slo.ceiling !== undefined && n > 0 && quantileSorted(xs, 0.5) > o.slo.ceiling;
     const aboveFloor = o.slo.floor === undefined || observedP95 >= o.slo.floor;
 
-    s.streak.up = upScore >= o.threshold && aboveFloor ? s.streak.up + 1 : 0;
-    s.streak.down = downScore >= o.threshold ? s.streak.down + 1 : 0;
-    const persist = X.persist ?? 1;
-    const highOn = s.streak.up >= persist;
-    const lowOn = s.streak.down >= persist;
+    const highOn = upScore >= o.threshold && aboveFloor;
+    const lowOn = downScore >= o.threshold;
     let transition: UpdateResult['transition'] = null;
     const a = s.alert;
     if (!a.firing) {
@@ -374,7 +393,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
           firing: true,
           cause: sloBreach ? 'slo' : 'anomaly',
           direction: high ? 'high' : 'low',
-          since: firstUnusual(tail, high) ?? t,
+          since: firstUnusual(win, high) ?? t,
           calmSince: null,
           peakZ: windowZ,
           channel: sloBreach && !highOn ? null : high ? upCh : downCh,
@@ -399,31 +418,14 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     if (finite) {
       if (base) {
         // Calibration learns from every scored point; the windows are what it is compared with.
-        calibrate(c.pointUp, Math.log1p(Math.max(z, 0)), alpha);
-        calibrate(c.pointDown, Math.log1p(Math.max(-z, 0)), alpha);
-        calibrate(c.levelUp, lvl.up, alpha);
-        calibrate(c.levelDown, lvl.down, alpha);
-        calibrate(c.med, medZ, alpha);
-        if (longFull) {
-          calibrate(c.shiftUp, lng.up, alpha);
-          calibrate(c.shiftDown, lng.down, alpha);
-          calibrate(c.spread, spread, alpha);
-        }
+        calibrate(c.tailUp, Math.log1p(Math.max(z, 0)), alpha);
+        calibrate(c.tailDown, Math.log1p(Math.max(-z, 0)), alpha);
+        calibrate(c.typical, typical, alpha);
+        if (jitter !== null) calibrate(c.spread, jitter, alpha);
       }
       s.pending.t.push(t);
       s.pending.x.push(x);
       s.pending.w.push(s.alert.firing ? o.firingWeight : 1);
-      // Recent normal learns calm points, and an episode's points once it has lasted long enough to be a new level.
-      const accepted = s.alert.firing && s.alert.since !== null && t - s.alert.since >= (X.acceptH ?? 6) * HOUR;
-      if (base && useNorm && (!s.alert.firing || accepted)) {
-        s.norm.t.push(t);
-        s.norm.z.push(zRaw);
-        const maxAge = (X.normAgeH ?? 24) * HOUR;
-        while (s.norm.t.length > X.normN! || t - s.norm.t[0] > maxAge) {
-          s.norm.t.shift();
-          s.norm.z.shift();
-        }
-      }
     }
     s.count++;
     s.lastT = t;
@@ -434,31 +436,12 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       transition,
       z,
       windowZ,
+      channels,
       baseline: base,
       observedP95,
       alertState: s.alert,
-      debug: `lv ${levelUp.toFixed(2)}/${levelDown.toFixed(2)} sh ${shiftUp.toFixed(2)}/${shiftDown.toFixed(2)} sp ${spreadR.toFixed(2)} (${spread.toFixed(2)} cal ${c.spread.mean.toFixed(2)}±${Math.sqrt(c.spread.variance).toFixed(2)})`,
-    } as UpdateResult;
+    };
   };
-
-  /** log robust spread of successive differences over the long window, relative to the hour-of-day spread. */
-  function diffSpread(xs: number[], ts: number[], n: number, s: LatencyState, mode: number): number {
-    const d: number[] = [];
-    for (let i = Math.max(1, xs.length - n); i < xs.length; i++) {
-      let sc = 1;
-      if (mode === 2) {
-        const r = s.hod[localHour(ts[i], o.timezone).hour];
-        const b = mature(r) ? cachedRobust(r) : cachedRobust(s.all);
-        sc = b ? Math.max(1.4826 * b.mad, 1e-9) : 1;
-      }
-      d.push((xs[i] - xs[i - 1]) / sc);
-    }
-    if (d.length < 2) return 0;
-    d.sort((a, b) => a - b);
-    const med = quantileSorted(d, 0.5);
-    const dev = d.map((v) => Math.abs(v - med)).sort((a, b) => a - b);
-    return Math.log(Math.max(quantileSorted(dev, 0.5), 1e-12));
-  }
 
   /** Start of the trailing run of clearly unusual points (|z| ≥ 2 on the firing side): "since when". */
   function firstUnusual(rc: { t: number[]; z: number[] }, high: boolean): number | null {
@@ -468,16 +451,6 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   }
 
   function flushPending(s: LatencyState, hour: number): void {
-    if ((X.normN ?? 0) > 0) {
-      const zs = s.norm.z.slice().sort((a, b) => a - b);
-      if (zs.length >= (X.normMin ?? 24)) {
-        const c = quantileSorted(zs, 0.5);
-        const dev = zs.map((v) => Math.abs(v - c)).sort((a, b) => a - b);
-        const k = 1.4826 * quantileSorted(dev, 0.5);
-        s.norm.c = c;
-        s.norm.k = Math.min(Math.max(k, X.kMin ?? 0.5), X.kMax ?? 4);
-      }
-    }
     const p = s.pending;
     if (p.t.length > 0) {
       // All values of one pending batch share one local hour of the week (the batch key includes it).

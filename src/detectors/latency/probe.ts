@@ -91,7 +91,9 @@ export function latencySignal(
   } else if (a.cause === 'slo') {
     summary = `${probe.id} ${METRIC_NAME[metric]} above the SLO ceiling of ${fmtMs(settings.ceilingMs[metric])}: p95 ${fmtMs(u.observedP95)} (usual for ${hourLabel}: ${fmtMs(b?.p95)}) since ${since}`;
   } else {
-    summary = `${probe.id} ${METRIC_NAME[metric]} unusually ${slower ? 'slow' : 'fast'} for ${hourLabel}: p95 ${fmtMs(u.observedP95)} vs usual ${fmtMs(b?.p95)}${ratio ? ` (×${ratio.toFixed(1)})` : ''}, robust z ${round(u.windowZ)} since ${since}`;
+    // The jitter channel pages on spread, not level: say so, or "unusually slow" would contradict the figures.
+    const what = a.channel === 'spread' ? (slower ? 'unusually jittery' : 'unusually steady') : `unusually ${slower ? 'slow' : 'fast'}`;
+    summary = `${probe.id} ${METRIC_NAME[metric]} ${what} for ${hourLabel}: p95 ${fmtMs(u.observedP95)} vs usual ${fmtMs(b?.p95)}${ratio ? ` (×${ratio.toFixed(1)})` : ''}, robust z ${round(u.windowZ)} since ${since}`;
   }
   return {
     detector: DETECTOR_ID,
@@ -103,6 +105,7 @@ export function latencySignal(
       metric,
       cause: a.cause,
       direction: a.direction,
+      channel: a.channel ?? null,
       observed_p95_ms: round(u.observedP95),
       baseline_median_ms: round(b?.median),
       baseline_p95_ms: round(b?.p95),
