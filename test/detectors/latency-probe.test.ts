@@ -94,9 +94,10 @@ describe('latency config block', () => {
       timezone: 'Europe/Paris',
       sensitivity: 2.5,
       minSamples: 6,
-      direction: 'both',
+      direction: 'high',
       ceilingMs: { ttft: 3000, total: 10_000 },
-      floorMs: { ttft: undefined, total: 1500 },
+      // An unset floor takes the default: nothing under 50 ms is worth a page.
+      floorMs: { ttft: 50, total: 1500 },
     });
     expect(latencySettings({ sensitivity: 4.5 }, 'UTC').sensitivity).toBe(4.5);
   });

@@ -15,6 +15,9 @@ const perMetric = (what: string) =>
     .describe(what);
 
 /** Named sensitivities, as the rarity threshold (long-run standard deviations). */
+/** Default floor: slowness pages need the recent p95 at or above this (ms). */
+export const DEFAULT_FLOOR_MS = 50;
+
 export const SENSITIVITY = { low: 4, normal: 3, high: 2.5 } as const;
 
 export const latencyConfigSchema = z
@@ -27,7 +30,10 @@ export const latencyConfigSchema = z
       .default('normal')
       .describe('How unusual for the hour latency must be to page: low | normal | high, or a threshold in σ (normal = 3).'),
     min_samples: z.number().int().min(1).max(1000).default(6).describe('Samples an hour-of-week bucket needs before it is trusted (else hour of day, then all hours).'),
-    direction: z.enum(['high', 'low', 'both']).default('both').describe('Page on slower (high), faster (low) or both.'),
+    direction: z
+      .enum(['high', 'low', 'both'])
+      .default('high')
+      .describe('Page on slower (high, the default), faster or suspiciously steady (low: a cache or canned answer), or both.'),
   })
   .describe('Diurnal latency detector settings (hour-of-week baseline in the probe timezone).');
 
@@ -47,7 +53,8 @@ export function latencySettings(raw: LatencyConfigInput | undefined, timezone: s
     minSamples: c.min_samples,
     direction: c.direction,
     ceilingMs: { ttft: c.slo?.ttft_ms, total: c.slo?.total_ms },
-    floorMs: { ttft: c.floor?.ttft_ms, total: c.floor?.total_ms },
+    // Below 50 ms nothing an LLM API does is worth a page (and loopback test traffic wobbles at that scale).
+    floorMs: { ttft: c.floor?.ttft_ms ?? DEFAULT_FLOOR_MS, total: c.floor?.total_ms ?? DEFAULT_FLOOR_MS },
   };
 }
 
