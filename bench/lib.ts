@@ -32,6 +32,8 @@ function fmt(v: number): string {
 
 export interface SimProcess {
   urls: Record<string, string>;
+  /** The simulator process's performance.timeOrigin: its performance.now() stamps + this = epoch ms. */
+  timeOrigin: number;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -44,14 +46,14 @@ export async function startSimProcess(behaviour: unknown, opts: { seed?: number;
   const script = `
     import { startSimFleet } from ${JSON.stringify(resolve(ROOT, 'src/sim/fleet.ts'))};
     const fleet = await startSimFleet({ seed: ${opts.seed ?? 1}, logCapacity: ${opts.logCapacity ?? 50_000}, behaviour: JSON.parse(process.env.SIM_BEHAVIOUR) });
-    process.stdout.write(JSON.stringify(fleet.urls) + '\\n');
+    process.stdout.write(JSON.stringify({ urls: fleet.urls, timeOrigin: performance.timeOrigin }) + '\\n');
     process.on('SIGTERM', () => fleet.close().then(() => process.exit(0)));
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     env: { ...process.env, SIM_BEHAVIOUR: JSON.stringify(behaviour) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const urls = await new Promise<Record<string, string>>((resolveUrls, reject) => {
+  const started = await new Promise<{ urls: Record<string, string>; timeOrigin: number }>((resolveUrls, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -61,7 +63,8 @@ export async function startSimProcess(behaviour: unknown, opts: { seed?: number;
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });
   return {
-    urls,
+    urls: started.urls,
+    timeOrigin: started.timeOrigin,
     child,
     stop: () =>
       new Promise<void>((r) => {
