@@ -19,7 +19,12 @@ import { makeSpec } from '../test/fixtures.ts';
 import { scaledClock, startSimProcess, summary, table } from './lib.ts';
 
 const { values } = parseArgs({
-  options: { speed: { type: 'string', default: '20' }, sizes: { type: 'string', default: '1000,10000' }, minutes: { type: 'string', default: '60' } },
+  options: {
+    speed: { type: 'string', default: '20' },
+    sizes: { type: 'string', default: '1000,10000' },
+    minutes: { type: 'string', default: '60' },
+    every: { type: 'string', default: '' },
+  },
 });
 const SPEED = Number(values.speed);
 const SIM_MINUTES = Number(values.minutes);
@@ -38,7 +43,7 @@ const rows: (string | number)[][] = [
 
 for (const n of SIZES) {
   // 10,000 probes every 60 s would be 167 real probes/s at speed 1; keep the real rate a 2-core box can serve.
-  const everyMs = n <= 1000 ? 60_000 : 300_000;
+  const everyMs = values.every ? Number(values.every) * 1000 : n <= 1000 ? 60_000 : 300_000;
   const specs: ProbeSpec[] = Array.from({ length: n }, (_, i) => {
     const k = kinds[i % 3];
     return makeSpec({
