@@ -142,7 +142,6 @@ export class Daemon {
     const config = loadOrThrow(opts.configDir, opts.env ?? process.env);
     const d = new Daemon(opts, config);
     d.metrics.recordConfigReload(true, d.clock.now());
-    d.scheduler.start(config.probes);
     d.server = await startServer({
       host: opts.listen?.host ?? config.server.host,
       port: opts.listen?.port ?? config.server.port,
@@ -155,14 +154,13 @@ export class Daemon {
           { name: 'store', ok: d.storeWritable(), detail: d.storeOk ? 'writable' : 'last write failed' },
           { name: 'scheduler', ok: d.scheduler.running },
         ],
-        listProbes: () => d.current.probes.map((spec) => ({ spec, last: d.latest.get(spec.id) ?? null })),
+        listProbes: () => d.probeListing(),
         queryResults: (q) => d.store.results({ probe: q.probe, since: q.since, until: q.until, limit: q.limit, order: 'desc' }),
       },
     });
     for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
     // The status page reads the same probe listing as /api/probes.
-    const uiProbes = () => d.current.probes.map((spec) => ({ spec, last: d.latest.get(spec.id) ?? null }));
-    for (const r of uiRoutes(uiDataFromDaemon(d, { probes: uiProbes }))) d.server.addRoute(r.method, r.pattern, r.handler);
+    for (const r of uiRoutes(uiDataFromDaemon(d, { probes: () => d.probeListing() }))) d.server.addRoute(r.method, r.pattern, r.handler);
     // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
     const restored = d.drift.restore(d.store, d.clock.now());
     for (const s of restored.signals) d.incidents.ingest(s);
@@ -194,8 +192,15 @@ export class Daemon {
     d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.incidents.ingest(s))));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
+    // Probing starts last, once everything its results flow into is in place.
+    d.scheduler.start(config.probes);
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
     return d;
+  }
+
+  /** Each configured probe with its last result (/api/probes and the status page). */
+  probeListing(): { spec: ProbeSpec; last: ProbeResult | null }[] {
+    return this.current.probes.map((spec) => ({ spec, last: this.latest.get(spec.id) ?? null }));
   }
 
   get url(): string {
