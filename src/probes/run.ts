@@ -47,6 +47,9 @@ export interface RunContext {
 
 const EXCERPT_CHARS = 200;
 
+/** A failure of the call itself (no usable answer): its class, a short reason, and the timeout phase if any. */
+type TransportFailure = { cls: ErrorClass; message: string; phase: TimeoutPhase | null };
+
 export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContext = {}): Promise<ProbeResult> {
   const endpoint = deps.endpointFor(spec.target);
   const adapter = adapterFor(endpoint.kind);
@@ -59,7 +62,7 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
   let marks: PhaseMarks | null = null;
   let ttftMs: number | null = null;
   let lastContentMs: number | null = null;
-  let transport: { cls: ErrorClass; message: string; phase: TimeoutPhase | null } | null = null;
+  let transport: TransportFailure | null = null;
 
   try {
     const res = await deps.http.request({
@@ -95,11 +98,7 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
   } catch (err) {
     if (err instanceof HttpError) {
       marks = err.marks;
-      // No response at all: a reset here is the connection failing (gateways fall back on it), not a broken body.
-      transport =
-        err.kind === 'reset' && status === null
-          ? { cls: 'connect', message: `connection reset before a response: ${err.message}`.slice(0, 200), phase: null }
-          : transportError(err);
+      transport = transportError(err);
     } else {
       transport = { cls: 'malformed', message: `client error: ${(err as Error).message}`.slice(0, 200), phase: null };
     }
@@ -195,12 +194,12 @@ async function consumeStream(
   norm: Normalised;
   ttftMs: number | null;
   lastContentMs: number | null;
-  error: { cls: ErrorClass; message: string; phase: TimeoutPhase | null } | null;
+  error: TransportFailure | null;
 }> {
   let ttftMs: number | null = null;
   let lastContentMs: number | null = null;
   let cut = false;
-  let error: { cls: ErrorClass; message: string; phase: TimeoutPhase | null } | null = null;
+  let error: TransportFailure | null = null;
   try {
     for await (const ev of readSse(res)) {
       const { contentDelta } = parser.push(ev);
@@ -221,14 +220,16 @@ async function consumeStream(
   return { norm: parser.finish(cut), ttftMs, lastContentMs, error };
 }
 
-function transportError(err: HttpError): { cls: ErrorClass; message: string; phase: TimeoutPhase | null } {
+function transportError(err: HttpError): TransportFailure {
   switch (err.kind) {
     case 'timeout':
       return { cls: 'timeout', message: `timeout (${err.phase ?? 'total'}): ${err.message}`.slice(0, 200), phase: err.phase ?? 'total' };
     case 'connect':
       return { cls: 'connect', message: err.message.slice(0, 200), phase: null };
     case 'reset':
-      return { cls: 'malformed', message: `connection reset: ${err.message}`.slice(0, 200), phase: null };
+      // Only reached before any response (a reset mid-body is a cut body or stream, which the adapter reports as
+      // malformed): the connection failed, which gateways fall back on too.
+      return { cls: 'connect', message: `connection reset before a response: ${err.message}`.slice(0, 200), phase: null };
     case 'aborted':
       return { cls: 'timeout', message: 'aborted (probe cancelled)', phase: 'total' };
   }
