@@ -1,18 +1,13 @@
 // `vigil deprecations [--all]`: model retirements that concern us, with days left, owners and replacement.
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/load.ts';
-import { formatErrors } from '../config/errors.ts';
 import { deprecationsTable } from '../lifecycle/index.ts';
 import { Store } from '../store/store.ts';
 import { configDir, parse } from './args.ts';
+import { loadLenient } from './load.ts';
 
 export async function deprecationsCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string', short: 'c' }, all: { type: 'boolean', default: false } });
-  const { config, errors } = loadConfig(configDir(values.config), { allowMissingEnv: true });
-  if (!config) {
-    process.stderr.write(formatErrors(errors) + '\n');
-    return 2;
-  }
+  const config = loadLenient(configDir(values.config));
   // With the daemon's store, dates learnt from webhooks and model lists count too, and served snapshots resolve aliases.
   const store = existsSync(config.storage.path) ? Store.open(config.storage.path, { readOnly: true }) : null;
   try {

@@ -2,14 +2,12 @@
 // engine, from the same store and config the daemon uses (the store is opened read-only, beside a running daemon).
 import { existsSync } from 'node:fs';
 import { systemClock } from '../clock.ts';
-import { loadConfig } from '../config/load.ts';
-import { formatErrors } from '../config/errors.ts';
-import type { VigilConfig } from '../config/types.ts';
-import { alertsConfig, formatIncidents, formatRoutesTest, IncidentManager, ownerReceivers } from '../incidents/index.ts';
+import { alertsConfig, formatIncidents, formatRoutesTest, IncidentManager, ownerReceivers, routesTest } from '../incidents/index.ts';
+import type { AlertsConfig } from '../incidents/index.ts';
 import { createNotifiers, formatTestReport, sendTestNotification } from '../notifiers/index.ts';
 import { Store } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
-import { loadOrExit } from './load.ts';
+import { loadLenient, loadOrExit } from './load.ts';
 
 const STATES = ['pending', 'firing', 'resolved'] as const;
 
@@ -29,7 +27,7 @@ export async function incidentsCommand(argv: string[]): Promise<number> {
   }
   const store = Store.open(config.storage.path, { readOnly: true });
   try {
-    const m = new IncidentManager({ store, clock: systemClock, config: () => alertsConfig(config), notifiers: {}, readOnly: true } as ConstructorParameters<typeof IncidentManager>[0]);
+    const m = readOnlyManager(store, alertsConfig(config));
     const list = m.listIncidents({ state, limit: Number(values.limit) });
     process.stdout.write(values.json ? JSON.stringify(list, null, 2) + '\n' : formatIncidents(list, Date.now()) + '\n');
     return 0;
@@ -54,9 +52,7 @@ export async function routesCommand(argv: string[]): Promise<number> {
   const store = existsSync(config.storage.path) ? Store.open(config.storage.path, { readOnly: true }) : null;
   try {
     // With a store, API-created silences count too; without one, only those in alerts/*.yaml.
-    const result = store
-      ? new IncidentManager({ store, clock: systemClock, config: () => cfg, notifiers: {}, readOnly: true } as ConstructorParameters<typeof IncidentManager>[0]).routesTest(labels)
-      : (await import('../incidents/manager.ts')).routesTest(cfg, labels, cfg.silences, Date.now());
+    const result = store ? readOnlyManager(store, cfg).routesTest(labels) : routesTest(cfg, labels, cfg.silences, Date.now());
     process.stdout.write(formatRoutesTest(result) + '\n');
     return 0;
   } finally {
@@ -87,12 +83,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   return reports.every((r) => r.status === 'ok') ? 0 : 1;
 }
 
-/** Read-only commands tolerate unset secrets (they only read state); errors still stop them. */
-function loadLenient(dir: string): VigilConfig {
-  const { config, errors } = loadConfig(dir, { allowMissingEnv: true });
-  if (!config) {
-    process.stderr.write(formatErrors(errors) + '\n');
-    process.exit(2);
-  }
-  return config;
+/** The incidents engine beside a running daemon: reads state, sends nothing, leaves rows in flight alone. */
+function readOnlyManager(store: Store, cfg: AlertsConfig): IncidentManager {
+  return new IncidentManager({ store, clock: systemClock, config: () => cfg, notifiers: {}, readOnly: true });
 }

@@ -13,3 +13,16 @@ export function loadOrExit(dir: string, env: Record<string, string | undefined> 
   }
   return config;
 }
+
+/**
+ * For commands that only read state or config (incidents, reports, deprecations): unset secrets are tolerated,
+ * every other error is fatal and printed.
+ */
+export function loadLenient(dir: string): VigilConfig {
+  const { config, errors } = loadConfig(dir, { allowMissingEnv: true });
+  if (!config) {
+    process.stderr.write(formatErrors(errors) + '\n');
+    process.exit(2);
+  }
+  return config;
+}

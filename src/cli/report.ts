@@ -1,10 +1,9 @@
 // `vigil report latency [--probe ID]`: the hour-of-week latency profile from the stored hourly rollups.
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/load.ts';
-import { formatErrors } from '../config/errors.ts';
 import { formatLatencyReport } from '../detectors/report-latency.ts';
 import { Store } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
+import { loadLenient } from './load.ts';
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
@@ -15,11 +14,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     timezone: { type: 'string' },
     days: { type: 'string', default: '28' },
   });
-  const { config, errors } = loadConfig(configDir(values.config), { allowMissingEnv: true });
-  if (!config) {
-    process.stderr.write(formatErrors(errors) + '\n');
-    return 2;
-  }
+  const config = loadLenient(configDir(values.config));
   const specs = values.probe ? config.probes.filter((p) => p.id === values.probe) : config.probes.filter((p) => p.kind === 'canary');
   if (values.probe && specs.length === 0) throw new UsageError(`no probe "${values.probe}"`);
   if (!existsSync(config.storage.path)) {
