@@ -48,6 +48,9 @@ type Upstream = 'openai' | 'anthropic' | 'gemini';
 export interface At {
   day: number;
   hour: number;
+  /** Move the event forward (towards today) until it falls on a UTC weekday: a weekday-only effect such as a
+   * business-hours slowdown must not land on a weekend whatever day the demo starts. */
+  weekday?: boolean;
 }
 
 export interface HistoryScenario {
@@ -67,7 +70,7 @@ export const DEMO_SCENARIO: HistoryScenario = {
     { provider: 'anthropic', day: 3, hour: 15.1, minutes: 45, kind: 'overloaded' },
     { provider: 'openai', day: 1, hour: 20, minutes: 12, kind: 'rate_limited' },
   ],
-  slow: [{ provider: 'gemini', day: 5, hour: 13, minutes: 150, factor: 8 }],
+  slow: [{ provider: 'gemini', day: 5, hour: 13, minutes: 150, factor: 8, weekday: true }],
   swaps: [{ provider: 'openai', day: 2, hour: 18, alias: 'gpt-4o-mini', snapshot: 'gpt-4o-mini-2025-10-01', fingerprint: 'fp_7c1b9e2d40' }],
   refusals: [
     { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.5 },
@@ -118,7 +121,14 @@ interface ProbePlan {
   swapped: Map<number, Template>;
 }
 
-const atTime = (now: number, a: At) => Math.floor(now / DAY) * DAY - a.day * DAY + a.hour * HOUR_MS;
+export function atTime(now: number, a: At): number {
+  const midnight = Math.floor(now / DAY) * DAY;
+  let day = a.day;
+  const isWeekend = (d: number) => [0, 6].includes(new Date(midnight - d * DAY).getUTCDay());
+  // Forward, never past yesterday: the event stays inside the seeded week.
+  if (a.weekday) while (day > 1 && isWeekend(day)) day--;
+  return midnight - day * DAY + a.hour * HOUR_MS;
+}
 
 function fastLatency(): LatencyConfig {
   return { ttfbMs: 1, ttftMs: 2, perTokenMs: 0, jitter: 0, diurnal: null };

@@ -12,7 +12,7 @@ import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import { DEFAULT_LATENCY, planLatency } from '../../src/sim/latency.ts';
 import { Store } from '../../src/store/store.ts';
-import { DEMO_SCENARIO, seedHistory } from '../../src/ui/seed-history.ts';
+import { DEMO_SCENARIO, atTime, seedHistory } from '../../src/ui/seed-history.ts';
 import type { SeedReport } from '../../src/ui/seed-history.ts';
 import { ManualClock } from '../../src/clock.ts';
 
@@ -21,7 +21,24 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 // A Wednesday afternoon: the scenario's days 1..5 are weekdays and weekends alike.
 const NOW = Date.UTC(2026, 10, 18, 16, 20);
-const at = (a: { day: number; hour: number }) => Math.floor(NOW / DAY) * DAY - a.day * DAY + a.hour * HOUR;
+const at = (a: { day: number; hour: number; weekday?: boolean }) => atTime(NOW, a);
+
+describe('atTime', () => {
+  it('puts weekday-only events on a UTC weekday inside the seeded week, whatever day the demo starts', () => {
+    for (let d = 0; d < 14; d++) {
+      const now = Date.UTC(2026, 10, 16 + d, 14, 30);
+      for (const slow of DEMO_SCENARIO.slow) {
+        const t = atTime(now, slow);
+        expect([1, 2, 3, 4, 5], new Date(now).toISOString()).toContain(new Date(t).getUTCDay());
+        expect(t).toBeGreaterThan(now - 7 * DAY);
+        expect(t + slow.minutes * 60_000).toBeLessThan(now);
+      }
+    }
+  });
+  it('leaves other events where they are', () => {
+    expect(atTime(NOW, { day: 5, hour: 13 })).toBe(Math.floor(NOW / DAY) * DAY - 5 * DAY + 13 * HOUR);
+  });
+});
 
 describe('seedHistory', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-seed-'));
