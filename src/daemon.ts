@@ -183,7 +183,7 @@ export class Daemon {
       log: d.log.child({ component: 'drills' }),
     });
     for (const r of drillRoutes(d.drills)) d.server.addRoute(r.method, r.pattern, r.handler);
-    d.drills.start();
+    await d.drills.start();
     d.incidents.start(opts.incidentTickMs ?? 5_000);
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.maintain()));
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.

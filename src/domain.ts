@@ -240,11 +240,18 @@ export interface Incident {
   notifications: NotificationRecord[];
 }
 
+/**
+ * How a drill run ended. `running`: stored while it is in progress (its journal is written as it goes);
+ * `interrupted`: the process running it died before it finished (found at the next start).
+ */
+export type DrillVerdict = 'passed' | 'failed' | 'skipped' | 'aborted' | 'error' | 'interrupted' | 'running';
+
 export interface DrillResult {
   drillId: string;
   startedAt: number;
+  /** While `running`: the time of the last journal entry. */
   finishedAt: number;
-  verdict: 'passed' | 'failed' | 'skipped' | 'aborted' | 'error';
+  verdict: DrillVerdict;
   reason: string;
   injected: string;
   servedBy: string | null;

@@ -61,6 +61,6 @@ export function registerDrillMetrics(registry: Registry): DrillMetrics {
     success.remove(labels);
     latency.remove(labels);
     last.remove(labels);
-    for (const verdict of ['passed', 'failed', 'skipped', 'aborted', 'error']) runs.remove({ ...labels, verdict });
+    for (const verdict of ['passed', 'failed', 'skipped', 'aborted', 'error', 'interrupted']) runs.remove({ ...labels, verdict });
   }
 }

@@ -19,7 +19,7 @@ export function drillLabels(drill: Pick<DrillSpec, 'id' | 'owner' | 'faults' | '
 }
 
 export function drillSignal(run: DrillRun, drill: Pick<DrillSpec, 'id' | 'owner' | 'faults' | 'target' | 'native' | 'name' | 'expect'>): Signal | null {
-  if (run.verdict === 'skipped' || run.verdict === 'aborted') return null;
+  if (run.verdict !== 'passed' && run.verdict !== 'failed' && run.verdict !== 'error') return null;
   const firing = run.verdict !== 'passed';
   const name = drill.name ?? drill.id;
   const first = run.attempts.find((a) => !a.ok);

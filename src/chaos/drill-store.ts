@@ -1,20 +1,29 @@
-// drill_runs (migration 004): one row per drill run with its journal. Synchronous node:sqlite statements on the
-// store's connection; the run's probe results live in probe_results (drill_id set) and are read from there.
+// drill_runs (migrations 004 and 007): one row per drill run with its journal, written as the run goes: inserted
+// as `running` at its first journal entry, its journal and faults updated at every step, replaced by the final
+// run when it ends. A row still `running` whose process is gone is an interrupted run (see DrillService.recover).
+// Synchronous node:sqlite statements on the store's connection; the run's probe results live in probe_results
+// (drill_id set) and are read from there.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { DrillRun } from './drill.ts';
 
 /** A stored run; `results` are not kept here (see DrillStore.resultsOf on the Store). */
-export type StoredDrillRun = Omit<DrillRun, 'results'>;
+export type StoredDrillRun = Omit<DrillRun, 'results'> & {
+  /** host:pid of the process that ran it (null for runs stored before migration 7). */
+  runner: string | null;
+};
 
 /** The list view: everything but the journal and the attempts. */
 export type DrillRunSummary = Omit<StoredDrillRun, 'journal' | 'attempts'>;
+
+/** What a run in progress has done so far (written at every journal entry). */
+export type DrillProgress = Pick<DrillRun, 'runId' | 'drillId' | 'owner' | 'severity' | 'startedAt' | 'injected' | 'journal' | 'faults' | 'attempts' | 'provesConfigOnly'>;
 
 interface Row {
   run_id: string;
   drill_id: string;
   owner: string;
   started_at: number;
-  finished_at: number;
+  finished_at: number | null;
   verdict: DrillRun['verdict'];
   failure: string | null;
   reason: string;
@@ -22,6 +31,7 @@ interface Row {
   served_by: string | null;
   fallback_latency_ms: number | null;
   baseline_ms: number | null;
+  runner: string | null;
   detail: string;
 }
 
@@ -29,13 +39,14 @@ type Detail = Pick<DrillRun, 'attempts' | 'faults' | 'rollback' | 'journal' | 's
 
 function fromRow(r: Row, full: boolean): StoredDrillRun | DrillRunSummary {
   const d = JSON.parse(r.detail) as Detail;
+  const lastAt = d.journal.length > 0 ? d.journal[d.journal.length - 1].at : r.started_at;
   const base: DrillRunSummary = {
     drillId: r.drill_id,
     runId: r.run_id,
     owner: r.owner,
     severity: d.severity,
     startedAt: r.started_at,
-    finishedAt: r.finished_at,
+    finishedAt: r.finished_at ?? lastAt,
     verdict: r.verdict,
     reason: r.reason,
     failure: r.failure as DrillRun['failure'],
@@ -46,21 +57,33 @@ function fromRow(r: Row, full: boolean): StoredDrillRun | DrillRunSummary {
     faults: d.faults,
     provesConfigOnly: d.provesConfigOnly,
     rollback: d.rollback,
+    runner: r.runner,
   };
   return full ? { ...base, attempts: d.attempts, journal: d.journal } : base;
 }
 
+const NOT_DONE = { ok: true, detail: 'not rolled back yet (running)' };
+
 export class DrillStore {
   private readonly insertQ: StatementSync;
+  private readonly progressQ: StatementSync;
   private readonly byRunQ: StatementSync;
   private readonly listQ: StatementSync;
   private readonly latestQ: StatementSync;
+  private readonly runningQ: StatementSync;
   private readonly pruneQ: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.insertQ = db.prepare(
-      `INSERT OR REPLACE INTO drill_runs (run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO drill_runs (run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, runner, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // Progress never overwrites a run that has ended (a late write after the final insert is a no-op).
+    this.progressQ = db.prepare(
+      `INSERT INTO drill_runs (run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, runner, detail)
+       VALUES (?, ?, ?, ?, NULL, 'running', NULL, ?, ?, NULL, NULL, NULL, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET reason = excluded.reason, injected = excluded.injected, detail = excluded.detail
+       WHERE drill_runs.verdict = 'running'`,
     );
     this.byRunQ = db.prepare('SELECT * FROM drill_runs WHERE run_id = ?');
     this.listQ = db.prepare('SELECT * FROM drill_runs WHERE drill_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
@@ -68,10 +91,27 @@ export class DrillStore {
     this.latestQ = db.prepare(
       'SELECT * FROM drill_runs r WHERE started_at = (SELECT MAX(started_at) FROM drill_runs WHERE drill_id = r.drill_id) ORDER BY drill_id',
     );
-    this.pruneQ = db.prepare('DELETE FROM drill_runs WHERE started_at < ?');
+    this.runningQ = db.prepare("SELECT * FROM drill_runs WHERE verdict = 'running' ORDER BY started_at");
+    this.pruneQ = db.prepare("DELETE FROM drill_runs WHERE started_at < ? AND verdict <> 'running'");
   }
 
-  insert(run: DrillRun): void {
+  /** A run in progress: inserted as `running` on the first call, its journal updated on the next ones. */
+  progress(p: DrillProgress, runner: string): void {
+    const last = p.journal[p.journal.length - 1];
+    const detail: Detail = {
+      attempts: p.attempts,
+      faults: p.faults,
+      rollback: NOT_DONE,
+      journal: p.journal,
+      severity: p.severity,
+      provesConfigOnly: p.provesConfigOnly,
+    };
+    const reason = last ? `running: ${last.step}: ${last.detail}`.slice(0, 500) : 'running';
+    this.progressQ.run(p.runId, p.drillId, p.owner, p.startedAt, reason, p.injected, runner, JSON.stringify(detail));
+  }
+
+  /** The run as it ended (replaces its `running` row). */
+  insert(run: Omit<DrillRun, 'results'> & { results?: unknown }, runner: string | null = null): void {
     const detail: Detail = {
       attempts: run.attempts,
       faults: run.faults,
@@ -93,6 +133,7 @@ export class DrillStore {
       run.servedBy,
       run.fallbackLatencyMs,
       run.baselineMs,
+      runner,
       JSON.stringify(detail),
     ];
     this.insertQ.run(...params);
@@ -108,6 +149,11 @@ export class DrillStore {
     return (this.listQ.all(drillId, limit) as unknown as Row[]).map((r) => fromRow(r, full));
   }
 
+  /** Runs still marked `running` (in progress somewhere, or interrupted and not yet found), oldest first. */
+  running(): StoredDrillRun[] {
+    return (this.runningQ.all() as unknown as Row[]).map((r) => fromRow(r, true) as StoredDrillRun);
+  }
+
   /** The newest run of every drill that has one. */
   latest(): Map<string, DrillRunSummary> {
     const out = new Map<string, DrillRunSummary>();
@@ -115,7 +161,7 @@ export class DrillStore {
     return out;
   }
 
-  /** Retention: drop runs started before `beforeMs`; returns how many. */
+  /** Retention: drop finished runs started before `beforeMs`; returns how many. */
   prune(beforeMs: number): number {
     return Number(this.pruneQ.run(beforeMs).changes);
   }

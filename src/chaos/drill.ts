@@ -27,6 +27,7 @@ import { DRILL_HEADER, LITELLM_MOCK_FALLBACKS, drillHeaders, withBodyFields } fr
 import { conclude, judgeAttempt, latencyOf, median, steadyStateBreach } from './judge.ts';
 import type { AttemptVerdict, DrillFailure } from './judge.ts';
 import type { DrillSpec, SteadyCheck } from './scenario.ts';
+import type { DrillProgress } from './drill-store.ts';
 
 export type JournalStep =
   | 'start'
@@ -86,6 +87,11 @@ export interface DrillDeps {
   history?(probeId: string): ProbeResult[];
   /** Every ProbeResult the drill produces (steady state, baseline, attempts, abort checks), as it happens. */
   onResult?(r: ProbeResult): void;
+  /**
+   * What the run has done so far, after every journal entry (the store writes it, so a run killed mid-way still
+   * shows what it had injected and tried). Errors are ignored: recording must never leave faults behind.
+   */
+  onProgress?(p: DrillProgress): void;
   /** Tests substitute a runner that fails. */
   runProbe?: typeof defaultRunProbe;
 }
@@ -152,11 +158,33 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
   const startedAt = clock.now();
   const runId = opts.runId ?? newRunId(drill.id, startedAt);
   const journal: JournalEntry[] = [];
+  const attempts: AttemptVerdict[] = [];
+  const injected: InjectedFault[] = [];
+  const native = drill.native === 'litellm_mock_fallbacks';
   const note = (step: JournalStep, status: JournalEntry['status'], detail: string, data?: Record<string, unknown>) => {
     journal.push({ at: clock.now(), step, status, detail, ...(data ? { data } : {}) });
+    progress();
+  };
+  const progress = () => {
+    if (!deps.onProgress) return;
+    try {
+      deps.onProgress({
+        runId,
+        drillId: drill.id,
+        owner: drill.owner,
+        severity: drill.severity,
+        startedAt,
+        injected: injectedText(injected, native),
+        journal,
+        faults: injected,
+        attempts,
+        provesConfigOnly: native,
+      });
+    } catch {
+      // Best effort, like onResult: a full disk must not stop the drill or its rollback.
+    }
   };
   const runP = deps.runProbe ?? defaultRunProbe;
-  const native = drill.native === 'litellm_mock_fallbacks';
   const nativeDeps: RunnerDeps = native ? { ...deps.probeRunner, http: withBodyFields(deps.probeRunner.http, LITELLM_MOCK_FALLBACKS) } : deps.probeRunner;
 
   // Max duration and external stop share one signal; `why` says which fired.
@@ -177,8 +205,6 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
   opts.signal?.addEventListener('abort', onExternal, { once: true });
 
   const attemptsResults: ProbeResult[] = [];
-  const attempts: AttemptVerdict[] = [];
-  const injected: InjectedFault[] = [];
   let verdict: DrillResult['verdict'] = 'error';
   let reason = '';
   let failure: DrillFailure | null = null;
@@ -270,10 +296,17 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
     // 3. inject
     for (const input of faultInputs(drill, runId)) {
       if (ac.signal.aborted) break;
-      const id = await deps.faults!.inject(input);
-      const f: InjectedFault = { id, upstream: (input as FaultSpec).upstream, kind: (input as FaultSpec).kind, description: describeFault(input), hits: null, expiresAt: null };
+      // Recorded before the call: a process killed while the proxy takes the fault still names it for rollback.
+      const f: InjectedFault = { id: input.id!, upstream: (input as FaultSpec).upstream, kind: (input as FaultSpec).kind, description: describeFault(input), hits: null, expiresAt: null };
       injected.push(f);
-      note('inject', 'ok', `${id}: ${f.description}`);
+      progress();
+      try {
+        f.id = await deps.faults!.inject(input);
+      } catch (err) {
+        f.description += ' (not confirmed by the proxy)';
+        throw err;
+      }
+      note('inject', 'ok', `${f.id}: ${f.description}`);
     }
     if (native) note('inject', 'info', 'gateway-native: mock_testing_fallbacks=true on each attempt (LiteLLM fails the primary itself; proves the config only)');
 
@@ -393,7 +426,7 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
     verdict,
     reason,
     failure,
-    injected: injected.length > 0 ? injected.map((f) => f.description).join('; ') : native ? 'mock_testing_fallbacks (gateway-native)' : 'nothing',
+    injected: injectedText(injected, native),
     servedBy,
     fallbackLatencyMs,
     baselineMs: baselineMs === null ? null : Math.round(baselineMs),
@@ -404,6 +437,10 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
     rollback,
     journal,
   };
+}
+
+function injectedText(injected: readonly InjectedFault[], native: boolean): string {
+  return injected.length > 0 ? injected.map((f) => f.description).join('; ') : native ? 'mock_testing_fallbacks (gateway-native)' : 'nothing';
 }
 
 async function rollBack(

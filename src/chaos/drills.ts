@@ -1,5 +1,6 @@
 // The drills feature in one object for the daemon and the CLI: the configured drills, running one (runner →
 // store → metrics → atrophy signal), the cron scheduler and the /api/drills data. One drill runs at a time.
+import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { VigilConfig } from '../config/types.ts';
@@ -9,13 +10,14 @@ import type { Logger } from '../log.ts';
 import { runnerDeps } from '../probes/deps.ts';
 import type { Store } from '../store/store.ts';
 import { runDrill } from './drill.ts';
-import type { DrillDeps, DrillRun } from './drill.ts';
+import type { DrillDeps, DrillRun, JournalEntry } from './drill.ts';
 import { registerDrillMetrics } from './drill-metrics.ts';
 import type { DrillMetrics } from './drill-metrics.ts';
 import { DrillScheduler } from './drill-scheduler.ts';
 import { drillSignal } from './drill-signal.ts';
 import { DrillStore } from './drill-store.ts';
 import type { DrillRunSummary, StoredDrillRun } from './drill-store.ts';
+import { formatRunner, runnerAlive } from './drill-runner-id.ts';
 import type { FaultDriver } from './fault-driver.ts';
 import { drillsOf } from './scenario.ts';
 import type { DrillSpec } from './scenario.ts';
@@ -40,13 +42,20 @@ export interface DrillServiceOptions {
 
 export class DrillBusyError extends Error {}
 
+/** A `running` row on another host with no journal entry for this long is taken as interrupted. */
+const FOREIGN_STALE_MS = 30 * 60_000;
+
 export class DrillService {
   private readonly o: DrillServiceOptions;
   private readonly db: DrillStore | null;
   private readonly metrics: DrillMetrics | null;
   private readonly scheduler: DrillScheduler;
   private busy: string | null = null;
+  /** Run id of the drill in progress in this process. */
+  private busyRun: string | null = null;
   private warned = new Set<string>();
+  /** This process, as written in drill_runs.runner. */
+  private readonly runner = formatRunner(hostname(), process.pid);
 
   constructor(opts: DrillServiceOptions) {
     this.o = opts;
@@ -87,6 +96,8 @@ export class DrillService {
     if (this.busy) throw new DrillBusyError(`drill ${this.busy} is running; one drill at a time`);
     this.busy = id;
     try {
+      // Runs a dead process left `running` are closed first (and their leftover faults cleared).
+      await this.recover();
       const config = this.o.config();
       const probes = new Map(config.probes.map((p) => [p.id, p]));
       const store = this.o.store ?? null;
@@ -98,6 +109,12 @@ export class DrillService {
         gatewayFlavour: config.gateway?.flavour ?? null,
         history: store ? (pid) => store.results({ probe: pid, drills: 'exclude', limit: 20, order: 'desc' }) : undefined,
         onResult: store ? (r: ProbeResult) => store.insertResult(r) : undefined,
+        onProgress: this.db
+          ? (p) => {
+              this.busyRun = p.runId;
+              this.db!.progress(p, this.runner);
+            }
+          : undefined,
         ...this.o.overrides,
       };
       this.o.log?.info('drill starting', { drill: id, faults: drill.faults.length, native: drill.native });
@@ -106,13 +123,88 @@ export class DrillService {
       return run;
     } finally {
       this.busy = null;
+      this.busyRun = null;
     }
+  }
+
+  /**
+   * Close the runs a dead process left `running` (kill -9, power loss, OOM): each becomes `interrupted`, keeping
+   * the journal it had written, with a last entry saying so. Faults it had injected and not rolled back are
+   * cleared now when the proxy can be reached (a proxy in its own process outlives the drill's process); else the
+   * journal says when the proxy drops them by their TTL. Runs of a live process (another `vigil drill`, or the
+   * daemon) are left alone. Called at start and before every run; returns the runs it closed.
+   */
+  async recover(): Promise<StoredDrillRun[]> {
+    if (!this.db) return [];
+    const closed: StoredDrillRun[] = [];
+    const now = this.o.clock.now();
+    for (const row of this.db.running()) {
+      if (row.runId === this.busyRun) continue;
+      const lastAt = row.journal.length > 0 ? row.journal[row.journal.length - 1].at : row.startedAt;
+      const alive = row.runner === this.runner ? false : runnerAlive(row.runner, hostname());
+      if (alive === true || (alive === null && now - lastAt < FOREIGN_STALE_MS)) continue;
+      const journal: JournalEntry[] = [...row.journal];
+      const rolledBack = journal.some((e) => e.step === 'rollback');
+      let rollback = row.rollback;
+      if (row.faults.length > 0 && !rolledBack) {
+        rollback = await this.clearLeftovers(row, journal, now);
+      } else if (rolledBack) {
+        const e = [...journal].reverse().find((x) => x.step === 'rollback')!;
+        rollback = { ok: e.status === 'ok', detail: e.detail };
+      } else {
+        rollback = { ok: true, detail: 'nothing to roll back' };
+      }
+      const last = row.journal[row.journal.length - 1];
+      const reason =
+        `interrupted: the process running the drill (${row.runner ?? 'unknown'}) stopped before it finished` +
+        (last ? `; last step: ${last.step}: ${last.detail}` : '') +
+        (rollback.ok ? '' : `; rollback: ${rollback.detail}`);
+      journal.push({ at: now, step: 'end', status: 'error', detail: reason.slice(0, 1000) });
+      const run: StoredDrillRun = { ...row, verdict: 'interrupted', reason: reason.slice(0, 1000), finishedAt: lastAt, rollback, journal };
+      try {
+        this.db.insert(run, row.runner);
+      } catch (err) {
+        this.o.log?.error('interrupted drill run not stored', { drill: row.drillId, run: row.runId, error: String(err) });
+        continue;
+      }
+      this.metrics?.observe(run);
+      this.o.log?.warn('drill run was interrupted', { drill: row.drillId, run: row.runId, runner: row.runner, last_step: last?.step ?? null, rollback: rollback.detail });
+      closed.push(run);
+    }
+    return closed;
+  }
+
+  private async clearLeftovers(row: StoredDrillRun, journal: JournalEntry[], now: number): Promise<{ ok: boolean; detail: string }> {
+    const ids = row.faults.map((f) => f.id);
+    const driver = this.o.faults;
+    if (!driver) {
+      const detail = `no proxy to reach from here: ${ids.join(', ')} expire by their TTL inside the proxy`;
+      journal.push({ at: now, step: 'rollback', status: 'info', detail });
+      return { ok: true, detail };
+    }
+    const errors: string[] = [];
+    let cleared = 0;
+    for (const id of ids) {
+      try {
+        cleared += await driver.clear(id);
+      } catch (err) {
+        errors.push(`${id}: ${(err as Error).message}`);
+      }
+    }
+    if (errors.length === 0) {
+      const detail = cleared > 0 ? `cleared ${cleared} leftover fault${cleared === 1 ? '' : 's'} (${ids.join(', ')}) on recovery` : `none of ${ids.join(', ')} was still in the proxy (a proxy restart or their TTL had cleared them)`;
+      journal.push({ at: now, step: 'rollback', status: 'ok', detail });
+      return { ok: true, detail };
+    }
+    const detail = `${errors.join('; ')}; the proxy drops them by their TTL`;
+    journal.push({ at: now, step: 'rollback', status: 'error', detail });
+    return { ok: false, detail };
   }
 
   private record(run: DrillRun, drill: DrillSpec): void {
     const log = this.o.log;
     try {
-      this.db?.insert(run);
+      this.db?.insert(run, this.runner);
     } catch (err) {
       log?.error('drill run not stored', { drill: run.drillId, error: String(err) });
     }
@@ -132,7 +224,13 @@ export class DrillService {
 
   // ── scheduling ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  start(): void {
+  /** Starts the schedule once runs left `running` by a dead process are closed (see recover). */
+  async start(): Promise<void> {
+    try {
+      await this.recover();
+    } catch (err) {
+      this.o.log?.error('could not close interrupted drill runs', { error: String(err) });
+    }
     this.scheduler.start(this.specs());
     this.metrics?.retain(this.specs().map((d) => d.id));
   }

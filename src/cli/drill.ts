@@ -22,7 +22,8 @@ import { Store } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import { loadOrExit } from './load.ts';
 
-export const DRILL_EXIT = { passed: 0, failed: 1, skipped: 3, aborted: 3, error: 3 } as const;
+// `running` and `interrupted` are stored states, never what runDrill returns; listed so the map covers every verdict.
+export const DRILL_EXIT = { passed: 0, failed: 1, skipped: 3, aborted: 3, error: 3, interrupted: 3, running: 3 } as const;
 
 function controlUrl(chaos: ChaosConfig): string {
   const host = ['0.0.0.0', '::', ''].includes(chaos.listen.host) ? '127.0.0.1' : chaos.listen.host;

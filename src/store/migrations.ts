@@ -9,6 +9,7 @@ import { migration as outbox } from './migrations/003-outbox.ts';
 import { migration as drills } from './migrations/004-drills.ts';
 import { migration as webhooks } from './migrations/005-webhooks.ts';
 import { migration as detectors } from './migrations/006-detectors.ts';
+import { migration as drillJournal } from './migrations/007-drill-journal.ts';
 
 export interface Migration {
   version: number;
@@ -107,6 +108,7 @@ export const MIGRATIONS: readonly Migration[] = [
   drills,
   webhooks,
   detectors,
+  drillJournal,
 ];
 
 export class SchemaTooNewError extends Error {

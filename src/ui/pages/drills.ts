@@ -29,6 +29,8 @@ const VERDICT: Record<DrillRunView['verdict'], [StatusKey, string]> = {
   aborted: ['degraded', 'Aborted'],
   error: ['failed', 'Error'],
   skipped: ['unknown', 'Skipped'],
+  interrupted: ['degraded', 'Interrupted'],
+  running: ['unknown', 'Running'],
 };
 
 function verdictBadge(v: DrillRunView['verdict']): Html {
