@@ -1,7 +1,13 @@
 // An OpenAI-compatible gateway (LiteLLM- or Portkey-flavoured) with an ordered fallback list of targets.
 // It forwards over real HTTP, falls back on 429/5xx/529/transport errors before the first byte, never after a
-// 200 has started (a mid-stream cut or a content_filter answer reaches the client, as real gateways do; see
-// shared/research/chaos_anchors.md), translates Anthropic/Gemini answers, and sets the flavour's headers.
+// 200 has started (a mid-stream cut reaches the client, as real gateways do; see shared/research/chaos_anchors.md),
+// translates Anthropic/Gemini answers, and sets the flavour's headers.
+// Content-policy refusals follow each gateway's real rules, so safety drills can show both verdicts:
+// - LiteLLM: a content-policy 400 goes to `content_policy_fallbacks` when set, else to the generic fallbacks
+//   (#40406); a non-streamed 200 with finish_reason content_filter raises (and falls back) only when
+//   content_policy_fallbacks is set (#4365, #8953). Configure it with `contentPolicyFallbacks`.
+// - Portkey: decides on the status only: any non-2xx without `fallbackOnStatus` (on_status_codes), else those
+//   codes; a 200 content_filter is never failed over.
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { createParser } from 'eventsource-parser';
@@ -38,6 +44,14 @@ export const gatewayConfigSchema = z.strictObject({
   forwardHeaderPrefix: z.string(),
   /** Fall back only on these upstream statuses (Portkey's strategy.on_status_codes); transport errors always do. */
   fallbackOnStatus: z.array(z.number().int()).optional(),
+  /**
+   * LiteLLM's `content_policy_fallbacks` for the primary's group: target ids tried, in order, after a content-policy
+   * refusal of the primary. Unset (or empty, which LiteLLM treats as unset): a content-policy 400 goes to the
+   * generic fallbacks like any error (#40406) and a 200 `content_filter` answer reaches the client. Set: a
+   * content-policy 400 goes only to these, and a non-streamed 200 `content_filter` raises and goes to them too
+   * (#4365, #8953). Portkey ignores it.
+   */
+  contentPolicyFallbacks: z.array(z.string().min(1)).nullable().optional(),
 });
 
 export type GatewayTarget = z.infer<typeof targetSchema>;
@@ -57,13 +71,12 @@ export function defaultGatewayConfig(flavour: Flavour = 'litellm', targets: Gate
 /** Statuses both gateways treat as transient: retried, then failed over. */
 const TRANSIENT = new Set([408, 429, 500, 502, 503, 504, 529]);
 
-function shouldFallback(cfg: GatewayConfig, status: number, body: string): boolean {
+/** Whether an upstream error status moves on to the next target (LiteLLM's content-policy errors: see handle). */
+function shouldFallback(cfg: GatewayConfig, status: number): boolean {
   if (cfg.fallbackOnStatus) return cfg.fallbackOnStatus.includes(status);
-  const flavour = cfg.flavour;
   // Portkey's fallback mode without on_status_codes fails over on any non-2xx (handlerUtils.ts).
-  if (flavour === 'portkey') return true;
-  // LiteLLM: generic fallbacks on transient errors; content-policy 400s are routed around too (a finding, not a feature).
-  return TRANSIENT.has(status) || (status === 400 && /content[_ ]?(filter|policy|management)|safety/i.test(body));
+  if (cfg.flavour === 'portkey') return true;
+  return TRANSIENT.has(status);
 }
 
 type Upstream =
@@ -94,9 +107,9 @@ function litellmExceptionName(status: number): string {
 }
 
 /** LiteLLM proxy error body: exception name + provider exception + raw upstream text, code as a string. */
-function litellmError(status: number, provider: UpstreamProvider, detail: string, group: string, fallbacks: string[]): { status: number; body: string } {
+function litellmError(status: number, provider: UpstreamProvider, detail: string, group: string, fallbacks: string[], contentPolicy = false): { status: number; body: string } {
   const out = status === 529 ? 500 : status;
-  const message = `litellm.${litellmExceptionName(out)}: ${LITELLM_EXCEPTION[provider]} - ${detail.trim()}. Received Model Group=${group}\nAvailable Model Group Fallbacks=${fallbacks.length ? JSON.stringify(fallbacks) : 'None'}`;
+  const message = `litellm.${contentPolicy ? 'ContentPolicyViolationError' : litellmExceptionName(out)}: ${LITELLM_EXCEPTION[provider]} - ${detail.trim()}. Received Model Group=${group}\nAvailable Model Group Fallbacks=${fallbacks.length ? JSON.stringify(fallbacks) : 'None'}`;
   return { status: out, body: JSON.stringify({ error: { message, type: 'None', param: 'None', code: String(out) } }) };
 }
 
@@ -141,6 +154,9 @@ export function gatewayHandler(opts: GatewayHandlerOptions): GatewayHandler {
         const merged = method === 'PUT' ? body : { ...handler.config, ...(body as object) };
         const parsed = gatewayConfigSchema.safeParse(merged);
         if (!parsed.success) throw new BehaviourError(z.prettifyError(parsed.error));
+        const ids = parsed.data.targets.map(targetId);
+        const unknown = (parsed.data.contentPolicyFallbacks ?? []).filter((id) => !ids.slice(1).includes(id));
+        if (unknown.length > 0) throw new BehaviourError(`contentPolicyFallbacks: ${unknown.join(', ')} is not a fallback target id (${ids.slice(1).join(', ') || 'none'})`);
         handler.config = parsed.data;
         return { status: 200, body: handler.config };
       }
@@ -291,20 +307,29 @@ async function handle(ctx: RequestContext, baseCfg: GatewayConfig, resolve: Gate
   delete upstreamReq.mock_testing_fallbacks;
   const targets = cfg.targets;
   const fallbackIds = targets.slice(1).map(targetId);
-  let last: { target: number; status: number; raw: string } | { target: number; error: Upstream & { ok: false } } | null = null;
+  const generic = targets.map((_, k) => k).slice(1);
+  const cpChain = contentPolicyChain(cfg);
+  let last: Last | null = null;
+  /** The primary's failure, when it was a content-policy refusal: LiteLLM answers with it once its chain is spent. */
+  let original: Last | null = null;
+  // Targets in the order they are tried: the primary, then the list its failure selects.
+  let order = [0];
 
-  for (let i = 0; i < targets.length; i++) {
+  for (let depth = 0; depth < order.length; depth++) {
+    const i = order[depth];
     // A Portkey header target without override_params.model sends the client's model.
     const t = { ...targets[i], model: targets[i].model || group };
     // LiteLLM's mock_testing_fallbacks fails the primary inside the router, before any provider call.
-    if (i === 0 && flavour === 'litellm' && req.mock_testing_fallbacks === true && targets.length > 1) {
+    if (depth === 0 && flavour === 'litellm' && req.mock_testing_fallbacks === true && targets.length > 1) {
       attempts.push({ target: 0, provider: t.provider, model: t.model, status: null, error: 'mock_testing_fallbacks', upstreamRequestId: null, ms: 0, retry: false });
+      order = [0, ...generic];
       continue;
     }
     const base = baseUrlOf(t, resolve);
     const up = buildUpstreamRequest(t.provider, base, t.model, t.apiKey ?? 'sim-key', upstreamReq, stream);
     Object.assign(up.headers, forwarded);
     let retries = 0;
+    let next: 'fallback' | 'stop' = 'stop';
     for (;;) {
       const r = await callUpstream(agent, up.url, up.headers, up.body, cfg.upstreamTimeoutMs, abort.signal, rec.t0);
       if (!r.ok && r.error === 'aborted') return;
@@ -320,39 +345,89 @@ async function handle(ctx: RequestContext, baseCfg: GatewayConfig, resolve: Gate
         retry: retries > 0,
       };
       attempts.push(attempt);
+      let contentPolicy = false;
       if (r.ok && r.res.statusCode >= 200 && r.res.statusCode < 300) {
-        rec.gateway.servedTarget = i;
-        const meta = { i, t, base, retries, group, upstreamRequestId };
-        return stream ? serveStream(ctx, cfg, r.res, meta, includeUsage) : serveJson(ctx, cfg, r.res, meta);
-      }
-      let raw = '';
-      if (r.ok) {
-        raw = await r.res.body.text().catch(() => '');
-        last = { target: i, status: r.res.statusCode, raw };
+        const meta = { i, depth, t, base, retries, group, upstreamRequestId };
+        if (stream) {
+          rec.gateway.servedTarget = i;
+          return serveStream(ctx, cfg, r.res, meta, includeUsage);
+        }
+        const answer = await readAnswer(ctx, cfg, r.res, meta);
+        // LiteLLM raises ContentPolicyViolationError on a 200 `content_filter` answer only when
+        // content_policy_fallbacks is set (#4365, #8953); otherwise the filtered answer reaches the client.
+        // Streams never (#28599): too late once the 200 is sent.
+        if (cpChain === null || 'reply' in answer || finishReasonOf(answer.out) !== 'content_filter') {
+          rec.gateway.servedTarget = i;
+          return 'reply' in answer ? answer.reply : jsonReply(200, answer.headers, answer.out, 0);
+        }
+        attempt.error = 'content_policy_raised';
+        last = { target: i, depth, status: 400, raw: 'Response output was blocked.', contentPolicy: true };
+        contentPolicy = true;
+      } else if (r.ok) {
+        const raw = await r.res.body.text().catch(() => '');
+        contentPolicy = flavour === 'litellm' && isContentPolicyError(r.res.statusCode, raw);
+        last = { target: i, depth, status: r.res.statusCode, raw, contentPolicy };
       } else {
-        last = { target: i, error: r };
+        last = { target: i, depth, error: r };
       }
       const transient = !r.ok || TRANSIENT.has(r.res.statusCode);
-      if (transient && retries < cfg.retries) {
+      if (transient && !contentPolicy && retries < cfg.retries) {
         retries++;
         continue;
       }
-      const fallback = !r.ok || shouldFallback(cfg, r.res.statusCode, raw);
-      if (!fallback || i === targets.length - 1) return failReply(cfg, targets, last, group, fallbackIds, retries, ctx, resolve);
+      if (depth === 0 && contentPolicy) original = last;
+      next = contentPolicy || !r.ok || shouldFallback(cfg, r.res.statusCode) ? 'fallback' : 'stop';
       break;
     }
+    if (next === 'stop') return failReply(cfg, targets, original ?? last!, group, fallbackIds, retries, ctx, resolve);
+    if (depth === 0) {
+      // LiteLLM (#40406): a content-policy refusal goes to content_policy_fallbacks when set, else to the generic
+      // fallbacks like any other error. Portkey only looks at the status (fallbackOnStatus above).
+      order = [0, ...(last!.contentPolicy && cpChain !== null ? cpChain : generic)];
+    }
   }
-  return failReply(cfg, targets, last, group, fallbackIds, 0, ctx, resolve);
+  return failReply(cfg, targets, original ?? last!, group, fallbackIds, 0, ctx, resolve);
 }
 
-function flavourHeaders(cfg: GatewayConfig, i: number, t: GatewayTarget, base: string, retries: number, group: string, ctx: RequestContext): Record<string, string> {
+type Last =
+  | { target: number; depth: number; status: number; raw: string; contentPolicy?: boolean }
+  | { target: number; depth: number; error: Upstream & { ok: false }; contentPolicy?: undefined };
+
+/** A 400 that LiteLLM maps to ContentPolicyViolationError (it matches the provider's error text). */
+export function isContentPolicyError(status: number, body: string): boolean {
+  return status === 400 && CONTENT_POLICY_RE.test(body);
+}
+const CONTENT_POLICY_RE = /content[_ ]?(filter|policy|management)|safety system|responsibleaipolicyviolation/i;
+
+/**
+ * LiteLLM's `content_policy_fallbacks` for the primary's group as target indices, or null when unset. An empty
+ * list counts as unset, as in LiteLLM (a falsy router argument falls back to the unset global).
+ */
+function contentPolicyChain(cfg: GatewayConfig): number[] | null {
+  const ids = cfg.contentPolicyFallbacks;
+  if (cfg.flavour !== 'litellm' || !ids || ids.length === 0) return null;
+  return ids.map((id) => cfg.targets.findIndex((t) => targetId(t) === id)).filter((k) => k > 0);
+}
+
+function finishReasonOf(body: string): string | null {
+  try {
+    const j = JSON.parse(body);
+    const f = j?.choices?.[0]?.finish_reason;
+    return typeof f === 'string' ? f : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `i`: the serving target's index in the list (Portkey's option index); `depth`: fallbacks taken to reach it (LiteLLM). */
+function flavourHeaders(cfg: GatewayConfig, i: number, depth: number, t: GatewayTarget, base: string, retries: number, group: string, ctx: RequestContext): Record<string, string> {
   const ms = String(Math.round(performance.now() - ctx.record.t0));
   if (cfg.flavour === 'litellm') {
     return {
       'x-litellm-model-id': targetId(t),
       'x-litellm-model-api-base': base,
       'x-litellm-model-group': group,
-      'x-litellm-attempted-fallbacks': String(i),
+      'x-litellm-attempted-fallbacks': String(depth),
       'x-litellm-attempted-retries': String(retries),
       'x-litellm-call-id': `${ctx.server.nextId(8, 'hex')}-${ctx.server.nextId(4, 'hex')}-4${ctx.server.nextId(3, 'hex')}-a${ctx.server.nextId(3, 'hex')}-${ctx.server.nextId(12, 'hex')}`,
       'x-litellm-version': '1.74.9',
@@ -381,7 +456,7 @@ function upstreamHeaders(cfg: GatewayConfig, res: Dispatcher.ResponseData): Reco
 function failReply(
   cfg: GatewayConfig,
   targets: GatewayTarget[],
-  last: { target: number; status: number; raw: string } | { target: number; error: Upstream & { ok: false } } | null,
+  last: Last | null,
   group: string,
   fallbackIds: string[],
   retries: number,
@@ -390,10 +465,10 @@ function failReply(
 ): Reply {
   const idx = last?.target ?? 0;
   const t = targets[idx];
-  const headers = { 'content-type': 'application/json', ...flavourHeaders(cfg, idx, t, baseUrlOf(t, resolve), retries, group, ctx) };
+  const headers = { 'content-type': 'application/json', ...flavourHeaders(cfg, idx, last?.depth ?? 0, t, baseUrlOf(t, resolve), retries, group, ctx) };
   let e: { status: number; body: string };
   if (last && 'status' in last) {
-    e = cfg.flavour === 'litellm' ? litellmError(last.status, t.provider, last.raw, group, fallbackIds) : portkeyError(last.status, t.provider, last.raw);
+    e = cfg.flavour === 'litellm' ? litellmError(last.status, t.provider, last.raw, group, fallbackIds, last.contentPolicy === true) : portkeyError(last.status, t.provider, last.raw);
   } else {
     const err = last && 'error' in last ? last.error : null;
     const timeout = err?.error === 'timeout';
@@ -414,6 +489,7 @@ function failReply(
 
 interface ServeMeta {
   i: number;
+  depth: number;
   t: GatewayTarget;
   base: string;
   retries: number;
@@ -421,11 +497,12 @@ interface ServeMeta {
   upstreamRequestId: string | null;
 }
 
-async function serveJson(ctx: RequestContext, cfg: GatewayConfig, res: Dispatcher.ResponseData, m: ServeMeta): Promise<Reply> {
+/** A non-streamed 200: the body read and translated to a chat completion (or the error reply when unusable). */
+async function readAnswer(ctx: RequestContext, cfg: GatewayConfig, res: Dispatcher.ResponseData, m: ServeMeta): Promise<{ out: string; headers: Record<string, string> } | { reply: Reply }> {
   const headers: Record<string, string> = {
     ...upstreamHeaders(cfg, res),
     'content-type': 'application/json',
-    ...flavourHeaders(cfg, m.i, m.t, m.base, m.retries, m.group, ctx),
+    ...flavourHeaders(cfg, m.i, m.depth, m.t, m.base, m.retries, m.group, ctx),
   };
   if (m.upstreamRequestId) headers['x-sim-upstream-request-id'] = m.upstreamRequestId;
   let raw: string;
@@ -436,7 +513,7 @@ async function serveJson(ctx: RequestContext, cfg: GatewayConfig, res: Dispatche
     const e = cfg.flavour === 'litellm'
       ? litellmError(500, m.t.provider, `Connection error: ${(err as Error).message}`, m.group, [])
       : portkeyError(500, m.t.provider, (err as Error).message);
-    return jsonReply(e.status, headers, e.body, 0);
+    return { reply: jsonReply(e.status, headers, e.body, 0) };
   }
   let out: string;
   if (m.t.provider === 'openai') {
@@ -449,7 +526,7 @@ async function serveJson(ctx: RequestContext, cfg: GatewayConfig, res: Dispatche
       const e = cfg.flavour === 'litellm'
         ? litellmError(500, m.t.provider, `Invalid JSON from provider: ${(err as Error).message}`, m.group, [])
         : portkeyError(500, m.t.provider, raw);
-      return jsonReply(e.status, headers, e.body, 0);
+      return { reply: jsonReply(e.status, headers, e.body, 0) };
     }
   }
   try {
@@ -458,7 +535,7 @@ async function serveJson(ctx: RequestContext, cfg: GatewayConfig, res: Dispatche
   } catch {
     // Pass-through of a malformed OpenAI body: the client must see it as malformed.
   }
-  return jsonReply(200, headers, out, 0);
+  return { out, headers };
 }
 
 async function serveStream(ctx: RequestContext, cfg: GatewayConfig, res: Dispatcher.ResponseData, m: ServeMeta, includeUsage: boolean): Promise<void> {
@@ -467,7 +544,7 @@ async function serveStream(ctx: RequestContext, cfg: GatewayConfig, res: Dispatc
     ...upstreamHeaders(cfg, res),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    ...flavourHeaders(cfg, m.i, m.t, m.base, m.retries, m.group, ctx),
+    ...flavourHeaders(cfg, m.i, m.depth, m.t, m.base, m.retries, m.group, ctx),
   };
   if (m.upstreamRequestId) headers['x-sim-upstream-request-id'] = m.upstreamRequestId;
   w.head(200, headers);
