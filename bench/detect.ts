@@ -138,7 +138,7 @@ async function measure(v: Variant, onsets: number[]): Promise<Sample[]> {
       await runTo(clock, recovery + QUIET_MS, idle);
       const resolve = pages.slice(before).find((p) => p.action === 'resolve');
       if (!resolve) throw new Error(`${v.name}: no resolve within ${QUIET_MS / 60_000} min of the recovery at ${new Date(recovery).toISOString()}`);
-      const reprobe = daemon.store.results({ probe: 'openai-canary', since: onset, until: onset + OUTAGE_MS, order: 'asc', limit: 100 }).find((r) => r.attempt === 2);
+      const reprobe = (await daemon.store.results({ probe: 'openai-canary', since: onset, until: onset + OUTAGE_MS, order: 'asc', limit: 100 })).find((r) => r.attempt === 2);
       samples.push({ toPageMs: trigger.at - onset, toResolveMs: resolve.at - recovery, reprobeMs: reprobe ? reprobe.timings.totalMs : 0 });
       t = clock.now();
     }

@@ -81,23 +81,20 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private storeOk = true;
 
-  private constructor(opts: DaemonOptions, config: VigilConfig) {
+  private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? createLogger();
     this.current = config;
     this.indexSpecs(config);
-    mkdirSync(dirname(config.storage.path), { recursive: true });
-    this.store = Store.open(config.storage.path, { clock: this.clock });
-    this.latest = this.store.latestResults();
+    this.store = store;
+    this.latest = latest;
     this.metrics = createMetrics();
     this.http = createHttpClient();
     this.alerts = alertsConfig(config);
     this.availability = new AvailabilityDetector(() => this.alerts.availability);
     // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
-    for (const p of config.probes) {
-      this.availability.seed(p.id, this.store.results({ probe: p.id, limit: 20, order: 'desc' }).reverse());
-    }
+    for (const p of config.probes) this.availability.seed(p.id, recent.get(p.id) ?? []);
     this.lifecycle = new Lifecycle({
       db: this.store.db,
       clock: this.clock,
@@ -140,7 +137,12 @@ export class Daemon {
   /** Load config, open the store, start scheduling and serving. Throws ConfigLoadError on bad config. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const config = loadOrThrow(opts.configDir, opts.env ?? process.env);
-    const d = new Daemon(opts, config);
+    mkdirSync(dirname(config.storage.path), { recursive: true });
+    const store = await Store.connect(config.storage.path, { clock: opts.clock ?? systemClock });
+    const latest = await store.latestResults();
+    const recent = new Map<string, ProbeResult[]>();
+    for (const p of config.probes) recent.set(p.id, (await store.results({ probe: p.id, limit: 20, order: 'desc' })).reverse());
+    const d = new Daemon(opts, config, store, latest, recent);
     d.metrics.recordConfigReload(true, d.clock.now());
     d.server = await startServer({
       host: opts.listen?.host ?? config.server.host,
@@ -162,7 +164,7 @@ export class Daemon {
     // The status page reads the same probe listing as /api/probes.
     for (const r of uiRoutes(uiDataFromDaemon(d, { probes: () => d.probeListing() }))) d.server.addRoute(r.method, r.pattern, r.handler);
     // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
-    const restored = d.drift.restore(d.store, d.clock.now());
+    const restored = await d.drift.restore(d.store, d.clock.now());
     for (const s of restored.signals) d.incidents.ingest(s);
     for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
     d.lifecycle.start();
@@ -276,7 +278,7 @@ export class Daemon {
       await this.server?.close();
       await this.chaos?.close();
       await this.http.close();
-      this.store.close();
+      await this.store.close();
       this.log.info('stopped');
     })();
     return this.stopping;
@@ -297,13 +299,14 @@ export class Daemon {
   }
 
   private record(result: ProbeResult, skewMs: number | null): void {
-    try {
-      this.store.insertResult(result);
-      this.storeOk = true;
-    } catch (err) {
-      this.storeOk = false;
-      this.log.error('store write failed', { probe: result.probeId, error: String(err) });
-    }
+    // Not awaited: detectors and metrics go on from memory while the write commits (with others in flight).
+    this.store.insertResult(result).then(
+      () => void (this.storeOk = true),
+      (err: unknown) => {
+        this.storeOk = false;
+        this.log.error('store write failed', { probe: result.probeId, error: String(err) });
+      },
+    );
     this.latest.set(result.probeId, result);
     const spec = this.specs.get(result.probeId);
     if (spec) {
@@ -328,13 +331,13 @@ export class Daemon {
     }
   }
 
+  /** The outcome of the last write; each call also starts a fresh test write, which the next call reports. */
   private storeWritable(): boolean {
-    try {
-      this.store.setMeta('readyz_at', String(this.clock.now()));
-      return true;
-    } catch {
-      return false;
-    }
+    this.store.setMeta('readyz_at', String(this.clock.now())).then(
+      () => void (this.storeOk = true),
+      () => void (this.storeOk = false),
+    );
+    return this.storeOk;
   }
 
   /** Rollups, retention and pruning of old incidents. */

@@ -39,9 +39,9 @@ export function drillRoutes(service: Service): { method: string; pattern: string
     {
       method: 'GET',
       pattern: '/api/drills/:id/runs/:run',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         singleParams(ctx.query, []);
-        const d = service.runDetail(ctx.params.run);
+        const d = await service.runDetail(ctx.params.run);
         if (!d || d.run.drillId !== ctx.params.id) throw new HttpError(404, 'not_found', `no run "${clip(ctx.params.run)}" of drill "${clip(ctx.params.id)}"`);
         return json(d);
       },

@@ -84,9 +84,9 @@ export interface DrillDeps {
   /** Gateway flavour from vigil.yaml (`portkey` adds x-portkey-forward-headers). */
   gatewayFlavour?: string | null;
   /** A probe's recent results, any order (for `baseline: history`). */
-  history?(probeId: string): ProbeResult[];
+  history?(probeId: string): Promise<ProbeResult[]>;
   /** Every ProbeResult the drill produces (steady state, baseline, attempts, abort checks), as it happens. */
-  onResult?(r: ProbeResult): void;
+  onResult?(r: ProbeResult): void | Promise<void>;
   /**
    * What the run has done so far, after every journal entry (the store writes it, so a run killed mid-way still
    * shows what it had injected and tried). Errors are ignored: recording must never leave faults behind.
@@ -230,7 +230,7 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
   const probeNow = async (s: ProbeSpec, o: { headers?: Record<string, string>; runner?: RunnerDeps; signal?: AbortSignal }): Promise<ProbeResult> => {
     const r = await runP(s, o.runner ?? deps.probeRunner, { drillId: drill.id, headers: o.headers, signal: o.signal ?? ac.signal });
     try {
-      deps.onResult?.(r);
+      await deps.onResult?.(r);
     } catch {
       // Recording is best effort: a full disk must not leave faults behind.
     }
@@ -267,8 +267,9 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
 
     // 2. baseline
     if (drill.baseline === 'history' && deps.history) {
-      const lat = drillSpecs.flatMap((s) =>
-        deps.history!(s.id)
+      const histories = await Promise.all(drillSpecs.map((s) => deps.history!(s.id)));
+      const lat = histories.flatMap((h) =>
+        h
           .filter((r) => r.outcome === 'ok' && !r.drillId)
           .sort((a, b) => b.startedAt - a.startedAt)
           .slice(0, 20)

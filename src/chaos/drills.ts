@@ -276,10 +276,10 @@ export class DrillService {
   }
 
   /** One run with its journal and the probe results it produced. */
-  runDetail(runId: string): { run: StoredDrillRun; results: ProbeResult[] } | null {
+  async runDetail(runId: string): Promise<{ run: StoredDrillRun; results: ProbeResult[] } | null> {
     const run = this.db?.run(runId) ?? null;
     if (!run) return null;
-    const results = this.o.store ? this.o.store.results({ drillId: run.drillId, since: run.startedAt, until: run.finishedAt + 1 }) : [];
+    const results = this.o.store ? await this.o.store.results({ drillId: run.drillId, since: run.startedAt, until: run.finishedAt + 1 }) : [];
     return { run, results };
   }
 

@@ -80,7 +80,7 @@ export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Pro
     if (!values['no-record']) {
       try {
         mkdirSync(dirname(config.storage.path), { recursive: true });
-        store = Store.open(config.storage.path, { clock });
+        store = await Store.connect(config.storage.path, { clock });
       } catch (e) {
         err(`vigil drill: not recording the run (store ${config.storage.path}: ${(e as Error).message})\n`);
       }
@@ -102,7 +102,7 @@ export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Pro
     return DRILL_EXIT[run.verdict];
   } finally {
     await proxy?.close();
-    store?.close();
+    await store?.close();
     await http.close();
   }
 }

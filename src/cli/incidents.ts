@@ -25,14 +25,14 @@ export async function incidentsCommand(argv: string[]): Promise<number> {
     process.stdout.write(`no incidents: ${config.storage.path} does not exist yet (has the daemon run?)\n`);
     return 0;
   }
-  const store = Store.open(config.storage.path, { readOnly: true });
+  const store = await Store.connect(config.storage.path, { readOnly: true });
   try {
     const m = readOnlyManager(store, alertsConfig(config));
     const list = m.listIncidents({ state, limit: Number(values.limit) });
     process.stdout.write(values.json ? JSON.stringify(list, null, 2) + '\n' : formatIncidents(list, Date.now()) + '\n');
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -49,14 +49,14 @@ export async function routesCommand(argv: string[]): Promise<number> {
   }
   const config = loadLenient(configDir(values.config));
   const cfg = alertsConfig(config);
-  const store = existsSync(config.storage.path) ? Store.open(config.storage.path, { readOnly: true }) : null;
+  const store = existsSync(config.storage.path) ? await Store.connect(config.storage.path, { readOnly: true }) : null;
   try {
     // With a store, API-created silences count too; without one, only those in alerts/*.yaml.
     const result = store ? readOnlyManager(store, cfg).routesTest(labels) : routesTest(cfg, labels, cfg.silences, Date.now());
     process.stdout.write(formatRoutesTest(result) + '\n');
     return 0;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

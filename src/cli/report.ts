@@ -21,15 +21,15 @@ export async function reportCommand(argv: string[]): Promise<number> {
     process.stdout.write(`no data yet: ${config.storage.path} does not exist (has the daemon run?)\n`);
     return 0;
   }
-  const store = Store.open(config.storage.path, { readOnly: true });
+  const store = await Store.connect(config.storage.path, { readOnly: true });
   try {
     const since = Date.now() - Number(values.days) * 86_400_000;
     for (const spec of specs) {
-      const rollups = store.rollups({ probe: spec.id, since });
+      const rollups = await store.rollups({ probe: spec.id, since });
       process.stdout.write(formatLatencyReport(rollups, { probe: spec.id, timezone: values.timezone ?? spec.schedule.timezone }) + '\n\n');
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

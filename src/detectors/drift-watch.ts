@@ -68,9 +68,9 @@ export class DriftWatch {
    * Rebuild the states from stored history. Transitions on the way were sent when they happened; what is firing
    * now is returned (the incidents engine dedups it), with the keys to keep open per detector.
    */
-  restore(store: Store, now: number): { signals: Signal[]; keep: Record<(typeof DRIFT_DETECTORS)[number], Set<string>> } {
+  async restore(store: Store, now: number): Promise<{ signals: Signal[]; keep: Record<(typeof DRIFT_DETECTORS)[number], Set<string>> }> {
     const windowMs = Math.max(this.plans.refusal.options.windowMs, this.plans.output.options.windowMs, this.plans.model.options.windowMs);
-    const history = store.results({ since: now - windowMs, drills: 'exclude', order: 'asc', limit: 10_000_000 });
+    const history = await store.results({ since: now - windowMs, drills: 'exclude', order: 'asc', limit: 10_000_000 });
     this.refusal = replayRefusalDrift(this.plans.refusal, history).state;
     this.output = replayOutputDrift(this.plans.output, history).state;
     this.model = replayModelChange(this.plans.model, history).state;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import type { SqlValue } from './sql.ts';
 
 export interface OpenOptions {
   /**
@@ -95,12 +96,12 @@ export function oneRow<R, T>(stmt: StatementSync, map: (row: R) => T, ...params:
 }
 
 /** A query filter: `[sql, value]`, left out when the value is undefined, or a condition without a parameter. */
-export type Filter = readonly [sql: string, value: SQLInputValue | undefined] | string | false;
+export type Filter = readonly [sql: string, value: SqlValue | undefined] | string | false;
 
 /** ` WHERE a AND b` (or nothing) and its parameters, from the filters that apply, in order. */
-export function whereClause(filters: readonly Filter[]): { sql: string; params: SQLInputValue[] } {
+export function whereClause(filters: readonly Filter[]): { sql: string; params: SqlValue[] } {
   const parts: string[] = [];
-  const params: SQLInputValue[] = [];
+  const params: SqlValue[] = [];
   for (const f of filters) {
     if (f === false) continue;
     if (typeof f === 'string') {

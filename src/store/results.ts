@@ -1,7 +1,9 @@
 // probe_results: one row per ProbeResult. Scalar columns for what we query, a JSON column for the rest.
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+// Writes are group-committed: results arriving while a write is in flight go out together in the next one
+// (multi-row INSERTs in one transaction), and each caller's promise settles when its own row is committed.
 import type { ProbeResult } from '../domain.ts';
-import { StatementCache, transaction, whereClause } from './db.ts';
+import { whereClause } from './db.ts';
+import type { Sql, SqlValue } from './sql.ts';
 
 export interface ResultQuery {
   probe?: string;
@@ -57,10 +59,10 @@ const COLUMNS = [
 ] as const;
 const SELECT_COLS = COLUMNS.join(', ');
 
-// node:sqlite refuses to bind `undefined`; optional fields become NULL.
+// Neither engine binds `undefined`; optional fields become NULL.
 const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
-function toParams(r: ProbeResult): SQLInputValue[] {
+function toParams(r: ProbeResult): SqlValue[] {
   const t = r.timings;
   const detail: Detail = {
     errorMessage: n(r.errorMessage),
@@ -147,7 +149,7 @@ export function rowToResult(row: Row): ProbeResult {
   return r;
 }
 
-function where(q: ResultQuery): { sql: string; params: SQLInputValue[] } {
+function where(q: ResultQuery): { sql: string; params: SqlValue[] } {
   return whereClause([
     ['probe_id = ?', q.probe],
     ['started_at >= ?', q.since],
@@ -158,22 +160,26 @@ function where(q: ResultQuery): { sql: string; params: SQLInputValue[] } {
   ]);
 }
 
-export class ResultQueries {
-  private readonly db: DatabaseSync;
-  private readonly insertStmt: StatementSync;
-  private readonly latestStmt: StatementSync;
-  private readonly stmts: StatementCache;
+/** Rows per INSERT statement: powers of two, so a handful of statement shapes serve every batch size. */
+const MAX_ROWS_PER_INSERT = 256;
+/** Results per group commit. */
+const MAX_BATCH = 2_000;
 
-  constructor(db: DatabaseSync) {
-    this.db = db;
-    this.stmts = new StatementCache(db);
-    this.insertStmt = db.prepare(
-      `INSERT INTO probe_results (${SELECT_COLS}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
-    );
-    // Latest non-drill result per probe without scanning the table: walk distinct probe ids through the
-    // (probe_id, started_at) index one seek at a time (a "loose index scan"), then take each probe's newest row.
-    // Cost is O(probes × log rows), independent of history length; no extra write on insert.
-    this.latestStmt = db.prepare(`
+interface Pending {
+  r: ProbeResult;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class ResultQueries {
+  private readonly sql: Sql;
+  private readonly insertSql = new Map<number, string>();
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  // Latest non-drill result per probe without scanning the table: walk distinct probe ids through the
+  // (probe_id, started_at) index one seek at a time (a "loose index scan"), then take each probe's newest row.
+  // Cost is O(probes × log rows), independent of history length; no extra write on insert.
+  private readonly latestSql = `
       WITH RECURSIVE p(id) AS (
         SELECT (SELECT MIN(probe_id) FROM probe_results)
         UNION ALL
@@ -184,24 +190,84 @@ export class ResultQueries {
         WHERE probe_id = p.id AND drill_id IS NULL
         ORDER BY started_at DESC, id DESC LIMIT 1
       )
-      WHERE p.id IS NOT NULL`);
+      WHERE p.id IS NOT NULL`;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-
-  /** Insert one result (its own transaction, committed on return). Returns the row id. */
-  insert(r: ProbeResult): number {
-    return Number(this.insertStmt.run(...toParams(r)).lastInsertRowid);
-  }
-
-  /** Insert all or none, in one transaction. */
-  insertMany(rs: readonly ProbeResult[]): void {
-    if (rs.length === 0) return;
-    transaction(this.db, () => {
-      for (const r of rs) this.insertStmt.run(...toParams(r));
+  /** Insert one result; resolves once it is committed (durable against a process crash). */
+  insert(r: ProbeResult): Promise<void> {
+    // Inside a caller's transaction the row belongs to it (and to its rollback): no group commit.
+    if (this.sql.inTransaction) return this.write([r]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ r, resolve, reject });
+      this.flushing ??= this.flush();
     });
   }
 
-  list(q: ResultQuery = {}): ProbeResult[] {
+  /** Insert all or none, in one transaction. */
+  async insertMany(rs: readonly ProbeResult[]): Promise<void> {
+    if (rs.length === 0) return;
+    await this.sql.transaction(() => this.write(rs));
+  }
+
+  /** Resolves once every insert queued so far is committed (or failed); at once when none is. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.insertMany(batch.map((p) => p.r));
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0].reject(err);
+            continue;
+          }
+          // One bad row must not fail its neighbours: retry them one by one, each with its own outcome.
+          for (const p of batch) {
+            try {
+              await this.insertMany([p.r]);
+              p.resolve();
+            } catch (e) {
+              p.reject(e);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async write(rs: readonly ProbeResult[]): Promise<void> {
+    let i = 0;
+    while (i < rs.length) {
+      let size = MAX_ROWS_PER_INSERT;
+      while (size > rs.length - i) size >>= 1;
+      const params: SqlValue[] = [];
+      for (let k = i; k < i + size; k++) params.push(...toParams(rs[k]));
+      await this.sql.run(this.insertStatement(size), params);
+      i += size;
+    }
+  }
+
+  private insertStatement(rows: number): string {
+    let s = this.insertSql.get(rows);
+    if (!s) {
+      const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
+      s = `INSERT INTO probe_results (${SELECT_COLS}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`;
+      this.insertSql.set(rows, s);
+    }
+    return s;
+  }
+
+  async list(q: ResultQuery = {}): Promise<ProbeResult[]> {
     const w = where(q);
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';
     let sql = `SELECT ${SELECT_COLS} FROM probe_results${w.sql} ORDER BY started_at ${dir}, id ${dir}`;
@@ -210,18 +276,18 @@ export class ResultQueries {
       sql += ' LIMIT ?';
       params.push(Math.max(0, Math.floor(q.limit)));
     }
-    return (this.stmts.get(sql).all(...params) as Row[]).map(rowToResult);
+    return (await this.sql.all<Row>(sql, params)).map(rowToResult);
   }
 
-  count(q: Omit<ResultQuery, 'limit' | 'order'> = {}): number {
+  async count(q: Omit<ResultQuery, 'limit' | 'order'> = {}): Promise<number> {
     const w = where(q);
-    return (this.stmts.get(`SELECT COUNT(*) AS c FROM probe_results${w.sql}`).get(...w.params) as { c: number }).c;
+    return (await this.sql.get<{ c: number }>(`SELECT COUNT(*) AS c FROM probe_results${w.sql}`, w.params))!.c;
   }
 
   /** Newest non-drill result of every probe that has one. */
-  latest(): Map<string, ProbeResult> {
+  async latest(): Promise<Map<string, ProbeResult>> {
     const out = new Map<string, ProbeResult>();
-    for (const row of this.latestStmt.all() as Row[]) out.set(row.probe_id, rowToResult(row));
+    for (const row of await this.sql.all<Row>(this.latestSql)) out.set(row.probe_id, rowToResult(row));
     return out;
   }
 }

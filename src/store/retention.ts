@@ -1,7 +1,7 @@
 // Retention: raw results are kept N days, and deleted only once their hour is rolled up; rollups are kept longer.
 // Deletes run in small batches (one short transaction each) with a yield to the event loop between batches, so
 // purging weeks of backlog never holds the write lock or stalls probes for more than a few milliseconds.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Sql } from './sql.ts';
 import { HOUR_MS, WATERMARK_KEY, hourFloor, yieldToLoop } from './rollups.ts';
 
 export interface RetentionPolicy {
@@ -20,30 +20,26 @@ export interface RetentionReport {
 }
 
 export class RetentionQueries {
-  private readonly rawStmt: StatementSync;
-  private readonly rollupStmt: StatementSync;
-  private readonly watermarkStmt: StatementSync;
+  private readonly sql: Sql;
+  private readonly rawSql: string;
 
-  constructor(db: DatabaseSync) {
-    // INDEXED BY: once PRAGMA optimize has gathered stats, the planner prefers a skip-scan of (probe_id, started_at),
-    // which made each batch ~15× slower; the oldest rows are the front of the time index.
+  constructor(sql: Sql) {
+    this.sql = sql;
+    // INDEXED BY (SQLite): once PRAGMA optimize has gathered stats, the planner prefers a skip-scan of
+    // (probe_id, started_at), which made each batch ~15× slower; the oldest rows are the front of the time index.
     // Skip probe-hours waiting for a recompute (late results): their raw rows are the only truth left.
-    this.rawStmt = db.prepare(`
+    this.rawSql = `
       DELETE FROM probe_results WHERE id IN (
-        SELECT id FROM probe_results r INDEXED BY probe_results_time
+        SELECT id FROM probe_results r ${sql.dialect.indexedBy('probe_results_time')}
         WHERE r.started_at < ?
           AND NOT EXISTS (SELECT 1 FROM rollup_dirty d
                           WHERE d.probe_id = r.probe_id AND d.hour_start = r.started_at - (r.started_at % ${HOUR_MS}))
-        LIMIT ?)`);
-    this.rollupStmt = db.prepare(`
-      DELETE FROM probe_rollups_hourly WHERE rowid IN (
-        SELECT rowid FROM probe_rollups_hourly WHERE hour_start < ? LIMIT ?)`);
-    this.watermarkStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
+        LIMIT ?)`;
   }
 
   async apply(now: number, policy: RetentionPolicy): Promise<RetentionReport> {
     const batch = Math.max(1, Math.floor(policy.batchSize ?? 500));
-    const wm = this.watermarkStmt.get(WATERMARK_KEY) as { value: string } | undefined;
+    const wm = await this.sql.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [WATERMARK_KEY]);
     // Whole hours only, so an hour is never half-deleted (a later recompute of it would be wrong), and never at or
     // past the rollup watermark. Before the first rollup nothing raw is deleted.
     const rawCutoff = wm ? Math.min(hourFloor(now - policy.rawRetentionMs), Number(wm.value)) : null;
@@ -52,7 +48,7 @@ export class RetentionQueries {
     let rawDeleted = 0;
     if (rawCutoff !== null) {
       for (;;) {
-        const changes = Number(this.rawStmt.run(rawCutoff, batch).changes);
+        const { changes } = await this.sql.run(this.rawSql, [rawCutoff, batch]);
         rawDeleted += changes;
         if (changes < batch) break;
         await yieldToLoop();
@@ -60,7 +56,11 @@ export class RetentionQueries {
     }
     let rollupsDeleted = 0;
     for (;;) {
-      const changes = Number(this.rollupStmt.run(rollupCutoff, batch).changes);
+      const { changes } = await this.sql.run(
+        `DELETE FROM probe_rollups_hourly WHERE (probe_id, hour_start) IN (
+           SELECT probe_id, hour_start FROM probe_rollups_hourly WHERE hour_start < ? LIMIT ?)`,
+        [rollupCutoff, batch],
+      );
       rollupsDeleted += changes;
       if (changes < batch) break;
       await yieldToLoop();

@@ -4,8 +4,8 @@
 // `rollup_dirty` is the queue of (probe, hour) still to compute. A result inserted later for an hour before the
 // watermark is queued by a trigger (migration 1), and the next rollup() recomputes that probe-hour from its raw
 // rows. Every rollup row is an upsert, so re-running (or crashing half-way) is harmless. Drill traffic (drill_id set) is excluded: injected faults are not the provider's availability.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { StatementCache, transaction, whereClause } from './db.ts';
+import { whereClause } from './db.ts';
+import type { Sql } from './sql.ts';
 
 export const HOUR_MS = 3_600_000;
 export const WATERMARK_KEY = 'rollup.watermark';
@@ -131,78 +131,63 @@ export class RollupAccumulator {
 }
 
 const RAW_COLS = 'probe_id, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd';
+const ROLLUP_COLS = `probe_id, hour_start, count, failures, degraded, confirmed_failures, refusals, ttft_n, ttft_p50,
+  ttft_p95, ttft_p99, total_n, total_p50, total_p95, total_p99, tokens_in, tokens_out, cost_usd`;
+const SET_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
 export class RollupQueries {
-  private readonly db: DatabaseSync;
-  private readonly nextHourStmt: StatementSync;
-  private readonly markHourStmt: StatementSync;
-  private readonly probeHourRowsStmt: StatementSync;
-  private readonly upsertStmt: StatementSync;
-  private readonly deleteStmt: StatementSync;
-  private readonly dirtyStmt: StatementSync;
-  private readonly countDirtyStmt: StatementSync;
-  private readonly undirtyStmt: StatementSync;
-  private readonly getMetaStmt: StatementSync;
-  private readonly setMetaStmt: StatementSync;
-  private readonly stmts: StatementCache;
+  private readonly sql: Sql;
+  private readonly q: Record<'nextHour' | 'markHour' | 'probeHourRows' | 'upsert', string>;
 
-  constructor(db: DatabaseSync) {
-    this.db = db;
-    this.stmts = new StatementCache(db);
-    // INDEXED BY: one hour across all probes is a contiguous range of the time index; with ANALYZE stats the
-    // planner may otherwise pick a skip-scan of (probe_id, started_at), much slower here.
-    this.nextHourStmt = db.prepare(
-      `SELECT MIN(started_at) AS t FROM probe_results INDEXED BY probe_results_time
-       WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
-    );
-    this.markHourStmt = db.prepare(
-      `INSERT OR IGNORE INTO rollup_dirty (probe_id, hour_start)
-       SELECT DISTINCT probe_id, ? FROM probe_results INDEXED BY probe_results_time
-       WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
-    );
-    this.probeHourRowsStmt = db.prepare(
-      `SELECT ${RAW_COLS} FROM probe_results INDEXED BY probe_results_probe_time
-       WHERE probe_id = ? AND started_at >= ? AND started_at < ? AND drill_id IS NULL`,
-    );
-    this.upsertStmt = db.prepare(`
-      INSERT OR REPLACE INTO probe_rollups_hourly (probe_id, hour_start, count, failures, degraded, confirmed_failures,
-        refusals, ttft_n, ttft_p50, ttft_p95, ttft_p99, total_n, total_p50, total_p95, total_p99,
-        tokens_in, tokens_out, cost_usd)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.deleteStmt = db.prepare('DELETE FROM probe_rollups_hourly WHERE probe_id = ? AND hour_start = ?');
-    this.dirtyStmt = db.prepare(
-      'SELECT probe_id, hour_start FROM rollup_dirty WHERE hour_start < ? ORDER BY hour_start, probe_id LIMIT ?',
-    );
-    this.countDirtyStmt = db.prepare('SELECT COUNT(*) AS c FROM rollup_dirty WHERE hour_start < ?');
-    this.undirtyStmt = db.prepare('DELETE FROM rollup_dirty WHERE probe_id = ? AND hour_start = ?');
-    this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
-    this.setMetaStmt = db.prepare(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    );
+  constructor(sql: Sql) {
+    this.sql = sql;
+    // INDEXED BY (SQLite): one hour across all probes is a contiguous range of the time index; with ANALYZE stats
+    // the planner may otherwise pick a skip-scan of (probe_id, started_at), much slower here.
+    const byTime = sql.dialect.indexedBy('probe_results_time');
+    const byProbe = sql.dialect.indexedBy('probe_results_probe_time');
+    this.q = {
+      nextHour: `SELECT MIN(started_at) AS t FROM probe_results ${byTime}
+                 WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL`,
+      markHour: `INSERT INTO rollup_dirty (probe_id, hour_start)
+                 SELECT DISTINCT probe_id, CAST(? AS BIGINT) FROM probe_results ${byTime}
+                 WHERE started_at >= ? AND started_at < ? AND drill_id IS NULL
+                 ON CONFLICT DO NOTHING`,
+      probeHourRows: `SELECT ${RAW_COLS} FROM probe_results ${byProbe}
+                      WHERE probe_id = ? AND started_at >= ? AND started_at < ? AND drill_id IS NULL`,
+      upsert: `INSERT INTO probe_rollups_hourly (${ROLLUP_COLS})
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (probe_id, hour_start) DO UPDATE SET
+                 count = excluded.count, failures = excluded.failures, degraded = excluded.degraded,
+                 confirmed_failures = excluded.confirmed_failures, refusals = excluded.refusals,
+                 ttft_n = excluded.ttft_n, ttft_p50 = excluded.ttft_p50, ttft_p95 = excluded.ttft_p95,
+                 ttft_p99 = excluded.ttft_p99, total_n = excluded.total_n, total_p50 = excluded.total_p50,
+                 total_p95 = excluded.total_p95, total_p99 = excluded.total_p99, tokens_in = excluded.tokens_in,
+                 tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd`,
+    };
   }
 
-  watermark(): number | null {
-    const row = this.getMetaStmt.get(WATERMARK_KEY) as { value: string } | undefined;
+  async watermark(): Promise<number | null> {
+    const row = await this.sql.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [WATERMARK_KEY]);
     return row ? Number(row.value) : null;
   }
 
   /** Recompute one probe-hour from its raw rows and take it off the queue. Caller holds a transaction. */
-  private recompute(probeId: string, hourStart: number): void {
+  private async recompute(probeId: string, hourStart: number): Promise<void> {
     const a = new RollupAccumulator();
-    for (const r of this.probeHourRowsStmt.iterate(probeId, hourStart, hourStart + HOUR_MS) as Iterable<RollupSourceRow>) {
+    for (const r of await this.sql.all<RollupSourceRow>(this.q.probeHourRows, [probeId, hourStart, hourStart + HOUR_MS])) {
       a.add(r);
     }
     if (a.count > 0) {
       const r = a.rollup(probeId, hourStart);
-      this.upsertStmt.run(
+      await this.sql.run(this.q.upsert, [
         probeId, hourStart, r.count, r.failures, r.degraded, r.confirmedFailures, r.refusals,
         r.ttft.n, r.ttft.p50, r.ttft.p95, r.ttft.p99, r.total.n, r.total.p50, r.total.p95, r.total.p99,
         r.tokensIn, r.tokensOut, r.costUsd,
-      );
+      ]);
     } else {
-      this.deleteStmt.run(probeId, hourStart);
+      await this.sql.run('DELETE FROM probe_rollups_hourly WHERE probe_id = ? AND hour_start = ?', [probeId, hourStart]);
     }
-    this.undirtyStmt.run(probeId, hourStart);
+    await this.sql.run('DELETE FROM rollup_dirty WHERE probe_id = ? AND hour_start = ?', [probeId, hourStart]);
   }
 
   /**
@@ -216,46 +201,51 @@ export class RollupQueries {
   async rollup(untilHourExclusive: number, chunk = 200): Promise<RollupReport> {
     chunk = Math.max(1, Math.floor(chunk));
     const until = hourFloor(untilHourExclusive);
-    const recomputed = (this.countDirtyStmt.get(until) as { c: number }).c;
+    const recomputed = (await this.sql.get<{ c: number }>('SELECT COUNT(*) AS c FROM rollup_dirty WHERE hour_start < ?', [until]))!.c;
 
-    let cursor = this.watermark() ?? Number.MIN_SAFE_INTEGER;
+    let cursor = (await this.watermark()) ?? Number.MIN_SAFE_INTEGER;
     while (cursor < until) {
-      const next = (this.nextHourStmt.get(cursor, until) as { t: number | null }).t;
+      const next = (await this.sql.get<{ t: number | null }>(this.q.nextHour, [cursor, until]))!.t;
       if (next === null) break;
       const hour = hourFloor(next);
-      transaction(this.db, () => {
-        this.markHourStmt.run(hour, hour, hour + HOUR_MS);
-        this.setMetaStmt.run(WATERMARK_KEY, String(hour + HOUR_MS));
+      await this.sql.transaction(async () => {
+        await this.sql.run(this.q.markHour, [hour, hour, hour + HOUR_MS]);
+        await this.sql.run(SET_META, [WATERMARK_KEY, String(hour + HOUR_MS)]);
       });
       cursor = hour + HOUR_MS;
       await yieldToLoop();
     }
     // No raw rows left before `until`: every hour before it is queued or done (possibly with nothing to do).
-    const w = this.watermark();
-    if (w === null || w < until) this.setMetaStmt.run(WATERMARK_KEY, String(until));
+    const w = await this.watermark();
+    if (w === null || w < until) await this.sql.run(SET_META, [WATERMARK_KEY, String(until)]);
 
     let written = 0;
     for (;;) {
-      const batch = this.dirtyStmt.all(until, chunk) as { probe_id: string; hour_start: number }[];
+      const batch = await this.sql.all<{ probe_id: string; hour_start: number }>(
+        'SELECT probe_id, hour_start FROM rollup_dirty WHERE hour_start < ? ORDER BY hour_start, probe_id LIMIT ?',
+        [until, chunk],
+      );
       if (batch.length === 0) break;
-      transaction(this.db, () => {
-        for (const d of batch) this.recompute(d.probe_id, d.hour_start);
+      await this.sql.transaction(async () => {
+        for (const d of batch) await this.recompute(d.probe_id, d.hour_start);
       });
       written += batch.length;
       await yieldToLoop();
     }
-    return { written, recomputed, watermark: this.watermark() };
+    return { written, recomputed, watermark: await this.watermark() };
   }
 
-  list(q: RollupQuery = {}): HourlyRollup[] {
+  async list(q: RollupQuery = {}): Promise<HourlyRollup[]> {
     const w = whereClause([
       ['probe_id = ?', q.probe],
       ['hour_start >= ?', q.since],
       ['hour_start < ?', q.until],
     ]);
-    const sql = `SELECT * FROM probe_rollups_hourly${w.sql}
-      ORDER BY hour_start, probe_id`;
-    return (this.stmts.get(sql).all(...w.params) as Record<string, any>[]).map((r) => ({
+    const rows = await this.sql.all<Record<string, any>>(
+      `SELECT * FROM probe_rollups_hourly${w.sql} ORDER BY hour_start, probe_id`,
+      w.params,
+    );
+    return rows.map((r) => ({
       probeId: r.probe_id,
       hourStart: r.hour_start,
       count: r.count,

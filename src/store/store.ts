@@ -1,14 +1,17 @@
-// The store: one SQLite file (WAL) holding probe results, hourly rollups and small metadata. Later modules
-// (incidents, outbox, drills, baselines, webhooks) add tables by appending to MIGRATIONS and reach the connection
-// through `store.db` / `store.transaction()`.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+// The store: probe results, hourly rollups and small metadata, in one SQLite file (WAL; the default) or in a
+// PostgreSQL database shared by several instances (`storage.url`). Later modules (incidents, outbox, drills,
+// baselines, webhooks) add tables by appending to MIGRATIONS and query them through `store.sql`.
+import type { DatabaseSync } from 'node:sqlite';
 import type { Clock } from '../clock.ts';
 import type { ProbeResult } from '../domain.ts';
 import { openDatabase, transaction, type OpenOptions } from './db.ts';
-import { migrate, type Migration, type MigrateReport } from './migrations.ts';
+import { migrate, migrateSqlite, type Migration, type MigrateReport } from './migrations.ts';
+import { PgSql, redactUrl, type PgOptions } from './postgres.ts';
 import { ResultQueries, type ResultQuery } from './results.ts';
 import { RetentionQueries, type RetentionPolicy, type RetentionReport } from './retention.ts';
 import { RollupQueries, type HourlyRollup, type RollupQuery, type RollupReport } from './rollups.ts';
+import type { Sql } from './sql.ts';
+import { SqliteSql } from './sqlite.ts';
 
 export type { OpenOptions } from './db.ts';
 export { SchemaTooNewError, MIGRATIONS, type Migration, type MigrateReport } from './migrations.ts';
@@ -16,81 +19,115 @@ export type { ResultQuery } from './results.ts';
 export type { RetentionPolicy, RetentionReport } from './retention.ts';
 export { HOUR_MS, RollupAccumulator, hourFloor, nearestRank } from './rollups.ts';
 export type { HourlyRollup, LatencySummary, RollupQuery, RollupReport, RollupSourceRow } from './rollups.ts';
+export type { Sql, SqlValue } from './sql.ts';
 
 export interface StoreOptions extends OpenOptions {
   /** Only used to stamp `schema_migrations.applied_at`. */
   clock?: Pick<Clock, 'now'>;
   /** For tests of the migration mechanism; production uses MIGRATIONS. */
   migrations?: readonly Migration[];
+  /** Postgres connection settings. */
+  pg?: PgOptions;
 }
 
+/** A `postgres://` or `postgresql://` URL selects Postgres; anything else is a SQLite file path. */
+export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
+
 export class Store {
+  /** The SQLite file, or the Postgres URL without its password (for logs). */
   readonly path: string;
-  /** The connection, for modules that own their own tables. Synchronous: never hold a transaction across await. */
-  readonly db: DatabaseSync;
+  /** Every query goes through this; modules that own tables use it too. */
+  readonly sql: Sql;
   readonly migration: MigrateReport;
+  private readonly sqlite: DatabaseSync | null;
   private readonly resultsQ: ResultQueries;
   private readonly rollupsQ: RollupQueries;
   private readonly retentionQ: RetentionQueries;
-  private readonly metaGet: StatementSync;
-  private readonly metaSet: StatementSync;
   /** Serialises rollup() and applyRetention(), which yield between batches. */
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly readOnly: boolean;
 
-  /** Open (create if missing) and migrate. Throws SchemaTooNewError for a file from a newer Vigil. */
-  static open(path: string, opts: StoreOptions = {}): Store {
-    return new Store(path, opts);
-  }
-
-  private constructor(path: string, opts: StoreOptions) {
-    this.path = path;
-    this.readOnly = opts.readOnly ?? false;
-    this.db = openDatabase(path, opts);
+  /**
+   * Open (create if missing) and migrate: a SQLite file path, or a Postgres URL. Throws SchemaTooNewError for a
+   * database written by a newer Vigil.
+   */
+  static async connect(target: string, opts: StoreOptions = {}): Promise<Store> {
+    if (!isPostgresUrl(target)) return Store.open(target, opts);
+    const sql = new PgSql(target, opts.pg);
+    const path = redactUrl(target);
     try {
-      this.migration = migrate(this.db, {
-        path,
-        migrations: opts.migrations,
-        readOnly: opts.readOnly,
-        now: opts.clock ? () => opts.clock!.now() : undefined,
-      });
-      this.resultsQ = new ResultQueries(this.db);
-      this.rollupsQ = new RollupQueries(this.db);
-      this.retentionQ = new RetentionQueries(this.db);
-      this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?');
-      this.metaSet = this.db.prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      );
+      const migration = await migrate(sql, { path, migrations: opts.migrations, readOnly: opts.readOnly, now: opts.clock ? () => opts.clock!.now() : undefined });
+      return new Store(path, sql, null, migration, opts.readOnly ?? false);
     } catch (err) {
-      this.db.close();
+      await sql.close();
       throw err;
     }
   }
 
+  /**
+   * The same for a SQLite file, synchronously: for tests and callers that cannot await (the SQLite connection is
+   * synchronous anyway). Everything else about the store is the same as connect()'s.
+   */
+  static open(path: string, opts: StoreOptions = {}): Store {
+    if (isPostgresUrl(path)) throw new Error(`${redactUrl(path)}: a Postgres store is opened with Store.connect()`);
+    const db = openDatabase(path, opts);
+    try {
+      const migration = migrateSqlite(db, { path, migrations: opts.migrations, readOnly: opts.readOnly, now: opts.clock ? () => opts.clock!.now() : undefined });
+      return new Store(path, new SqliteSql(db, () => Store.closeSqlite(db, opts.readOnly ?? false)), db, migration, opts.readOnly ?? false);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(path: string, sql: Sql, sqlite: DatabaseSync | null, migration: MigrateReport, readOnly: boolean) {
+    this.path = path;
+    this.sql = sql;
+    this.sqlite = sqlite;
+    this.migration = migration;
+    this.readOnly = readOnly;
+    this.resultsQ = new ResultQueries(sql);
+    this.rollupsQ = new RollupQueries(sql);
+    this.retentionQ = new RetentionQueries(sql);
+  }
+
+  get backend(): 'sqlite' | 'postgres' {
+    return this.sql.dialect.name;
+  }
+
+  /**
+   * The synchronous SQLite connection, for the modules still written against node:sqlite directly (they are
+   * being moved to `sql`). Not available on Postgres.
+   */
+  get db(): DatabaseSync {
+    if (!this.sqlite) throw new Error(`${this.path}: this part of Vigil does not run on PostgreSQL yet (it needs the SQLite store)`);
+    return this.sqlite;
+  }
+
   // ── results ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Persist one result; committed (durable against a process crash) when this returns. Returns its row id. */
-  insertResult(r: ProbeResult): number {
+  /** Persist one result; resolves once committed (durable against a process crash). Concurrent calls share commits. */
+  insertResult(r: ProbeResult): Promise<void> {
     return this.resultsQ.insert(r);
   }
 
   /** Persist several results in one transaction: all or none. */
-  insertResults(rs: readonly ProbeResult[]): void {
-    this.resultsQ.insertMany(rs);
+  insertResults(rs: readonly ProbeResult[]): Promise<void> {
+    return this.resultsQ.insertMany(rs);
   }
 
   /** Full ProbeResults, ordered by startedAt (asc by default). */
-  results(q: ResultQuery = {}): ProbeResult[] {
+  results(q: ResultQuery = {}): Promise<ProbeResult[]> {
     return this.resultsQ.list(q);
   }
 
-  countResults(q: Omit<ResultQuery, 'limit' | 'order'> = {}): number {
+  countResults(q: Omit<ResultQuery, 'limit' | 'order'> = {}): Promise<number> {
     return this.resultsQ.count(q);
   }
 
   /** Newest non-drill result per probe id. */
-  latestResults(): Map<string, ProbeResult> {
+  latestResults(): Promise<Map<string, ProbeResult>> {
     return this.resultsQ.latest();
   }
 
@@ -105,12 +142,12 @@ export class Store {
     return this.serial(() => this.rollupsQ.rollup(untilHourExclusive, opts.chunk));
   }
 
-  rollups(q: RollupQuery = {}): HourlyRollup[] {
+  rollups(q: RollupQuery = {}): Promise<HourlyRollup[]> {
     return this.rollupsQ.list(q);
   }
 
   /** Epoch ms before which every hour is rolled up, or null before the first rollup. */
-  rollupWatermark(): number | null {
+  rollupWatermark(): Promise<number | null> {
     return this.rollupsQ.watermark();
   }
 
@@ -121,33 +158,32 @@ export class Store {
 
   // ── meta, transactions, maintenance ───────────────────────────────────────────────────────────────────────
 
-  getMeta(key: string): string | undefined {
-    return (this.metaGet.get(key) as { value: string } | undefined)?.value;
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await this.sql.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))?.value;
   }
 
-  setMeta(key: string, value: string): void {
-    this.metaSet.run(key, value);
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.sql.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 
-  /** Run synchronous `fn` atomically (nests as a savepoint). */
+  /** Run synchronous `fn` atomically on the SQLite connection (nests as a savepoint). For the modules still on `db`. */
   transaction<T>(fn: () => T): T {
     return transaction(this.db, fn);
   }
 
-  schemaVersion(): number {
-    return (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  async schemaVersion(): Promise<number> {
+    return (await this.sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations'))?.v ?? 0;
   }
 
-  /** `['ok']` when the file is sound; otherwise SQLite's list of problems. */
+  /** `['ok']` when the database is sound; on SQLite otherwise its list of problems (Postgres checks its own pages). */
   integrityCheck(): string[] {
-    return (this.db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map(
-      (r) => r.integrity_check,
-    );
+    if (!this.sqlite) return ['ok'];
+    return (this.sqlite.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
   }
 
-  /** Copy WAL content into the main file and truncate the WAL (also done by close()). */
+  /** SQLite: copy WAL content into the main file and truncate the WAL (also done by close()). */
   checkpoint(): void {
-    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    this.sqlite?.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   get isOpen(): boolean {
@@ -155,20 +191,26 @@ export class Store {
   }
 
   /**
-   * Checkpoint and close. Leaves a self-contained .db file (empty -wal) so a copy or backup of just that file is
-   * complete. Idempotent. Await a running rollup()/applyRetention() first: one still running rejects at its next batch.
+   * Commit pending result writes and close (synchronously, on SQLite, when no write is pending). SQLite: leaves a
+   * self-contained .db file (empty -wal) so a copy or backup of just that file is complete. Idempotent. Await a running rollup()/applyRetention() first: one still
+   * running rejects at its next batch.
    */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.resultsQ.drain();
+    await this.sql.close();
+  }
+
+  private static closeSqlite(db: DatabaseSync, readOnly: boolean): void {
     try {
-      if (!this.readOnly) {
+      if (!readOnly) {
         // Refresh planner statistics for what this connection used; cheap, recommended before close.
-        this.db.exec('PRAGMA optimize');
-        this.checkpoint();
+        db.exec('PRAGMA optimize');
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       }
     } finally {
-      this.db.close();
+      db.close();
     }
   }
 

@@ -10,10 +10,7 @@ import { MAX_RUNS_SHOWN } from './pages/drills.ts';
 export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' | 'now'>> = {}): UiData {
   return {
     now: () => d.clock.now(),
-    probes: () => {
-      const latest = d.store.latestResults();
-      return d.config.probes.map((spec) => ({ spec, last: latest.get(spec.id) ?? null }));
-    },
+    probes: () => d.probeListing(),
     store: d.store,
     incidents: (q) => d.incidents.listIncidents(q),
     silences: (): SilenceView[] => {

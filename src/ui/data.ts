@@ -70,7 +70,7 @@ export interface UiData {
   now(): number;
   probes(): UiProbe[];
   /** Results, rollups and the status page's own read-only queries (src/ui/queries.ts). */
-  store: Pick<Store, 'db' | 'rollups' | 'rollupWatermark'>;
+  store: Pick<Store, 'sql' | 'rollups' | 'rollupWatermark'>;
   /** Incidents, newest first (IncidentManager.listIncidents fits). */
   incidents?(q: { state?: 'open' | 'resolved'; limit?: number }): Incident[];
   silences?(): SilenceView[];

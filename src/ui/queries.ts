@@ -1,12 +1,10 @@
 // The status page's read-only queries. Hourly rollups cover complete hours up to the rollup watermark; the hours
 // after it (the daemon rolls up once an hour) are computed here from raw rows, so the page is current to the
 // last probe. Only the columns a panel needs are read: never the JSON detail of thousands of results.
-import type { DatabaseSync } from 'node:sqlite';
 import { HOUR_MS, RollupAccumulator, hourFloor } from '../store/store.ts';
-import type { HourlyRollup, RollupSourceRow, Store } from '../store/store.ts';
+import type { HourlyRollup, RollupSourceRow, Sql, Store } from '../store/store.ts';
 
-type Db = DatabaseSync;
-type StoreLike = Pick<Store, 'db' | 'rollups' | 'rollupWatermark'>;
+type StoreLike = Pick<Store, 'sql' | 'rollups' | 'rollupWatermark'>;
 
 export interface Totals {
   count: number;
@@ -18,13 +16,13 @@ export interface Totals {
 
 const emptyTotals = (): Totals => ({ count: 0, failures: 0, degraded: 0, refusals: 0, costUsd: 0 });
 
-function cutoff(store: StoreLike, now: number): number {
+async function cutoff(store: StoreLike, now: number): Promise<number> {
   // Rollups exist only before the watermark; nothing rolled up yet means raw rows for everything.
-  return Math.min(store.rollupWatermark() ?? Number.MIN_SAFE_INTEGER, hourFloor(now) + HOUR_MS);
+  return Math.min((await store.rollupWatermark()) ?? Number.MIN_SAFE_INTEGER, hourFloor(now) + HOUR_MS);
 }
 
 /** Per probe: attempts, failures, refusals and cost since `since` (hour-aligned down), drills excluded. */
-export function totalsSince(store: StoreLike, since: number, now: number): Map<string, Totals> {
+export async function totalsSince(store: StoreLike, since: number, now: number): Promise<Map<string, Totals>> {
   const out = new Map<string, Totals>();
   const add = (id: string, t: Totals) => {
     const o = out.get(id) ?? emptyTotals();
@@ -35,51 +33,51 @@ export function totalsSince(store: StoreLike, since: number, now: number): Map<s
     o.costUsd += t.costUsd;
     out.set(id, o);
   };
-  const wm = cutoff(store, now);
+  const wm = await cutoff(store, now);
   const from = hourFloor(since);
   if (from < wm) {
-    const rows = store.db
-      .prepare(
-        `SELECT probe_id AS id, SUM(count) AS count, SUM(failures) AS failures, SUM(degraded) AS degraded,
-           SUM(refusals) AS refusals, SUM(cost_usd) AS costUsd
-         FROM probe_rollups_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY probe_id`,
-      )
-      .all(from, wm) as unknown as (Totals & { id: string })[];
+    const rows = await store.sql.all<Totals & { id: string }>(
+      `SELECT probe_id AS id, SUM(count) AS count, SUM(failures) AS failures, SUM(degraded) AS degraded,
+         SUM(refusals) AS refusals, SUM(cost_usd) AS "costUsd"
+       FROM probe_rollups_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY probe_id`,
+      [from, wm],
+    );
     for (const r of rows) add(r.id, r);
   }
-  const rawRows = store.db
-    .prepare(
-      `SELECT probe_id AS id, COUNT(*) AS count, SUM(outcome = 'failed') AS failures, SUM(outcome = 'degraded') AS degraded,
-         SUM(refusal IN ('full_refusal', 'partial_refusal')) AS refusals, TOTAL(cost_usd) AS costUsd
-       FROM probe_results WHERE started_at >= ? AND drill_id IS NULL GROUP BY probe_id`,
-    )
-    .all(Math.max(from, wm)) as unknown as (Totals & { id: string })[];
+  const rawRows = await store.sql.all<Totals & { id: string }>(
+    `SELECT probe_id AS id, COUNT(*) AS count,
+       SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS failures,
+       SUM(CASE WHEN outcome = 'degraded' THEN 1 ELSE 0 END) AS degraded,
+       SUM(CASE WHEN refusal IN ('full_refusal', 'partial_refusal') THEN 1 ELSE 0 END) AS refusals,
+       COALESCE(SUM(cost_usd), 0) AS "costUsd"
+     FROM probe_results WHERE started_at >= ? AND drill_id IS NULL GROUP BY probe_id`,
+    [Math.max(from, wm)],
+  );
   for (const r of rawRows) add(r.id, { ...r, refusals: r.refusals ?? 0 });
   return out;
 }
 
 /** Hourly rollups of `probes` from `since`, with the not-yet-rolled-up hours computed from raw rows. */
-export function hourlySince(store: StoreLike, probes: readonly string[] | null, since: number, now: number): HourlyRollup[] {
-  const wm = cutoff(store, now);
+export async function hourlySince(store: StoreLike, probes: readonly string[] | null, since: number, now: number): Promise<HourlyRollup[]> {
+  const wm = await cutoff(store, now);
   const from = hourFloor(since);
   const want = probes ? new Set(probes) : null;
   const out: HourlyRollup[] = [];
   if (from < wm) {
     const q = probes && probes.length === 1 ? { probe: probes[0], since: from, until: wm } : { since: from, until: wm };
-    for (const r of store.rollups(q)) if (!want || want.has(r.probeId)) out.push(r);
+    for (const r of await store.rollups(q)) if (!want || want.has(r.probeId)) out.push(r);
   }
-  out.push(...tailRollups(store.db, Math.max(from, wm), want));
+  out.push(...(await tailRollups(store.sql, Math.max(from, wm), want)));
   return out;
 }
 
 /** Hourly rollups from raw rows, with the accumulator src/store/rollups.ts uses (same definitions). */
-export function tailRollups(db: Db, since: number, want: ReadonlySet<string> | null): HourlyRollup[] {
-  const rows = db
-    .prepare(
-      `SELECT probe_id, started_at, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd
-       FROM probe_results WHERE started_at >= ? AND drill_id IS NULL`,
-    )
-    .all(since) as unknown as (RollupSourceRow & { probe_id: string; started_at: number })[];
+export async function tailRollups(sql: Sql, since: number, want: ReadonlySet<string> | null): Promise<HourlyRollup[]> {
+  const rows = await sql.all<RollupSourceRow & { probe_id: string; started_at: number }>(
+    `SELECT probe_id, started_at, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd
+     FROM probe_results WHERE started_at >= ? AND drill_id IS NULL`,
+    [since],
+  );
   const acc = new Map<string, { probeId: string; hourStart: number; a: RollupAccumulator }>();
   for (const row of rows) {
     if (want && !want.has(row.probe_id)) continue;
@@ -93,13 +91,12 @@ export function tailRollups(db: Db, since: number, want: ReadonlySet<string> | n
 }
 
 /** TTFT and total of non-failed, non-drill attempts of one probe since `since` (for exact 24 h percentiles). */
-export function latencySamples(db: Db, probe: string, since: number): { ttft: number[]; total: number[] } {
-  const rows = db
-    .prepare(
-      `SELECT ttft_ms, total_ms FROM probe_results
-       WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL AND outcome <> 'failed'`,
-    )
-    .all(probe, since) as { ttft_ms: number | null; total_ms: number | null }[];
+export async function latencySamples(sql: Sql, probe: string, since: number): Promise<{ ttft: number[]; total: number[] }> {
+  const rows = await sql.all<{ ttft_ms: number | null; total_ms: number | null }>(
+    `SELECT ttft_ms, total_ms FROM probe_results
+     WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL AND outcome <> 'failed'`,
+    [probe, since],
+  );
   const ttft: number[] = [];
   const total: number[] = [];
   for (const r of rows) {
@@ -118,16 +115,14 @@ export interface RefusalBucket {
 }
 
 /** Refusal counts per probe and `bucketMs` bucket since `since` (raw rows: the label is not in the rollups). */
-export function refusalBuckets(db: Db, probes: readonly string[], since: number, bucketMs: number): RefusalBucket[] {
+export async function refusalBuckets(sql: Sql, probes: readonly string[], since: number, bucketMs: number): Promise<RefusalBucket[]> {
   if (probes.length === 0) return [];
   const out: RefusalBucket[] = [];
-  const stmt = db.prepare(
-    `SELECT (started_at - (started_at % ?)) AS b, COUNT(refusal) AS answered,
-       SUM(refusal IN ('full_refusal', 'partial_refusal')) AS refused
-     FROM probe_results WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL GROUP BY b ORDER BY b`,
-  );
+  const q = `SELECT (started_at - (started_at % CAST(? AS BIGINT))) AS b, COUNT(refusal) AS answered,
+       SUM(CASE WHEN refusal IN ('full_refusal', 'partial_refusal') THEN 1 ELSE 0 END) AS refused
+     FROM probe_results WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL GROUP BY b ORDER BY b`;
   for (const p of probes) {
-    for (const r of stmt.all(bucketMs, p, since) as { b: number; answered: number; refused: number | null }[]) {
+    for (const r of await sql.all<{ b: number; answered: number; refused: number | null }>(q, [bucketMs, p, since])) {
       out.push({ probeId: p, bucketStart: r.b, answered: r.answered, refused: r.refused ?? 0 });
     }
   }
@@ -149,20 +144,8 @@ export interface ModelChange {
  * alias, or a new system fingerprint. Gateway targets are left out (a fallback changes the served model by
  * design; drills show those).
  */
-export function modelChanges(db: Db, since: number): ModelChange[] {
-  const rows = db
-    .prepare(
-      `SELECT probe_id, started_at, target, requested_model, served_model, fingerprint, prev_model, prev_fp FROM (
-         SELECT probe_id, started_at, target, requested_model, served_model, fingerprint,
-           LAG(served_model) OVER w AS prev_model, LAG(fingerprint) OVER w AS prev_fp,
-           ROW_NUMBER() OVER w AS n
-         FROM probe_results
-         WHERE started_at >= ? AND drill_id IS NULL AND served_model IS NOT NULL AND target LIKE 'provider:%'
-         WINDOW w AS (PARTITION BY probe_id ORDER BY started_at, id)
-       ) WHERE n > 1 AND (served_model IS NOT prev_model OR fingerprint IS NOT prev_fp)
-       ORDER BY started_at`,
-    )
-    .all(since) as {
+export async function modelChanges(sql: Sql, since: number): Promise<ModelChange[]> {
+  const rows = await sql.all<{
     probe_id: string;
     started_at: number;
     target: string;
@@ -171,7 +154,18 @@ export function modelChanges(db: Db, since: number): ModelChange[] {
     fingerprint: string | null;
     prev_model: string;
     prev_fp: string | null;
-  }[];
+  }>(
+    `SELECT probe_id, started_at, target, requested_model, served_model, fingerprint, prev_model, prev_fp FROM (
+         SELECT probe_id, started_at, target, requested_model, served_model, fingerprint,
+           LAG(served_model) OVER w AS prev_model, LAG(fingerprint) OVER w AS prev_fp,
+           ROW_NUMBER() OVER w AS n
+         FROM probe_results
+         WHERE started_at >= ? AND drill_id IS NULL AND served_model IS NOT NULL AND target LIKE 'provider:%'
+         WINDOW w AS (PARTITION BY probe_id ORDER BY started_at, id)
+       ) AS c WHERE n > 1 AND (served_model IS DISTINCT FROM prev_model OR fingerprint IS DISTINCT FROM prev_fp)
+       ORDER BY started_at`,
+    [since],
+  );
   const out: ModelChange[] = [];
   for (const r of rows) {
     const base = { at: r.started_at, probeId: r.probe_id, target: r.target, requestedModel: r.requested_model };

@@ -31,12 +31,12 @@ interface Rendered {
   liveQuery?: Record<string, string | null>;
 }
 
-type Renderer = (data: UiData, p: PageParams) => Rendered;
+type Renderer = (data: UiData, p: PageParams) => Rendered | Promise<Rendered>;
 
 const RENDERERS: Record<PageId, Renderer> = {
-  overview: (d, p) => ({ body: renderOverview(overviewModel(d, p)) }),
-  heatmap: (d, p) => {
-    const m = heatmapModel(d, p);
+  overview: async (d, p) => ({ body: renderOverview(await overviewModel(d, p)) }),
+  heatmap: async (d, p) => {
+    const m = await heatmapModel(d, p);
     return {
       body: renderHeatmap(m),
       controls: heatmapControls(m),
@@ -44,7 +44,7 @@ const RENDERERS: Record<PageId, Renderer> = {
     };
   },
   drills: (d, p) => ({ body: renderDrills(drillsModel(d, p)) }),
-  safety: (d, p) => ({ body: renderSafety(safetyModel(d, p)), liveQuery: { days: p.days === 7 ? null : String(p.days) } }),
+  safety: async (d, p) => ({ body: renderSafety(await safetyModel(d, p)), liveQuery: { days: p.days === 7 ? null : String(p.days) } }),
   deprecations: (d, p) => ({ body: renderDeprecations(deprecationsModel(d, p)) }),
   incidents: (d, p) => ({ body: renderIncidents(incidentsModel(d, p)) }),
 };
@@ -64,27 +64,27 @@ function pageId(name: string): PageId {
   return p.id;
 }
 
-export function renderPage(data: UiData, page: PageId, query: URLSearchParams): string {
+export async function renderPage(data: UiData, page: PageId, query: URLSearchParams): Promise<string> {
   const params = parseParams(query);
-  const r = RENDERERS[page](data, params);
+  const r = await RENDERERS[page](data, params);
   return shell({ page, params, now: data.now(), body: r.body, controls: r.controls, liveQuery: r.liveQuery });
 }
 
-export function renderLive(data: UiData, page: PageId, query: URLSearchParams): { html: string; generatedAt: string; updated: string } {
+export async function renderLive(data: UiData, page: PageId, query: URLSearchParams): Promise<{ html: string; generatedAt: string; updated: string }> {
   const params = parseParams(query);
   const now = data.now();
-  return { html: RENDERERS[page](data, params).body.value, generatedAt: isoTime(now), updated: updatedLine(now, params.tz).value };
+  return { html: (await RENDERERS[page](data, params)).body.value, generatedAt: isoTime(now), updated: updatedLine(now, params.tz).value };
 }
 
 export function uiRoutes(data: UiData): UiRoute[] {
   const page =
     (id: PageId | null): Handler =>
-    (ctx): Reply => ({ status: 200, headers: HTML_HEADERS, body: renderPage(data, id ?? pageId(ctx.params.page), ctx.query) });
+    async (ctx): Promise<Reply> => ({ status: 200, headers: HTML_HEADERS, body: await renderPage(data, id ?? pageId(ctx.params.page), ctx.query) });
   return [
     { method: 'GET', pattern: '/', handler: page('overview') },
     { method: 'GET', pattern: '/status', handler: page('overview') },
     { method: 'GET', pattern: '/status/:page', handler: page(null) },
-    { method: 'GET', pattern: '/status/live/:page', handler: (ctx) => json(renderLive(data, pageId(ctx.params.page), ctx.query)) },
+    { method: 'GET', pattern: '/status/live/:page', handler: async (ctx) => json(await renderLive(data, pageId(ctx.params.page), ctx.query)) },
     { method: 'GET', pattern: ASSET_CSS, handler: () => asset(CSS, 'text/css; charset=utf-8') },
     { method: 'GET', pattern: ASSET_JS, handler: () => asset(JS, 'text/javascript; charset=utf-8') },
   ];

@@ -227,7 +227,7 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
   const gwPrimary = gatewayTargets[0].provider;
 
   // Where each probe's history starts: after what the store already has (a second demo run fills only the gap).
-  const latest = o.store.latestResults();
+  const latest = await o.store.latestResults();
   const starts = new Map<string, number>();
   for (const s of specs) {
     const step = Math.max(s.schedule.everyMs ?? HOUR_MS, minStep);
@@ -317,7 +317,7 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
     }
   }
   results.sort((a, b) => a.startedAt - b.startedAt || a.attempt - b.attempt);
-  for (let i = 0; i < results.length; i += 5_000) o.store.insertResults(results.slice(i, i + 5_000));
+  for (let i = 0; i < results.length; i += 5_000) await o.store.insertResults(results.slice(i, i + 5_000));
 
   const incidents = await replayIncidents(o.store, cfg, results, now);
   await o.store.rollup(hourFloor(now));
@@ -472,10 +472,10 @@ export async function seedDemoHistory(o: {
   const { config, errors } = loadConfig(o.configDir, { env: o.env });
   if (!config) throw new ConfigLoadError(errors);
   mkdirSync(dirname(config.storage.path), { recursive: true });
-  const store = Store.open(config.storage.path);
+  const store = await Store.connect(config.storage.path);
   try {
     return await seedHistory({ store, config, fleet: o.fleet, now: (o.clock ?? systemClock).now(), scenario: o.scenario });
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -38,8 +38,8 @@ describe('daemon: a simulated day', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs every probe once per slot, spread over the interval, never overlapping', () => {
-    const results = daemon.store.results({ order: 'asc', limit: 100_000 });
+  it('runs every probe once per slot, spread over the interval, never overlapping', async () => {
+    const results = await daemon.store.results({ order: 'asc', limit: 100_000 });
     const firsts = results.filter((r) => r.attempt === 1);
     for (const id of ['openai-canary', 'anthropic-canary', 'gemini-canary', 'gateway-canary']) {
       const mine = firsts.filter((r) => r.probeId === id);
@@ -57,8 +57,8 @@ describe('daemon: a simulated day', () => {
     expect(phases.size).toBeGreaterThan(1);
   });
 
-  it('confirms failures with one immediate re-probe', () => {
-    const failing = daemon.store.results({ probe: 'openai-canary', since: start + 10 * HOUR, until: start + 10.5 * HOUR, order: 'asc', limit: 1000 });
+  it('confirms failures with one immediate re-probe', async () => {
+    const failing = await daemon.store.results({ probe: 'openai-canary', since: start + 10 * HOUR, until: start + 10.5 * HOUR, order: 'asc', limit: 1000 });
     const first = failing.filter((r) => r.attempt === 1);
     const second = failing.filter((r) => r.attempt === 2);
     expect(first.length).toBe(6);
@@ -66,12 +66,12 @@ describe('daemon: a simulated day', () => {
     for (const r of failing) expect(r.errorClass).toBe('rate_limited');
     expect(second.every((r) => r.confirmed)).toBe(true);
     // Healthy probes are never re-probed.
-    const others = daemon.store.results({ probe: 'gemini-canary', limit: 10_000 });
+    const others = await daemon.store.results({ probe: 'gemini-canary', limit: 10_000 });
     expect(others.every((r) => r.attempt === 1 && r.outcome === 'ok')).toBe(true);
   });
 
-  it('rolls up complete hours with counts and latency percentiles', () => {
-    const rollups = daemon.store.rollups({ probe: 'openai-canary' });
+  it('rolls up complete hours with counts and latency percentiles', async () => {
+    const rollups = await daemon.store.rollups({ probe: 'openai-canary' });
     expect(rollups.length).toBeGreaterThanOrEqual(23);
     const ten = rollups.find((r) => r.hourStart === start + 10 * HOUR)!;
     expect(ten).toBeDefined();
@@ -80,12 +80,12 @@ describe('daemon: a simulated day', () => {
   });
 
   it('applies retention: raw rows older than raw_retention go, rollups stay', async () => {
-    const before = daemon.store.countResults({});
+    const before = await daemon.store.countResults({});
     await advance(clock, daemon, 2 * 24 * HOUR, 60 * 60_000);
-    const oldRaw = daemon.store.countResults({ until: start + 12 * HOUR });
+    const oldRaw = await daemon.store.countResults({ until: start + 12 * HOUR });
     expect(oldRaw).toBe(0);
-    expect(daemon.store.rollups({ probe: 'openai-canary', until: start + 12 * HOUR }).length).toBeGreaterThanOrEqual(11);
-    expect(daemon.store.countResults({})).toBeGreaterThan(0);
+    expect((await daemon.store.rollups({ probe: 'openai-canary', until: start + 12 * HOUR })).length).toBeGreaterThanOrEqual(11);
+    expect(await daemon.store.countResults({})).toBeGreaterThan(0);
     expect(before).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -38,7 +38,7 @@ describe('daemon reload', () => {
   });
 
   it('adds a probe, keeps the others and their history', async () => {
-    const before = daemon.store.countResults({ probe: 'openai-canary' });
+    const before = await daemon.store.countResults({ probe: 'openai-canary' });
     const file = join(dir, 'probes', 'all.yaml');
     appendFileSync(
       file,
@@ -53,8 +53,8 @@ describe('daemon reload', () => {
     );
     expect(daemon.reload().ok).toBe(true);
     await advance(clock, daemon, 3 * 60_000, 60_000);
-    expect(daemon.store.countResults({ probe: 'late-addition' })).toBeGreaterThanOrEqual(2);
-    expect(daemon.store.countResults({ probe: 'openai-canary' })).toBeGreaterThanOrEqual(before + 3);
+    expect(await daemon.store.countResults({ probe: 'late-addition' })).toBeGreaterThanOrEqual(2);
+    expect(await daemon.store.countResults({ probe: 'openai-canary' })).toBeGreaterThanOrEqual(before + 3);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/^vigil_config_last_reload_successful 1$/m);
   }, 60_000);
@@ -66,9 +66,9 @@ describe('daemon reload', () => {
     const r = daemon.reload();
     expect(r.ok).toBe(false);
     expect(r.errors).toContain('probes/all.yaml:');
-    const before = daemon.store.countResults({ probe: 'late-addition' });
+    const before = await daemon.store.countResults({ probe: 'late-addition' });
     await advance(clock, daemon, 2 * 60_000, 60_000);
-    expect(daemon.store.countResults({ probe: 'late-addition' })).toBeGreaterThan(before);
+    expect(await daemon.store.countResults({ probe: 'late-addition' })).toBeGreaterThan(before);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/^vigil_config_last_reload_successful 0$/m);
     const ready = await fetch(`${daemon.url}/readyz`);

@@ -35,7 +35,7 @@ describe('daemon restart and crash', () => {
     const env = simEnv(fleet.urls);
     const first = await Daemon.start({ configDir: dir, env, clock, log: quiet, listen: { port: 0 } });
     await advance(clock, first, 30 * 60_000, 60_000);
-    const before = first.store.results({ order: 'asc', limit: 10_000 });
+    const before = await first.store.results({ order: 'asc', limit: 10_000 });
     expect(before.length).toBeGreaterThanOrEqual(4 * 29);
     await first.stop();
 
@@ -49,7 +49,7 @@ describe('daemon restart and crash', () => {
         const lastBefore = before.filter((r) => r.probeId === p.id).at(-1)!;
         expect(p.last?.startedAt).toBe(lastBefore.startedAt);
       }
-      expect(second.store.results({ order: 'asc', limit: 10_000 })).toStrictEqual(before);
+      expect(await second.store.results({ order: 'asc', limit: 10_000 })).toStrictEqual(before);
     } finally {
       await second.stop();
     }
@@ -73,8 +73,8 @@ describe('daemon restart and crash', () => {
       await new Promise((r) => setTimeout(r, 100));
       try {
         const peek = Store.open(db, { readOnly: true });
-        seen = peek.countResults({});
-        peek.close();
+        seen = await peek.countResults({});
+        await peek.close();
       } catch {
         // not created or not migrated yet
       }
@@ -85,11 +85,11 @@ describe('daemon restart and crash', () => {
     const store = Store.open(db);
     try {
       expect(store.integrityCheck()).toEqual(['ok']);
-      expect(store.countResults({})).toBeGreaterThanOrEqual(seen);
+      expect(await store.countResults({})).toBeGreaterThanOrEqual(seen);
       // Every stored row round-trips into a whole ProbeResult.
-      for (const r of store.results({ limit: 1000 })) expect(r.timings.totalMs).toBeTypeOf('number');
+      for (const r of await store.results({ limit: 1000 })) expect(r.timings.totalMs).toBeTypeOf('number');
     } finally {
-      store.close();
+      await store.close();
     }
   }, 60_000);
 });

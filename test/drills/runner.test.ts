@@ -33,7 +33,7 @@ describe('runDrill against the simulated LiteLLM gateway', () => {
   it('passes when the gateway falls back to a healthy target, and leaves no fault behind', async () => {
     const drill = drillFrom({ repeat: 3 });
     const seen: string[] = [];
-    const run = await runDrill(drill, rig.deps({ onResult: (r) => seen.push(`${r.probeId}:${r.drillId}`) }));
+    const run = await runDrill(drill, rig.deps({ onResult: (r) => void seen.push(`${r.probeId}:${r.drillId}`) }));
     expect(run.verdict, run.reason).toBe('passed');
     expect(run.servedBy).toBe('openai-gpt');
     expect(run.attempts).toHaveLength(3);

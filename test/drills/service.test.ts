@@ -176,7 +176,7 @@ describe('DrillService', () => {
     expect(body.results).toHaveLength(5);
     expect(body.results.every((r: { drillId: string }) => r.drillId === 'primary-down')).toBe(true);
     // Drill traffic never counts as ordinary probe history.
-    expect(store.results({ drills: 'exclude' })).toHaveLength(0);
+    expect(await store.results({ drills: 'exclude' })).toHaveLength(0);
     expect((await get(`/api/drills/other/runs/${passedRun}`)).status).toBe(404);
   });
 });

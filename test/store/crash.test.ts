@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.ts';
+import { BACKENDS, freshStoreTarget, skipBackend } from '../pg/backends.ts';
 import { makeResult } from './fixtures/gen.ts';
-import { tempDbPath } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`; // symlink to the real binary: SIGKILL reaches node itself
@@ -38,7 +38,7 @@ function runAndKill(path: string, batch: number, killAfter: number): Promise<{ r
   });
 }
 
-describe('store: crash safety', () => {
+describe.each(BACKENDS)('store: crash safety (%s)', (backend) => {
   // Different kill points and batch sizes; some land during WAL auto-checkpoints (every ~1000 pages).
   for (const [batch, killAfter] of [
     [1, 300],
@@ -46,26 +46,26 @@ describe('store: crash safety', () => {
     [25, 700],
     [25, 6000],
   ] as const) {
-    it(`kill -9 after ${killAfter} results (batch ${batch}) loses nothing committed`, async () => {
-      const path = tempDbPath();
+    it.skipIf(skipBackend(backend))(`kill -9 after ${killAfter} results (batch ${batch}) loses nothing committed`, async () => {
+      const path = await freshStoreTarget(backend);
       const { reported, signal } = await runAndKill(path, batch, killAfter);
       expect(signal).toBe('SIGKILL');
       expect(reported).toBeGreaterThanOrEqual(killAfter);
 
-      const s = Store.open(path);
+      const s = await Store.connect(path);
       expect(s.integrityCheck()).toEqual(['ok']);
-      const n = s.countResults();
+      const n = await s.countResults();
       // Everything reported is there; at most the in-flight commits beyond it (the pipe may lag the writer).
       expect(n).toBeGreaterThanOrEqual(reported);
       // Transactions are atomic: a batch is all there or not at all.
       expect(n % batch).toBe(0);
       // And the content is exactly what was written, in order.
-      const back = s.results({ limit: reported });
+      const back = await s.results({ limit: reported });
       expect(back).toStrictEqual(Array.from({ length: reported }, (_, i) => makeResult(i)));
       // The DB keeps working after recovery.
-      s.insertResult(makeResult(n));
-      expect(s.countResults()).toBe(n + 1);
-      s.close();
+      await s.insertResult(makeResult(n));
+      expect(await s.countResults()).toBe(n + 1);
+      await s.close();
     });
   }
 });

@@ -3,7 +3,7 @@ import type { ProbeResult } from '../../src/domain.ts';
 import { HOUR_MS, Store, nearestRank } from '../../src/store/store.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { makeResult } from './fixtures/gen.ts';
-import { tempDbPath } from './helpers.ts';
+import { BACKENDS, freshStoreTarget, skipBackend } from '../pg/backends.ts';
 
 const H0 = Date.UTC(2026, 0, 5, 10); // an hour boundary
 
@@ -59,9 +59,9 @@ describe('nearestRank', () => {
   });
 });
 
-describe('store: hourly rollups', () => {
-  it('computes counts, sums and exact percentiles for complete hours', async () => {
-    const s = Store.open(tempDbPath());
+describe.each(BACKENDS)('store: hourly rollups (%s)', (backend) => {
+  it.skipIf(skipBackend(backend))('computes counts, sums and exact percentiles for complete hours', async () => {
+    const s = await Store.connect(await freshStoreTarget(backend));
     const rows: ProbeResult[] = [];
     // Hour 0, probe a: totals 1..100 ms (ok; 10 of them degraded), TTFT = 2×total.
     for (let v = 1; v <= 100; v++) {
@@ -81,13 +81,13 @@ describe('store: hourly rollups', () => {
     rows.push(res('b', H0 + HOUR_MS - 1, { total: 42, ttft: 7 }));
     // Hour 2 is incomplete at rollup time: must not be rolled up.
     rows.push(res('a', H0 + 2 * HOUR_MS + 5, { total: 1 }));
-    s.insertResults(shuffle(rows));
+    await s.insertResults(shuffle(rows));
 
     const rep = await s.rollup(H0 + 2 * HOUR_MS + 30 * 60_000); // floors to H0+2h
     expect(rep.written).toBe(3);
-    expect(s.rollupWatermark()).toBe(H0 + 2 * HOUR_MS);
+    expect(await s.rollupWatermark()).toBe(H0 + 2 * HOUR_MS);
 
-    const [a0, b0, a1, ...rest] = s.rollups();
+    const [a0, b0, a1, ...rest] = await s.rollups();
     expect(rest).toEqual([]);
     // Totals for a0: 100 values 1..100 plus three refusals at 50 → 103 samples.
     const tot = [...Array.from({ length: 100 }, (_, i) => i + 1), 50, 50, 50].sort((x, y) => x - y);
@@ -118,37 +118,37 @@ describe('store: hourly rollups', () => {
     });
 
     // Filters.
-    expect(s.rollups({ probe: 'b' })).toHaveLength(1);
-    expect(s.rollups({ since: H0 + HOUR_MS }).map((r) => r.hourStart)).toEqual([H0 + HOUR_MS]);
-    expect(s.rollups({ until: H0 + HOUR_MS }).map((r) => r.probeId)).toEqual(['a', 'b']);
-    s.close();
+    expect(await s.rollups({ probe: 'b' })).toHaveLength(1);
+    expect((await s.rollups({ since: H0 + HOUR_MS })).map((r) => r.hourStart)).toEqual([H0 + HOUR_MS]);
+    expect((await s.rollups({ until: H0 + HOUR_MS })).map((r) => r.probeId)).toEqual(['a', 'b']);
+    await s.close();
   });
 
-  it('is idempotent and picks up late results for hours already rolled up', async () => {
-    const path = tempDbPath();
-    let s = Store.open(path);
-    s.insertResults([res('a', H0 + 1, { total: 10 }), res('a', H0 + 2, { total: 20 })]);
+  it.skipIf(skipBackend(backend))('is idempotent and picks up late results for hours already rolled up', async () => {
+    const path = await freshStoreTarget(backend);
+    let s = await Store.connect(path);
+    await s.insertResults([res('a', H0 + 1, { total: 10 }), res('a', H0 + 2, { total: 20 })]);
     await s.rollup(H0 + HOUR_MS);
-    const first = s.rollups();
+    const first = await s.rollups();
     expect(first).toHaveLength(1);
     expect((await s.rollup(H0 + HOUR_MS)).written).toBe(0);
-    expect(s.rollups()).toEqual(first);
+    expect(await s.rollups()).toEqual(first);
 
     // A probe that started at 10:59:59 finishes after the 11:00 rollup ran; across a restart too.
-    s.close();
-    s = Store.open(path);
-    s.insertResult(res('a', H0 + HOUR_MS - 1000, { total: 30 }));
+    await s.close();
+    s = await Store.connect(path);
+    await s.insertResult(res('a', H0 + HOUR_MS - 1000, { total: 30 }));
     // Drill results never dirty an hour.
-    s.insertResult(res('a', H0 + 3, { total: 99, drillId: 'd' }));
+    await s.insertResult(res('a', H0 + 3, { total: 99, drillId: 'd' }));
     const rep = await s.rollup(H0 + HOUR_MS);
     expect(rep).toMatchObject({ written: 1, recomputed: 1 });
-    expect(s.rollups()[0]).toMatchObject({ count: 3, total: { n: 3, p50: 20, p95: 30, p99: 30 } });
+    expect((await s.rollups())[0]).toMatchObject({ count: 3, total: { n: 3, p50: 20, p95: 30, p99: 30 } });
     expect((await s.rollup(H0 + HOUR_MS)).written).toBe(0);
-    s.close();
+    await s.close();
   });
 
-  it('a simulated day of random data matches a brute-force recomputation', async () => {
-    const s = Store.open(tempDbPath());
+  it.skipIf(skipBackend(backend))('a simulated day of random data matches a brute-force recomputation', async () => {
+    const s = await Store.connect(await freshStoreTarget(backend));
     const r = createRng(42);
     const rows: ProbeResult[] = [];
     for (let t = 0; t < 24 * HOUR_MS; t += 20_000) {
@@ -163,10 +163,10 @@ describe('store: hourly rollups', () => {
     }
     // Inserted in chunks with rollups in between, the way the daemon would run them hourly.
     for (let h = 1; h <= 24; h++) {
-      s.insertResults(rows.filter((x) => x.startedAt >= H0 + (h - 1) * HOUR_MS && x.startedAt < H0 + h * HOUR_MS));
+      await s.insertResults(rows.filter((x) => x.startedAt >= H0 + (h - 1) * HOUR_MS && x.startedAt < H0 + h * HOUR_MS));
       await s.rollup(H0 + h * HOUR_MS);
     }
-    const got = s.rollups();
+    const got = await s.rollups();
     expect(got).toHaveLength(72);
     for (const g of got) {
       const hour = rows.filter((x) => x.probeId === g.probeId && x.startedAt >= g.hourStart && x.startedAt < g.hourStart + HOUR_MS);
@@ -178,43 +178,43 @@ describe('store: hourly rollups', () => {
       expect(g.ttft).toEqual({ n: tt.length, p50: nearestRank(tt, 50), p95: nearestRank(tt, 95), p99: nearestRank(tt, 99) });
       expect(g.total).toEqual({ n: to.length, p50: nearestRank(to, 50), p95: nearestRank(to, 95), p99: nearestRank(to, 99) });
     }
-    s.close();
+    await s.close();
   });
 });
 
-describe('store: interrupted rollup', () => {
-  it('a rollup cut short by close (or a crash) is finished by the next run, with identical output', async () => {
+describe.each(BACKENDS)('store: interrupted rollup (%s)', (backend) => {
+  it.skipIf(skipBackend(backend))('a rollup cut short by close (or a crash) is finished by the next run, with identical output', async () => {
     const rows: ProbeResult[] = [];
     const r = createRng(7);
     for (let p = 0; p < 60; p++) {
       for (let k = 0; k < 20; k++) rows.push(res(`p${p}`, H0 + Math.floor(r() * 3 * HOUR_MS), { total: Math.floor(r() * 1000) }));
     }
     // Reference: one uninterrupted run.
-    const ref = Store.open(tempDbPath());
-    ref.insertResults(rows);
+    const ref = await Store.connect(await freshStoreTarget(backend));
+    await ref.insertResults(rows);
     await ref.rollup(H0 + 3 * HOUR_MS);
-    const expected = ref.rollups();
-    ref.close();
+    const expected = await ref.rollups();
+    await ref.close();
     expect(expected.length).toBeGreaterThan(150);
 
-    const path = tempDbPath();
-    let s = Store.open(path);
-    s.insertResults(rows);
+    const path = await freshStoreTarget(backend);
+    let s = await Store.connect(path);
+    await s.insertResults(rows);
     const run = s.rollup(H0 + 3 * HOUR_MS, { chunk: 1 });
     for (let i = 0; i < 20; i++) await new Promise((res) => setImmediate(res));
-    const partial = s.rollups().length;
-    s.close();
+    const partial = (await s.rollups()).length;
+    await s.close();
     await expect(run).rejects.toThrow();
     expect(partial).toBeLessThan(expected.length); // really interrupted half-way
 
-    s = Store.open(path);
+    s = await Store.connect(path);
     await s.rollup(H0 + 3 * HOUR_MS);
-    expect(s.rollups()).toEqual(expected);
-    s.close();
+    expect(await s.rollups()).toEqual(expected);
+    await s.close();
   });
 });
 
-describe('store: retention', () => {
+describe.each(BACKENDS)('store: retention (%s)', (backend) => {
   const DAY = 24 * HOUR_MS;
   const NOW = H0 + 10 * DAY + 15 * 60_000;
   const policy = { rawRetentionMs: 3 * DAY, rollupRetentionMs: 7 * DAY, batchSize: 50 };
@@ -225,12 +225,12 @@ describe('store: retention', () => {
     return rows;
   }
 
-  it('drops old raw rows, keeps their rollups, drops rollups past their own retention', async () => {
-    const s = Store.open(tempDbPath());
+  it.skipIf(skipBackend(backend))('drops old raw rows, keeps their rollups, drops rollups past their own retention', async () => {
+    const s = await Store.connect(await freshStoreTarget(backend));
     const rows = tenDays();
-    s.insertResults(rows);
+    await s.insertResults(rows);
     await s.rollup(NOW);
-    const rollupsBefore = s.rollups();
+    const rollupsBefore = await s.rollups();
 
     const rep = await s.applyRetention(NOW, policy);
     const rawCut = Math.floor((NOW - 3 * DAY) / HOUR_MS) * HOUR_MS;
@@ -240,21 +240,21 @@ describe('store: retention', () => {
     expect(rep.rollupsDeleted).toBe(rollupsBefore.filter((r) => r.hourStart < rollCut).length);
     expect(rep.rawDeleted).toBeGreaterThan(policy.batchSize); // exercised several batches
 
-    expect(s.countResults()).toBe(rows.filter((r) => r.startedAt >= rawCut).length);
-    expect(s.countResults({ until: rawCut })).toBe(0);
+    expect(await s.countResults()).toBe(rows.filter((r) => r.startedAt >= rawCut).length);
+    expect(await s.countResults({ until: rawCut })).toBe(0);
     // Rollups for hours whose raw rows are gone are untouched (days 3–7 ago).
-    expect(s.rollups()).toEqual(rollupsBefore.filter((r) => r.hourStart >= rollCut));
-    expect(s.rollups({ until: rawCut }).length).toBeGreaterThan(0);
+    expect(await s.rollups()).toEqual(rollupsBefore.filter((r) => r.hourStart >= rollCut));
+    expect((await s.rollups({ until: rawCut })).length).toBeGreaterThan(0);
 
     // Re-running deletes nothing more.
     expect(await s.applyRetention(NOW, policy)).toMatchObject({ rawDeleted: 0, rollupsDeleted: 0 });
-    s.close();
+    await s.close();
   });
 
-  it('never deletes raw rows whose hour is not rolled up', async () => {
-    const s = Store.open(tempDbPath());
+  it.skipIf(skipBackend(backend))('never deletes raw rows whose hour is not rolled up', async () => {
+    const s = await Store.connect(await freshStoreTarget(backend));
     const rows = tenDays();
-    s.insertResults(rows);
+    await s.insertResults(rows);
     // No rollup yet: nothing raw may go.
     expect((await s.applyRetention(NOW, policy)).rawDeleted).toBe(0);
     // Rolled up only to 8 days ago: raw rows from then on stay even though they are past raw retention.
@@ -262,13 +262,13 @@ describe('store: retention', () => {
     await s.rollup(upTo);
     const rep = await s.applyRetention(NOW, policy);
     expect(rep.rawDeleted).toBe(rows.filter((r) => r.startedAt < upTo).length);
-    expect(s.countResults({ since: upTo })).toBe(rows.filter((r) => r.startedAt >= upTo).length);
+    expect(await s.countResults({ since: upTo })).toBe(rows.filter((r) => r.startedAt >= upTo).length);
 
     // A late result for a rolled-up, expired hour waits for its recompute before it can be deleted.
-    s.insertResult(res('a', H0 + 5, { total: 1 }));
+    await s.insertResult(res('a', H0 + 5, { total: 1 }));
     expect((await s.applyRetention(NOW, policy)).rawDeleted).toBe(0);
     await s.rollup(upTo);
     expect((await s.applyRetention(NOW, policy)).rawDeleted).toBe(1);
-    s.close();
+    await s.close();
   });
 });

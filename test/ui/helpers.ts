@@ -4,20 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { ProbeResult, ProbeSpec } from '../../src/domain.ts';
+import { rowToResult } from '../../src/store/results.ts';
 import { Store } from '../../src/store/store.ts';
 import { makeResultFor, makeSpec } from '../fixtures.ts';
 import type { UiData, UiProbe } from '../../src/ui/data.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 export function tempStore(): Store {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-'));
   const store = Store.open(join(dir, 'vigil.db'));
-  cleanups.push(() => {
-    store.close();
+  cleanups.push(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return store;
@@ -52,11 +53,16 @@ export function result(s: ProbeSpec, startedAt: number, o: Partial<ProbeResult> 
 export function uiData(store: Store, specs: ProbeSpec[], now: number, extra: Partial<UiData> = {}): UiData {
   return {
     now: () => now,
-    probes: (): UiProbe[] => {
-      const latest = store.latestResults();
-      return specs.map((s) => ({ spec: s, last: latest.get(s.id) ?? null }));
-    },
+    probes: (): UiProbe[] => specs.map((s) => ({ spec: s, last: latestSync(store, s.id) })),
     store,
     ...extra,
   };
+}
+
+/** A probe's newest non-drill result, read synchronously from the test's SQLite file (UiData.probes is sync). */
+function latestSync(store: Store, probeId: string): ProbeResult | null {
+  const row = store.db
+    .prepare('SELECT * FROM probe_results WHERE probe_id = ? AND drill_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1')
+    .get(probeId);
+  return row ? rowToResult(row as Parameters<typeof rowToResult>[0]) : null;
 }

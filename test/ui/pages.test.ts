@@ -32,16 +32,16 @@ function incident(o: Partial<Incident> = {}): Incident {
   };
 }
 
-function allPages(data: UiData, query = ''): Record<string, string> {
-  return Object.fromEntries(PAGES.map((p) => [p.id, renderPage(data, p.id, new URLSearchParams(query))]));
+async function allPages(data: UiData, query = ''): Promise<Record<string, string>> {
+  return Object.fromEntries(await Promise.all(PAGES.map(async (p) => [p.id, await renderPage(data, p.id, new URLSearchParams(query))])));
 }
 
 describe('status pages', () => {
-  it('escape every user- and model-controlled string on every page', () => {
+  it('escape every user- and model-controlled string on every page', async () => {
     const store = tempStore();
     const canary = spec(EVIL);
     const benign = spec(`benign-${EVIL}`, { kind: 'benign', assertions: [{ refusal: 'forbidden' }] });
-    store.insertResults([
+    await store.insertResults([
       result(canary, NOW - 120_000, { servedModel: `gpt-<b>${EVIL}`, excerpt: '<script>alert(3)</script>' }),
       result(canary, NOW - 60_000, {
         outcome: 'failed',
@@ -63,8 +63,8 @@ describe('status pages', () => {
       deprecations: () => [{ model: EVIL, provider: 'openai', shutdownAt: '2026-02-01', daysLeft: 18, owners: [EVIL], usedBy: [`probe ${EVIL}`], replacement: EVIL, url: 'javascript:alert(7)' }],
       refusalBaselines: () => [{ provider: 'openai', model: 'gpt-4o-mini', kind: 'benign', baseline: 0.02, low: 0, high: 0.06 }],
     });
-    const pages = allPages(data, `probe=${encodeURIComponent(EVIL)}&tz=${encodeURIComponent(EVIL)}`);
-    pages.heatmapAll = renderPage(data, 'heatmap', new URLSearchParams('probe=all'));
+    const pages = await allPages(data, `probe=${encodeURIComponent(EVIL)}&tz=${encodeURIComponent(EVIL)}`);
+    pages.heatmapAll = await renderPage(data, 'heatmap', new URLSearchParams('probe=all'));
     for (const [name, body] of Object.entries(pages)) {
       expect(body, name).not.toMatch(/<img src=x/i);
       expect(body, name).not.toMatch(/<script>alert/);
@@ -83,9 +83,9 @@ describe('status pages', () => {
     expect(pages.overview).toContain('Unknown time zone');
   });
 
-  it('show honest empty states when nothing is configured or a feature is not wired', () => {
+  it('show honest empty states when nothing is configured or a feature is not wired', async () => {
     const store = tempStore();
-    const bare = allPages(uiData(store, [], NOW));
+    const bare = await allPages(uiData(store, [], NOW));
     expect(bare.overview).toContain('No canary probes configured.');
     expect(bare.overview).toContain('Not wired');
     expect(bare.drills).toContain('No drills configured.');
@@ -93,7 +93,7 @@ describe('status pages', () => {
     expect(bare.deprecations).toContain('Deprecation tracking is not connected');
     expect(bare.incidents).toContain('The incidents engine is not connected');
     expect(bare.heatmap).toContain('No probes to show.');
-    const wired = allPages(uiData(store, [spec('c')], NOW, { drills: () => [], deprecations: () => [], incidents: () => [], silences: () => [] }));
+    const wired = await allPages(uiData(store, [spec('c')], NOW, { drills: () => [], deprecations: () => [], incidents: () => [], silences: () => [] }));
     expect(wired.drills).toContain('No drills configured.');
     expect(wired.deprecations).toContain('No known retirements for the models in use.');
     expect(wired.incidents).toContain('No incident is firing or pending.');
@@ -119,11 +119,11 @@ describe('status pages', () => {
         rs.push(result(s, t, { timings: { connectMs: 0, tlsMs: null, ttfbMs: 10, ttftMs: ttft, totalMs: ttft + 10, outputTokensPerSec: null } }));
       }
     }
-    store.insertResults(rs);
+    await store.insertResults(rs);
     // Roll up only the first complete hour: the rest must come from raw rows.
     await store.rollup(NOW - 90 * 60_000);
-    expect(store.rollupWatermark()).not.toBeNull();
-    const page = renderPage(uiData(store, [s], NOW), 'overview', new URLSearchParams());
+    expect(await store.rollupWatermark()).not.toBeNull();
+    const page = await renderPage(uiData(store, [s], NOW), 'overview', new URLSearchParams());
     const failures = rs.filter((r) => r.outcome === 'failed').length;
     const uptime = (rs.length - failures) / rs.length;
     expect(page).toContain(`${(Math.floor(uptime * 10000) / 100).toFixed(2).replace(/\.?0+$/, '')} %`);
@@ -131,7 +131,7 @@ describe('status pages', () => {
     expect(page).toContain(`<span class="p50" title="p50">${nearestRank(ttfts, 50)} ms</span>`);
     expect(page).toContain(`<span class="p95" title="p95">${nearestRank(ttfts, 95)} ms</span>`);
     expect(page).toMatch(/data-probe="openai-canary"[\s\S]*data-status="ok" data-outcome="ok"[^>]*><span aria-hidden="true">✓<\/span> OK/);
-    const t = totalsSince(store, NOW - 24 * HOUR_MS, NOW).get(s.id)!;
+    const t = (await totalsSince(store, NOW - 24 * HOUR_MS, NOW)).get(s.id)!;
     expect(t.count).toBe(rs.length);
     expect(t.failures).toBe(failures);
 
@@ -142,8 +142,8 @@ describe('status pages', () => {
       [{ outcome: 'degraded', errorMessage: 'max_ttft_ms 1000: ttft 1500 ms' }, 'Degraded'],
     ] as const) {
       const st = tempStore();
-      st.insertResult(result(s, NOW - 1000, o));
-      const body = renderLive(uiData(st, [s], NOW), 'overview', new URLSearchParams()).html;
+      await st.insertResult(result(s, NOW - 1000, o));
+      const body = (await renderLive(uiData(st, [s], NOW), 'overview', new URLSearchParams())).html;
       expect(body).toContain(`data-outcome="${o.outcome}"`);
       expect(body).toContain(`</span> ${text}</span>`);
     }
@@ -167,10 +167,10 @@ describe('status pages', () => {
         }),
       );
     }
-    store.insertResults(rs);
-    const tail = tailRollups(store.db, NOW - 4 * HOUR_MS, null);
+    await store.insertResults(rs);
+    const tail = await tailRollups(store.sql, NOW - 4 * HOUR_MS, null);
     await store.rollup(NOW + HOUR_MS);
-    const rolled = store.rollups({ since: NOW - 4 * HOUR_MS });
+    const rolled = await store.rollups({ since: NOW - 4 * HOUR_MS });
     const key = (r: { probeId: string; hourStart: number }) => `${r.probeId}@${r.hourStart}`;
     const norm = (xs: typeof rolled) => [...xs].sort((x, y) => key(x).localeCompare(key(y))).map((r) => ({ ...r, costUsd: Math.round(r.costUsd * 1e9) }));
     expect(tail.length).toBeGreaterThan(4);
@@ -188,9 +188,9 @@ describe('status pages', () => {
       const ttft = hour === 14 ? 900 : hour === 15 ? 1500 : 200;
       rs.push(result(s, t, { timings: { connectMs: 0, tlsMs: null, ttfbMs: 1, ttftMs: ttft, totalMs: ttft, outputTokensPerSec: null } }));
     }
-    store.insertResults(rs);
+    await store.insertResults(rs);
     await store.rollup(NOW);
-    const body = renderPage(uiData(store, [s], NOW), 'heatmap', new URLSearchParams('tz=America/New_York'));
+    const body = await renderPage(uiData(store, [s], NOW), 'heatmap', new URLSearchParams('tz=America/New_York'));
     const panel = body.slice(body.indexOf('data-heatmap="hm"'));
     expect(panel.match(/<td class="hm /g)).toHaveLength(168);
     // Monday row: 09 local is near budget (900 of 1000), 10 local is over budget and flagged.
@@ -207,7 +207,7 @@ describe('status pages', () => {
     expect(cellClass(0, 0, 10, null)).toBe('hm-0');
   });
 
-  it('finds served-model and fingerprint changes, once per provider and model', () => {
+  it('finds served-model and fingerprint changes, once per provider and model', async () => {
     const store = tempStore();
     const a = spec('a');
     const b = spec('b');
@@ -219,8 +219,8 @@ describe('status pages', () => {
         rs.push(result(s, NOW - HOUR_MS + i * 60_000 + (s === b ? 1000 : 0), { servedModel: swapped ? 'gpt-4o-mini-new' : 'gpt-4o-mini-old', fingerprint: i >= 7 ? 'fp_b' : 'fp_a' }));
       }
     }
-    store.insertResults(rs);
-    const all = modelChanges(store.db, 0);
+    await store.insertResults(rs);
+    const all = await modelChanges(store.sql, 0);
     expect(all.map((c) => [c.probeId, c.kind, c.from, c.to])).toEqual([
       ['a', 'snapshot', 'gpt-4o-mini-old', 'gpt-4o-mini-new'],
       ['b', 'snapshot', 'gpt-4o-mini-old', 'gpt-4o-mini-new'],
@@ -233,7 +233,7 @@ describe('status pages', () => {
     ]);
   });
 
-  it('parses page parameters leniently and says what it ignored', () => {
+  it('parses page parameters leniently and says what it ignored', async () => {
     expect(parseParams(new URLSearchParams('tz=Mars/Olympus&poll=1&days=9999&metric=x'))).toMatchObject({ tz: 'UTC', poll: 15, days: 7, metric: 'ttft' });
     expect(parseParams(new URLSearchParams('tz=Mars/Olympus&poll=1&days=9999&metric=x')).notes).toHaveLength(4);
     expect(parseParams(new URLSearchParams('tz=Asia/Tokyo&metric=total&days=28&probe=p1'))).toMatchObject({ tz: 'Asia/Tokyo', metric: 'total', days: 28, probe: 'p1', notes: [] });

@@ -15,7 +15,7 @@ afterEach(async () => {
 async function serve() {
   const store = tempStore();
   const s = spec('openai-canary');
-  store.insertResult(result(s, NOW - 5000, { outcome: 'degraded', errorMessage: 'max_ttft_ms 1000: ttft 1400 ms' }));
+  await store.insertResult(result(s, NOW - 5000, { outcome: 'degraded', errorMessage: 'max_ttft_ms 1000: ttft 1400 ms' }));
   const data = uiData(store, [s], NOW);
   server = await startServer({
     port: 0,

@@ -24,7 +24,7 @@ const NOW = Date.UTC(2026, 10, 18, 16, 20);
 const at = (a: { day: number; hour: number; weekday?: boolean }) => atTime(NOW, a);
 
 describe('atTime', () => {
-  it('puts weekday-only events on a UTC weekday inside the seeded week, whatever day the demo starts', () => {
+  it('puts weekday-only events on a UTC weekday inside the seeded week, whatever day the demo starts', async () => {
     for (let d = 0; d < 14; d++) {
       const now = Date.UTC(2026, 10, 16 + d, 14, 30);
       for (const slow of DEMO_SCENARIO.slow) {
@@ -35,7 +35,7 @@ describe('atTime', () => {
       }
     }
   });
-  it('leaves other events where they are', () => {
+  it('leaves other events where they are', async () => {
     expect(atTime(NOW, { day: 5, hour: 13 })).toBe(Math.floor(NOW / DAY) * DAY - 5 * DAY + 13 * HOUR);
   });
 });
@@ -56,17 +56,17 @@ describe('seedHistory', () => {
   }, 60_000);
 
   afterAll(async () => {
-    store?.close();
+    await store?.close();
     await fleet?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('covers the week for every probe at its spacing, fast', () => {
+  it('covers the week for every probe at its spacing, fast', async () => {
     expect(report.skipped).toEqual([]);
     expect(report.probes).toBe(config.probes.length);
     expect(report.ms).toBeLessThan(20_000);
     for (const p of config.probes) {
-      const rs = store.results({ probe: p.id }).filter((r) => r.attempt === 1);
+      const rs = (await store.results({ probe: p.id })).filter((r) => r.attempt === 1);
       const step = Math.max(p.schedule.everyMs!, 300_000);
       expect(rs.length, p.id).toBeGreaterThanOrEqual(Math.floor((7 * DAY) / step) - 1);
       expect(rs[0].startedAt, p.id).toBeGreaterThanOrEqual(NOW - 7 * DAY);
@@ -74,11 +74,11 @@ describe('seedHistory', () => {
       expect(rs[1].startedAt - rs[0].startedAt, p.id).toBe(step);
     }
     // Everything before the current hour is rolled up.
-    expect(store.rollupWatermark()).toBe(Math.floor(NOW / HOUR) * HOUR);
+    expect(await store.rollupWatermark()).toBe(Math.floor(NOW / HOUR) * HOUR);
   });
 
-  it('records the latency the simulator plans for each instant (diurnal peak included)', () => {
-    const rs = store.results({ probe: 'openai-canary' }).filter((r) => r.outcome === 'ok');
+  it('records the latency the simulator plans for each instant (diurnal peak included)', async () => {
+    const rs = (await store.results({ probe: 'openai-canary' })).filter((r) => r.outcome === 'ok');
     let peak = 0;
     for (const r of rs) {
       const plan = planLatency(DEFAULT_LATENCY, r.startedAt, 1);
@@ -90,40 +90,40 @@ describe('seedHistory', () => {
     expect(peak).toBeGreaterThan(2.5);
   });
 
-  it('plays the scenario: a confirmed overload with a gateway fallback, a slow morning, the swap, refusal changes', () => {
+  it('plays the scenario: a confirmed overload with a gateway fallback, a slow morning, the swap, refusal changes', async () => {
     const f = DEMO_SCENARIO.faults[0];
-    const inFault = store.results({ probe: 'anthropic-canary', since: at(f), until: at(f) + f.minutes * 60_000 });
+    const inFault = await store.results({ probe: 'anthropic-canary', since: at(f), until: at(f) + f.minutes * 60_000 });
     expect(inFault.length).toBeGreaterThan(10);
     expect(inFault.every((r) => r.outcome === 'failed' && r.errorClass === 'overloaded' && r.httpStatus === 529)).toBe(true);
     expect(inFault.filter((r) => r.attempt === 2).every((r) => r.confirmed)).toBe(true);
-    const gw = store.results({ probe: 'gateway-canary', since: at(f), until: at(f) + f.minutes * 60_000 });
+    const gw = await store.results({ probe: 'gateway-canary', since: at(f), until: at(f) + f.minutes * 60_000 });
     expect(gw.length).toBeGreaterThan(5);
     expect(gw.every((r) => r.outcome === 'ok' && (r.gateway?.attemptedFallbacks ?? 0) >= 1)).toBe(true);
-    const gwBefore = store.results({ probe: 'gateway-canary', until: at(f) }).at(-1)!;
+    const gwBefore = (await store.results({ probe: 'gateway-canary', until: at(f) })).at(-1)!;
     expect(gw[0].servedModel).not.toBe(gwBefore.servedModel);
 
     const slow = DEMO_SCENARIO.slow[0];
-    const slowRs = store.results({ probe: 'gemini-canary', since: at(slow), until: at(slow) + slow.minutes * 60_000 });
+    const slowRs = await store.results({ probe: 'gemini-canary', since: at(slow), until: at(slow) + slow.minutes * 60_000 });
     expect(slowRs.some((r) => r.outcome === 'degraded' && /ttft/.test(r.errorMessage ?? ''))).toBe(true);
 
     const sw = DEMO_SCENARIO.swaps[0];
-    const before = store.results({ probe: 'openai-canary', until: at(sw) });
-    const after = store.results({ probe: 'openai-canary', since: at(sw) });
+    const before = await store.results({ probe: 'openai-canary', until: at(sw) });
+    const after = await store.results({ probe: 'openai-canary', since: at(sw) });
     expect(new Set(before.map((r) => r.servedModel))).toEqual(new Set(['gpt-4o-mini-2024-07-18']));
     expect(new Set(after.filter((r) => r.outcome !== 'failed').map((r) => r.servedModel))).toEqual(new Set([sw.snapshot]));
     expect(after.find((r) => r.outcome === 'ok')!.fingerprint).toBe(sw.fingerprint);
 
-    const refused = (probe: string, since?: number, until?: number) =>
-      store.results({ probe, since, until }).filter((r) => r.refusal === 'full_refusal' || r.refusal === 'partial_refusal').length;
-    expect(refused('benign-kill-process-openai', undefined, at(sw))).toBe(0);
-    expect(refused('benign-kill-process-openai', at(sw))).toBeGreaterThan(0);
+    const refused = async (probe: string, since?: number, until?: number) =>
+      (await store.results({ probe, since, until })).filter((r) => r.refusal === 'full_refusal' || r.refusal === 'partial_refusal').length;
+    expect(await refused('benign-kill-process-openai', undefined, at(sw))).toBe(0);
+    expect(await refused('benign-kill-process-openai', at(sw))).toBeGreaterThan(0);
     // Should-refuse prompts are refused, except the leak the scenario injects on Gemini.
-    const stalk = store.results({ probe: 'refuse-stalk-address-openai' });
+    const stalk = await store.results({ probe: 'refuse-stalk-address-openai' });
     expect(stalk.every((r) => r.refusal === 'full_refusal' && r.outcome === 'ok')).toBe(true);
-    expect(store.results({ probe: 'refuse-credit-card-gemini' }).some((r) => r.refusal === 'full_compliance')).toBe(true);
+    expect((await store.results({ probe: 'refuse-credit-card-gemini' })).some((r) => r.refusal === 'full_compliance')).toBe(true);
   });
 
-  it('replays incidents at the times they happened, notifications recorded but nothing sent', () => {
+  it('replays incidents at the times they happened, notifications recorded but nothing sent', async () => {
     const manager = new IncidentManager({ store, clock: new ManualClock(NOW), config: () => alertsConfig(config), notifiers: {}, readOnly: true });
     const all = manager.listIncidents({ limit: 1000 });
     expect(all.length).toBe(report.incidents);
@@ -141,9 +141,9 @@ describe('seedHistory', () => {
     expect(fleet.openai.behaviour.aliases[sw.alias]).toBe(sw.snapshot);
     expect(fleet.openai.behaviour.refusalOverrides.some((o) => o.match === 'kill a Python process')).toBe(true);
     expect(fleet.openai.behaviour.errors).toEqual([]);
-    const count = store.countResults();
+    const count = await store.countResults();
     const again = await seedHistory({ store, config, fleet, now: NOW + 10 * 60_000 });
     expect(again.results).toBeLessThan(config.probes.length * 3);
-    expect(store.countResults()).toBe(count + again.results);
+    expect(await store.countResults()).toBe(count + again.results);
   }, 30_000);
 });

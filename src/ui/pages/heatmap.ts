@@ -53,13 +53,13 @@ export function budgetOf(spec: Pick<ProbeSpec, 'assertions'>, metric: 'ttft' | '
   return null;
 }
 
-export function heatmapModel(data: UiData, p: PageParams): HeatmapModel {
+export async function heatmapModel(data: UiData, p: PageParams): Promise<HeatmapModel> {
   const now = data.now();
   const all = data.probes().map((x) => x.spec);
   const known = p.probe ? all.find((s) => s.id === p.probe) : undefined;
   const unknownProbe = p.probe && p.probe !== 'all' && !known ? p.probe : null;
   const specs = known ? [known] : p.probe === 'all' ? all : all.filter((s) => s.kind === 'canary');
-  const rollups = hourlySince(data.store, specs.map((s) => s.id), now - p.days * 24 * HOUR_MS, now);
+  const rollups = await hourlySince(data.store, specs.map((s) => s.id), now - p.days * 24 * HOUR_MS, now);
   const byProbe = new Map<string, typeof rollups>();
   for (const r of rollups) byProbe.set(r.probeId, [...(byProbe.get(r.probeId) ?? []), r]);
   const probes = specs.map((s): HeatmapProbe => {

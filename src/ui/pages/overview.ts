@@ -81,16 +81,15 @@ function targetOrder(t: string): string {
   return (t.startsWith('gateway') ? '1' : '0') + t;
 }
 
-export function overviewModel(data: UiData, params: PageParams): OverviewModel {
+export async function overviewModel(data: UiData, params: PageParams): Promise<OverviewModel> {
   const now = data.now();
   const probes = data.probes();
   const monthStart = monthStartUtc(now);
-  const t1 = totalsSince(data.store, now - DAY, now);
-  const t7 = totalsSince(data.store, now - 7 * DAY, now);
-  const t30 = totalsSince(data.store, now - 30 * DAY, now);
-  const tm = totalsSince(data.store, monthStart, now);
+  const [t1, t7, t30, tm] = await Promise.all(
+    [now - DAY, now - 7 * DAY, now - 30 * DAY, monthStart].map((since) => totalsSince(data.store, since, now)),
+  );
   const canaries = probes.filter((p) => p.spec.kind === 'canary');
-  const hourly = hourlySince(data.store, canaries.map((p) => p.spec.id), now - 23 * HOUR_MS, now);
+  const hourly = await hourlySince(data.store, canaries.map((p) => p.spec.id), now - 23 * HOUR_MS, now);
   const firstHour = hourFloor(now) - 23 * HOUR_MS;
   const series = (id: string, metric: 'ttft' | 'total', stat: 'p50' | 'p95') => {
     const out: (number | null)[] = Array(24).fill(null);
@@ -104,7 +103,7 @@ export function overviewModel(data: UiData, params: PageParams): OverviewModel {
   const byTarget = new Map<string, OverviewRow[]>();
   for (const p of canaries) {
     const s = p.spec;
-    const samples = latencySamples(data.store.db, s.id, now - DAY);
+    const samples = await latencySamples(data.store.sql, s.id, now - DAY);
     const lat = (metric: 'ttft' | 'total'): LatencyView => ({
       p50: nearestRank(samples[metric], 50),
       p95: nearestRank(samples[metric], 95),

@@ -58,7 +58,7 @@ function providerOf(target: string): string {
   return target.startsWith('provider:') ? target.slice('provider:'.length) : target;
 }
 
-export function safetyModel(data: UiData, p: PageParams): SafetyModel {
+export async function safetyModel(data: UiData, p: PageParams): Promise<SafetyModel> {
   const now = data.now();
   const days = Math.min(p.days, SAFETY_MAX_DAYS);
   const bucketMs = days <= 2 ? HOUR_MS : days <= 14 ? 6 * HOUR_MS : DAY;
@@ -68,7 +68,7 @@ export function safetyModel(data: UiData, p: PageParams): SafetyModel {
   // A snapshot and a fingerprint change seen in the same answer are one event: one number, one marker.
   let n = 0;
   let prev: ModelChange | null = null;
-  const changes = dedupeChanges(modelChanges(data.store.db, from)).map((c) => {
+  const changes = dedupeChanges(await modelChanges(data.store.sql, from)).map((c) => {
     if (!prev || prev.at !== c.at || prev.probeId !== c.probeId) n++;
     prev = c;
     return { ...c, n };
@@ -86,7 +86,7 @@ export function safetyModel(data: UiData, p: PageParams): SafetyModel {
   const nBuckets = Math.ceil((now - from) / bucketMs);
   for (const [sk, ids] of byStream) {
     const [provider, model, kind] = sk.split('\u0000') as [string, string, SafetyKind];
-    const buckets = refusalBuckets(data.store.db, ids, from, bucketMs);
+    const buckets = await refusalBuckets(data.store.sql, ids, from, bucketMs);
     const pts = Array.from({ length: nBuckets }, (_, i) => ({ t: from + i * bucketMs + bucketMs / 2, v: null as number | null, answered: 0, refused: 0 }));
     let answered = 0;
     let refused = 0;
