@@ -9,7 +9,7 @@ export interface Dialect {
   readonly name: DialectName;
   /** A planner hint for SQLite (`INDEXED BY name`); nothing on Postgres, whose planner needs none here. */
   indexedBy(index: string): string;
-  /** The database server's clock in epoch ms: one clock for every instance sharing the database. */
+  /** The database server's clock in epoch ms, as of the statement's start: one clock for every instance. */
   readonly nowMs: string;
   /**
    * Taken first inside each migration transaction so that instances starting together migrate once. SQLite's
@@ -34,7 +34,7 @@ export const MIGRATION_LOCK_KEY = 0x76696769_6c;
 export const postgresDialect: Dialect = {
   name: 'postgres',
   indexedBy: () => '',
-  nowMs: `(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint`,
+  nowMs: `(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint`,
   migrationLock: `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`,
   schema: (m) => m.postgres ?? postgresSchema(m.up, `migration ${m.version} (${m.name})`),
 };

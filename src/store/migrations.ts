@@ -15,6 +15,7 @@ import { migration as outbox } from './migrations/003-outbox.ts';
 import { migration as drills } from './migrations/004-drills.ts';
 import { migration as webhooks } from './migrations/005-webhooks.ts';
 import { migration as detectors } from './migrations/006-detectors.ts';
+import { migration as leadership } from './migrations/008-leadership.ts';
 import { migration as drillJournal } from './migrations/007-drill-journal.ts';
 
 export interface Migration {
@@ -193,6 +194,7 @@ export const MIGRATIONS: readonly Migration[] = [
   webhooks,
   detectors,
   drillJournal,
+  leadership,
 ];
 
 export class SchemaTooNewError extends Error {
