@@ -90,6 +90,9 @@ export class Daemon {
     this.store = store;
     this.latest = latest;
     this.metrics = createMetrics();
+    // Every series says which vantage point measured it (several instances scrape into one Prometheus); a
+    // single instance that names no location keeps its series as they were.
+    if (config.location !== 'default') this.metrics.registry.setDefaultLabels({ location: config.location });
     this.http = createHttpClient();
     this.alerts = alertsConfig(config);
     this.availability = new AvailabilityDetector(() => this.alerts.availability);
@@ -137,8 +140,8 @@ export class Daemon {
   /** Load config, open the store, start scheduling and serving. Throws ConfigLoadError on bad config. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const config = loadOrThrow(opts.configDir, opts.env ?? process.env);
-    mkdirSync(dirname(config.storage.path), { recursive: true });
-    const store = await Store.connect(config.storage.path, { clock: opts.clock ?? systemClock });
+    if (!config.storage.url) mkdirSync(dirname(config.storage.path), { recursive: true });
+    const store = await Store.connect(config.storage.url ?? config.storage.path, { clock: opts.clock ?? systemClock, location: config.location });
     const latest = await store.latestResults();
     const recent = new Map<string, ProbeResult[]>();
     for (const p of config.probes) recent.set(p.id, (await store.results({ probe: p.id, limit: 20, order: 'desc' })).reverse());
@@ -195,8 +198,8 @@ export class Daemon {
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     // Probing starts last, once everything its results flow into is in place.
-    d.scheduler.start(config.probes);
-    d.log.info('vigil running', { url: d.url, probes: config.probes.length, store: config.storage.path });
+    d.scheduler.start(probesHere(config));
+    d.log.info('vigil running', { url: d.url, probes: config.probes.length, location: config.location, store: d.store.path });
     return d;
   }
 
@@ -242,8 +245,8 @@ export class Daemon {
       process.stderr.write(text + '\n');
       return { ok: false, errors: text };
     }
-    if (config.storage.path !== this.current.storage.path || config.server.port !== this.current.server.port) {
-      this.log.warn('storage path and server address changes take effect after a restart');
+    if (config.storage.path !== this.current.storage.path || config.storage.url !== this.current.storage.url || config.location !== this.current.location || config.server.port !== this.current.server.port) {
+      this.log.warn('storage, location and server address changes take effect after a restart');
     }
     for (const s of secretValues(config)) registerSecret(s);
     this.current = config;
@@ -257,7 +260,7 @@ export class Daemon {
     for (const s of this.drift.reload(config, this.clock.now())) this.incidents.ingest(s);
     this.drills?.reload();
     this.incidents.retire('drill', new Set(this.drills?.specs().map((s) => s.id) ?? []));
-    const summary = this.scheduler.update(config.probes);
+    const summary = this.scheduler.update(probesHere(config));
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());
     this.log.info('config reloaded', { ...summary, added: summary.added.length, removed: summary.removed.length, changed: summary.changed.length });
@@ -369,6 +372,11 @@ export class Daemon {
       }
     }
   }
+}
+
+/** The probes this instance runs: those without `locations`, and those that list its location. */
+export function probesHere(config: VigilConfig): ProbeSpec[] {
+  return config.probes.filter((p) => !p.locations || p.locations.includes(config.location));
 }
 
 function loadOrThrow(dir: string, env: Record<string, string | undefined>): VigilConfig {

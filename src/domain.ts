@@ -112,6 +112,8 @@ export interface ProbeSpec {
   headers: Record<string, string>;
   /** Diurnal latency detector settings (defaults when the YAML says nothing). */
   latency?: LatencySettings;
+  /** Locations that run this probe; absent: every instance does. */
+  locations?: string[];
   /** Where the spec came from, for error messages. */
   source?: { file: string; line: number };
 }
@@ -196,6 +198,8 @@ export interface ProbeResult {
   confirmed: boolean;
   /** Set when the attempt belongs to a drill. */
   drillId?: string;
+  /** The vantage point (instance location) that ran it; absent on results from before locations. */
+  location?: string;
 }
 
 export type Severity = 'critical' | 'warning' | 'info';

@@ -10,7 +10,7 @@ import type { SourceFile } from './source.ts';
 import { interpolateDocument } from './interpolate.ts';
 import type { Env } from './interpolate.ts';
 import { errorMap, issuesToErrors } from './issues.ts';
-import { alertsFileSchema, drillSchema, probeSchema, vigilFileSchema } from './schema.ts';
+import { alertsFileSchema, drillSchema, LOCATION_RE, probeSchema, vigilFileSchema } from './schema.ts';
 import type { AlertsFile, ProbeInput, VigilFile } from './schema.ts';
 import { crossChecks } from './checks.ts';
 import type { CheckInput, Item } from './checks.ts';
@@ -137,12 +137,25 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     p.message = redactString(p.message, secrets);
     if (p.hint) p.hint = redactString(p.hint, secrets);
   }
+  const envLocation = env.VIGIL_LOCATION;
+  if (envLocation !== undefined && envLocation !== '' && !LOCATION_RE.test(envLocation)) {
+    problems.push({
+      severity: 'error',
+      file: 'environment',
+      line: 0,
+      column: 0,
+      path: 'VIGIL_LOCATION',
+      message: `VIGIL_LOCATION ${JSON.stringify(envLocation.slice(0, 80))} is not a valid location name`,
+      hint: 'lower-case letters, digits, "-" and "_", e.g. eu-west',
+    });
+  }
   sortErrors(problems);
   const errors = problems.filter((p) => p.severity === 'error');
   const warnings = problems.filter((p) => p.severity === 'warning');
   if (errors.length > 0 || !vigil?.data) return { config: null, errors, warnings };
 
   const config = assemble(root, files, { src: vigil.src, data: vigil.data }, probes, drills, alerts);
+  if (envLocation) config.location = envLocation;
   rememberSecrets(config, secrets);
   return { config, errors, warnings };
 }

@@ -81,7 +81,9 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
       port: v.server.port,
       publicUrl: trimSlash(v.server.public_url ?? `http://${v.server.host.includes(':') ? `[${v.server.host}]` : v.server.host}:${v.server.port}`),
     },
+    location: v.location ?? 'default',
     storage: {
+      ...(v.storage.url ? { url: v.storage.url } : {}),
       path: path.resolve(dir, v.storage.path),
       rawRetentionMs: ms(v.storage.raw_retention),
       rollupRetentionMs: ms(v.storage.rollup_retention),
@@ -141,6 +143,7 @@ export function mapProbe(p: ProbeInput, v: VigilFile, source: { file: string; li
     headers: { ...(p.headers ?? {}) },
     source,
   };
+  if (p.locations) spec.locations = [...p.locations];
   if (p.temperature !== undefined) spec.temperature = p.temperature;
   spec.latency = latencySettings(p.latency, spec.schedule.timezone);
   return spec;

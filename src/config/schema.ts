@@ -196,8 +196,17 @@ export const deprecationSchema = z
   })
   .describe('A dated model retirement.');
 
+/** A vantage point: where an instance runs (eu-west, us-east-1, office). */
+export const LOCATION_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const locationName = z
+  .string()
+  .regex(LOCATION_RE, { error: withHint('not a valid location name', 'lower-case letters, digits, "-" and "_", e.g. eu-west') });
+
 export const vigilFileSchema = z
   .strictObject({
+    location: locationName
+      .optional()
+      .describe('Where this instance probes from (e.g. eu-west): stamped on every result, metric and status row. VIGIL_LOCATION overrides it; default "default".'),
     server: z
       .strictObject({
         host: z.string().default('127.0.0.1').describe('Address the HTTP server binds to.'),
@@ -209,6 +218,11 @@ export const vigilFileSchema = z
     storage: z
       .strictObject({
         path: z.string().default('./data/vigil.db').describe('SQLite database file, relative to the config directory.'),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\/\S+$/, { error: withHint('not a PostgreSQL URL', 'postgres://user@host:5432/vigil; the password from ${ENV} or PGPASSWORD') })
+          .optional()
+          .describe('PostgreSQL URL: the store lives there instead of `path`, and several instances may share it (one leads). Take the password from ${ENV} or PGPASSWORD.'),
         raw_retention: duration('How long raw probe results are kept.').default('14d'),
         rollup_retention: duration('How long hourly rollups are kept.').default('400d'),
       })
@@ -340,6 +354,11 @@ export const probeSchema = z
     max_tokens: z.number().int().min(1).max(100_000).optional().describe('Output token cap (default: defaults.max_tokens); also the cost estimate\'s output bound.'),
     temperature: z.number().min(0).max(2).optional().describe('Sampling temperature; 0 for the most repeatable answers.'),
     timeout: timeouts.optional().describe('Per-phase timeouts (each defaults to defaults.timeout).'),
+    locations: z
+      .array(locationName)
+      .min(1)
+      .optional()
+      .describe('Locations that run this probe (default: every instance runs it).'),
     labels: z
       .record(
         z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: withHint('not a valid label name', 'label names are letters, digits and "_" (Prometheus rules)') }),

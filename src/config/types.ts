@@ -23,9 +23,13 @@ export interface VigilConfig {
   chaos: ChaosConfig | null;
   /** Drift detector settings (vigil.yaml `detectors:`). */
   detectors: DetectorsConfig;
+  /** This instance's vantage point (VIGIL_LOCATION, else vigil.yaml `location`, else "default"). */
+  location: string;
   storage: {
     /** Absolute (relative paths in vigil.yaml are resolved against `dir`). */
     path: string;
+    /** PostgreSQL URL, when the store lives there (may hold a password: never log; see redactUrl). */
+    url?: string;
     rawRetentionMs: number;
     rollupRetentionMs: number;
   };

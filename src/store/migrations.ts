@@ -16,6 +16,7 @@ import { migration as drills } from './migrations/004-drills.ts';
 import { migration as webhooks } from './migrations/005-webhooks.ts';
 import { migration as detectors } from './migrations/006-detectors.ts';
 import { migration as leadership } from './migrations/008-leadership.ts';
+import { migration as locations } from './migrations/009-locations.ts';
 import { migration as drillJournal } from './migrations/007-drill-journal.ts';
 
 export interface Migration {
@@ -195,6 +196,7 @@ export const MIGRATIONS: readonly Migration[] = [
   detectors,
   drillJournal,
   leadership,
+  locations,
 ];
 
 export class SchemaTooNewError extends Error {

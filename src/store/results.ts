@@ -56,13 +56,14 @@ const COLUMNS = [
   'confirmed',
   'drill_id',
   'detail',
+  'location',
 ] as const;
 const SELECT_COLS = COLUMNS.join(', ');
 
 // Neither engine binds `undefined`; optional fields become NULL.
 const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
-function toParams(r: ProbeResult): SqlValue[] {
+function toParams(r: ProbeResult, location: string | null): SqlValue[] {
   const t = r.timings;
   const detail: Detail = {
     errorMessage: n(r.errorMessage),
@@ -103,6 +104,7 @@ function toParams(r: ProbeResult): SqlValue[] {
       // Only top level: nulls inside gateway/assertions are data and must round-trip.
       return this === detail && v === null ? undefined : v;
     }),
+    r.location ?? location,
   ];
 }
 
@@ -146,6 +148,7 @@ export function rowToResult(row: Row): ProbeResult {
   };
   // drillId is optional on the type: absent, not undefined, so results round-trip under toStrictEqual.
   if (row.drill_id !== null) r.drillId = row.drill_id;
+  if (row.location !== null && row.location !== undefined) r.location = row.location;
   return r;
 }
 
@@ -192,8 +195,12 @@ export class ResultQueries {
       )
       WHERE p.id IS NOT NULL`;
 
-  constructor(sql: Sql) {
+  private readonly location: string | null;
+
+  /** `location`: stamped on every result that carries none (the instance's vantage point). */
+  constructor(sql: Sql, location: string | null = null) {
     this.sql = sql;
+    this.location = location;
   }
 
   /** Insert one result; resolves once it is committed (durable against a process crash). */
@@ -251,7 +258,7 @@ export class ResultQueries {
       let size = MAX_ROWS_PER_INSERT;
       while (size > rs.length - i) size >>= 1;
       const params: SqlValue[] = [];
-      for (let k = i; k < i + size; k++) params.push(...toParams(rs[k]));
+      for (let k = i; k < i + size; k++) params.push(...toParams(rs[k], this.location));
       await this.sql.run(this.insertStatement(size), params);
       i += size;
     }

@@ -28,6 +28,8 @@ export interface StoreOptions extends OpenOptions {
   migrations?: readonly Migration[];
   /** Postgres connection settings. */
   pg?: PgOptions;
+  /** This instance's location, stamped on every result it records that carries none. */
+  location?: string;
 }
 
 /** A `postgres://` or `postgresql://` URL selects Postgres; anything else is a SQLite file path. */
@@ -58,7 +60,7 @@ export class Store {
     const path = redactUrl(target);
     try {
       const migration = await migrate(sql, { path, migrations: opts.migrations, readOnly: opts.readOnly, now: opts.clock ? () => opts.clock!.now() : undefined });
-      return new Store(path, sql, null, migration, opts.readOnly ?? false);
+      return new Store(path, sql, null, migration, opts);
     } catch (err) {
       await sql.close();
       throw err;
@@ -74,20 +76,20 @@ export class Store {
     const db = openDatabase(path, opts);
     try {
       const migration = migrateSqlite(db, { path, migrations: opts.migrations, readOnly: opts.readOnly, now: opts.clock ? () => opts.clock!.now() : undefined });
-      return new Store(path, new SqliteSql(db, () => Store.closeSqlite(db, opts.readOnly ?? false)), db, migration, opts.readOnly ?? false);
+      return new Store(path, new SqliteSql(db, () => Store.closeSqlite(db, opts.readOnly ?? false)), db, migration, opts);
     } catch (err) {
       db.close();
       throw err;
     }
   }
 
-  private constructor(path: string, sql: Sql, sqlite: DatabaseSync | null, migration: MigrateReport, readOnly: boolean) {
+  private constructor(path: string, sql: Sql, sqlite: DatabaseSync | null, migration: MigrateReport, opts: StoreOptions) {
     this.path = path;
     this.sql = sql;
     this.sqlite = sqlite;
     this.migration = migration;
-    this.readOnly = readOnly;
-    this.resultsQ = new ResultQueries(sql);
+    this.readOnly = opts.readOnly ?? false;
+    this.resultsQ = new ResultQueries(sql, opts.location ?? null);
     this.rollupsQ = new RollupQueries(sql);
     this.retentionQ = new RetentionQueries(sql);
   }
