@@ -22,6 +22,7 @@ usage: vigil <command> [options]
   incidents [--state S] [--limit N] [--json]  open and recent incidents
   routes    test label=value ...            which routes and receivers an alert with these labels reaches
   alerts    test <owner>                    send a test notification through each of the owner's receivers
+  migrate   --from sqlite|PATH --to postgres://…  copy a single instance's history into an empty PostgreSQL
 
 The config directory defaults to $VIGIL_CONFIG or the current directory.
 `;
@@ -42,6 +43,7 @@ const commands: Record<string, () => Promise<Command>> = {
   incidents: async () => (await import('./cli/incidents.ts')).incidentsCommand,
   routes: async () => (await import('./cli/incidents.ts')).routesCommand,
   alerts: async () => (await import('./cli/incidents.ts')).alertsCommand,
+  migrate: async () => (await import('./cli/migrate.ts')).migrateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
