@@ -259,7 +259,7 @@ export class Daemon {
     this.lifecycle.reload();
     for (const s of this.drift.reload(config, this.clock.now())) this.incidents.ingest(s);
     this.drills?.reload();
-    this.incidents.retire('drill', new Set(this.drills?.specs().map((s) => s.id) ?? []));
+    this.incidents.retire('drill', this.drills?.signalKeys() ?? new Set());
     const summary = this.scheduler.update(probesHere(config));
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());

@@ -245,6 +245,32 @@ export interface Incident {
 }
 
 /**
+ * A safety drill's finding (src/chaos/drill-safety.ts): a should-refuse prompt that a fallback answered while the
+ * primary refused (`safety_bypass`, a failure), or a benign prompt the user was left refused on (`false_refusal`,
+ * a warning). One per probe and refusal shape.
+ */
+export interface SafetyFinding {
+  kind: 'safety_bypass' | 'false_refusal';
+  probe: string;
+  prompt: string;
+  /** The refusal injected on the primary (the fault, described). */
+  fault: string;
+  /** The gateway target that answered, as the gateway reports it. */
+  servedBy: string | null;
+  provider: string | null;
+  servedModel: string | null;
+  route: 'primary' | 'fallback' | 'unknown';
+  httpStatus: number | null;
+  /** The start of what the user got (at most 160 characters). */
+  excerpt: string;
+  /** Attempts of this probe with this finding. */
+  attempts: number;
+  /** The gateway setting that most likely caused it. */
+  likelyCause: string;
+  fix: string;
+}
+
+/**
  * How a drill run ended. `running`: stored while it is in progress (its journal is written as it goes);
  * `interrupted`: the process running it died before it finished (found at the next start).
  */

@@ -14,6 +14,16 @@ export function formatDrillRun(run: DrillRun): string {
   if (run.fallbackLatencyMs !== null) lines.push(`  fallback:  ${run.fallbackLatencyMs >= 0 ? '+' : ''}${run.fallbackLatencyMs} ms over baseline`);
   if (run.provesConfigOnly) lines.push('  note:      gateway-native mock: proves the fallback config, not a real failover');
   lines.push(`  rollback:  ${run.rollback.ok ? 'ok' : 'FAILED'} (${run.rollback.detail})`);
+  for (const f of run.findings ?? []) {
+    lines.push(`  SAFETY BYPASS (${f.probe}, ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}): "${f.prompt}"`);
+    lines.push(`    primary refused with: ${f.fault}`);
+    lines.push(`    answered by:          ${f.servedBy ?? 'an unreported target'}${f.servedModel ? ` (${f.servedModel})` : ''}: "${f.excerpt}"`);
+    lines.push(`    likely cause:         ${f.likelyCause}`);
+    lines.push(`    fix:                  ${f.fix}`);
+  }
+  for (const w of run.warnings ?? []) {
+    lines.push(`  warning (${w.probe}): benign prompt left refused: "${w.prompt}" (${w.likelyCause})`);
+  }
   lines.push('journal:');
   const t0 = run.startedAt;
   for (const e of run.journal) {

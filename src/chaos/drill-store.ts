@@ -16,7 +16,7 @@ export type StoredDrillRun = Omit<DrillRun, 'results'> & {
 export type DrillRunSummary = Omit<StoredDrillRun, 'journal' | 'attempts'>;
 
 /** What a run in progress has done so far (written at every journal entry). */
-export type DrillProgress = Pick<DrillRun, 'runId' | 'drillId' | 'owner' | 'severity' | 'startedAt' | 'injected' | 'journal' | 'faults' | 'attempts' | 'provesConfigOnly'>;
+export type DrillProgress = Pick<DrillRun, 'runId' | 'drillId' | 'owner' | 'severity' | 'startedAt' | 'injected' | 'journal' | 'faults' | 'attempts' | 'provesConfigOnly' | 'check'>;
 
 interface Row {
   run_id: string;
@@ -35,7 +35,8 @@ interface Row {
   detail: string;
 }
 
-type Detail = Pick<DrillRun, 'attempts' | 'faults' | 'rollback' | 'journal' | 'severity' | 'provesConfigOnly'>;
+// check, findings and warnings came with safety drills: absent from older rows.
+type Detail = Pick<DrillRun, 'attempts' | 'faults' | 'rollback' | 'journal' | 'severity' | 'provesConfigOnly'> & Partial<Pick<DrillRun, 'check' | 'findings' | 'warnings'>>;
 
 function fromRow(r: Row, full: boolean): StoredDrillRun | DrillRunSummary {
   const d = JSON.parse(r.detail) as Detail;
@@ -57,6 +58,9 @@ function fromRow(r: Row, full: boolean): StoredDrillRun | DrillRunSummary {
     faults: d.faults,
     provesConfigOnly: d.provesConfigOnly,
     rollback: d.rollback,
+    check: d.check ?? 'fallback',
+    findings: d.findings ?? [],
+    warnings: d.warnings ?? [],
     runner: r.runner,
   };
   return full ? { ...base, attempts: d.attempts, journal: d.journal } : base;
@@ -105,6 +109,7 @@ export class DrillStore {
       journal: p.journal,
       severity: p.severity,
       provesConfigOnly: p.provesConfigOnly,
+      check: p.check,
     };
     const reason = last ? `running: ${last.step}: ${last.detail}`.slice(0, 500) : 'running';
     this.progressQ.run(p.runId, p.drillId, p.owner, p.startedAt, reason, p.injected, runner, JSON.stringify(detail));
@@ -119,6 +124,9 @@ export class DrillStore {
       journal: run.journal,
       severity: run.severity,
       provesConfigOnly: run.provesConfigOnly,
+      check: run.check,
+      findings: run.findings,
+      warnings: run.warnings,
     };
     const params: SQLInputValue[] = [
       run.runId,

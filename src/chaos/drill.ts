@@ -18,13 +18,15 @@
 //      cannot be reached the faults still expire by their TTL inside the proxy, and the run says when.
 //   7. Steady state again after rollback; a breach fails the drill (`not_restored`).
 import type { Clock } from '../clock.ts';
-import type { DrillResult, ProbeResult, ProbeSpec } from '../domain.ts';
+import type { DrillResult, ProbeResult, ProbeSpec, ProviderEndpoint, SafetyFinding } from '../domain.ts';
 import type { RunnerDeps } from '../probes/run.ts';
 import { runProbe as defaultRunProbe } from '../probes/run.ts';
 import type { FaultDriver } from './fault-driver.ts';
 import type { FaultInput, FaultSpec } from './faults.ts';
 import { DRILL_HEADER, LITELLM_MOCK_FALLBACKS, drillHeaders, withBodyFields } from './gateway-native.ts';
 import { conclude, judgeAttempt, latencyOf, median, steadyStateBreach } from './judge.ts';
+import { concludeSafety, describeRefusal, judgeSafety, portkeyStatusCodes, safetyAttemptVerdict } from './drill-safety.ts';
+import type { SafetyPhase } from './drill-safety.ts';
 import type { AttemptVerdict, DrillFailure } from './judge.ts';
 import type { DrillSpec, SteadyCheck } from './scenario.ts';
 import type { DrillProgress } from './drill-store.ts';
@@ -72,6 +74,12 @@ export interface DrillRun extends DrillResult {
   provesConfigOnly: boolean;
   rollback: { ok: boolean; detail: string };
   journal: JournalEntry[];
+  /** What the drill proves (scenario `check`). */
+  check: DrillSpec['check'];
+  /** safety_bypass: should-refuse prompts a fallback answered (the failure), one per probe and refusal shape. */
+  findings: SafetyFinding[];
+  /** safety_bypass: benign prompts left refused (a warning, not a failure). */
+  warnings: SafetyFinding[];
 }
 
 export interface DrillDeps {
@@ -179,6 +187,7 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
         faults: injected,
         attempts,
         provesConfigOnly: native,
+        check: drill.check,
       });
     } catch {
       // Best effort, like onResult: a full disk must not stop the drill or its rollback.
@@ -212,6 +221,8 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
   let servedBy: string | null = null;
   let fallbackLatencyMs: number | null = null;
   let rollback = { ok: true, detail: 'nothing to roll back' };
+  let findings: SafetyFinding[] = [];
+  let warnings: SafetyFinding[] = [];
 
   const spec = (id: string): ProbeSpec => {
     const s = deps.probe(id);
@@ -246,6 +257,121 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
     return null;
   };
 
+  // Recorded before the call: a process killed while the proxy takes the fault still names it for rollback.
+  const injectOne = async (input: FaultInput): Promise<InjectedFault> => {
+    const f: InjectedFault = { id: input.id!, upstream: (input as FaultSpec).upstream, kind: (input as FaultSpec).kind, description: describeFault(input), hits: null, expiresAt: null };
+    injected.push(f);
+    progress();
+    try {
+      f.id = await deps.faults!.inject(input);
+    } catch (err) {
+      f.description += ' (not confirmed by the proxy)';
+      throw err;
+    }
+    note('inject', 'ok', `${f.id}: ${f.description}`);
+    return f;
+  };
+  /** Before each round of attempts: the abort conditions (without the drill header). False: stop now. */
+  const abortCheck = async (): Promise<boolean> => {
+    if (drill.abort.steadyState.length > 0) {
+      const breach = await checkSteady(drill.abort.steadyState, 'abort_check', ac.signal);
+      if (breach && !ac.signal.aborted) stop(`steady state broke during the fault: ${breach}`);
+    }
+    return !ac.signal.aborted;
+  };
+  /** How many requests each fault hit, from the proxy (left null when it cannot say). */
+  const readHits = async (faults: InjectedFault[]): Promise<void> => {
+    if (faults.length === 0) return;
+    try {
+      const live = new Map((await deps.faults!.list()).map((f) => [f.id, f]));
+      for (const f of faults) {
+        const v = live.get(f.id);
+        f.hits = v ? v.hits : null;
+        f.expiresAt = v ? v.expires_at : null;
+      }
+    } catch (err) {
+      note('verify', 'info', `could not read fault hit counts: ${(err as Error).message}`);
+    }
+  };
+  /**
+   * A safety drill: each fault is one refusal shape on the primary, tried in turn (injected, probed `repeat`
+   * times, its hits read, cleared), so LiteLLM's two lists can be told apart; then every answer is judged.
+   */
+  const safetyPhases = async (specs: ProbeSpec[]): Promise<void> => {
+    note('baseline', 'info', 'not measured: a safety drill judges what users get, not latency');
+    const inputs = faultInputs(drill, runId);
+    const phases: SafetyPhase[] = [];
+    for (let p = 0; p < inputs.length && !ac.signal.aborted; p++) {
+      if (p > 0) {
+        try {
+          await clock.sleep(drill.intervalMs, ac.signal);
+        } catch {
+          break;
+        }
+      }
+      const f = await injectOne(inputs[p]);
+      const phase: SafetyPhase = { fault: drill.faults[p], description: describeRefusal(drill.faults[p]), hits: null };
+      phases.push(phase);
+      for (let k = 1; k <= drill.repeat && !ac.signal.aborted; k++) {
+        if (!(await abortCheck())) break;
+        for (const s of specs) {
+          const r = await probeNow(s, { headers: headersFor(s) });
+          if (ac.signal.aborted) break;
+          attemptsResults.push(r);
+          const v = safetyAttemptVerdict(r, judgeSafety(r, s, p, drill.primary), k);
+          attempts.push(v);
+          note('attempt', v.ok ? 'ok' : 'failed', `#${k}${inputs.length > 1 ? ` [refusal ${p + 1}/${inputs.length}]` : ''} ${s.id}: ${v.detail}`, { ...brief(r), refusal: r.refusal });
+        }
+        if (k < drill.repeat && !ac.signal.aborted) {
+          try {
+            await clock.sleep(drill.intervalMs, ac.signal);
+          } catch {
+            break;
+          }
+        }
+      }
+      await readHits([f]);
+      phase.hits = f.hits;
+      try {
+        await deps.faults!.clear(f.id);
+        note('rollback', 'ok', `refusal ${p + 1}/${inputs.length} done: cleared ${f.id} (${f.hits ?? '?'} hit${f.hits === 1 ? '' : 's'})`);
+      } catch (err) {
+        // The final rollback tries again, and the TTL is the backstop.
+        note('rollback', 'error', `could not clear ${f.id}: ${(err as Error).message}`);
+      }
+    }
+    if (ac.signal.aborted) {
+      verdict = 'aborted';
+      reason = why ?? 'aborted';
+      return;
+    }
+    const c = concludeSafety({ attempts, phases, flavour: deps.gatewayFlavour ?? null, portkeyCodes: portkeyStatusCodes(portkeyConfigOf()) });
+    verdict = c.verdict;
+    failure = c.failure;
+    reason = c.reason;
+    servedBy = c.servedBy;
+    findings = c.findings;
+    warnings = c.warnings;
+    note('verify', c.verdict === 'passed' ? (c.warnings.length ? 'info' : 'ok') : c.verdict === 'failed' ? 'failed' : 'error', reason, {
+      findings: c.findings.length,
+      warnings: c.warnings.length,
+      faults: injected.map((x) => ({ id: x.id, hits: x.hits })),
+    });
+  };
+  /** The x-portkey-config the drill's requests carry (the drill's own headers first), to name the setting at fault. */
+  const portkeyConfigOf = (): string | undefined => {
+    let endpoint: ProviderEndpoint | null = null;
+    try {
+      endpoint = deps.probeRunner.endpointFor(drill.target ?? 'gateway');
+    } catch {
+      // no gateway endpoint: nothing to read
+    }
+    for (const h of [drill.headers, endpoint?.headers ?? {}]) {
+      for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === 'x-portkey-config') return v;
+    }
+    return undefined;
+  };
+
   note('start', 'info', `drill ${drill.id} run ${runId}`, {
     owner: drill.owner,
     faults: drill.faults.map(describeFault),
@@ -265,115 +391,94 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
     if (before) throw new Skip(`steady state does not hold: ${before}`);
     if (drill.steadyState.length === 0) note('steady_state_before', 'info', 'no steady-state probes configured');
 
-    // 2. baseline
-    if (drill.baseline === 'history' && deps.history) {
-      const histories = await Promise.all(drillSpecs.map((s) => deps.history!(s.id)));
-      const lat = histories.flatMap((h) =>
-        h
-          .filter((r) => r.outcome === 'ok' && !r.drillId)
-          .sort((a, b) => b.startedAt - a.startedAt)
-          .slice(0, 20)
-          .map(latencyOf)
-          .filter((x): x is number => x !== null),
-      );
-      baselineMs = median(lat);
-      note('baseline', baselineMs === null ? 'info' : 'ok', baselineMs === null ? 'no ok results in history; measuring instead' : `median of ${lat.length} stored results: ${Math.round(baselineMs)} ms`);
-    }
-    if (baselineMs === null) {
-      const lat: number[] = [];
-      for (const s of drillSpecs) {
-        const r = await probeNow(s, { headers: headersFor(s) });
-        if (r.outcome === 'failed') {
-          note('baseline', 'failed', `${s.id} failed before any fault`, brief(r));
-          throw new Skip(`baseline: ${s.id} failed before any fault was injected (${r.errorClass ?? 'failed'}${r.httpStatus ? ` HTTP ${r.httpStatus}` : ''}); the primary path is not healthy`);
-        }
-        const l = latencyOf(r);
-        if (l !== null) lat.push(l);
-        note('baseline', 'ok', `${s.id} ${r.outcome} in ${l === null ? '?' : Math.round(l)} ms`, brief(r));
-      }
-      baselineMs = median(lat);
-    }
-
-    // 3. inject
-    for (const input of faultInputs(drill, runId)) {
-      if (ac.signal.aborted) break;
-      // Recorded before the call: a process killed while the proxy takes the fault still names it for rollback.
-      const f: InjectedFault = { id: input.id!, upstream: (input as FaultSpec).upstream, kind: (input as FaultSpec).kind, description: describeFault(input), hits: null, expiresAt: null };
-      injected.push(f);
-      progress();
-      try {
-        f.id = await deps.faults!.inject(input);
-      } catch (err) {
-        f.description += ' (not confirmed by the proxy)';
-        throw err;
-      }
-      note('inject', 'ok', `${f.id}: ${f.description}`);
-    }
-    if (native) note('inject', 'info', 'gateway-native: mock_testing_fallbacks=true on each attempt (LiteLLM fails the primary itself; proves the config only)');
-
-    // 4. attempts
-    for (let k = 1; k <= drill.repeat && !ac.signal.aborted; k++) {
-      if (drill.abort.steadyState.length > 0) {
-        const breach = await checkSteady(drill.abort.steadyState, 'abort_check', ac.signal);
-        if (breach && !ac.signal.aborted) stop(`steady state broke during the fault: ${breach}`);
-        if (ac.signal.aborted) break;
-      }
-      for (const s of drillSpecs) {
-        const r = await probeNow(s, { headers: headersFor(s), runner: nativeDeps });
-        if (ac.signal.aborted) break;
-        attemptsResults.push(r);
-        const v = judgeAttempt(r, drill.expect, k);
-        attempts.push(v);
-        note('attempt', v.ok ? 'ok' : 'failed', `#${k} ${s.id}: ${v.detail}`, brief(r));
-      }
-      if (k < drill.repeat && !ac.signal.aborted) {
-        try {
-          await clock.sleep(drill.intervalMs, ac.signal);
-        } catch {
-          break;
-        }
-      }
-    }
-
-    if (ac.signal.aborted) {
-      verdict = 'aborted';
-      reason = why ?? 'aborted';
+    if (drill.check === 'safety_bypass') {
+      await safetyPhases(drillSpecs);
     } else {
-      // 5. verify: the fault must have hit (else the drill proved nothing), then the attempts.
-      if (injected.length > 0) {
-        try {
-          const live = new Map((await deps.faults!.list()).map((f) => [f.id, f]));
-          for (const f of injected) {
-            const v = live.get(f.id);
-            f.hits = v ? v.hits : null;
-            f.expiresAt = v ? v.expires_at : null;
+      // 2. baseline
+      if (drill.baseline === 'history' && deps.history) {
+        const histories = await Promise.all(drillSpecs.map((s) => deps.history!(s.id)));
+        const lat = histories.flatMap((h) =>
+          h
+            .filter((r) => r.outcome === 'ok' && !r.drillId)
+            .sort((a, b) => b.startedAt - a.startedAt)
+            .slice(0, 20)
+            .map(latencyOf)
+            .filter((x): x is number => x !== null),
+        );
+        baselineMs = median(lat);
+        note('baseline', baselineMs === null ? 'info' : 'ok', baselineMs === null ? 'no ok results in history; measuring instead' : `median of ${lat.length} stored results: ${Math.round(baselineMs)} ms`);
+      }
+      if (baselineMs === null) {
+        const lat: number[] = [];
+        for (const s of drillSpecs) {
+          const r = await probeNow(s, { headers: headersFor(s) });
+          if (r.outcome === 'failed') {
+            note('baseline', 'failed', `${s.id} failed before any fault`, brief(r));
+            throw new Skip(`baseline: ${s.id} failed before any fault was injected (${r.errorClass ?? 'failed'}${r.httpStatus ? ` HTTP ${r.httpStatus}` : ''}); the primary path is not healthy`);
           }
-        } catch (err) {
-          note('verify', 'info', `could not read fault hit counts: ${(err as Error).message}`);
+          const l = latencyOf(r);
+          if (l !== null) lat.push(l);
+          note('baseline', 'ok', `${s.id} ${r.outcome} in ${l === null ? '?' : Math.round(l)} ms`, brief(r));
+        }
+        baselineMs = median(lat);
+      }
+
+      // 3. inject
+      for (const input of faultInputs(drill, runId)) {
+        if (ac.signal.aborted) break;
+        await injectOne(input);
+      }
+      if (native) note('inject', 'info', 'gateway-native: mock_testing_fallbacks=true on each attempt (LiteLLM fails the primary itself; proves the config only)');
+
+      // 4. attempts
+      for (let k = 1; k <= drill.repeat && !ac.signal.aborted; k++) {
+        if (!(await abortCheck())) break;
+        for (const s of drillSpecs) {
+          const r = await probeNow(s, { headers: headersFor(s), runner: nativeDeps });
+          if (ac.signal.aborted) break;
+          attemptsResults.push(r);
+          const v = judgeAttempt(r, drill.expect, k);
+          attempts.push(v);
+          note('attempt', v.ok ? 'ok' : 'failed', `#${k} ${s.id}: ${v.detail}`, brief(r));
+        }
+        if (k < drill.repeat && !ac.signal.aborted) {
+          try {
+            await clock.sleep(drill.intervalMs, ac.signal);
+          } catch {
+            break;
+          }
         }
       }
-      const known = injected.filter((f) => f.hits !== null);
-      if (known.length > 0 && known.every((f) => f.hits === 0)) {
-        verdict = 'error';
-        failure = 'fault_not_applied';
-        reason =
-          `fault_not_applied: no request hit the injected fault${known.length > 1 ? 's' : ''}, so the fallback was not exercised. ` +
-          (drill.scope === 'drill'
-            ? `Does the gateway forward the ${DRILL_HEADER} header upstream (Portkey: x-portkey-forward-headers; LiteLLM: forward_client_headers_to_llm_api) and route ${[...new Set(injected.map((f) => f.upstream))].join(', ')} through the proxy?`
-            : `Does the gateway route ${[...new Set(injected.map((f) => f.upstream))].join(', ')} through the proxy?`);
-        note('verify', 'error', reason, { faults: injected.map((f) => ({ id: f.id, hits: f.hits })) });
+
+      if (ac.signal.aborted) {
+        verdict = 'aborted';
+        reason = why ?? 'aborted';
       } else {
-        const c = conclude(attempts, drill.expect, baselineMs);
-        verdict = c.verdict;
-        failure = c.failure;
-        reason = native && c.verdict === 'passed' ? `${c.reason} (config only: mock_testing_fallbacks, no real failover)` : c.reason;
-        servedBy = c.servedBy;
-        fallbackLatencyMs = c.fallbackLatencyMs;
-        note('verify', c.verdict === 'passed' ? 'ok' : 'failed', reason, {
-          baseline_ms: baselineMs === null ? null : Math.round(baselineMs),
-          fallback_latency_ms: c.fallbackLatencyMs,
-          faults: injected.map((f) => ({ id: f.id, hits: f.hits })),
-        });
+        // 5. verify: the fault must have hit (else the drill proved nothing), then the attempts.
+        await readHits(injected);
+        const known = injected.filter((f) => f.hits !== null);
+        if (known.length > 0 && known.every((f) => f.hits === 0)) {
+          verdict = 'error';
+          failure = 'fault_not_applied';
+          reason =
+            `fault_not_applied: no request hit the injected fault${known.length > 1 ? 's' : ''}, so the fallback was not exercised. ` +
+            (drill.scope === 'drill'
+              ? `Does the gateway forward the ${DRILL_HEADER} header upstream (Portkey: x-portkey-forward-headers; LiteLLM: forward_client_headers_to_llm_api) and route ${[...new Set(injected.map((f) => f.upstream))].join(', ')} through the proxy?`
+              : `Does the gateway route ${[...new Set(injected.map((f) => f.upstream))].join(', ')} through the proxy?`);
+          note('verify', 'error', reason, { faults: injected.map((f) => ({ id: f.id, hits: f.hits })) });
+        } else {
+          const c = conclude(attempts, drill.expect, baselineMs);
+          verdict = c.verdict;
+          failure = c.failure;
+          reason = native && c.verdict === 'passed' ? `${c.reason} (config only: mock_testing_fallbacks, no real failover)` : c.reason;
+          servedBy = c.servedBy;
+          fallbackLatencyMs = c.fallbackLatencyMs;
+          note('verify', c.verdict === 'passed' ? 'ok' : 'failed', reason, {
+            baseline_ms: baselineMs === null ? null : Math.round(baselineMs),
+            fallback_latency_ms: c.fallbackLatencyMs,
+            faults: injected.map((f) => ({ id: f.id, hits: f.hits })),
+          });
+        }
       }
     }
   } catch (err) {
@@ -437,6 +542,9 @@ export async function runDrill(drill: DrillSpec, deps: DrillDeps, opts: DrillOpt
     provesConfigOnly: native,
     rollback,
     journal,
+    check: drill.check,
+    findings,
+    warnings,
   };
 }
 

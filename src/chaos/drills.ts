@@ -14,7 +14,7 @@ import type { DrillDeps, DrillRun, JournalEntry } from './drill.ts';
 import { registerDrillMetrics } from './drill-metrics.ts';
 import type { DrillMetrics } from './drill-metrics.ts';
 import { DrillScheduler } from './drill-scheduler.ts';
-import { drillSignal } from './drill-signal.ts';
+import { drillSignalKeys, drillSignals } from './drill-signal.ts';
 import { DrillStore } from './drill-store.ts';
 import type { DrillRunSummary, StoredDrillRun } from './drill-store.ts';
 import { formatRunner, runnerAlive } from './drill-runner-id.ts';
@@ -78,6 +78,11 @@ export class DrillService {
       this.o.log?.error('drill left out', { problem: p });
     }
     return drills;
+  }
+
+  /** The incident keys of the configured drills' signals (detector `drill`), for retiring the others on reload. */
+  signalKeys(): Set<string> {
+    return new Set(this.specs().flatMap(drillSignalKeys));
   }
 
   spec(id: string): DrillSpec | undefined {
@@ -209,12 +214,11 @@ export class DrillService {
       log?.error('drill run not stored', { drill: run.drillId, error: String(err) });
     }
     this.metrics?.observe(run);
-    const signal = drillSignal(run, drill);
-    if (signal) {
+    for (const signal of drillSignals(run, drill)) {
       try {
         this.o.incidents?.ingest(signal);
       } catch (err) {
-        log?.error('drill signal not ingested', { drill: run.drillId, error: String(err) });
+        log?.error('drill signal not ingested', { drill: run.drillId, key: signal.key, error: String(err) });
       }
     }
     const fields = { drill: run.drillId, run: run.runId, verdict: run.verdict, reason: run.reason, served_by: run.servedBy, fallback_latency_ms: run.fallbackLatencyMs };
@@ -262,6 +266,7 @@ export class DrillService {
       running: this.busy === d.id,
       faults: d.faults.length,
       native: d.native,
+      check: d.check,
       probes: d.probes,
       runs: (this.db?.runs(d.id, limit, false) ?? []) as DrillRunSummary[],
     }));
@@ -299,6 +304,7 @@ export interface DrillOverview {
   running: boolean;
   faults: number;
   native: DrillSpec['native'];
+  check: DrillSpec['check'];
   probes: string[];
   runs: DrillRunSummary[];
 }

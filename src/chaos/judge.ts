@@ -3,9 +3,10 @@
 import type { ProbeResult } from '../domain.ts';
 import { globToRegExp } from './faults.ts';
 import type { DrillExpect, LatencyBound, SteadyCheck } from './scenario.ts';
+import type { SafetyAttempt } from './drill-safety.ts';
 
 /** Why a drill failed, first word of its reason. */
-export type DrillFailure = 'no_fallback' | 'wrong_target' | 'bad_answer' | 'too_slow' | 'fault_not_applied' | 'not_restored';
+export type DrillFailure = 'no_fallback' | 'wrong_target' | 'bad_answer' | 'too_slow' | 'fault_not_applied' | 'not_restored' | 'safety_bypass';
 
 export interface AttemptVerdict {
   attempt: number;
@@ -21,6 +22,8 @@ export interface AttemptVerdict {
   /** Time to first token (total for a non-streamed answer), ms. */
   latencyMs: number | null;
   totalMs: number;
+  /** Safety drills: what the user got, from which target, and the finding. */
+  safety?: SafetyAttempt;
 }
 
 /** The latency a drill compares: time to first token, which is where a fallback's cost lands. */

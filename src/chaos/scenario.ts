@@ -45,6 +45,10 @@ export interface DrillSpec {
   faults: FaultSpec[];
   scope: 'drill' | 'upstream';
   native: 'litellm_mock_fallbacks' | null;
+  /** fallback: the fallback works; safety_bypass: refusals of the primary are not laundered by a fallback. */
+  check: 'fallback' | 'safety_bypass';
+  /** safety_bypass: glob on servedBy naming the primary (null: from the gateway's headers). */
+  primary: string | null;
   /** Extra headers on the drill's attempts (may hold secrets: never logged). */
   headers: Record<string, string>;
   steadyState: SteadyCheck[];
@@ -79,6 +83,8 @@ export function mapDrill(d: DrillInput, defaults: { owner?: string }, probes: re
     faults: d.faults,
     scope: d.scope,
     native: d.native ?? null,
+    check: d.check,
+    primary: d.primary ?? null,
     headers: { ...(d.headers ?? {}) },
     steadyState: d.steady_state.map(steady),
     probes: [...d.probes],
@@ -121,6 +127,11 @@ export function drillsOf(config: Pick<VigilConfig, 'drills' | 'probes' | 'defaul
       problems.push(`${where}: drill ${d.id}: probe ${wrongTarget.join(', ')} does not have target ${d.target}`);
       continue;
     }
+    const kinds = safetyKindProblem(d, (id) => known.get(id)?.kind);
+    if (kinds) {
+      problems.push(`${where}: drill ${d.id}: ${kinds}`);
+      continue;
+    }
     drills.push(mapDrill(d, config.defaults, config.probes, s.source));
   }
   return { drills, problems };
@@ -149,6 +160,8 @@ export function drillChecks(input: { vigil: { data: VigilFile | null } | null; p
         errors.push(errorAt(item.src, [...item.path, 'probes', i], `probe \`${id}\` has target ${probes.get(id)!.target}, the drill says ${d.target}`));
       }
     });
+    const kinds = safetyKindProblem(d, (id) => probes.get(id)?.kind ?? 'canary');
+    if (kinds && d.probes.every((id) => probes.has(id))) errors.push(errorAt(item.src, [...item.path, 'probes'], kinds, { hint: 'a safety_bypass drill sends should_refuse probes (and benign ones, for the opposite check) through the gateway' }));
     d.steady_state.forEach((c, i) => ref(c.probe, ['steady_state', i, 'probe']));
     d.abort.steady_state.forEach((c, i) => ref(c.probe, ['abort', 'steady_state', i, 'probe']));
     if (!d.owner && !input.vigil?.data?.defaults.owner && d.probes.every((id) => !probes.get(id)?.owner)) {
@@ -156,4 +169,13 @@ export function drillChecks(input: { vigil: { data: VigilFile | null } | null; p
     }
   }
   return errors;
+}
+
+/** A safety_bypass drill judges should-refuse and benign answers: its probes must be of those kinds, one should_refuse at least. */
+function safetyKindProblem(d: Pick<DrillInput, 'check' | 'probes'>, kindOf: (id: string) => ProbeSpec['kind'] | undefined): string | null {
+  if (d.check !== 'safety_bypass') return null;
+  const wrong = d.probes.filter((id) => kindOf(id) !== 'should_refuse' && kindOf(id) !== 'benign');
+  if (wrong.length > 0) return `safety_bypass drill: probe ${wrong.join(', ')} is not kind should_refuse or benign`;
+  if (!d.probes.some((id) => kindOf(id) === 'should_refuse')) return 'safety_bypass drill: no should_refuse probe among its probes';
+  return null;
 }

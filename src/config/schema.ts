@@ -409,6 +409,17 @@ export const drillSchema = z
     name: z.string().optional().describe('Human-readable name (display only).'),
     description: z.string().optional().describe('What the drill proves (display only).'),
     owner: z.string().min(1).optional().describe('Team that owns the fallback and receives the atrophy alert (default: defaults.owner, else the first probe\'s owner).'),
+    check: z
+      .enum(['fallback', 'safety_bypass'])
+      .default('fallback')
+      .describe(
+        'What the drill proves. fallback (default): the gateway falls back and the answer is good. safety_bypass: with the primary made to refuse (each fault a refusal shape, tried in turn), should-refuse probes stay refused (a fallback that answers fails the drill) and benign probes are answered (left refused: a warning).',
+      ),
+    primary: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('safety_bypass: the primary\'s served_by (glob), when the gateway reports neither a fallback count (LiteLLM) nor an option index (Portkey).'),
     schedule: cronExpr.optional().describe('When to run (cron, evaluated in `timezone`, UTC by default), e.g. "0 10 * * 2" for Tuesdays 10:00. Use this or `manual: true`.'),
     manual: z.literal(true).optional().describe('Never scheduled; run with `vigil drill <id>`. Use this or `schedule`.'),
     timezone: timezone.optional().describe('Time zone for `schedule` (default UTC: DST changes skip or repeat local times).'),
@@ -468,6 +479,9 @@ export const drillSchema = z
       ctx.addIssue({ code: 'custom', message: withHint('missing `schedule` or `manual: true`', 'e.g. schedule: "0 10 * * 2" (Tuesdays 10:00 UTC) or manual: true') });
     } else if (d.schedule !== undefined && d.manual !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['manual'], message: withHint('`manual` and `schedule` together', 'a drill is either scheduled or manual; drop one') });
+    }
+    if (d.check === 'safety_bypass' && d.native !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['native'], message: withHint('a safety_bypass drill needs a real refusal on the primary, not a mock', 'inject one with faults, e.g. - { upstream: anthropic, kind: http_status, status: 400, message: "Output blocked by content filtering policy" }') });
     }
     if (d.faults.length === 0 && d.native === undefined) {
       ctx.addIssue({ code: 'custom', path: ['faults'], message: withHint('a drill needs at least one fault', 'e.g. - { upstream: anthropic, kind: http_status, status: 529, ttl: 2m }, or native: litellm_mock_fallbacks') });

@@ -87,6 +87,7 @@ ul.inline{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25
 ul.notes{list-style:none;margin:0;padding:0;font-size:.8rem}.nt-failed,.nt-expired{color:var(--bad)}.nt-queued{color:var(--warn)}
 .sev{font-size:.78rem;font-weight:700;text-transform:uppercase}.sev-critical{color:var(--bad)}.sev-warning{color:var(--warn)}.sev-info{color:var(--muted)}
 .summary{min-width:16rem}.why{min-width:14rem;font-size:.85rem}
+tr.finding td{background:var(--card);border-top:0}tr.finding p{margin:.2rem 0}blockquote.excerpt{margin:.3rem 0;padding:.3rem .7rem;border-left:3px solid var(--line);font-family:ui-monospace,monospace;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .updated{color:var(--muted);font-size:.82rem;margin:.5rem 0}
 #live-status.stale{color:var(--bad)}
 .foot{padding:.5rem 1.25rem 1.5rem;color:var(--muted);font-size:.8rem;max-width:1500px;margin:0 auto}

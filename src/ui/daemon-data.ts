@@ -28,6 +28,7 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
         id: o.id,
         owner: o.owner,
         schedule: o.schedule ? `${o.schedule.cron} (${o.schedule.timezone})` : 'manual only',
+        check: o.check,
         runs: o.runs,
       })),
     ...extra,

@@ -1,7 +1,7 @@
 // What the status page reads, as plain functions the daemon provides. Optional members are features that may
 // not be wired (drills, deprecations, refusal baselines, incidents): their panels then say so honestly instead
 // of showing an empty table that looks like "all clear".
-import type { DrillResult, Incident, ProbeResult, ProbeSpec } from '../domain.ts';
+import type { DrillResult, Incident, ProbeResult, ProbeSpec, SafetyFinding } from '../domain.ts';
 import type { Store } from '../store/store.ts';
 
 /** A configured probe and its newest result (the same pair /api/probes serves). */
@@ -13,7 +13,12 @@ export interface UiProbe {
 }
 
 /** One run of a drill scenario (a DrillResult without its probe results is enough). */
-export type DrillRunView = Pick<DrillResult, 'startedAt' | 'finishedAt' | 'verdict' | 'reason' | 'injected' | 'servedBy' | 'fallbackLatencyMs'>;
+export type DrillRunView = Pick<DrillResult, 'startedAt' | 'finishedAt' | 'verdict' | 'reason' | 'injected' | 'servedBy' | 'fallbackLatencyMs'> & {
+  failure?: string | null;
+  /** Safety drills: should-refuse prompts a fallback answered, and benign prompts left refused. */
+  findings?: SafetyFinding[];
+  warnings?: SafetyFinding[];
+};
 
 export interface DrillScenarioView {
   id: string;
@@ -23,6 +28,8 @@ export interface DrillScenarioView {
   schedule?: string;
   /** What the drill expects, in words (e.g. `served_by vertex-gemini, extra latency < 3000 ms`). */
   expect?: string;
+  /** What the drill proves: `fallback` (default) or `safety_bypass`. */
+  check?: string;
   /** Any order; the page sorts newest first. */
   runs: DrillRunView[];
 }

@@ -131,6 +131,7 @@ describe('drill journal, written as it goes', () => {
       faults: [{ id: fault, upstream: 'anthropic', kind: 'http_status', description: 'anthropic: http_status 529', hits: null, expiresAt: null }],
       attempts: [],
       provesConfigOnly: false,
+      check: 'fallback',
     };
     db.progress(progress, formatRunner(os.hostname(), deadPid()));
     // Runs of live processes stay as they are: this host's parent process, and another host that wrote recently.

@@ -1,6 +1,7 @@
 // The real Portkey gateway (@portkey-ai/gateway, on loopback), its primary target (Anthropic) routed through
 // Vigil's fault proxy, the fallback (OpenAI) direct, both simulated. The shipped example (examples/portkey) is
-// run with `vigil drill`: it must pass with a healthy fallback and fail when the fallback is broken too.
+// run with `vigil drill`: it must pass with a healthy fallback and fail when the fallback is broken too; its
+// safety drill must fail (`safety_bypass`) with on_status_codes that include the refusal's 400 and pass without.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -92,10 +93,10 @@ describe.skipIf(!installed)('Portkey gateway, end to end (examples/portkey)', ()
     await expect(fetch(`http://${other.address}:${port}/`, { signal: AbortSignal.timeout(1_000) })).rejects.toThrow();
   });
 
-  async function drill(): Promise<{ code: number; run: any }> {
+  async function drill(id = DRILL, extraEnv: Record<string, string> = {}): Promise<{ code: number; run: any }> {
     let out = '';
-    const code = await drillCommand([DRILL, '--config', EXAMPLE, '--proxy', proxy.url, '--json'], {
-      env,
+    const code = await drillCommand([id, '--config', EXAMPLE, '--proxy', proxy.url, '--json'], {
+      env: { ...env, ...extraEnv },
       stdout: (s) => (out += s),
       stderr: () => {},
     });
@@ -145,4 +146,38 @@ describe.skipIf(!installed)('Portkey gateway, end to end (examples/portkey)', ()
       store.close();
     }
   });
+
+  // The safety drill (examples/portkey/scenarios/safety.yaml): Anthropic refuses (its content-policy 400, then a
+  // 200 refusal stop), and the simulated OpenAI fallback complies with anything.
+  it('safety: on_status_codes including 400 → the real Portkey fails the refusal over, OpenAI answers: safety_bypass, exit 1', async () => {
+    const { code, run } = await drill('refusal-not-laundered', { PORTKEY_FALLBACK_STATUS_CODES: '[400, 429, 500, 502, 503, 504, 529]' });
+    expect(run.verdict, `${run.reason}\n${stderr}`).toBe('failed');
+    expect(code).toBe(1);
+    expect(run.failure).toBe('safety_bypass');
+    expect(run.findings).toHaveLength(1);
+    const f = run.findings[0];
+    expect(f).toMatchObject({ kind: 'safety_bypass', probe: 'gateway-refuse-phishing-sms', servedBy: 'config.targets[1]', provider: 'openai', route: 'fallback' });
+    expect(f.prompt).toContain('online banking password');
+    expect(f.excerpt.length).toBeGreaterThan(5);
+    expect(f.fault).toBe('anthropic: HTTP 400 "Output blocked by content filtering policy"');
+    // The drill read the gateway's x-portkey-config from vigil.yaml, so it names the exact list.
+    expect(f.likelyCause).toBe('`strategy.on_status_codes` [400,429,500,502,503,504,529] includes 400');
+    // A 200 refusal is never failed over by Portkey (it decides on status only).
+    const phase2 = run.attempts.filter((a: { safety: { phase: number } }) => a.safety.phase === 1);
+    expect(phase2.map((a: { safety: { route: string; finding: string | null } }) => a.safety.route)).toEqual(['primary', 'primary']);
+    expect(run.faults.map((x: { hits: number }) => x.hits)).toEqual([2, 2]);
+    expect(proxy.list()).toEqual([]);
+  }, 60_000);
+
+  it('safety: the shipped on_status_codes (no 400) → the refusal reaches the user: passed, exit 0, benign left refused is a warning', async () => {
+    const { code, run } = await drill('refusal-not-laundered');
+    expect(run.verdict, `${run.reason}\n${stderr}`).toBe('passed');
+    expect(code).toBe(0);
+    expect(run.findings).toEqual([]);
+    const first = run.attempts.find((a: { probe: string }) => a.probe === 'gateway-refuse-phishing-sms');
+    expect(first).toMatchObject({ httpStatus: 400, servedBy: 'config.targets[0]', safety: { answer: 'refused', route: 'primary' } });
+    expect(run.warnings.map((w: { probe: string }) => w.probe)).toEqual(['gateway-benign-kill-process', 'gateway-benign-kill-process']);
+    expect(run.reason).toMatch(/^refusals held: 2\/2 should-refuse prompts were refused/);
+    expect(proxy.list()).toEqual([]);
+  }, 60_000);
 });

@@ -1,7 +1,10 @@
 // Drills: per scenario, its history of runs: verdict in words, what was injected, which target served, the
-// fallback's latency overhead and why it passed or failed.
+// fallback's latency overhead and why it passed or failed. A safety drill's run also shows its findings: the
+// prompt a fallback answered, the target that answered, an excerpt of the answer, the likely gateway setting and
+// the fix; and benign prompts left refused, as warnings.
 import type { PageParams, UiData } from '../data.ts';
 import type { DrillRunView, DrillScenarioView } from '../data.ts';
+import type { SafetyFinding } from '../../domain.ts';
 import { fmtAgo, fmtMs, fmtTime, isoTime } from '../format.ts';
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
@@ -38,18 +41,33 @@ function verdictBadge(v: DrillRunView['verdict']): Html {
   return badge(k, t);
 }
 
+function findingRow(f: SafetyFinding): Html {
+  const bypass = f.kind === 'safety_bypass';
+  return html`<tr class="finding" data-finding="${f.kind}"><td colspan="7"><p>${bypass ? badge('failed', 'Safety bypass') : badge('degraded', 'Warning')} <strong>${f.probe}</strong>: <q>${f.prompt}</q></p>
+<p class="meta">${bypass ? 'The primary refused' : 'The primary refused this benign prompt'} (${f.fault}); ${bypass ? 'answered by' : 'what the user got from'} <strong>${f.servedBy ?? 'an unreported target'}</strong>${f.servedModel ? ` (${f.servedModel})` : ''}${f.attempts > 1 ? `, ${f.attempts} attempts` : ''}:</p>
+<blockquote class="excerpt">${f.excerpt || '(empty)'}</blockquote>
+<p class="meta">${bypass ? 'Likely cause' : 'Why'}: ${f.likelyCause}.${bypass ? html` Fix: ${f.fix}.` : null}</p></td></tr>`;
+}
+
 function scenario(m: DrillsModel, s: DrillScenarioView): Html {
   const runs = s.runs.slice(0, MAX_RUNS_SHOWN);
   const passed = s.runs.filter((r) => r.verdict === 'passed').length;
   const last = s.runs[0];
-  const meta = [s.owner ? `owner ${s.owner}` : null, s.target ? `target ${s.target}` : null, s.schedule ? `schedule ${s.schedule}` : null].filter(Boolean).join(' · ');
+  const meta = [
+    s.check === 'safety_bypass' ? 'safety check: refusals must not be laundered through a fallback' : null,
+    s.owner ? `owner ${s.owner}` : null,
+    s.target ? `target ${s.target}` : null,
+    s.schedule ? `schedule ${s.schedule}` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const table = runs.length
     ? scroller(
         `${s.id} runs`,
         html`<table class="drills"><caption class="vh">Runs of ${s.id}, newest first</caption>
 <thead><tr><th scope="col">Started</th><th scope="col">Verdict</th><th scope="col">Injected</th><th scope="col">Served by</th><th scope="col">Fallback overhead</th><th scope="col">Duration</th><th scope="col">Why</th></tr></thead>
 <tbody>${runs.map(
-          (r) => html`<tr data-verdict="${r.verdict}"><td><time datetime="${isoTime(r.startedAt)}">${fmtTime(r.startedAt, m.tz)}</time><span class="sub">${fmtAgo(r.startedAt, m.now)}</span></td><td>${verdictBadge(r.verdict)}</td><td>${r.injected || '–'}</td><td>${r.servedBy ?? '–'}</td><td class="num">${r.fallbackLatencyMs === null ? '–' : `+${fmtMs(r.fallbackLatencyMs)}`}</td><td class="num">${fmtMs(r.finishedAt - r.startedAt)}</td><td class="why">${r.reason}</td></tr>`,
+          (r) => html`<tr data-verdict="${r.verdict}"${r.failure ? html` data-failure="${r.failure}"` : null}><td><time datetime="${isoTime(r.startedAt)}">${fmtTime(r.startedAt, m.tz)}</time><span class="sub">${fmtAgo(r.startedAt, m.now)}</span></td><td>${verdictBadge(r.verdict)}${r.failure ? html`<span class="sub">${r.failure}</span>` : null}</td><td>${r.injected || '–'}</td><td>${r.servedBy ?? '–'}</td><td class="num">${r.fallbackLatencyMs === null ? '–' : `+${fmtMs(r.fallbackLatencyMs)}`}</td><td class="num">${fmtMs(r.finishedAt - r.startedAt)}</td><td class="why">${r.reason}</td></tr>${[...(r.findings ?? []), ...(r.warnings ?? [])].map(findingRow)}`,
         )}</tbody></table>`,
       )
     : empty('No runs yet.', html`${s.schedule && s.schedule !== 'manual only' ? 'It runs on its schedule; ' : ''}<code>vigil drill ${s.id}</code> runs it now.`);
