@@ -2,7 +2,10 @@
 // told now. Alertmanager's dispatch + notify stages in one function per group:
 //
 // - group_wait: a new group waits before its first notification, so siblings failing together arrive
-//   in one message ("5 probes of openai failing").
+//   in one message ("5 probes of openai failing"). Except a page on confirmation: a confirmed critical
+//   availability failure (not flapping) is the first news of an outage and goes out at once; the group's
+//   wait then applies to what follows (siblings joining, recoveries), which go out together at the end of
+//   the group_wait the group would have had.
 // - group_interval: later changes (new members, recoveries, flapping) go out at most this often, each
 //   after settling for group_wait, so siblings that recover together are one message.
 // - repeat_interval: reminders while still firing (Slack, console; PagerDuty never repeats).
@@ -70,6 +73,17 @@ export function maxSeverity(list: readonly IncidentRow[]): Severity {
   return s;
 }
 
+/** Detectors whose firing incidents are already confirmed (the availability detector counts only confirmed failures). */
+const CONFIRMED_DETECTORS = new Set(['availability', 'egress']);
+
+/**
+ * Page on confirmation: a confirmed critical failure is the first news of an outage, so it skips group_wait.
+ * A flapping one waits like any other (flap damping).
+ */
+export function pagesAtOnce(i: IncidentRow): boolean {
+  return i.state === 'firing' && i.severity === 'critical' && !i.flapping && CONFIRMED_DETECTORS.has(i.detector);
+}
+
 /** When `kind` may first be told about this group: PagerDuty waits for page_after unless the severity pages at once. */
 export function eligibleAt(kind: ReceiverKind, active: readonly IncidentRow[], esc: EscalationConfig): number {
   const since = Math.min(...active.map((i) => i.firedAt ?? i.firstSeen));
@@ -86,7 +100,10 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
   const resolved = members.filter((m) => m.incident.state === 'resolved').map((m) => m.incident);
   const allResolved = firing.length === 0;
   const firstFlushAt = g.createdAt + route.groupWaitMs;
-  const flushDue = g.lastFlushAt === null ? now >= firstFlushAt : now >= g.lastFlushAt + route.groupIntervalMs;
+  const urgent = active.some(pagesAtOnce);
+  // After an early (page-on-confirmation) flush, the next one is due when group_wait would have ended.
+  const flushDue =
+    g.lastFlushAt === null ? now >= firstFlushAt : g.lastFlushAt < firstFlushAt ? now >= firstFlushAt : now >= g.lastFlushAt + route.groupIntervalMs;
   const digest = [
     active.map((i) => `${i.id}:${i.severity}${i.flapping ? ':flapping' : ''}`).sort().join(','),
     resolved.map((i) => i.id).sort().join(','),
@@ -100,7 +117,7 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
     if (rs.triggeredAt === null) {
       if (!route.notify.includes(kind)) continue;
       // Never told: only a firing, unmuted member is news, and only after group_wait (and escalation).
-      if (active.length === 0 || now < firstFlushAt || now < eligibleAt(kind, active, esc)) continue;
+      if (active.length === 0 || (now < firstFlushAt && !urgent) || now < eligibleAt(kind, active, esc)) continue;
       const escalated = kind === 'pagerduty' && g.lastFlushAt !== null;
       intents.push({ receiver: kind, action: 'trigger', reason: escalated ? 'escalated' : 'new' });
       Object.assign(rs, { triggeredAt: now, lastSentAt: now, digest, changedAt: null });

@@ -86,6 +86,9 @@ export class IncidentManager {
   private readonly o: IncidentManagerOptions;
   private readonly idb: IncidentDb;
   private loop: { abort: AbortController; done: Promise<void> } | null = null;
+  private ticking = false;
+  /** Cuts the loop's sleep short: something was queued that should go out now, not at the next tick. */
+  private wake: { controller: AbortController; requested: boolean } = { controller: new AbortController(), requested: false };
 
   constructor(opts: IncidentManagerOptions) {
     this.o = opts;
@@ -123,7 +126,7 @@ export class IncidentManager {
       const t = applySignal(current, previous, signal, now, { forMs, flap: cfg.flap }, () => newId('inc', now));
       if (!t.incident) return null;
       this.commit(t, now, cfg);
-      this.planGroupsOf(t.incident.id, now, cfg);
+      if (this.planGroupsOf(t.incident.id, now, cfg) > 0) this.wakeUp();
       return t.incident;
     });
   }
@@ -173,25 +176,44 @@ export class IncidentManager {
     });
   }
 
-  /** Run tick() every `everyMs` of the clock until stop(). Errors are logged, never fatal. */
+  /**
+   * Run tick() every `everyMs` of the clock until stop(). A notification queued by ingest() (a page on
+   * confirmation) wakes the loop at once rather than waiting for the next tick. Errors are logged, never fatal.
+   */
   start(everyMs = 5000): void {
     if (this.loop) return;
     const abort = new AbortController();
     const done = (async () => {
       while (!abort.signal.aborted) {
+        this.wake = { controller: new AbortController(), requested: false };
+        this.ticking = true;
         try {
           await this.tick();
         } catch (err) {
           this.o.log?.error('incidents tick failed', { error: String(err) });
+        } finally {
+          this.ticking = false;
         }
+        if (this.wake.requested) continue; // queued while this tick ran: deliver it now
         try {
-          await this.o.clock.sleep(everyMs, abort.signal);
+          await this.o.clock.sleep(everyMs, AbortSignal.any([abort.signal, this.wake.controller.signal]));
         } catch {
-          return;
+          if (abort.signal.aborted) return;
         }
       }
     })();
     this.loop = { abort, done };
+  }
+
+  /** True while the loop sleeps with nothing asked of it (tests and benches on a virtual clock wait for this). */
+  get idle(): boolean {
+    return !this.ticking && !this.wake.requested;
+  }
+
+  private wakeUp(): void {
+    if (!this.loop || this.o.readOnly) return;
+    this.wake.requested = true;
+    this.wake.controller.abort();
   }
 
   /** Stop the loop and abort deliveries in flight (they are retried after the next start). */
@@ -317,9 +339,12 @@ export class IncidentManager {
     }
   }
 
-  private planGroupsOf(incidentId: string, now: number, cfg: AlertsConfig): void {
+  /** Plan the incident's open groups now; returns how many notifications were queued. */
+  private planGroupsOf(incidentId: string, now: number, cfg: AlertsConfig): number {
     const ctx = this.muteContext(now, cfg);
-    for (const g of this.idb.groupsOf(incidentId)) if (g.state === 'open') this.planAndQueue(g, now, cfg, ctx);
+    let queued = 0;
+    for (const g of this.idb.groupsOf(incidentId)) if (g.state === 'open') queued += this.planAndQueue(g, now, cfg, ctx);
+    return queued;
   }
 
   private muteContext(now: number, cfg: AlertsConfig): { silences: SilenceSpec[]; firing: { id: string; labels: Labels }[] } {

@@ -51,13 +51,16 @@ export function alertEnv(pdServer: string, slackApiUrl: string): Record<string, 
   return { PD_PLATFORM_ROUTING_KEY: ROUTING_KEY, PD_SERVER: pdServer, SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_API_URL: slackApiUrl };
 }
 
-/** Real-time wait until no probe is running or queued and no notification is being delivered. */
+/**
+ * Real-time wait until no probe is running or queued, no notification is being delivered and the incident
+ * loop has nothing asked of it (a page queued by a result wakes it, and it must go out before the clock moves).
+ */
 export async function settleAll(d: Daemon, timeoutMs = 15_000): Promise<void> {
   const sending = d.store.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'sending'`);
   const end = Date.now() + timeoutMs;
   for (;;) {
     const s = d.scheduler.stats();
-    if (s.inFlight === 0 && s.queued === 0 && (sending.get() as { n: number }).n === 0) return;
+    if (s.inFlight === 0 && s.queued === 0 && (sending.get() as { n: number }).n === 0 && d.incidents.idle) return;
     if (Date.now() > end) throw new Error(`daemon did not settle: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 2));
   }

@@ -8,7 +8,8 @@ const FAST = BASE_ALERTS.replace('group_wait: 30s', 'group_wait: 0s');
 describe('pending → firing → resolved', () => {
   it('keeps a new incident pending for `for`, then fires and notifies after group_wait', async () => {
     const h = harness();
-    const inc = h.manager.ingest(signal('openai-canary', 'firing'), { forMs: 2 * MIN })!;
+    // A drift signal: group_wait holds its first notification (only confirmed availability failures skip it).
+    const inc = h.manager.ingest(signal('openai-canary', 'firing', { detector: 'latency' }), { forMs: 2 * MIN })!;
     expect(inc.state).toBe('pending');
     await h.run(1 * MIN);
     expect(h.manager.listIncidents()[0].state).toBe('pending');
@@ -51,28 +52,91 @@ describe('pending → firing → resolved', () => {
   });
 });
 
+describe('page on confirmation', () => {
+  it('a confirmed critical availability failure pages at once; siblings follow as one update when group_wait ends', async () => {
+    const h = harness();
+    h.manager.ingest(signal('openai-a', 'firing'));
+    await h.run(1 * SEC, 1 * SEC);
+    expect(h.pagerduty.actions()).toEqual(['trigger:new']);
+    expect(h.slack.actions()).toEqual(['trigger:new']);
+    expect(h.pagerduty.delivered[0].at - T0).toBeLessThanOrEqual(1 * SEC);
+    for (const k of ['openai-b', 'openai-c']) {
+      h.manager.ingest(signal(k, 'firing'));
+      await h.run(3 * SEC, 1 * SEC);
+    }
+    await h.run(20 * SEC, 1 * SEC);
+    expect(h.slack.actions()).toEqual(['trigger:new']); // the siblings settle for group_wait
+    await h.run(20 * SEC, 1 * SEC);
+    expect(h.slack.actions()).toEqual(['trigger:new', 'update:changed']);
+    const update = h.slack.delivered[1];
+    expect(update.n.alerts!.map((a) => a.key)).toEqual(['openai-a', 'openai-b', 'openai-c']);
+    // At the end of the group_wait the group would have had, after the last sibling settled.
+    expect(update.at - T0).toBeGreaterThanOrEqual(30 * SEC);
+    expect(update.at - T0).toBeLessThanOrEqual(37 * SEC + 5 * SEC);
+    expect(h.pagerduty.actions()).toEqual(['trigger:new']); // PagerDuty keeps its one incident
+  });
+
+  it('wakes the running engine: the page goes out without waiting for the next tick', async () => {
+    const h = harness();
+    h.manager.start(60_000);
+    try {
+      await h.clock.advance(1);
+      h.manager.ingest(signal('openai-a', 'firing'));
+      for (let i = 0; i < 50 && h.pagerduty.delivered.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+      expect(h.pagerduty.actions()).toEqual(['trigger:new']);
+      expect(h.pagerduty.delivered[0].at).toBe(T0 + 1);
+    } finally {
+      await h.manager.stop();
+    }
+  });
+
+  it('warnings, other detectors and flapping incidents still wait for group_wait', async () => {
+    const h = harness();
+    h.manager.ingest(signal('w', 'firing', { severity: 'warning' }));
+    h.manager.ingest(signal('lat', 'firing', { detector: 'latency', labels: { provider: 'gemini' } }));
+    await h.run(25 * SEC, 5 * SEC);
+    expect(h.slack.delivered).toHaveLength(0);
+    await h.run(10 * SEC, 5 * SEC);
+    expect(h.slack.delivered.map((d) => d.n.incident.key).sort()).toEqual(['lat', 'w']);
+    // Flap damping: a key that flips often is flapping when it fires again, and waits.
+    const f = harness(BASE_ALERTS.replace('defaults:', 'defaults:\n  flap: { flips: 3, window: 30m }'));
+    f.manager.ingest(signal('f', 'firing'));
+    await f.run(1 * MIN, 5 * SEC);
+    f.manager.ingest(signal('f', 'resolved'));
+    await f.run(1 * MIN, 5 * SEC);
+    f.manager.ingest(signal('f', 'firing'));
+    const inc = f.manager.listIncidents({ state: 'open' })[0];
+    expect(inc.flapping).toBe(true);
+    const before = f.pagerduty.delivered.length;
+    await f.run(5 * SEC, 5 * SEC);
+    expect(f.pagerduty.delivered.length).toBe(before);
+  });
+});
+
 describe('grouping', () => {
   it('five probes of one provider failing together: one notification per receiver listing all five', async () => {
     const h = harness();
     const keys = ['openai-a', 'openai-b', 'openai-c', 'openai-d', 'openai-e'];
+    // A drift detector: the first notification waits for group_wait (a critical availability failure would page at once).
+    const lat = { detector: 'latency' };
     for (const k of keys) {
-      h.manager.ingest(signal(k, 'firing'));
+      h.manager.ingest(signal(k, 'firing', lat));
       await h.run(3 * SEC, 3 * SEC);
     }
     // Another provider is its own group.
-    h.manager.ingest(signal('gemini-a', 'firing', { labels: { provider: 'gemini' } }));
+    h.manager.ingest(signal('gemini-a', 'firing', { ...lat, labels: { provider: 'gemini' } }));
     await h.run(1 * MIN);
     const openai = h.slack.delivered.filter((d) => d.n.incident.labels.provider === 'openai');
     expect(openai).toHaveLength(1);
     expect(openai[0].n.alerts!.map((a) => a.key)).toEqual(keys);
-    expect(openai[0].n.incident.summary).toMatch(/^5 alerts firing for detector=availability, provider=openai: openai-a, openai-b/);
+    expect(openai[0].n.incident.summary).toMatch(/^5 alerts firing for detector=latency, provider=openai: openai-a, openai-b/);
     expect(openai[0].n.incident.evidence.alerts_firing).toBe(5);
     expect(h.pagerduty.delivered.filter((d) => d.n.incident.labels.provider === 'openai')).toHaveLength(1);
     expect(h.slack.delivered).toHaveLength(2);
     expect(h.slack.delivered.find((d) => d.n.incident.labels.provider === 'gemini')!.n.alerts).toBeUndefined();
 
     // Recoveries batch at group_interval; the group resolves once all five are back.
-    for (const k of keys.slice(0, 4)) h.manager.ingest(signal(k, 'resolved'));
+    for (const k of keys.slice(0, 4)) h.manager.ingest(signal(k, 'resolved', lat));
     await h.run(6 * MIN);
     const updates = h.slack.delivered.filter((d) => d.n.action === 'update');
     expect(updates).toHaveLength(1);
@@ -80,7 +144,7 @@ describe('grouping', () => {
     expect(openai[0].n.priorRef).toBeNull();
     expect(updates[0].n.priorRef).toBe(openai[0].ref); // chat.update of the same message
     expect(h.pagerduty.actions()).toEqual(['trigger:new', 'trigger:new']); // PagerDuty hears no updates
-    h.manager.ingest(signal('openai-e', 'resolved'));
+    h.manager.ingest(signal('openai-e', 'resolved', lat));
     await h.run(6 * MIN);
     const openaiPd = h.pagerduty.delivered.filter((d) => d.n.dedupKey === openai[0].n.dedupKey);
     expect(openaiPd.map((d) => d.n.action)).toEqual(['trigger', 'resolve']);
@@ -91,9 +155,9 @@ describe('grouping', () => {
 
   it('a group that resolves before group_wait sends nothing', async () => {
     const h = harness();
-    h.manager.ingest(signal('blip', 'firing'));
+    h.manager.ingest(signal('blip', 'firing', { detector: 'latency' }));
     await h.run(10 * SEC);
-    h.manager.ingest(signal('blip', 'resolved'));
+    h.manager.ingest(signal('blip', 'resolved', { detector: 'latency' }));
     await h.run(10 * MIN);
     expect(h.slack.attempts).toHaveLength(0);
     expect(h.pagerduty.attempts).toHaveLength(0);

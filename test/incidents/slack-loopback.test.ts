@@ -28,7 +28,8 @@ defaults: { group_wait: 30s, group_interval: 1m }
     slack.failNext({ status: 503, body: 'unavailable' });
     slack.failNext({ status: 503, body: 'unavailable' });
     const keys = ['openai-a', 'openai-b', 'openai-c', 'openai-d', 'openai-e'];
-    for (const k of keys) h.manager.ingest(signal(k, 'firing'));
+    // A drift detector's alerts: grouped by group_wait into one message (an availability page would go at once).
+    for (const k of keys) h.manager.ingest(signal(k, 'firing', { detector: 'latency' }));
     await h.run(5 * MIN, 5 * SEC);
     const posts = slack.calls.filter((c) => c.method === 'chat.postMessage');
     expect(posts).toHaveLength(3); // two 503s, then the message
@@ -37,7 +38,7 @@ defaults: { group_wait: 30s, group_interval: 1m }
     for (const k of keys) expect(msg.text).toContain(k);
     expect(msg.channel).toBe('C0VIGIL01');
 
-    for (const k of keys) h.manager.ingest(signal(k, 'resolved'));
+    for (const k of keys) h.manager.ingest(signal(k, 'resolved', { detector: 'latency' }));
     await h.run(2 * MIN, 5 * SEC);
     expect(slack.messages.size).toBe(1);
     expect(slack.calls.filter((c) => c.method === 'chat.update').map((c) => c.fields.ts)).toEqual([ts]);
