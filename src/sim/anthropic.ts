@@ -242,6 +242,18 @@ function modelInfo(m: SimBehaviour['models'][number]) {
   };
 }
 
+/**
+ * The API key as the real API takes it: `x-api-key`, or `Authorization: Bearer …` (what the official SDK sends
+ * since 1.x). x-api-key wins when both are present. '' when neither carries a key.
+ */
+export function anthropicKey(headers: RequestContext['headers']): string {
+  const x = headers['x-api-key'];
+  if (typeof x === 'string' && x.trim() !== '') return x.trim();
+  const auth = headers.authorization;
+  const m = typeof auth === 'string' ? /^bearer\s+(\S.*)$/i.exec(auth.trim()) : null;
+  return m ? m[1].trim() : '';
+}
+
 export function anthropicHandler(): ProviderHandler {
   return {
     handle(ctx: RequestContext): Reply {
@@ -250,8 +262,8 @@ export function anthropicHandler(): ProviderHandler {
         ctx.record.fault = 'overloaded';
         return errorReply(ctx, anthropicError('overloaded'), b.latency.ttfbMs);
       }
-      const key = ctx.headers['x-api-key'];
-      if (typeof key !== 'string' || key === '') return errorReply(ctx, anthropicError('no_key'), 0);
+      const key = anthropicKey(ctx.headers);
+      if (key === '') return errorReply(ctx, anthropicError('no_key'), 0);
       if (b.apiKey !== null && key !== b.apiKey) return errorReply(ctx, anthropicError('auth'), 0);
       const { method, path } = ctx;
       if (method === 'POST' && path === '/v1/messages') {

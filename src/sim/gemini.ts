@@ -1,4 +1,4 @@
-// Gemini wire format: POST /v1beta/models/{model}:generateContent, :streamGenerateContent (?alt=sse: SSE with
+// Gemini wire format: POST /{v1beta,v1,v1alpha}/models/{model}:generateContent, :streamGenerateContent (?alt=sse: SSE with
 // \r\n\r\n framing; without it a streamed JSON array), GET /v1beta/models[/{model}]. Key via x-goog-api-key or ?key=.
 // Bytes follow shared/data/transcripts/gemini: 2-space pretty JSON bodies, compact `": "` SSE chunks.
 import { decide } from './behaviour.ts';
@@ -17,7 +17,7 @@ export interface GeminiError {
 }
 
 /** The error Google sends for each error class. */
-export function geminiError(kind: FaultKind | 'not_found' | 'no_key' | 'bad_key' | 'bad_json', detail = ''): GeminiError {
+export function geminiError(kind: FaultKind | 'not_found' | 'no_key' | 'bad_key' | 'bad_json', detail = '', version = 'v1beta'): GeminiError {
   switch (kind) {
     case 'rate_limited':
       return {
@@ -65,7 +65,7 @@ export function geminiError(kind: FaultKind | 'not_found' | 'no_key' | 'bad_key'
       return {
         code: 404,
         status: 'NOT_FOUND',
-        message: `models/${detail} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
+        message: `models/${detail} is not found for API version ${version}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
       };
     default:
       return geminiError('server_error');
@@ -108,7 +108,7 @@ const SAFETY_RATINGS = [
   { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'NEGLIGIBLE' },
 ];
 
-function generate(ctx: RequestContext, b: SimBehaviour, model: string, method: 'generateContent' | 'streamGenerateContent'): Reply {
+function generate(ctx: RequestContext, b: SimBehaviour, model: string, method: 'generateContent' | 'streamGenerateContent', version: string): Reply {
   let req: Record<string, unknown>;
   try {
     req = JSON.parse(ctx.body);
@@ -129,7 +129,7 @@ function generate(ctx: RequestContext, b: SimBehaviour, model: string, method: '
   rec.stream = stream;
   rec.fault = d.fault;
   rec.planned.multiplier = d.plan.multiplier;
-  if (d.notFound) return errorReply(geminiError('not_found', model), d.plan.ttfbMs);
+  if (d.notFound) return errorReply(geminiError('not_found', model, version), d.plan.ttfbMs);
   const f = d.fault;
   if (f === 'timeout') return hangReply();
   if (f === 'reset') return resetReply(d.plan.ttfbMs);
@@ -242,9 +242,12 @@ export function geminiHandler(): ProviderHandler {
       const key = (typeof h === 'string' && h) || ctx.query.get('key') || '';
       if (!key) return errorReply(geminiError('no_key'), 0);
       if (b.apiKey !== null && key !== b.apiKey) return errorReply(geminiError('bad_key'), 0);
-      const { method, path } = ctx;
+      const { method } = ctx;
+      // The real API serves the same methods under v1beta, v1 (the default of @google/genai 3) and v1alpha.
+      const version = /^\/(v1beta|v1|v1alpha)\//.exec(ctx.path)?.[1] ?? 'v1beta';
+      const path = ctx.path.replace(/^\/(v1beta|v1|v1alpha)\//, '/v1beta/');
       const gen = method === 'POST' ? /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path) : null;
-      if (gen) return generate(ctx, b, decodeURIComponent(gen[1]), gen[2] as 'generateContent' | 'streamGenerateContent');
+      if (gen) return generate(ctx, b, decodeURIComponent(gen[1]), gen[2] as 'generateContent' | 'streamGenerateContent', version);
       if (method === 'GET' && path === '/v1beta/models') {
         const body = JSON.stringify({ models: b.models.map(modelObject) }, null, 2) + '\n';
         return jsonReply(200, { 'content-type': JSON_CT }, body, 0);
@@ -253,10 +256,10 @@ export function geminiHandler(): ProviderHandler {
       if (one) {
         const id = decodeURIComponent(one[1]);
         const found = b.models.find((m) => m.id === id);
-        if (!found) return errorReply(geminiError('not_found', id), 0);
+        if (!found) return errorReply(geminiError('not_found', id, version), 0);
         return jsonReply(200, { 'content-type': JSON_CT }, JSON.stringify(modelObject(found), null, 2) + '\n', 0);
       }
-      return errorReply({ code: 404, status: 'NOT_FOUND', message: `Method not found: ${method} ${path}` }, 0);
+      return errorReply({ code: 404, status: 'NOT_FOUND', message: `Method not found: ${method} ${ctx.path}` }, 0);
     },
   };
 }
