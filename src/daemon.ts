@@ -6,13 +6,15 @@ import { systemClock } from './clock.ts';
 import { loadConfig } from './config/load.ts';
 import { ConfigLoadError, formatErrors } from './config/errors.ts';
 import type { VigilConfig } from './config/types.ts';
-import type { ProbeResult, ProbeSpec } from './domain.ts';
+import type { ProbeResult, ProbeSpec, Signal } from './domain.ts';
 import { createHttpClient } from './http/client.ts';
 import type { HttpClient } from './http/types.ts';
 import type { Logger } from './log.ts';
 import { createLogger, registerSecret } from './log.ts';
 import { createMetrics } from './metrics/index.ts';
 import type { VigilMetrics } from './metrics/index.ts';
+import { registerSignalMetrics } from './metrics/signals.ts';
+import type { SignalMetrics } from './metrics/signals.ts';
 import { runnerDeps } from './probes/deps.ts';
 import { runProbe } from './probes/run.ts';
 import { Scheduler } from './scheduler/index.ts';
@@ -35,6 +37,7 @@ import { uiRoutes } from './ui/routes.ts';
 import type { AlertsConfig } from './incidents/index.ts';
 import { createNotifiers } from './notifiers/index.ts';
 import { Lifecycle } from './lifecycle/index.ts';
+import { registerLifecycleMetrics } from './lifecycle/metrics.ts';
 import type { Notifier } from './notifiers/types.ts';
 import type { ReceiverKind } from './notifiers/types.ts';
 
@@ -64,6 +67,7 @@ export class Daemon {
   readonly http: HttpClient;
   readonly incidents: IncidentManager;
   readonly lifecycle: Lifecycle;
+  private signalMetrics: SignalMetrics;
   private alerts: AlertsConfig;
   private availability: AvailabilityDetector;
   private latencyWatch: LatencyWatch;
@@ -90,6 +94,7 @@ export class Daemon {
     this.store = store;
     this.latest = latest;
     this.metrics = createMetrics();
+    this.signalMetrics = registerSignalMetrics(this.metrics.registry);
     // Every series says which vantage point measured it (several instances scrape into one Prometheus); a
     // single instance that names no location keeps its series as they were.
     if (config.location !== 'default') this.metrics.registry.setDefaultLabels({ location: config.location });
@@ -103,10 +108,11 @@ export class Daemon {
       clock: this.clock,
       http: this.http,
       config: () => this.current,
-      sink: (s) => this.incidents.ingest(s),
+      sink: (s) => this.signal(s),
       served: () => new Map([...this.latest].map(([id, r]) => [id, r.servedModel])),
       log: this.log.child({ component: 'lifecycle' }),
     });
+    registerLifecycleMetrics(this.metrics.registry, () => this.lifecycle.rows());
     this.drift = new DriftWatch(config);
     this.latencyWatch = new LatencyWatch(this.store);
     this.latencyWatch.sync(config.probes, this.clock.now());
@@ -168,7 +174,7 @@ export class Daemon {
     for (const r of uiRoutes(uiDataFromDaemon(d, { probes: () => d.probeListing() }))) d.server.addRoute(r.method, r.pattern, r.handler);
     // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
     const restored = await d.drift.restore(d.store, d.clock.now());
-    for (const s of restored.signals) d.incidents.ingest(s);
+    for (const s of restored.signals) d.signal(s);
     for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
     d.lifecycle.start();
     for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
@@ -184,7 +190,7 @@ export class Daemon {
       faults: d.chaos ? inProcessDriver(d.chaos) : null,
       store: d.store,
       registry: d.metrics.registry,
-      incidents: d.incidents,
+      incidents: { ingest: (sig: Signal) => d.signal(sig) },
       log: d.log.child({ component: 'drills' }),
     });
     for (const r of drillRoutes(d.drills)) d.server.addRoute(r.method, r.pattern, r.handler);
@@ -194,7 +200,7 @@ export class Daemon {
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
     d.loops.push(d.repeat(60_000, async () => void (await d.lifecycle.tick())));
     d.loops.push(d.repeat(24 * HOUR, async () => void d.lifecycle.intake.prune()));
-    d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.incidents.ingest(s))));
+    d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.signal(s))));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     // Probing starts last, once everything its results flow into is in place.
@@ -257,7 +263,7 @@ export class Daemon {
     this.availability.retain(ids);
     this.latencyWatch.sync(config.probes, this.clock.now());
     this.lifecycle.reload();
-    for (const s of this.drift.reload(config, this.clock.now())) this.incidents.ingest(s);
+    for (const s of this.drift.reload(config, this.clock.now())) this.signal(s);
     this.drills?.reload();
     this.incidents.retire('drill', this.drills?.signalKeys() ?? new Set());
     const summary = this.scheduler.update(probesHere(config));
@@ -292,6 +298,12 @@ export class Daemon {
     for (const s of secretValues(config)) registerSecret(s);
   }
 
+  /** Every detector signal goes to the incidents engine through here, and is counted in `vigil_signals_firing`. */
+  private signal(s: Signal): void {
+    this.signalMetrics.observe(s);
+    this.incidents.ingest(s);
+  }
+
   private async runOne(spec: ProbeSpec, attempt: number, signal: AbortSignal): Promise<ProbeResult> {
     this.metrics.probeStarted(spec.target);
     try {
@@ -318,9 +330,9 @@ export class Daemon {
       // tests rates against a baseline), not an outage: it never reaches the availability detector.
       const refusalOnly = spec.kind !== 'canary' && result.errorClass === 'assertion';
       const signal = refusalOnly ? null : this.availability.observe(spec, result);
-      if (signal) this.incidents.ingest(signal);
-      for (const s of this.latencyWatch.observe(result)) this.incidents.ingest(s);
-      for (const s of this.drift.observe(result)) this.incidents.ingest(s);
+      if (signal) this.signal(signal);
+      for (const s of this.latencyWatch.observe(result)) this.signal(s);
+      for (const s of this.drift.observe(result)) this.signal(s);
     }
     if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
     if (result.outcome !== 'ok') {
