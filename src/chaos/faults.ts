@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
 import { createRng } from '../sim/rng.ts';
 import type { Rng } from '../sim/rng.ts';
+import { DRILL_HEADER } from './gateway-native.ts';
 
 export const FAULT_KINDS = [
   'http_status',
@@ -27,6 +28,14 @@ export const STREAM_ONLY_KINDS: readonly FaultKind[] = ['throttle', 'stream_erro
 /** Default and ceiling for a fault's time to live (chaos_anchors.md D: at most 10 minutes). */
 export const DEFAULT_TTL_MS = 60_000;
 export const MAX_TTL_MS = 600_000;
+/** Live faults at most (issue 13: uncapped faults); more is refused with 429 until one expires or is cleared. */
+export const DEFAULT_MAX_FAULTS = 32;
+
+/**
+ * The scope header: the proxy faults only requests that carry it (the drill runner sets it to the run id, and
+ * every fault must match on it). Traffic without it is never faulted, whatever a fault says.
+ */
+export const SCOPE_HEADER = DRILL_HEADER;
 
 const delayMs = (what: string) => z.number().int().min(0).max(600_000).describe(what);
 
@@ -116,6 +125,8 @@ export interface Fault {
   /** Requests actually faulted. */
   hits: number;
   matcher: CompiledMatch;
+  /** The scope header's glob, compiled: which drill requests the pass-through path hands to the fault engine. */
+  scope: RegExp;
 }
 
 /** JSON view of a fault for list() and GET /proxy/_faults. */
@@ -144,6 +155,28 @@ export function parseFault(input: unknown): FaultSpec {
     throw new FaultValidationError(r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(fault)'}: ${i.message}`));
   }
   return r.data;
+}
+
+/** A fault the table refuses for its state, not its shape: an id still live (409) or the cap reached (429). */
+export class FaultLimitError extends Error {
+  readonly status: 409 | 429;
+  /** For 429: seconds until the soonest live fault expires. */
+  readonly retryAfterSec: number | null;
+  constructor(message: string, status: 409 | 429, retryAfterSec: number | null = null) {
+    super(message);
+    this.name = 'FaultLimitError';
+    this.status = status;
+    this.retryAfterSec = retryAfterSec;
+  }
+}
+
+/** The glob a fault puts on the scope header, or null when it has none (or one that any value matches). */
+export function scopeOf(spec: FaultSpec): string | null {
+  for (const [name, glob] of Object.entries(spec.match.headers ?? {})) {
+    // A bare "*" would fault every request that carries the header, whatever drill sent it.
+    if (name.toLowerCase() === SCOPE_HEADER && /[^*?]/.test(glob)) return glob;
+  }
+  return null;
 }
 
 export function ttlMsOf(spec: FaultSpec, defaultTtlMs = DEFAULT_TTL_MS): number {
@@ -209,6 +242,8 @@ export interface FaultTableOptions {
   seed?: number;
   defaultTtlMs?: number;
   maxTtlMs?: number;
+  /** Live faults at most (default DEFAULT_MAX_FAULTS). */
+  maxFaults?: number;
   /** Called when a fault leaves the table by expiry or exhaustion (not by clear). */
   onRemoved?: (fault: Fault, why: 'expired' | 'exhausted') => void;
 }
@@ -232,23 +267,48 @@ export class FaultTable {
     return this.faults.size;
   }
 
-  /** Validate and add; returns the stored fault. Throws FaultValidationError. */
+  /**
+   * Validate and add; returns the stored fault. Throws FaultValidationError (shape, scope, TTL) or
+   * FaultLimitError (an id still live: 409; the cap reached: 429).
+   */
   add(input: unknown): Fault {
     const spec = parseFault(input);
+    const scope = scopeOf(spec);
+    if (scope === null) {
+      throw new FaultValidationError([
+        `match.headers.${SCOPE_HEADER}: required (the drill's run id): the proxy only faults requests that carry the ${SCOPE_HEADER} header, never other traffic`,
+      ]);
+    }
     const ttlMs = ttlMsOf(spec, this.opts.defaultTtlMs);
     const max = this.opts.maxTtlMs ?? MAX_TTL_MS;
     if (ttlMs > max) throw new FaultValidationError([`ttl: ${ttlMs} ms is longer than the proxy's maximum of ${max} ms`]);
+    this.sweep();
     const now = this.opts.now();
     // Generated ids don't consume RNG draws, so ratios stay reproducible for a seed.
     const id = spec.id ?? `fault-${now.toString(36)}-${++this.seq}`;
-    // Re-injecting an id replaces it (and moves it to the end of the order).
-    this.faults.delete(id);
-    const fault: Fault = { id, spec: { ...spec, id }, createdAt: now, expiresAt: now + ttlMs, seen: 0, hits: 0, matcher: compileMatch(spec.match) };
+    // A live id is never silently replaced (that would extend its TTL for ever): clear it first.
+    if (this.faults.has(id)) throw new FaultLimitError(`fault ${id} is already live; clear it before injecting it again`, 409);
+    const cap = this.opts.maxFaults ?? DEFAULT_MAX_FAULTS;
+    if (this.faults.size >= cap) {
+      let soonest = Infinity;
+      for (const f of this.faults.values()) soonest = Math.min(soonest, f.expiresAt);
+      throw new FaultLimitError(`${cap} faults are live, the most this proxy holds; clear some or wait for one to expire`, 429, Math.max(1, Math.ceil((soonest - now) / 1000)));
+    }
+    const fault: Fault = {
+      id,
+      spec: { ...spec, id },
+      createdAt: now,
+      expiresAt: now + ttlMs,
+      seen: 0,
+      hits: 0,
+      matcher: compileMatch(spec.match),
+      scope: globToRegExp(scope),
+    };
     this.faults.set(id, fault);
     return fault;
   }
 
-  /** Remove one fault (true if it existed) or, without an id, all of them (returns how many). */
+  /** Remove one fault (1 if it existed) or, without an id, all of them (returns how many). */
   clear(id?: string): number {
     if (id === undefined) {
       const n = this.faults.size;
@@ -272,6 +332,19 @@ export class FaultTable {
   get(id: string): Fault | undefined {
     this.sweep();
     return this.faults.get(id);
+  }
+
+  /**
+   * Could a live fault apply to a request on `upstream` whose scope header is `value`? Cheap (no counting, no
+   * ratio draw): the pass-through path asks it only for requests that carry the header.
+   */
+  scoped(upstream: string, value: string): boolean {
+    if (this.faults.size === 0) return false;
+    const now = this.opts.now();
+    for (const f of this.faults.values()) {
+      if (now < f.expiresAt && f.spec.upstream === upstream && f.scope.test(value)) return true;
+    }
+    return false;
   }
 
   /** The fault to apply to this request, if any; counts `seen` and `hits`. */

@@ -173,6 +173,7 @@ describe('passthrough without faults', () => {
     const res = await call(`${proxy.upstreamUrl('prefixed')}/v1/messages?beta=true&x=%2F`, {
       headers: {
         'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
         'x-api-key': 'sk-ant-test',
         'anthropic-version': '2023-06-01',
         'x-vigil-drill': 'd1',
@@ -194,6 +195,44 @@ describe('passthrough without faults', () => {
     expect(seen.headers.host).toBe(new URL(up.url).host);
     expect(seen.headers['x-hop-only']).toBeUndefined();
     expect(seen.headers['proxy-authorization']).toBeUndefined();
+  });
+
+  it('a chunked request body is forwarded as it came, chunk framing and all', async () => {
+    up.next = { status: 200, headers: { 'content-type': 'application/json' }, pieces: [Buffer.from('{}')], gapMs: 0 };
+    up.seen = [];
+    const body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"' + 'x'.repeat(70_000) + '"}]}';
+    const res = await call(`${proxy.upstreamUrl('openai')}/v1/chat/completions`, { headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    expect(up.seen[0].headers['transfer-encoding']).toBe('chunked');
+    expect(up.seen[0].body.toString('utf8')).toBe(body);
+  });
+
+  it('keep-alive: many requests on one client connection, answers in order, the upstream connection reused', async () => {
+    up.next = { status: 200, headers: { 'content-type': 'application/json' }, pieces: [Buffer.from('{"ok":true}')], gapMs: 0 };
+    up.seen = [];
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ports = new Set<number>();
+    up.server.on('connection', (s) => ports.add(s.remotePort!));
+    try {
+      for (let i = 0; i < 20; i++) {
+        const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.request(`${proxy.upstreamUrl('openai')}/v1/models?i=${i}`, { agent, method: i % 3 === 0 ? 'HEAD' : 'GET' }, (res) => {
+            let b = '';
+            res.on('data', (c) => (b += c));
+            res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        expect(r.status).toBe(200);
+        expect(r.body).toBe(i % 3 === 0 ? '' : '{"ok":true}');
+      }
+      expect(up.seen.map((s) => s.url)).toEqual(Array.from({ length: 20 }, (_, i) => `/v1/models?i=${i}`));
+      // One upstream connection at most (it may be an idle one from an earlier test, reused).
+      expect(ports.size).toBeLessThanOrEqual(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('streams without buffering: the first event arrives before the upstream finishes', async () => {
