@@ -1,7 +1,8 @@
 // Fault validation, blast-radius matching, ratio, TTL on an injected clock, max_hits, clear and the HTTP control API.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { FaultTable, FaultValidationError, compileMatch, globToRegExp, matches, parseFault } from '../../src/chaos/faults.ts';
+import { FaultLimitError, FaultTable, FaultValidationError, SCOPE_HEADER, compileMatch, globToRegExp, matches, parseFault } from '../../src/chaos/faults.ts';
+import { DRILL_HEADER } from '../../src/chaos/gateway-native.ts';
 import type { RequestFacts } from '../../src/chaos/faults.ts';
 import type { ChaosEvent } from '../../src/chaos/proxy.ts';
 import { startRig } from './helpers.ts';
@@ -11,10 +12,13 @@ import type { Rig } from './helpers.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const j = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
 
+/** Every fault is scoped to a drill run; table tests use this one. */
+const D = { match: { headers: { 'x-vigil-drill': 'd' } } };
+
 const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
   upstream: 'anthropic',
   path: '/v1/messages',
-  headers: {},
+  headers: { 'x-vigil-drill': 'd' },
   model: 'claude-sonnet-4-5',
   stream: false,
   ...over,
@@ -45,8 +49,42 @@ describe('fault schema', () => {
 
   it('refuses a TTL beyond the maximum', () => {
     const t = new FaultTable({ now: () => 0, maxTtlMs: 60_000 });
-    expect(() => t.add({ upstream: 'a', kind: 'reset', ttl: '2m' })).toThrow(/maximum/);
+    expect(() => t.add({ upstream: 'a', kind: 'reset', ttl: '2m', ...D })).toThrow(/maximum/);
     expect(t.size).toBe(0);
+  });
+
+  it('the scope header is the drill header', () => {
+    expect(SCOPE_HEADER).toBe(DRILL_HEADER);
+  });
+
+  it.each([
+    ['no match at all', {}],
+    ['a match without the drill header', { match: { model: 'claude-*', headers: { 'x-other': 'd1' } } }],
+    ['a drill header any value matches', { match: { headers: { 'x-vigil-drill': '*' } } }],
+    ['a drill header of wildcards only', { match: { headers: { 'X-Vigil-Drill': '?*?' } } }],
+  ])('refuses an unscoped fault: %s', (_name, over) => {
+    const t = new FaultTable({ now: () => 0 });
+    expect(() => t.add({ upstream: 'anthropic', kind: 'http_status', status: 529, ...over })).toThrow(/x-vigil-drill: required/);
+    expect(t.size).toBe(0);
+  });
+
+  it('caps live faults (429 with when to retry) and never silently replaces a live id (409)', () => {
+    const clock = new ManualClock();
+    const t = new FaultTable({ now: () => clock.now(), maxFaults: 2 });
+    t.add({ id: 'a', upstream: 'anthropic', kind: 'reset', ttl: '30s', ...D });
+    expect(() => t.add({ id: 'a', upstream: 'anthropic', kind: 'empty', ...D })).toThrow(expect.objectContaining({ status: 409 }));
+    t.add({ id: 'b', upstream: 'anthropic', kind: 'reset', ttl: '2m', ...D });
+    let err: unknown;
+    try {
+      t.add({ id: 'c', upstream: 'anthropic', kind: 'reset', ...D });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FaultLimitError);
+    expect(err).toMatchObject({ status: 429, retryAfterSec: 30 });
+    // Room again once one expires.
+    clock.set(clock.now() + 30_000);
+    expect(t.add({ id: 'c', upstream: 'anthropic', kind: 'reset', ...D }).id).toBe('c');
   });
 });
 
@@ -92,14 +130,14 @@ describe('fault table', () => {
     const clock = new ManualClock();
     const removed: string[] = [];
     const t = new FaultTable({ now: () => clock.now(), onRemoved: (f, why) => removed.push(`${f.id}:${why}`) });
-    t.add({ id: 'a', upstream: 'anthropic', kind: 'reset', ttl: '30s' });
+    t.add({ id: 'a', upstream: 'anthropic', kind: 'reset', ttl: '30s', ...D });
     expect(t.pick(facts())?.id).toBe('a');
     clock.set(clock.now() + 29_999);
     expect(t.pick(facts())?.id).toBe('a');
     clock.set(clock.now() + 1);
     expect(t.pick(facts())).toBeNull();
     expect(removed).toEqual(['a:expired']);
-    t.add({ id: 'b', upstream: 'anthropic', kind: 'reset', ttl: 1000 });
+    t.add({ id: 'b', upstream: 'anthropic', kind: 'reset', ttl: 1000, ...D });
     clock.set(clock.now() + 1000);
     expect(t.list()).toEqual([]); // swept without any request
     expect(removed).toEqual(['a:expired', 'b:expired']);
@@ -108,14 +146,14 @@ describe('fault table', () => {
   it('the default TTL applies when none is given', () => {
     const clock = new ManualClock();
     const t = new FaultTable({ now: () => clock.now(), defaultTtlMs: 5_000 });
-    const f = t.add({ upstream: 'anthropic', kind: 'reset' });
+    const f = t.add({ upstream: 'anthropic', kind: 'reset', ...D });
     expect(f.expiresAt - f.createdAt).toBe(5_000);
   });
 
   it('ratio: 0 never, 1 always, 0.3 about 30 % and reproducible for a seed', () => {
     const run = (ratio: number, seed: number) => {
       const t = new FaultTable({ now: () => 0, seed });
-      t.add({ upstream: 'anthropic', kind: 'reset', ratio });
+      t.add({ upstream: 'anthropic', kind: 'reset', ratio, ...D });
       return Array.from({ length: 1000 }, (): number => (t.pick(facts()) ? 1 : 0));
     };
     expect(run(0, 1).reduce((a, b) => a + b, 0)).toBe(0);
@@ -130,8 +168,8 @@ describe('fault table', () => {
 
   it('counts seen and hits; max_hits drops the fault once spent; the oldest matching fault wins', () => {
     const t = new FaultTable({ now: () => 0 });
-    t.add({ id: 'first', upstream: 'anthropic', kind: 'reset', max_hits: 2 });
-    t.add({ id: 'second', upstream: 'anthropic', kind: 'empty' });
+    t.add({ id: 'first', upstream: 'anthropic', kind: 'reset', max_hits: 2, ...D });
+    t.add({ id: 'second', upstream: 'anthropic', kind: 'empty', ...D });
     expect(t.pick(facts())?.id).toBe('first');
     expect(t.pick(facts())?.id).toBe('first');
     expect(t.pick(facts())?.id).toBe('second');
@@ -139,11 +177,12 @@ describe('fault table', () => {
     expect(t.get('second')).toMatchObject({ seen: 1, hits: 1 });
   });
 
-  it('re-injecting an id replaces the fault; clear(id) and clear()', () => {
+  it('a cleared id can be injected again; clear(id) and clear()', () => {
     const t = new FaultTable({ now: () => 0 });
-    t.add({ id: 'x', upstream: 'anthropic', kind: 'reset' });
-    t.add({ id: 'x', upstream: 'anthropic', kind: 'empty' });
-    t.add({ id: 'y', upstream: 'openai', kind: 'empty' });
+    t.add({ id: 'x', upstream: 'anthropic', kind: 'reset', ...D });
+    expect(t.clear('x')).toBe(1);
+    t.add({ id: 'x', upstream: 'anthropic', kind: 'empty', ...D });
+    t.add({ id: 'y', upstream: 'openai', kind: 'empty', ...D });
     expect(t.list().map((f) => `${f.id}:${f.spec.kind}`)).toEqual(['x:empty', 'y:empty']);
     expect(t.clear('nope')).toBe(0);
     expect(t.clear('x')).toBe(1);
@@ -168,6 +207,7 @@ describe('proxy: scoping, TTL and control surface', () => {
     events.length = 0;
   });
 
+  const DH = { 'x-vigil-drill': 'd' };
   const anthropic = (headers: Record<string, string> = {}, model = 'claude-sonnet-4-5') =>
     fetch(`${rig.proxy.upstreamUrl('anthropic')}/v1/messages`, {
       method: 'POST',
@@ -203,17 +243,27 @@ describe('proxy: scoping, TTL and control surface', () => {
   });
 
   it('a fault for one upstream does not touch another', async () => {
-    rig.proxy.inject({ upstream: 'openai', kind: 'reset' });
-    const r = await anthropic();
+    rig.proxy.inject({ upstream: 'openai', kind: 'reset', ...D });
+    const r = await anthropic(DH);
     expect(r.status).toBe(200);
     await r.text();
   });
 
+  it('a scoped fault never touches traffic without the drill header, nor another drill', async () => {
+    rig.proxy.inject({ upstream: 'anthropic', kind: 'http_status', status: 529, ...D });
+    for (const h of [{}, { 'x-vigil-drill': 'other-run' }, { 'x-vigil-drill': '' }]) {
+      const r = await anthropic(h);
+      expect(r.status, JSON.stringify(h)).toBe(200);
+      await r.text();
+    }
+    expect((await anthropic(DH)).status).toBe(529);
+  });
+
   it('TTL on the injected clock: expired faults stop applying and leave the list', async () => {
-    rig.proxy.inject({ id: 'short', upstream: 'anthropic', kind: 'http_status', status: 429, ttl: '30s' });
-    expect((await anthropic()).status).toBe(429);
+    rig.proxy.inject({ id: 'short', upstream: 'anthropic', kind: 'http_status', status: 429, ttl: '30s', ...D });
+    expect((await anthropic(DH)).status).toBe(429);
     clock.set(clock.now() + 30_000);
-    const after = await anthropic();
+    const after = await anthropic(DH);
     expect(after.status).toBe(200);
     await after.text();
     expect(rig.proxy.list()).toEqual([]);
@@ -221,10 +271,10 @@ describe('proxy: scoping, TTL and control surface', () => {
   });
 
   it('clear(id) and clear() through the typed API', async () => {
-    const a = rig.proxy.inject({ upstream: 'anthropic', kind: 'empty' });
-    rig.proxy.inject({ upstream: 'anthropic', kind: 'reset', match: { headers: { 'x-never': '*' } } });
+    const a = rig.proxy.inject({ upstream: 'anthropic', kind: 'empty', ...D });
+    rig.proxy.inject({ upstream: 'anthropic', kind: 'reset', match: { headers: { 'x-vigil-drill': 'd', 'x-never': '*' } } });
     expect(rig.proxy.clear(a)).toBe(1);
-    const r = await anthropic();
+    const r = await anthropic(DH);
     expect(r.status).toBe(200);
     expect((await j(r)).content[0].text).toContain('pong');
     expect(rig.proxy.clear()).toBe(1);
@@ -232,15 +282,31 @@ describe('proxy: scoping, TTL and control surface', () => {
   });
 
   it('HTTP control: token, inject, validation, list, get, delete', async () => {
-    expect((await control('GET', '', undefined, null)).status).toBe(401);
-    expect((await control('GET', '', undefined, 'wrong')).status).toBe(401);
+    const POST_529 = { upstream: 'anthropic', kind: 'http_status', status: 529, ttl: '1m', ...D };
+    for (const token of [null, 'wrong', 'ctl-secre', 'ctl-secret2']) {
+      for (const [m, p, b] of [['GET', ''], ['POST', '', POST_529], ['DELETE', ''], ['GET', '/x'], ['DELETE', '/x']] as const) {
+        const r = await control(m, p, b, token);
+        expect(r.status, `${m} ${p} with ${token}`).toBe(401);
+      }
+    }
+    expect((await fetch(`${rig.proxy.url}/proxy/_status`)).status).toBe(401);
+    expect(rig.proxy.list()).toEqual([]);
 
-    const bad = await control('POST', '', { upstream: 'anthropic', kind: 'http_status', status: 700 });
+    const bad = await control('POST', '', { upstream: 'anthropic', kind: 'http_status', status: 700, ttl: '1m', ...D });
     expect(bad.status).toBe(400);
     expect((await j(bad)).issues.join(' ')).toMatch(/status/);
     expect((await control('POST', '', '{not json')).status).toBe(400);
+    const noTtl = await control('POST', '', { upstream: 'anthropic', kind: 'http_status', status: 529, ...D });
+    expect(noTtl.status).toBe(400);
+    expect((await j(noTtl)).issues.join(' ')).toMatch(/ttl: required/);
+    const unscoped = await control('POST', '', { upstream: 'anthropic', kind: 'http_status', status: 529, ttl: '1m' });
+    expect(unscoped.status).toBe(400);
+    expect((await j(unscoped)).issues.join(' ')).toMatch(/x-vigil-drill: required/);
+    const tooLong = await control('POST', '', { ...POST_529, ttl: '11m' });
+    expect(tooLong.status).toBe(400);
+    expect(rig.proxy.list()).toEqual([]);
 
-    const created = await control('POST', '', { id: 'drill-1', upstream: 'anthropic', kind: 'http_status', status: 529, ttl: '2m', note: 'weekly drill' });
+    const created = await control('POST', '', { id: 'drill-1', upstream: 'anthropic', kind: 'http_status', status: 529, ttl: '2m', note: 'weekly drill', ...D });
     expect(created.status).toBe(201);
     const c = await j(created);
     expect(c.id).toBe('drill-1');
@@ -249,22 +315,66 @@ describe('proxy: scoping, TTL and control surface', () => {
     const list = await j(control('GET'));
     expect(list.faults.map((f: { id: string }) => f.id)).toEqual(['drill-1']);
     expect((await control('GET', '/drill-1')).status).toBe(200);
-    expect((await anthropic()).status).toBe(529);
+    expect((await control('GET', '/%E0%A4%A')).status).toBe(400);
+    expect((await anthropic(DH)).status).toBe(529);
+    const again = await control('POST', '', { id: 'drill-1', ...POST_529 });
+    expect(again.status).toBe(409);
 
     expect((await control('DELETE', '/drill-1')).status).toBe(200);
     expect((await control('DELETE', '/drill-1')).status).toBe(404);
-    const r = await anthropic();
+    const r = await anthropic(DH);
     expect(r.status).toBe(200);
     await r.text();
 
-    await control('POST', '', { upstream: 'anthropic', kind: 'reset' });
-    await control('POST', '', { upstream: 'openai', kind: 'reset' });
+    await control('POST', '', { upstream: 'anthropic', kind: 'reset', ttl: 60_000, ...D });
+    await control('POST', '', { upstream: 'openai', kind: 'reset', ttl: 60_000, ...D });
     expect(await j(control('DELETE'))).toEqual({ cleared: 2 });
     expect(rig.proxy.list()).toEqual([]);
+
+    const status = await j(fetch(`${rig.proxy.url}/proxy/_status`, { headers: { authorization: 'Bearer ctl-secret' } }));
+    expect(status).toMatchObject({ pid: process.pid, faults: 0 });
+    expect((await fetch(`${rig.proxy.url}/proxy/_health`)).status).toBe(200);
+  });
+
+  it('HTTP control: the cap on live faults is a 429 with Retry-After', async () => {
+    const capped = await startRig({ clock, controlToken: 'ctl-secret', maxFaults: 3 });
+    try {
+      const post = (i: number) =>
+        fetch(`${capped.proxy.url}/proxy/_faults`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer ctl-secret', 'content-type': 'application/json' },
+          body: JSON.stringify({ id: `f${i}`, upstream: 'anthropic', kind: 'reset', ttl: '90s', ...D }),
+        });
+      for (let i = 0; i < 3; i++) expect((await post(i)).status).toBe(201);
+      const full = await post(3);
+      expect(full.status).toBe(429);
+      expect(full.headers.get('retry-after')).toBe('90');
+      expect(capped.proxy.list()).toHaveLength(3);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('without a configured token the control API refuses everything; the typed API still works', async () => {
+    const open = await startRig({ clock });
+    try {
+      const r = await fetch(`${open.proxy.url}/proxy/_faults`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer anything', 'content-type': 'application/json' },
+        body: JSON.stringify({ upstream: 'anthropic', kind: 'reset', ttl: '1m', ...D }),
+      });
+      expect(r.status).toBe(401);
+      expect((await j(r)).error).toMatch(/no control token/);
+      expect(open.proxy.list()).toEqual([]);
+      open.proxy.inject({ upstream: 'anthropic', kind: 'reset', ...D });
+      expect(open.proxy.list()).toHaveLength(1);
+    } finally {
+      await open.close();
+    }
   });
 
   it('faults live in memory only: a new proxy starts with none', async () => {
-    rig.proxy.inject({ upstream: 'anthropic', kind: 'reset' });
+    rig.proxy.inject({ upstream: 'anthropic', kind: 'reset', ...D });
     const other = await startRig({ clock });
     try {
       expect(other.proxy.list()).toEqual([]);
