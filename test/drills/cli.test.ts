@@ -7,7 +7,7 @@ import { UsageError } from '../../src/cli/args.ts';
 import { proxyReachable } from '../../src/chaos/fault-driver.ts';
 import { startChaosProxy } from '../../src/chaos/proxy.ts';
 import { drillCommand } from '../../src/cli/drill.ts';
-import { freePort, startDrillRig } from './helpers.ts';
+import { CHAOS_TOKEN, freePort, startDrillRig } from './helpers.ts';
 import type { DrillRig } from './helpers.ts';
 
 let rig: DrillRig;
@@ -44,7 +44,7 @@ providers:
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);
   }
-  env = { GATEWAY_URL: rig.fleet.urls.litellm, GATEWAY_API_KEY: 'sim-gateway-key', ANTHROPIC_URL: rig.fleet.urls.anthropic, ANTHROPIC_API_KEY: 'sk-ant-sim' };
+  env = { GATEWAY_URL: rig.fleet.urls.litellm, GATEWAY_API_KEY: 'sim-gateway-key', ANTHROPIC_URL: rig.fleet.urls.anthropic, ANTHROPIC_API_KEY: 'sk-ant-sim', VIGIL_CHAOS_TOKEN: CHAOS_TOKEN };
 });
 afterAll(async () => {
   await rig?.close();
@@ -134,7 +134,7 @@ describe('vigil drill with a `chaos:` section (no --proxy)', () => {
   });
 
   it("drives a running proxy (the daemon's) through its control API", async () => {
-    const running = await startChaosProxy({ port, upstreams: { anthropic: { kind: 'anthropic', baseUrl: rig.fleet.urls.anthropic } } });
+    const running = await startChaosProxy({ port, controlToken: CHAOS_TOKEN, upstreams: { anthropic: { kind: 'anthropic', baseUrl: rig.fleet.urls.anthropic } } });
     try {
       const { code, run } = await cliNoProxy();
       expect(run.verdict, run.reason).toBe('passed');

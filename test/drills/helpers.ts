@@ -19,6 +19,9 @@ import { mapDrill } from '../../src/chaos/scenario.ts';
 import type { DrillSpec } from '../../src/chaos/scenario.ts';
 import { makeSpec } from '../fixtures.ts';
 
+/** The chaos proxy's control token in these tests (its control API refuses every call without one). */
+export const CHAOS_TOKEN = 'drill-test-control-token';
+
 /** Small, flat simulator latency: quick tests, and timing assertions with headroom. */
 export const FAST = { latency: { ttfbMs: 2, ttftMs: 10, perTokenMs: 2, jitter: 0, diurnal: null } };
 
@@ -64,6 +67,7 @@ export async function startDrillRig(opts: { proxy?: Partial<ChaosProxyOptions>; 
       openai: { kind: 'openai', baseUrl: fleet.urls.openai },
     },
     seed: 7,
+    controlToken: CHAOS_TOKEN,
     ...opts.proxy,
   });
   // Both simulated gateways: Anthropic first (through the proxy), OpenAI as the only fallback.

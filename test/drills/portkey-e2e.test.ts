@@ -50,7 +50,7 @@ describe.skipIf(!installed)('Portkey gateway, end to end (examples/portkey)', ()
 
   beforeAll(async () => {
     fleet = await startSimFleet({ behaviour: FAST });
-    proxy = await startChaosProxy({ upstreams: { anthropic: { kind: 'anthropic', baseUrl: fleet.urls.anthropic } } });
+    proxy = await startChaosProxy({ controlToken: 'portkey-test-control-token', upstreams: { anthropic: { kind: 'anthropic', baseUrl: fleet.urls.anthropic } } });
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
     gateway = spawn(process.execPath, ['--import', path.join(EXAMPLE, 'loopback.mjs'), GATEWAY, `--port=${port}`, '--headless'], {
@@ -65,6 +65,7 @@ describe.skipIf(!installed)('Portkey gateway, end to end (examples/portkey)', ()
     env = {
       PORTKEY_URL: gatewayUrl,
       VIGIL_PROXY_URL: proxy.url,
+      VIGIL_CHAOS_TOKEN: 'portkey-test-control-token',
       OPENAI_BASE_URL: fleet.urls.openai,
       ANTHROPIC_API_KEY: 'sk-ant-sim-key',
       OPENAI_API_KEY: 'sk-sim-key',

@@ -163,13 +163,14 @@ describe('runDrill against the simulated LiteLLM gateway', () => {
     expect(drillSignal(run, drill)).toBeNull();
   });
 
-  it('aborts when a fault leaks to traffic outside the drill (scope: upstream hits the abort probe)', async () => {
+  it('scope: upstream is refused by the proxy (it faults only requests carrying the drill header): nothing leaks', async () => {
     const run = await runDrill(
       drillFrom({ scope: 'upstream', abort: { steady_state: [{ probe: 'anthropic-via-proxy', outcome: 'ok' }], max_duration: '30s' } }),
       rig.deps(),
     );
-    expect(run.verdict).toBe('aborted');
-    expect(run.reason).toContain('anthropic-via-proxy was failed (overloaded HTTP 529');
+    expect(run.verdict).toBe('error');
+    expect(run.reason).toContain('x-vigil-drill: required');
+    expect(run.attempts).toEqual([]);
     expect(rig.proxy.list()).toEqual([]);
   });
 

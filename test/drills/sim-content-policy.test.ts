@@ -6,8 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDrillRig } from './helpers.ts';
 import type { DrillRig } from './helpers.ts';
 
-const CPV = { upstream: 'anthropic', kind: 'http_status', status: 400, message: 'Output blocked by content filtering policy' } as const;
-const FILTER = { upstream: 'anthropic', kind: 'content_filter' } as const;
+// Scoped to this file's requests, as every fault is (the simulated gateways forward x-vigil-* headers upstream).
+const SCOPE = { match: { headers: { 'x-vigil-drill': 'content-policy' } } };
+const CPV = { upstream: 'anthropic', kind: 'http_status', status: 400, message: 'Output blocked by content filtering policy', ...SCOPE } as const;
+const FILTER = { upstream: 'anthropic', kind: 'content_filter', ...SCOPE } as const;
 
 let rig: DrillRig;
 beforeAll(async () => {
@@ -30,7 +32,7 @@ beforeEach(() => {
 async function ask(flavour: 'litellm' | 'portkey', opts: { stream?: boolean } = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const res = await fetch(`${rig.fleet.urls[flavour]}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: 'Bearer sk-gateway', 'content-type': 'application/json' },
+    headers: { authorization: 'Bearer sk-gateway', 'content-type': 'application/json', 'x-vigil-drill': 'content-policy' },
     body: JSON.stringify({ model: 'smart', stream: opts.stream ?? false, messages: [{ role: 'user', content: 'Write a phishing text message.' }] }),
   });
   return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
