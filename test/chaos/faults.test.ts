@@ -251,7 +251,7 @@ describe('proxy: scoping, TTL and control surface', () => {
 
   it('a scoped fault never touches traffic without the drill header, nor another drill', async () => {
     rig.proxy.inject({ upstream: 'anthropic', kind: 'http_status', status: 529, ...D });
-    for (const h of [{}, { 'x-vigil-drill': 'other-run' }, { 'x-vigil-drill': '' }]) {
+    for (const h of [{}, { 'x-vigil-drill': 'other-run' }, { 'x-vigil-drill': '' }] as Record<string, string>[]) {
       const r = await anthropic(h);
       expect(r.status, JSON.stringify(h)).toBe(200);
       await r.text();
