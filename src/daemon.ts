@@ -19,7 +19,7 @@ import { runnerDeps } from './probes/deps.ts';
 import { runProbe } from './probes/run.ts';
 import { Scheduler } from './scheduler/index.ts';
 import { startServer } from './server/index.ts';
-import type { VigilServer } from './server/index.ts';
+import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
@@ -154,8 +154,11 @@ export class Daemon {
     const d = new Daemon(opts, config, store, latest, recent);
     d.metrics.recordConfigReload(true, d.clock.now());
     d.server = await startServer({
-      host: opts.listen?.host ?? config.server.host,
-      port: opts.listen?.port ?? config.server.port,
+      listeners: listenersWith(config.server.listeners, opts.listen),
+      auth: config.server.auth,
+      allowedHosts: config.server.allowedHosts,
+      publicUrl: config.server.publicUrl,
+      limits: config.server.limits,
       clock: d.clock,
       log: d.log,
       deps: {
@@ -169,7 +172,7 @@ export class Daemon {
         queryResults: (q) => d.store.results({ probe: q.probe, since: q.since, until: q.until, limit: q.limit, order: 'desc' }),
       },
     });
-    for (const r of incidentRoutes(d.incidents, () => d.clock.now())) d.server.addRoute(r.method, r.pattern, r.handler);
+    for (const r of incidentRoutes(d.incidents, () => d.clock.now(), config.server.limits)) d.server.addRoute(r.method, r.pattern, r.handler);
     // The status page reads the same probe listing as /api/probes.
     for (const r of uiRoutes(uiDataFromDaemon(d, { probes: () => d.probeListing() }))) d.server.addRoute(r.method, r.pattern, r.handler);
     // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
@@ -389,6 +392,13 @@ export class Daemon {
 /** The probes this instance runs: those without `locations`, and those that list its location. */
 export function probesHere(config: VigilConfig): ProbeSpec[] {
   return config.probes.filter((p) => !p.locations || p.locations.includes(config.location));
+}
+
+/** `--host`/`--port` (and tests' port 0) replace the address of the listener that serves the API. */
+function listenersWith(listeners: ListenerSpec[], override: DaemonOptions['listen']): ListenerSpec[] {
+  if (!override || (override.host === undefined && override.port === undefined)) return listeners;
+  const i = Math.max(0, listeners.findIndex((l) => l.serve.includes('api')));
+  return listeners.map((l, j) => (j === i ? { ...l, host: override.host ?? l.host, port: override.port ?? l.port } : l));
 }
 
 function loadOrThrow(dir: string, env: Record<string, string | undefined>): VigilConfig {

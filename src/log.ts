@@ -1,6 +1,7 @@
 // One logger for the whole daemon: JSON lines on stderr (or plain text on a TTY), levels, no secrets.
-// Secrets never reach it because configs are redacted before logging; `redactSecrets` is a last guard
-// for strings that may embed a key (URLs with ?key=, bearer headers).
+// Secrets never reach it because configs are redacted before logging; every line also goes through the one
+// redactor (src/config/redact.ts): registered secret values and key-shaped text are masked.
+import { redact, registerSecret } from './config/redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -13,24 +14,12 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-const SECRET_PATTERNS: RegExp[] = [
-  /([?&](?:key|api_key|token)=)[^&\s"]+/gi,
-  /(bearer\s+)[A-Za-z0-9._~+\/=-]{6,}/gi,
-  /\b(sk-[A-Za-z0-9_-]{4})[A-Za-z0-9_-]{8,}/g,
-];
-
+/** Kept for callers that pass their own values too; the process-wide registry is always applied. */
 export function redactSecrets(s: string, secrets: Iterable<string> = []): string {
-  let out = s;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  for (const re of SECRET_PATTERNS) out = out.replace(re, '$1***');
-  return out;
+  return redact(s, secrets);
 }
 
-const knownSecrets = new Set<string>();
-/** Register secret values (from config interpolation) so any accidental log of them is masked. */
-export function registerSecret(value: string): void {
-  if (value && value.length >= 4) knownSecrets.add(value);
-}
+export { registerSecret };
 
 export function createLogger(opts: { level?: Level; json?: boolean; stream?: NodeJS.WritableStream; base?: Record<string, unknown> } = {}): Logger {
   const level = opts.level ?? ((process.env.VIGIL_LOG_LEVEL as Level) || 'info');
@@ -49,7 +38,7 @@ export function createLogger(opts: { level?: Level; json?: boolean; stream?: Nod
         .join(' ');
       line = `${new Date().toISOString().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ' ' + kv : ''}`;
     }
-    stream.write(redactSecrets(line, knownSecrets) + '\n');
+    stream.write(redact(line) + '\n');
   };
   return {
     debug: (m, f) => write('debug', m, f),

@@ -20,6 +20,8 @@ usage: vigil <command> [options]
   report    latency [--probe ID] [--timezone TZ]  hour-of-week p50/p95 heatmap from stored rollups
   deprecations [--all]                      model retirements: shutdown date, days left, owners, replacement
   incidents [--state S] [--limit N] [--json]  open and recent incidents
+  silence   add label=value … --duration 2h --comment C | list | expire <id>
+                                            silences on the running daemon (admin token: $VIGIL_ADMIN_TOKEN)
   routes    test label=value ...            which routes and receivers an alert with these labels reaches
   alerts    test <owner>                    send a test notification through each of the owner's receivers
   migrate   --from sqlite|PATH --to postgres://…  copy a single instance's history into an empty PostgreSQL
@@ -41,6 +43,7 @@ const commands: Record<string, () => Promise<Command>> = {
   drill: async () => (await import('./cli/drill.ts')).drillCommand,
   deprecations: async () => (await import('./cli/deprecations.ts')).deprecationsCommand,
   incidents: async () => (await import('./cli/incidents.ts')).incidentsCommand,
+  silence: async () => (await import('./cli/silence.ts')).silenceCommand,
   routes: async () => (await import('./cli/incidents.ts')).routesCommand,
   alerts: async () => (await import('./cli/incidents.ts')).alertsCommand,
   migrate: async () => (await import('./cli/migrate.ts')).migrateCommand,

@@ -1,5 +1,6 @@
 // `vigil demo`: the simulator plus the daemon running the shipped config pointed at it.
 // No network and no keys: base URLs and keys come from env vars the shipped vigil.yaml reads.
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../daemon.ts';
@@ -35,6 +36,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     ...simEnv(fleet.urls),
     VIGIL_DB: process.env.VIGIL_DB ?? './data/demo.db',
     VIGIL_CHAOS_PORT: process.env.VIGIL_CHAOS_PORT ?? '0',
+    // Changes through the API need an admin token even on loopback; the demo makes one and prints it.
+    VIGIL_ADMIN_TOKEN: process.env.VIGIL_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
   };
   const configDir = values.config ? resolve(values.config) : REPO_ROOT;
   // A week of compressed history before the daemon starts, so every status page panel has something to show.
@@ -73,6 +76,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  results     ${u}/api/results?probe=openai-canary&since=1h`,
       `  health      ${u}/healthz  ${u}/readyz`,
       `  incidents   ${u}/api/incidents      drills ${u}/api/drills`,
+      '',
+      `  admin token for this run (silences and other changes):  export VIGIL_ADMIN_TOKEN=${env.VIGIL_ADMIN_TOKEN}`,
+      `  then e.g.  npm run vigil -- silence add --url ${u} provider=gemini --duration 1h --comment "demo" --created-by me`,
       '',
       `  break something:  curl -X POST ${fleet.urls.anthropic}/_sim/outage -d '{"down":true}'`,
       '',

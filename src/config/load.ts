@@ -15,7 +15,7 @@ import type { AlertsFile, ProbeInput, VigilFile } from './schema.ts';
 import { crossChecks } from './checks.ts';
 import type { CheckInput, Item } from './checks.ts';
 import { mapGlobal, mapProbe } from './map.ts';
-import { collectSecretFields, redactString, rememberSecrets } from './redact.ts';
+import { collectSecretFields, redactString, registerSecret, rememberSecrets } from './redact.ts';
 import type { Sourced, VigilConfig } from './types.ts';
 
 export interface LoadOptions {
@@ -150,6 +150,9 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     });
   }
   sortErrors(problems);
+  // Process-wide: whatever later quotes one of these values (a provider echoing its key, a log line, an API
+  // response) shows *** instead, also after a reload that dropped it.
+  for (const s of secrets) registerSecret(s);
   const errors = problems.filter((p) => p.severity === 'error');
   const warnings = problems.filter((p) => p.severity === 'warning');
   if (errors.length > 0 || !vigil?.data) return { config: null, errors, warnings };

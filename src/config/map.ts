@@ -5,6 +5,7 @@ import type { Assertion, ChatMessage, ProbeSpec, ProviderEndpoint, ProviderKind,
 import { parseDuration } from './duration.ts';
 import { mergePricing } from './pricing.ts';
 import { latencySettings } from '../detectors/latency/config.ts';
+import { serverSettings } from '../server/config.ts';
 import type { AssertionInput, ProbeInput, VigilFile } from './schema.ts';
 import type { VigilConfig } from './types.ts';
 
@@ -76,11 +77,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
     dir,
     chaos: v.chaos ?? null,
     detectors: v.detectors ?? {},
-    server: {
-      host: v.server.host,
-      port: v.server.port,
-      publicUrl: trimSlash(v.server.public_url ?? `http://${v.server.host.includes(':') ? `[${v.server.host}]` : v.server.host}:${v.server.port}`),
-    },
+    server: { host: v.server.host, port: v.server.port, ...serverSettings(v.server) },
     location: v.location ?? 'default',
     storage: {
       ...(v.storage.url ? { url: v.storage.url } : {}),

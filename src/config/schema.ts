@@ -2,6 +2,8 @@
 // Schema. Every field is described so editors can show the text. Keys are snake_case and strict:
 // an unknown key is an error (a typo must never be silently ignored).
 import { z } from 'zod';
+import { serverConfigSchema } from '../server/config.ts';
+import { regexProblem } from './regex.ts';
 import { latencyConfigSchema } from '../detectors/latency/config.ts';
 import { chaosConfigSchema } from '../chaos/config.ts';
 import { detectorsConfigSchema } from '../detectors/config.ts';
@@ -207,14 +209,7 @@ export const vigilFileSchema = z
     location: locationName
       .optional()
       .describe('Where this instance probes from (e.g. eu-west): stamped on every result, metric and status row. VIGIL_LOCATION overrides it; default "default".'),
-    server: z
-      .strictObject({
-        host: z.string().default('127.0.0.1').describe('Address the HTTP server binds to.'),
-        port: z.number().int().min(0).max(65535).default(9464).describe('Port for /metrics, /healthz, /api and webhooks.'),
-        public_url: url.optional().describe('URL others use to reach Vigil (links in notifications); defaults to http://host:port.'),
-      })
-      .default({ host: '127.0.0.1', port: 9464 })
-      .describe('HTTP server.'),
+    server: serverConfigSchema,
     storage: z
       .strictObject({
         path: z.string().default('./data/vigil.db').describe('SQLite database file, relative to the config directory.'),
@@ -508,12 +503,10 @@ const labelName = z
   .string()
   .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: withHint('not a valid label name', 'label names are letters, digits and "_" (Prometheus rules)') });
 
+// RE2 syntax (linear-time matching): see src/config/regex.ts.
 const regexValue = z.string().superRefine((re, ctx) => {
-  try {
-    new RegExp(`^(?:${re})$`);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` });
-  }
+  const problem = regexProblem(re, { anchored: true });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const matchers = (what: string) =>

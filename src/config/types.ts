@@ -4,6 +4,7 @@ import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { PricingTable } from './pricing.ts';
 import type { ChaosConfig } from '../chaos/config.ts';
 import type { DetectorsConfig } from '../detectors/config.ts';
+import type { ServerSettings } from '../server/config.ts';
 
 export type GatewayFlavour = 'litellm' | 'portkey' | 'openai';
 
@@ -18,7 +19,8 @@ export interface VigilConfig {
   dir: string;
   /** Files read, relative to `dir`. */
   files: string[];
-  server: { host: string; port: number; publicUrl: string };
+  /** `host`/`port` as written; `listeners` is what is served (those two, or `server.listeners`). */
+  server: ServerSettings & { host: string; port: number };
   /** The fault-injection proxy for drills (vigil.yaml `chaos:`), or null when not configured. */
   chaos: ChaosConfig | null;
   /** Drift detector settings (vigil.yaml `detectors:`). */

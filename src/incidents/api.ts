@@ -1,7 +1,8 @@
 // HTTP routes of the incidents engine, for the server's router:
 //   GET    /api/incidents?state=open|pending|firing|resolved&limit=N
 //   GET    /api/incidents/:id          (with notification history, attempts and events)
-//   POST   /api/silences               (JSON body as a silence in alerts/*.yaml, plus `duration`)
+//   POST   /api/silences               (JSON body as a silence in alerts/*.yaml, plus `duration`; admin token;
+//                                        409 past server.limits.max_silences, 429 past silences_per_minute)
 //   GET    /api/silences
 //   DELETE /api/silences/:id           (ends it now; the record stays)
 import { z } from 'zod';
@@ -11,26 +12,27 @@ import { parseDuration } from '../config/duration.ts';
 import type { IncidentManager } from './manager.ts';
 import type { StoredSilence } from './db.ts';
 import { configSilenceView } from './matchers.ts';
+import { regexProblem } from '../config/regex.ts';
+import { RateLimit } from '../server/limits.ts';
 
-type Manager = Pick<IncidentManager, 'listIncidents' | 'incident' | 'createSilence' | 'listSilences' | 'deleteSilence'>;
+type Manager = Pick<IncidentManager, 'listIncidents' | 'incident' | 'createSilence' | 'listSilences' | 'deleteSilence' | 'liveSilenceCount'>;
 
 const STATES = ['open', 'pending', 'firing', 'resolved'] as const;
 const MAX_SILENCE_MS = 366 * 86_400_000;
 
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names are letters, digits and "_"');
-const regex = z.string().refine((re) => {
-  try {
-    new RegExp(`^(?:${re})$`);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'invalid regular expression');
+const MAX_MATCHERS = 20;
+const labelName = z.string().max(100).regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names are letters, digits and "_"');
+// RE2 (linear time): a pattern such as (.*.*.*)*! is matched in bounded time, never by backtracking.
+const regex = z.string().superRefine((re, ctx) => {
+  const problem = regexProblem(re, { anchored: true });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const fewMatchers = (r: Record<string, unknown> | undefined) => Object.keys(r ?? {}).length <= MAX_MATCHERS;
 const instant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time, e.g. "2026-11-24T00:00:00Z"');
 
 export const silenceBodySchema = z.strictObject({
-  matchers: z.record(labelName, z.string()).optional(),
-  matchers_re: z.record(labelName, regex).optional(),
+  matchers: z.record(labelName, z.string().max(1024)).refine(fewMatchers, `at most ${MAX_MATCHERS} matchers`).optional(),
+  matchers_re: z.record(labelName, regex).refine(fewMatchers, `at most ${MAX_MATCHERS} matchers`).optional(),
   starts_at: instant.optional(),
   ends_at: instant.optional(),
   duration: z.string().refine((s) => parseDuration(s) !== null, 'expected a duration like "2h"').optional(),
@@ -38,8 +40,21 @@ export const silenceBodySchema = z.strictObject({
   created_by: z.string().trim().min(1, 'required').max(200),
 });
 
-/** `{ method, pattern, handler }` for each route; register with `server.addRoute(method, pattern, handler)`. */
-export function incidentRoutes(manager: Manager, now: () => number): { method: string; pattern: string; handler: Handler }[] {
+export interface SilenceLimits {
+  /** API silences not yet over; creating one more is a 409. */
+  maxSilences: number;
+  /** Creations per minute; past it a 429 with Retry-After. */
+  silencesPerMinute: number;
+}
+
+const DEFAULT_SILENCE_LIMITS: SilenceLimits = { maxSilences: 1000, silencesPerMinute: 30 };
+
+/**
+ * `{ method, pattern, handler }` for each route; register with `server.addRoute(method, pattern, handler)`.
+ * The server lets only admin tokens reach POST and DELETE.
+ */
+export function incidentRoutes(manager: Manager, now: () => number, limits: SilenceLimits = DEFAULT_SILENCE_LIMITS): { method: string; pattern: string; handler: Handler }[] {
+  const rate = new RateLimit(limits.silencesPerMinute, now());
   return [
     {
       method: 'GET',
@@ -89,6 +104,15 @@ export function incidentRoutes(manager: Manager, now: () => number): { method: s
         if (endsAt - startsAt > MAX_SILENCE_MS) throw new HttpError(400, 'invalid_silence', 'a silence may last at most 366 days');
         if (!Object.keys({ ...b.matchers, ...b.matchers_re }).length) {
           throw new HttpError(400, 'invalid_silence', 'at least one matcher is required (matchers or matchers_re)');
+        }
+        // Caps last, so a malformed request never spends the budget.
+        const live = manager.liveSilenceCount();
+        if (live >= limits.maxSilences) {
+          throw new HttpError(409, 'too_many_silences', `${live} silences are in force or scheduled (at most ${limits.maxSilences}); end some with DELETE /api/silences/<id> first`);
+        }
+        const slot = rate.take(t);
+        if (!slot.ok) {
+          throw new HttpError(429, 'rate_limited', `at most ${limits.silencesPerMinute} silences a minute; retry in ${slot.retryAfterS} s`, { 'retry-after': String(slot.retryAfterS) });
         }
         const s = manager.createSilence({
           matchers: b.matchers,

@@ -117,7 +117,7 @@ function escalation(e: z.output<typeof escalationSchema> | undefined, base: Esca
 }
 
 /** The engine's view of `config.alerts` (call again after a reload). */
-export function alertsConfig(config: Pick<VigilConfig, 'alerts' | 'server'>): AlertsConfig {
+export function alertsConfig(config: Pick<VigilConfig, 'alerts'> & { server: Pick<VigilConfig['server'], 'publicUrl'> }): AlertsConfig {
   const a = config.alerts;
   const d = a.defaults ? parse(alertDefaultsSchema, a.defaults) : alertDefaultsSchema.parse({});
   const globalEscalation = escalation(a.escalation ? parse(escalationSchema, a.escalation) : undefined, DEFAULT_ESCALATION);
@@ -219,7 +219,7 @@ export function alertsConfig(config: Pick<VigilConfig, 'alerts' | 'server'>): Al
 /** An empty config (no owners, no routes): alerts go to the console. For tests and a config without alerts/. */
 export function emptyAlertsConfig(publicUrl = 'http://127.0.0.1:9464'): AlertsConfig {
   return alertsConfig({
-    server: { host: '127.0.0.1', port: 9464, publicUrl },
+    server: { publicUrl },
     alerts: { owners: {}, receivers: {}, routes: [], silences: [], maintenance: [], inhibitRules: [], escalation: null, defaults: null },
   });
 }

@@ -232,24 +232,37 @@ export class IncidentDb {
     this.q.insertSilence.run(s.id, JSON.stringify({ eq: s.matchers, re: s.matchersRe }), s.startsAt, s.endsAt, s.comment, s.createdBy, s.createdAt);
   }
 
-  /** API silences not yet over at `now` (some may start later). */
-  activeSilences(now: number): SilenceSpec[] {
-    return (this.q.silences.all(now) as unknown as SilenceRecord[]).map((r) => {
-      const s = toSilence(r);
-      return {
-        id: s.id,
-        matcher: compileMatcher(s.matchers, s.matchersRe),
-        startsAt: s.startsAt,
-        endsAt: s.endsAt,
-        comment: s.comment,
-        createdBy: s.createdBy,
-        origin: 'api',
-      };
+  /**
+   * API silences not yet over at `now` (some may start later). A row that can't be used (its matchers don't
+   * parse, or a pattern RE2 rejects, written by an older Vigil or by hand) is skipped and reported through
+   * `onBad`, never thrown: one bad row must not stop the engine.
+   */
+  activeSilences(now: number, onBad?: (id: string, error: string) => void): SilenceSpec[] {
+    return (this.q.silences.all(now) as unknown as SilenceRecord[]).flatMap((r) => {
+      try {
+        const s = toSilence(r);
+        return [{ id: s.id, matcher: compileMatcher(s.matchers, s.matchersRe), startsAt: s.startsAt, endsAt: s.endsAt, comment: s.comment, createdBy: s.createdBy, origin: 'api' as const }];
+      } catch (err) {
+        onBad?.(r.id, err instanceof Error ? err.message : String(err));
+        return [];
+      }
     });
   }
 
+  /** API silences not yet over at `now` (the API's cap). */
+  liveSilenceCount(now: number): number {
+    return (this.q.silences.all(now) as unknown[]).length;
+  }
+
   silences(limit = 500): StoredSilence[] {
-    return (this.q.allSilences.all(limit) as unknown as SilenceRecord[]).map(toSilence);
+    // A row whose matchers don't parse is left out here too (activeSilences reports it).
+    return (this.q.allSilences.all(limit) as unknown as SilenceRecord[]).flatMap((r) => {
+      try {
+        return [toSilence(r)];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** Ends a silence now (keeps the record). False when there is no such live silence. */

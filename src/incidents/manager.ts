@@ -308,6 +308,11 @@ export class IncidentManager {
     return { api: this.idb.silences(), config: this.o.config().silences };
   }
 
+  /** API silences not yet over (the API caps these). */
+  liveSilenceCount(): number {
+    return this.idb.liveSilenceCount(this.o.clock.now());
+  }
+
   deleteSilence(id: string): boolean {
     return this.idb.deleteSilence(id, this.o.clock.now());
   }
@@ -356,7 +361,15 @@ export class IncidentManager {
   }
 
   private silences(now: number, cfg: AlertsConfig): SilenceSpec[] {
-    return [...cfg.silences, ...this.idb.activeSilences(now)];
+    return [...cfg.silences, ...this.idb.activeSilences(now, (id, error) => this.reportBadSilence(id, error))];
+  }
+
+  private badSilences = new Set<string>();
+  /** Once per row: a stored silence that can't be used is skipped (it silences nothing) and said so. */
+  private reportBadSilence(id: string, error: string): void {
+    if (this.badSilences.has(id)) return;
+    this.badSilences.add(id);
+    this.o.log?.error('stored silence skipped: it cannot be used; delete it and create a valid one', { id, error });
   }
 
   private planAndQueue(g: GroupRow, now: number, cfg: AlertsConfig, ctx: ReturnType<IncidentManager['muteContext']>): number {

@@ -1,16 +1,19 @@
 // Label matchers and what is built from them: routing (first match or continue), silences, maintenance
 // windows (one-off and recurring cron windows in a timezone) and inhibition. All pure.
+import { compileSafe } from '../config/regex.ts';
+import type { SafeRegex } from '../config/regex.ts';
 import type { Labels } from './types.ts';
 import type { AlertsConfig, InhibitRule, MaintenanceWindow, RouteConfig, SilenceSpec } from './config.ts';
 
 export interface Matcher {
   eq: Record<string, string>;
-  /** Anchored at both ends, as Alertmanager's `=~`. */
-  re: Record<string, RegExp>;
+  /** Anchored at both ends, as Alertmanager's `=~`; RE2 (linear time), so no pattern can stall a tick. */
+  re: Record<string, SafeRegex>;
 }
 
+/** Throws RegexError for a pattern RE2 rejects (validation reports those before they get here). */
 export function compileMatcher(eq: Record<string, string> = {}, re: Record<string, string> = {}): Matcher {
-  return { eq: { ...eq }, re: Object.fromEntries(Object.entries(re).map(([k, v]) => [k, new RegExp(`^(?:${v})$`)])) };
+  return { eq: { ...eq }, re: Object.fromEntries(Object.entries(re).map(([k, v]) => [k, compileSafe(v, { anchored: true })])) };
 }
 
 /** A label that is absent matches as the empty string (Alertmanager semantics). */
@@ -24,9 +27,9 @@ export function isEmptyMatcher(m: Matcher): boolean {
   return Object.keys(m.eq).length === 0 && Object.keys(m.re).length === 0;
 }
 
-/** The `=~` patterns as the user wrote them (compileMatcher anchors them as ^(?:…)$). */
+/** The `=~` patterns as the user wrote them. */
 export function regexSources(m: Matcher): Record<string, string> {
-  return Object.fromEntries(Object.entries(m.re).map(([k, re]) => [k, re.source.slice(4, -2)]));
+  return Object.fromEntries(Object.entries(m.re).map(([k, re]) => [k, re.source]));
 }
 
 /** `provider="openai", severity=~"crit.*"` */

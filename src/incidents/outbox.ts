@@ -12,6 +12,7 @@
 //   key, a Slack update of the same message is idempotent).
 // - Secrets: rows hold the owner and the receiver kind; the receiver (token, routing key) is built from
 //   the live config at delivery.
+import { redactDeep } from '../config/redact.ts';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Clock } from '../clock.ts';
 import type { NotificationRecord } from '../domain.ts';
@@ -259,7 +260,8 @@ export class Outbox {
     else if (!notifier) result = { ok: false, retryable: false, error: `no ${r.receiver} notifier is wired` };
     else {
       try {
-        result = await notifier.deliver(n, built.receiver, this.abort.signal);
+        // The sending edge: no configured secret leaves in a notification, whatever its text quotes.
+        result = await notifier.deliver(redactDeep(n), built.receiver, this.abort.signal);
       } catch (err) {
         // A notifier should return a result; a throw is treated as a transient failure.
         result = { ok: false, retryable: true, error: `notifier threw: ${(err as Error).message ?? String(err)}`.slice(0, 300) };

@@ -20,6 +20,7 @@ import { adapterFor } from '../providers/index.ts';
 import type { Normalised } from '../providers/types.ts';
 import { evaluateAssertions, outcomeFrom } from '../classify/assertions.ts';
 import { classifyRefusal } from '../classify/refusal.ts';
+import { redactDeep } from '../config/redact.ts';
 
 export interface Price {
   inputPerMTok: number;
@@ -157,7 +158,9 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
       ? ((tokensIn ?? 0) * price.inputPerMTok + (tokensOut ?? 0) * price.outputPerMTok) / 1e6
       : null;
 
-  return {
+  // Normalisation is where provider text enters Vigil: a key the provider echoes back (in an error message, an
+  // excerpt, a verdict) is masked here, before anything stores, shows or sends it.
+  return redactDeep({
     probeId: spec.id,
     startedAt,
     target: spec.target,
@@ -184,7 +187,7 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
     attempt: ctx.attempt ?? 1,
     confirmed: false,
     ...(ctx.drillId ? { drillId: ctx.drillId } : {}),
-  };
+  } satisfies ProbeResult);
 }
 
 async function consumeStream(

@@ -1,9 +1,10 @@
 // Vigil's HTTP server (node:http): /metrics, /healthz, /readyz, /api/probes, /api/results, plus
 // `addRoute` for later routes (incidents, silences, drills, webhooks, status page). Binds 127.0.0.1 by
-// default. Clients never see a stack trace or an internal error message: those go to the log.
+// default. Clients never see a stack trace or an internal error message: those go to the log. Every request
+// passes, in order: listener area, Host allow-list, route, role (token), then its handler; see access.ts.
 
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
@@ -11,19 +12,40 @@ import type { ProbeResult } from '../domain.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeListing, ReadinessCheck, ResultsQuery, ServerDeps } from './deps.ts';
-import { HttpError, Router, clip, errorReply, json, singleParams, text } from './router.ts';
+import { redact } from '../config/redact.ts';
+import { AREAS, accessFor, areaOf, hostAllowed } from './access.ts';
+import type { Area } from './access.ts';
+import { Authenticator, DEFAULT_AUTH } from './auth.ts';
+import type { AuthSettings } from './auth.ts';
+import { exposureProblems } from './config.ts';
+import type { ListenerSpec } from './config.ts';
+import { BodyBudget, DEFAULT_LIMITS, checkingInterval, guardServer } from './limits.ts';
+import type { ServerLimits } from './limits.ts';
+import { HttpError, Router, attachBodyBudget, clip, errorReply, json, releaseBodyBudget, singleParams, text } from './router.ts';
 import type { Handler, Reply, RequestContext } from './router.ts';
 import { parseTimeParam } from './time.ts';
 
 export type { ServerDeps, ProbeListing, ReadinessCheck, ResultsQuery, MetricsSource } from './deps.ts';
 export { HttpError, json, text, errorReply, readBody, readJson, requireContentType, singleParams } from './router.ts';
 export type { Handler, Reply, RequestContext } from './router.ts';
+export type { ListenerSpec } from './config.ts';
+export type { AuthSettings } from './auth.ts';
+export type { ServerLimits } from './limits.ts';
 
 export interface ServerOptions {
-  /** Default 127.0.0.1: the API is unauthenticated, so exposing it is a deliberate choice. */
+  /** The single listener's address when `listeners` is not given. Default 127.0.0.1. */
   host?: string;
   /** 0 picks a free port (tests). */
-  port: number;
+  port?: number;
+  /** Separate listeners, each serving some areas (api, status, metrics, webhooks); replaces host/port. */
+  listeners?: ListenerSpec[];
+  /** Tokens and roles. Default: reads are public, changes are refused (no admin token). */
+  auth?: AuthSettings;
+  /** Host header values accepted besides IP literals and localhost (`*` turns the check off). */
+  allowedHosts?: readonly string[];
+  /** Its host is accepted in Host headers too. */
+  publicUrl?: string;
+  limits?: Partial<ServerLimits>;
   deps: ServerDeps;
   clock?: Clock;
   log?: Pick<Logger, 'error' | 'warn'>;
@@ -31,11 +53,17 @@ export interface ServerOptions {
   readinessTimeoutMs?: number;
 }
 
+export interface ListenerInfo extends ListenerSpec {
+  url: string;
+}
+
 export interface VigilServer {
-  /** e.g. `http://127.0.0.1:9464` */
+  /** The listener serving the API (else the first), e.g. `http://127.0.0.1:9464`. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  readonly listeners: readonly ListenerInfo[];
+  /** Whatever `addRoute` adds is protected by its method and path: GET/HEAD read, anything else admin. */
   addRoute(method: string, pattern: string, handler: Handler): void;
   /** Stop accepting, let in-flight requests finish for `graceMs` (default 1000), then cut the rest. */
   close(opts?: { graceMs?: number }): Promise<void>;
@@ -52,12 +80,34 @@ const BASE_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
+interface Shared {
+  router: Router;
+  auth: Authenticator;
+  allowedHosts: string[];
+  budget: BodyBudget;
+  log: Pick<Logger, 'error' | 'warn'>;
+}
+
 export async function startServer(opts: ServerOptions): Promise<VigilServer> {
-  const host = opts.host ?? '127.0.0.1';
   const { deps } = opts;
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ base: { component: 'server' } });
-  const router = new Router();
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const specs: ListenerSpec[] = opts.listeners ?? [{ name: 'main', host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, serve: [...AREAS] }];
+  const authSettings = opts.auth ?? DEFAULT_AUTH;
+  const auth = new Authenticator(authSettings);
+  // `vigil run --host 0.0.0.0` bypasses the config check, so the server refuses it too.
+  const exposed = exposureProblems(specs, auth.hasAdminToken);
+  if (exposed.length) throw new Error(exposed[0].message);
+  const publicHost = opts.publicUrl ? safeHostOf(opts.publicUrl) : null;
+  const shared: Shared = {
+    router: new Router(),
+    auth,
+    allowedHosts: [...(opts.allowedHosts ?? []), ...(publicHost ? [publicHost] : []), ...specs.map((l) => l.host).filter((h) => h && !['0.0.0.0', '::'].includes(h))],
+    budget: new BodyBudget(limits.bodyBudgetBytes),
+    log,
+  };
+  const { router } = shared;
 
   router.add('GET', '/healthz', () => json({ status: 'ok' }));
   router.add('GET', '/readyz', () => readyz(deps, opts.readinessTimeoutMs ?? 2000));
@@ -76,77 +126,132 @@ export async function startServer(opts: ServerOptions): Promise<VigilServer> {
     return json({ query: q, count: results.length, results });
   });
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    void dispatch(router, req, res, log);
-  });
+  const servers: { spec: ListenerSpec; server: Server; url: string; port: number }[] = [];
+  try {
+    for (const spec of specs) servers.push(await listen(spec, shared, limits));
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.server.close(r))));
+    throw err;
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${opts.port}: ${err.code ?? err.message}`));
-    server.once('error', onError);
-    server.listen(opts.port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  server.on('error', (err) => log.error('http server error', { error: err.message }));
-
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const main = servers.find((s) => s.spec.serve.includes('api')) ?? servers[0];
   let closing: Promise<void> | null = null;
 
   return {
-    url,
-    host,
-    port,
+    url: main.url,
+    host: main.spec.host,
+    port: main.port,
+    listeners: servers.map((s) => ({ ...s.spec, port: s.port, url: s.url })),
     addRoute: (method, pattern, handler) => router.add(method, pattern, handler),
     close({ graceMs = 1000 } = {}) {
-      closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      closing ??= Promise.all(
+        servers.map(
+          ({ server }) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+              server.close(() => {
+                clearTimeout(timer);
+                resolve();
+              });
+              server.closeIdleConnections();
+            }),
+        ),
+      ).then(() => undefined);
       return closing;
     },
   };
 }
 
-async function dispatch(router: Router, req: IncomingMessage, res: ServerResponse, log: Pick<Logger, 'error' | 'warn'>): Promise<void> {
-  for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+async function listen(spec: ListenerSpec, shared: Shared, limits: ServerLimits): Promise<{ spec: ListenerSpec; server: Server; url: string; port: number }> {
+  const serve = new Set<Area>(spec.serve);
+  const server = createServer({ connectionsCheckingInterval: checkingInterval(limits), requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs }, (req, res) => {
+    void dispatch(shared, serve, req, res);
+  });
+  guardServer(server, limits);
+  // Malformed requests and timeouts: a short answer when the socket can still take one, never a log line
+  // per bad client (that would let anyone fill the log).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${spec.host}:${spec.port}: ${err.code ?? err.message}`));
+    server.once('error', onError);
+    server.listen(spec.port, spec.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => shared.log.error('http server error', { listener: spec.name, error: err.message }));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${port}`;
+  return { spec, server, url, port };
+}
+
+function safeHostOf(url: string): string | null {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+async function dispatch(shared: Shared, serve: ReadonlySet<Area>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { router, log } = shared;
   let route = '(none)';
   try {
+    for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+    attachBodyBudget(req, shared.budget);
     const raw = req.url ?? '/';
     // Only origin-form targets; absolute-form (proxy requests) and `*` are not ours to serve.
     if (!raw.startsWith('/')) throw new HttpError(400, 'bad_request', 'request target must be a path');
+    if (raw.length > 8192) throw new HttpError(414, 'uri_too_long', 'request target too long');
     const qi = raw.indexOf('?');
     const path = qi === -1 ? raw : raw.slice(0, qi);
     const query = new URLSearchParams(qi === -1 ? '' : raw.slice(qi + 1));
     const method = req.method ?? 'GET';
+    const area = areaOf(path);
+    if (area !== 'health' && !serve.has(area)) throw new HttpError(404, 'not_found', 'no such route on this listener');
+    // Webhooks authenticate each request themselves and often arrive through a proxy that rewrites Host.
+    if (area !== 'webhooks' && !hostAllowed(req.headers.host, shared.allowedHosts)) {
+      throw new HttpError(403, 'host_not_allowed', 'Host header not allowed; add it to server.allowed_hosts');
+    }
     const found = router.match(method, path);
     if (!found) throw new HttpError(404, 'not_found', 'no such route');
     if ('allow' in found) {
       throw new HttpError(405, 'method_not_allowed', `method ${clip(method, 16)} not allowed here`, { allow: found.allow.join(', ') });
     }
     route = found.route.pattern;
-    const ctx: RequestContext = { req, res, method, params: found.params, query, path, route };
+    const decision = shared.auth.decide(req.headers, accessFor(method, area), area);
+    if (!decision.ok) throw new HttpError(decision.status, decision.code, decision.message, decision.headers);
+    const ctx: RequestContext = { req, res, method, params: found.params, query, path, route, role: decision.role };
     const reply = await found.route.handler(ctx);
     if (reply) send(res, reply);
     else if (!res.headersSent && !res.writableEnded) throw new Error(`handler for ${route} sent no response`);
   } catch (err) {
-    if (err instanceof HttpError) {
-      if (err.status >= 500) log.warn('request failed', { method: req.method, route, status: err.status, code: err.code });
-      return sendError(res, errorReply(err.status, err.code, err.message, err.headers));
+    try {
+      if (err instanceof HttpError) {
+        if (err.status >= 500) log.warn('request failed', { method: req.method, route, status: err.status, code: err.code });
+        return sendError(res, errorReply(err.status, err.code, err.message, err.headers));
+      }
+      // The route pattern, not the path: webhook paths may carry a secret token.
+      log.error('request handler threw', { method: req.method, route, error: err instanceof Error ? err.message : String(err) });
+      sendError(res, errorReply(500, 'internal_error', 'internal server error'));
+    } catch {
+      res.destroy();
     }
-    // The route pattern, not the path: webhook paths may carry a secret token.
-    log.error('request handler threw', { method: req.method, route, error: err instanceof Error ? err.message : String(err) });
-    sendError(res, errorReply(500, 'internal_error', 'internal server error'));
+  } finally {
+    // Bodies are read by now (or never will be): their bytes go back to the shared budget.
+    releaseBodyBudget(req);
   }
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const body = reply.body === undefined ? undefined : typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+  // The last edge: whatever a handler built, a configured secret never leaves in a response.
+  const body = reply.body === undefined ? undefined : typeof reply.body === 'string' ? Buffer.from(redact(reply.body)) : reply.body;
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
   if (body) res.setHeader('content-length', body.byteLength);
   res.statusCode = reply.status;
@@ -155,7 +260,7 @@ function send(res: ServerResponse, reply: Reply): void {
 
 function sendError(res: ServerResponse, reply: Reply): void {
   // A streaming handler that already sent headers can only be cut off.
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }

@@ -3,6 +3,7 @@
 // API, webhooks and status page; no framework.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BodyBudget } from './limits.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -15,6 +16,8 @@ export interface RequestContext {
   path: string;
   /** The matched pattern, e.g. `/webhooks/:source`: safe to log (the path may carry a secret token). */
   route: string;
+  /** The role the request's token gave (admin, read), or null when it carried none (public reads). */
+  role?: 'read' | 'admin' | null;
 }
 
 export interface Reply {
@@ -161,15 +164,47 @@ export function clip(s: string, max = 64): string {
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+// The server attaches its shared body budget to each request, so every body reader (API, webhooks) counts
+// against it without each caller passing it along; the server returns the share when the request is done.
+const shares = new WeakMap<IncomingMessage, { budget: BodyBudget; taken: number }>();
+
+export function attachBodyBudget(req: IncomingMessage, budget: BodyBudget): void {
+  shares.set(req, { budget, taken: 0 });
+}
+
+export function releaseBodyBudget(req: IncomingMessage): void {
+  const s = shares.get(req);
+  if (!s) return;
+  s.budget.give(s.taken);
+  s.taken = 0;
+}
+
+/** Takes `total` bytes for this request's body in all (what it already holds counts); false when over budget. */
+function takeBudget(req: IncomingMessage, total: number): boolean {
+  const s = shares.get(req);
+  if (!s || total <= s.taken) return true;
+  if (!s.budget.tryTake(total - s.taken)) return false;
+  s.taken = total;
+  return true;
+}
+
 /**
- * Reads the request body up to `limit` bytes. Over the limit (by Content-Length or while streaming) is a
- * 413 that also closes the connection, so the client can't keep pushing bytes we won't read.
+ * Reads the request body up to `limit` bytes. Over the limit (by Content-Length, checked before reading a byte,
+ * or while streaming) is a 413; over the server's body budget (too many large bodies in flight) a 503. Both
+ * close the connection, so the client can't keep pushing bytes we won't read.
  */
 export function readBody(req: IncomingMessage, opts: { limit?: number } = {}): Promise<Buffer> {
   const limit = opts.limit ?? DEFAULT_BODY_LIMIT;
   const tooLarge = () => new HttpError(413, 'payload_too_large', `request body exceeds ${limit} bytes`, { connection: 'close' });
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
+  const busy = () => new HttpError(503, 'busy', 'too many request bodies in flight; retry shortly', { connection: 'close', 'retry-after': '1' });
+  const declaredRaw = req.headers['content-length'];
+  const declared = declaredRaw === undefined ? undefined : Number(declaredRaw);
+  if (declared !== undefined && !(Number.isSafeInteger(declared) && declared >= 0)) {
+    return Promise.reject(new HttpError(400, 'bad_request', 'invalid content-length', { connection: 'close' }));
+  }
+  if (declared !== undefined && declared > limit) return Promise.reject(tooLarge());
+  if (declared !== undefined && !takeBudget(req, declared)) return Promise.reject(busy());
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -187,6 +222,7 @@ export function readBody(req: IncomingMessage, opts: { limit?: number } = {}): P
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return finish(tooLarge());
+      if (!takeBudget(req, size)) return finish(busy());
       chunks.push(chunk);
     };
     const onEnd = () => finish(null, Buffer.concat(chunks, size));

@@ -46,9 +46,9 @@ describe('interpolateString', () => {
 describe('interpolation in the loader', () => {
   it('types a plain ${VAR} as the value reads, and keeps quoted values strings', () => {
     const dir = configDir({ 'vigil.yaml': 'server:\n  port: ${PORT}\n  host: "${HOST}"\nscheduler:\n  jitter: ${JITTER}\n' });
-    const { config, errors } = loadConfig(dir, { env: { PORT: '9999', HOST: '0.0.0.0', JITTER: 'false' } });
+    const { config, errors } = loadConfig(dir, { env: { PORT: '9999', HOST: '127.0.0.2', JITTER: 'false' } });
     expect(formatErrors(errors)).toBe('');
-    expect(config!.server).toMatchObject({ port: 9999, host: '0.0.0.0' });
+    expect(config!.server).toMatchObject({ port: 9999, host: '127.0.0.2' });
     expect(config!.scheduler.jitter).toBe(false);
     // Quoted, the same reference stays a string, and a string is not a port.
     const quoted = loadConfig(configDir({ 'vigil.yaml': 'server:\n  port: "${PORT}"\n' }), { env: { PORT: '9999' } });

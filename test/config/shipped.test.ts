@@ -119,7 +119,7 @@ describe('shipped config', () => {
   it('without keys, fails by default and passes with allowMissingEnv', () => {
     const strict = sink();
     expect(validateCommand(REPO_ROOT, {}, strict)).toBe(1);
-    expect(strict.text()).toContain('vigil.yaml:33:14  providers.openai.api_key  environment variable OPENAI_API_KEY is not set');
+    expect(strict.text()).toContain('vigil.yaml:40:14  providers.openai.api_key  environment variable OPENAI_API_KEY is not set');
     const lenient = sink();
     expect(validateCommand(REPO_ROOT, {}, lenient, { allowMissingEnv: true })).toBe(0);
     expect(lenient.text()).toContain('warning: environment variable OPENAI_API_KEY is not set');

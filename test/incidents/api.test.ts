@@ -16,6 +16,7 @@ async function serve(h: Harness): Promise<string> {
     port: 0,
     clock: h.clock,
     log: { error: () => {}, warn: () => {} },
+    auth: { adminTokens: [ADMIN], readTokens: [], publicRead: true },
     deps: {
       metrics: { contentType: 'text/plain', metrics: async () => '' },
       readiness: () => [],
@@ -31,8 +32,10 @@ async function serve(h: Harness): Promise<string> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const body = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
 
+const ADMIN = 'test-admin-token-0123456789';
+const AUTHZ = { authorization: `Bearer ${ADMIN}` };
 const post = (url: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTHZ }, body: JSON.stringify(body) });
 
 describe('incidents API', () => {
   it('lists incidents (state filter, limit) and shows one with notifications and events', async () => {
@@ -76,7 +79,7 @@ describe('incidents API', () => {
     expect((await post(`${url}/api/silences`, { matchers: { provider: 'openai' }, ends_at: '2026-01-01T00:00:00Z', comment: 'x', created_by: 'y' })).status).toBe(400);
     expect((await post(`${url}/api/silences`, { matchers_re: { provider: '(' }, duration: '1h', comment: 'x', created_by: 'y' })).status).toBe(400);
     expect((await post(`${url}/api/silences`, { matchers: { provider: 'openai' }, duration: '1h', comment: 'x', created_by: 'y', extra: 1 })).status).toBe(400);
-    const wrongType = await fetch(`${url}/api/silences`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const wrongType = await fetch(`${url}/api/silences`, { method: 'POST', headers: { 'content-type': 'text/plain', ...AUTHZ }, body: '{}' });
     expect(wrongType.status).toBe(415);
 
     const ok = await post(`${url}/api/silences`, { matchers: { provider: 'openai' }, duration: '2h', comment: 'provider incident, tracked', created_by: 'ana' });
@@ -91,8 +94,8 @@ describe('incidents API', () => {
     const list = await body(fetch(`${url}/api/silences`));
     expect(list.silences.map((s: { id: string }) => s.id)).toEqual([id]);
 
-    expect((await fetch(`${url}/api/silences/${id}`, { method: 'DELETE' })).status).toBe(200);
-    expect((await fetch(`${url}/api/silences/${id}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${url}/api/silences/${id}`, { method: 'DELETE', headers: AUTHZ })).status).toBe(200);
+    expect((await fetch(`${url}/api/silences/${id}`, { method: 'DELETE', headers: AUTHZ })).status).toBe(404);
     await h.run(MIN);
     expect(h.slack.actions()).toEqual(['trigger:new']);
     const after = await body(fetch(`${url}/api/silences`));

@@ -10,6 +10,8 @@ import { result, spec as identity } from '../metrics/fixtures.ts';
 
 const NOW = Date.UTC(2026, 0, 5, 12, 0, 0);
 const SECRET = 'sk-live-abcdefghijklmnopqrstuvwxyz';
+const ADMIN = 'test-admin-token-0123456789';
+const AUTHZ = { authorization: `Bearer ${ADMIN}` };
 
 const probeSpec: ProbeSpec = makeSpec({
   ...identity,
@@ -51,7 +53,7 @@ async function start(over: Partial<ServerDeps> = {}, extra: { readinessTimeoutMs
     ...over,
   };
   const log = { error: (m: string, f?: object) => logs.push(`${m} ${JSON.stringify(f)}`), warn: (m: string, f?: object) => logs.push(`${m} ${JSON.stringify(f)}`) };
-  const server = await startServer({ port: 0, deps, clock: new ManualClock(NOW), log, ...extra });
+  const server = await startServer({ port: 0, deps, clock: new ManualClock(NOW), log, auth: { adminTokens: [ADMIN], readTokens: [], publicRead: true }, ...extra });
   open.push(server);
   return { server, queries, logs };
 }
@@ -260,7 +262,7 @@ describe('addRoute', () => {
       return json({ bytes: raw.length, value }, 201);
     });
     const post = (body: string, type = 'application/json') =>
-      get(h, '/api/silences', { method: 'POST', body, headers: { 'content-type': type } });
+      get(h, '/api/silences', { method: 'POST', body, headers: { 'content-type': type, ...AUTHZ } });
 
     const ok = await post('{"matchers":{"owner":"x"}}', 'application/json; charset=utf-8');
     expect(ok.res.status).toBe(201);
@@ -281,7 +283,7 @@ describe('addRoute', () => {
       return json({ ok: true });
     });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(h.server.url + '/upload', { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+      const req = request(h.server.url + '/upload', { method: 'POST', headers: { 'transfer-encoding': 'chunked', ...AUTHZ } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
