@@ -47,6 +47,7 @@ type Parsed =
   | { kind: 'status'; event: StatuspageEvent };
 
 const JSON_TYPES = ['application/json'] as const;
+const EMPTY = Buffer.alloc(0);
 
 export class WebhookIntake {
   readonly events: WebhookEvents;
@@ -85,6 +86,10 @@ export class WebhookIntake {
       if (src.kind === 'statuspage') this.checkToken(src, token);
       else if (token !== null) throw new HttpError(404, 'not_found', `webhook source "${name}" takes POST /webhooks/${name}`);
       requireContentType(ctx.req, JSON_TYPES);
+      // Headers first: a request whose signature headers are missing, malformed or out of time is refused before
+      // a byte of its body is read. Then the body, bounded by max_body (Content-Length checked before reading)
+      // and by the server's shared body budget, and the signature verified against exactly those bytes.
+      this.precheck(src, ctx.req, this.o.clock.now());
       const body = await readBody(ctx.req, { limit: src.maxBody });
       const now = this.o.clock.now();
       const auth = this.authenticate(src, ctx.req, body, now);
@@ -118,6 +123,16 @@ export class WebhookIntake {
     const a = createHash('sha256').update(token).digest();
     const b = createHash('sha256').update(src.token).digest();
     if (!timingSafeEqual(a, b)) throw new HttpError(401, 'invalid_token', 'the path token does not match');
+  }
+
+  /** The header checks of `authenticate`, on an empty body: anything but a signature mismatch fails already. */
+  private precheck(src: WebhookSource, req: IncomingMessage, now: number): void {
+    if (src.kind === 'statuspage') return;
+    try {
+      this.authenticate(src, req, EMPTY, now);
+    } catch (err) {
+      if (err instanceof HttpError && err.code !== 'invalid_signature') throw err;
+    }
   }
 
   private authenticate(src: WebhookSource, req: IncomingMessage, body: Buffer, now: number): { eventId: string | null; headers: Record<string, string> } {
