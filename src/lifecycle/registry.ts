@@ -32,6 +32,12 @@ export function deprecationsFromConfig(raw: readonly Sourced[]): Deprecation[] {
   }));
 }
 
+/** `BerriAI/litellm` for a GitHub URL, else the host (`developers.openai.com`). */
+function shippedOrigin(source: string): string {
+  const u = new URL(source);
+  return u.hostname === 'github.com' ? u.pathname.split('/').slice(1, 3).join('/') : u.hostname;
+}
+
 export function shippedDeprecations(): Deprecation[] {
   return KNOWN_RETIREMENTS.map((k) => ({
     model: k.model,
@@ -39,7 +45,7 @@ export function shippedDeprecations(): Deprecation[] {
     shutdownAt: k.shutdownAt,
     replacement: k.replacement,
     url: k.url,
-    origin: `shipped:${new URL(k.source).hostname === 'github.com' ? new URL(k.source).pathname.split('/').slice(1, 3).join('/') : k.source}`,
+    origin: `shipped:${shippedOrigin(k.source)}`,
   }));
 }
 

@@ -158,9 +158,9 @@ describe('vigil deprecations table', () => {
     expect(rows.map((r) => r.model)).toEqual(['gpt-4o-2024-05-13', 'nobody-uses-me']); // shipped and unused: left out
     expect(formatDeprecations(rows)).toBe(
       [
-        'MODEL              SHUTDOWN     DAYS LEFT  OWNERS                REPLACEMENT',
-        'gpt-4o-2024-05-13  2026-10-23*  30         ml-team, search-team  gpt-4.1',
-        'nobody-uses-me     2026-12-01   69         -                     -',
+        'MODEL              STATE     SHUTDOWN     WHEN                OWNERS                REPLACEMENT',
+        'gpt-4o-2024-05-13  retiring  2026-10-23*  retires in 30 days  ml-team, search-team  gpt-4.1',
+        'nobody-uses-me     retiring  2026-12-01   retires in 69 days  -                     -',
         '',
         '* sources disagree; the earliest date is shown:',
         '  gpt-4o-2024-05-13: config 2026-11-01; api:openai 2026-10-23',
@@ -172,5 +172,16 @@ describe('vigil deprecations table', () => {
     );
     expect(deprecationRows(deps, users, now, { all: true })).toHaveLength(3);
     expect(formatDeprecations([])).toBe('No known deprecations for the models in use.\n');
+    // After the date: retired, distinct from retiring, and loud when still in use.
+    const later = deprecationRows(deps, users, Date.parse('2026-10-25T12:00:00Z'));
+    expect(later.map((r) => [r.model, r.state, r.daysLeft])).toEqual([['gpt-4o-2024-05-13', 'retired', -2], ['nobody-uses-me', 'retiring', 37]]);
+    const text = formatDeprecations(later);
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      '!! 1 retired model is still in use: requests to it fail or are answered by another model.',
+      '!!   gpt-4o-2024-05-13 (retired 2 days ago) used by consumer rerank, probe openai-canary, probe openai-pinned; move to gpt-4.1',
+      '',
+    ]);
+    expect(text).toContain('gpt-4o-2024-05-13  RETIRED   2026-10-23*  retired 2 days ago');
+    expect(formatDeprecations(deprecationRows(deps, users, Date.parse('2026-10-23T08:00:00Z')))).toContain('retired today');
   });
 });

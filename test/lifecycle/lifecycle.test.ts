@@ -57,14 +57,16 @@ deprecations:
       const t = await lc.tick();
       expect(t.polls?.map((p) => p.ok)).toEqual([true, true]);
       expect(await lc.tick().then((x) => x.polls)).toBeNull(); // not due again for 6 h
-      expect(lc.table()).toContain('claude-haiku-4-5-20251001  2026-10-23  3          docs-team    claude-haiku-5');
+      expect(lc.table()).toMatch(/claude-haiku-4-5-20251001 +retiring +2026-10-23 +retires in 3 days +docs-team +claude-haiku-5/);
       // Gemini's in-band modelStatus becomes a dated deprecation.
       expect(lc.noteModelStatus('gemini', 'gemini-2.5-flash', { modelStage: 'DEPRECATED', retirementTime: '2026-11-30T00:00:00Z' })).toBe(true);
       expect(lc.noteModelStatus('gemini', 'gemini-2.5-flash', { modelStage: 'DEPRECATED', retirementTime: '2026-11-30T00:00:00Z' })).toBe(false);
-      expect(lc.rows().find((x) => x.model === 'gemini-2.5-flash')).toMatchObject({ shutdownAt: '2026-11-30', sources: ['api:gemini:modelStatus 2026-11-30'] });
+      const flash = lc.rows({ all: true }).find((x) => x.model === 'gemini-2.5-flash')!;
+      expect(flash).toMatchObject({ shutdownAt: '2026-11-30', state: 'retiring' });
+      expect(flash.sources).toContain('api:gemini:modelStatus 2026-11-30');
       // The CLI table without a daemon: vigil.yaml and shipped rows, plus what the store learnt.
       const fresh = deprecationsTable({ db: null, config: config!, now: clock.now() });
-      expect(fresh).toContain('gpt-4o-mini  2026-12-31  72         search-team  gpt-4.1-mini');
+      expect(fresh).toMatch(/gpt-4o-mini +retiring +2026-12-31 +retires in 72 days +search-team +gpt-4.1-mini/);
       expect(fresh).not.toContain('claude-haiku-4-5-20251001');
       expect(deprecationsTable({ db: store.db, config: config!, now: clock.now() })).toContain('claude-haiku-4-5-20251001');
     } finally {

@@ -64,7 +64,11 @@ export interface OverviewModel {
   safety: SafetySummary[];
   incidents: { open: number; firing: number; worst: string | null } | null;
   drill: { scenarios: number; last: { id: string; verdict: string; at: number } | null } | null;
-  deprecation: { model: string; daysLeft: number; shutdownAt: string; owners: string[] } | null | 'none';
+  /** null: not wired. Same rows as the deprecations page: retired ones (date passed) and the next retiring one. */
+  deprecation: {
+    next: { model: string; daysLeft: number; shutdownAt: string; owners: string[] } | null;
+    retired: { model: string; daysLeft: number; owners: string[] }[];
+  } | null;
 }
 
 function uptime(t: Totals | undefined): number | null {
@@ -164,11 +168,10 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
   }
   let deprecation: OverviewModel['deprecation'] = null;
   if (data.deprecations) {
-    const next = data
-      .deprecations()
-      .filter((d) => d.daysLeft >= 0)
-      .sort((a, b) => a.daysLeft - b.daysLeft)[0];
-    deprecation = next ? { model: next.model, daysLeft: next.daysLeft, shutdownAt: next.shutdownAt, owners: next.owners } : 'none';
+    const rows = data.deprecations();
+    const next = rows.filter((d) => d.daysLeft > 0).sort((a, b) => a.daysLeft - b.daysLeft)[0];
+    const retired = rows.filter((d) => d.daysLeft <= 0).sort((a, b) => b.daysLeft - a.daysLeft).map((d) => ({ model: d.model, daysLeft: d.daysLeft, owners: d.owners }));
+    deprecation = { next: next ? { model: next.model, daysLeft: next.daysLeft, shutdownAt: next.shutdownAt, owners: next.owners } : null, retired };
   }
   return {
     now,
@@ -230,12 +233,21 @@ function cards(m: OverviewModel): Html {
   } else {
     out.push(card('Last drill', badge('unknown', m.drill ? 'No runs yet' : 'No drills'), m.drill?.scenarios ? `${m.drill.scenarios} scenarios configured` : 'No drills configured', `/status/drills${q}`, 'unknown'));
   }
-  if (m.deprecation && m.deprecation !== 'none') {
-    const d = m.deprecation;
+  const dep = m.deprecation;
+  const stillUsed = dep?.retired.filter((r) => r.owners.length > 0) ?? [];
+  if (stillUsed.length) {
+    // Retired and still probed or declared in use: the loudest retirement news there is.
+    const names = stillUsed.map((r) => r.model).join(', ');
+    out.push(card('Retired, still in use', badge('failed', `${stillUsed.length} retired`), html`${names}: requests fail or are answered by another model`, `/status/deprecations${q}`, 'failed'));
+  } else if (dep?.next) {
+    const d = dep.next;
     const k: StatusKey = d.daysLeft <= 30 ? 'failed' : d.daysLeft <= 90 ? 'degraded' : 'ok';
-    out.push(card('Next retirement', badge(k, `${d.daysLeft} days`), html`${d.model} on ${d.shutdownAt}`, `/status/deprecations${q}`, k));
+    const also = dep.retired.length ? ` (${dep.retired.length} already retired, unused)` : '';
+    out.push(card('Next retirement', badge(k, `${d.daysLeft} ${d.daysLeft === 1 ? 'day' : 'days'}`), html`${d.model} on ${d.shutdownAt}${also}`, `/status/deprecations${q}`, k));
+  } else if (dep?.retired.length) {
+    out.push(card('Next retirement', badge('ok', 'None upcoming'), `${dep.retired.length} listed model${dep.retired.length === 1 ? ' is' : 's are'} already retired, none in use`, `/status/deprecations${q}`, 'ok'));
   } else {
-    out.push(card('Next retirement', badge(m.deprecation ? 'ok' : 'unknown', m.deprecation ? 'None known' : 'Not wired'), m.deprecation ? 'No dated retirement for the models in use' : 'Deprecation tracking is not connected', `/status/deprecations${q}`, m.deprecation ? 'ok' : 'unknown'));
+    out.push(card('Next retirement', badge(dep ? 'ok' : 'unknown', dep ? 'None known' : 'Not wired'), dep ? 'No dated retirement for the models in use' : 'Deprecation tracking is not connected', `/status/deprecations${q}`, dep ? 'ok' : 'unknown'));
   }
   const sTotal = m.safety.reduce((n, s) => n + s.probes, 0);
   if (sTotal) {
