@@ -14,6 +14,7 @@ import { createLogger, registerSecret } from './log.ts';
 import { createMetrics } from './metrics/index.ts';
 import type { VigilMetrics } from './metrics/index.ts';
 import { registerSignalMetrics } from './metrics/signals.ts';
+import { providerLabel } from './metrics/labels.ts';
 import type { SignalMetrics } from './metrics/signals.ts';
 import { runnerDeps } from './probes/deps.ts';
 import { runProbe } from './probes/run.ts';
@@ -336,6 +337,8 @@ export class Daemon {
       if (signal) this.signal(signal);
       for (const s of this.latencyWatch.observe(result)) this.signal(s);
       for (const s of this.drift.observe(result)) this.signal(s);
+      // Gemini says in its replies when a model is deprecated and when it retires: feed the countdown.
+      if (result.modelStatus) this.lifecycle.noteModelStatus(providerLabel(spec.target), result.servedModel ?? spec.model, result.modelStatus);
     }
     if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
     if (result.outcome !== 'ok') {

@@ -192,6 +192,8 @@ export interface ProbeResult {
   textHash: string;
   assertions: AssertionVerdict[];
   gateway: GatewayInfo | null;
+  /** Gemini's in-band lifecycle (`modelStatus` of the reply), when the provider sent one. */
+  modelStatus?: { stage: string; retireAt: string | null; message: string | null };
   /** 1 for the first attempt, 2 for a confirmation re-probe, ... */
   attempt: number;
   /** True when this result is a confirmed failure (failed, and its confirmation also failed). */

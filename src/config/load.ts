@@ -184,6 +184,7 @@ function assemble(
     drills: drills.map(({ src, path: p, data }) => sourced(src, p, data!)),
     alerts: { owners: {}, receivers: {}, routes: [], silences: [], maintenance: [], inhibitRules: [], escalation: null, defaults: null },
     webhooks: Object.fromEntries(Object.entries(v.webhooks ?? {}).map(([name, w]) => [name, sourced(vigil.src, ['webhooks', name], w)])),
+    modelLists: Object.fromEntries(Object.entries(v.model_lists ?? {}).map(([name, m]) => [name, sourced(vigil.src, ['model_lists', name], m)])),
     consumers: (v.consumers ?? []).map((c, i) => sourced(vigil.src, ['consumers', i], c)),
     deprecations: (v.deprecations ?? []).map((d, i) => sourced(vigil.src, ['deprecations', i], d)),
   };

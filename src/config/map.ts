@@ -42,7 +42,7 @@ export function resolveTimeouts(
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-type GlobalPart = Omit<VigilConfig, 'files' | 'probes' | 'drills' | 'alerts' | 'webhooks' | 'consumers' | 'deprecations'>;
+type GlobalPart = Omit<VigilConfig, 'files' | 'probes' | 'drills' | 'alerts' | 'webhooks' | 'modelLists' | 'consumers' | 'deprecations'>;
 
 export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
   const providers: Record<string, ProviderEndpoint> = {};

@@ -198,6 +198,41 @@ export const deprecationSchema = z
   })
   .describe('A dated model retirement.');
 
+// ── model lists beyond the probe providers (issue 16) ─────────────────────────────────────────────────
+export const MODEL_LIST_KINDS = ['azure-openai', 'azure-arm', 'bedrock', 'mistral', 'openrouter'] as const;
+
+export const modelListSchema = z
+  .strictObject({
+    kind: z.enum(MODEL_LIST_KINDS).describe('azure-openai (data plane /openai/models), azure-arm (…/locations/{loc}/models), bedrock (ListFoundationModels), mistral (/v1/models), openrouter (/api/v1/models).'),
+    url: url.optional().describe('azure-openai: the resource endpoint; azure-arm: the full list URL with api-version; others: override the public base URL.'),
+    api_key: z.string().optional().describe('azure-openai: sent as api-key; mistral/openrouter: Bearer. Normally "${ENV}". Never printed.'),
+    token: z.string().optional().describe('azure-arm: an Entra ID bearer token for management.azure.com. Normally "${ENV}". Never printed.'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'not an AWS region, e.g. us-east-1' }).optional().describe('bedrock: AWS region.'),
+    access_key_id: z.string().optional().describe('bedrock: AWS access key id, normally "${AWS_ACCESS_KEY_ID}".'),
+    secret: z.string().optional().describe('bedrock: AWS secret access key, normally "${AWS_SECRET_ACCESS_KEY}". Never printed.'),
+    session_token: z.string().optional().describe('bedrock: AWS session token for temporary credentials. Never printed.'),
+    provider: z.string().min(1).optional().describe('Provider the listed ids belong to, for matching consumers (default: the kind; azure-* → azure).'),
+    every: duration('How often to poll (default 6h).', { ms: 3_600_000, text: '1h' }).optional(),
+    headers: headers.optional(),
+  })
+  .superRefine((m, ctx) => {
+    const need = (k: 'url' | 'api_key' | 'token' | 'region' | 'access_key_id' | 'secret', hint: string) => {
+      if (!m[k]) ctx.addIssue({ code: 'custom', path: [k], message: withHint(`${m.kind} needs \`${k}\``, hint) });
+    };
+    if (m.kind === 'azure-openai') {
+      need('url', 'the resource endpoint, e.g. "https://my-resource.openai.azure.com"');
+      need('api_key', 'e.g. "${AZURE_OPENAI_API_KEY}"');
+    } else if (m.kind === 'azure-arm') {
+      need('url', 'e.g. "https://management.azure.com/subscriptions/<id>/providers/Microsoft.CognitiveServices/locations/eastus/models?api-version=2024-10-01"');
+      need('token', 'an Entra ID token, e.g. "${AZURE_ARM_TOKEN}"');
+    } else if (m.kind === 'bedrock') {
+      need('region', 'e.g. us-east-1');
+      need('access_key_id', 'e.g. "${AWS_ACCESS_KEY_ID}"');
+      need('secret', 'e.g. "${AWS_SECRET_ACCESS_KEY}"');
+    } else if (m.kind === 'mistral') need('api_key', 'e.g. "${MISTRAL_API_KEY}"');
+  })
+  .describe('A provider model list polled for lifecycle dates.');
+
 /** A vantage point: where an instance runs (eu-west, us-east-1, office). */
 export const LOCATION_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const locationName = z
@@ -264,6 +299,10 @@ export const vigilFileSchema = z
       .array(deprecationSchema)
       .optional()
       .describe('Known model retirements to count down to (added to the shipped table and to what webhooks and model lists report).'),
+    model_lists: z
+      .record(id('model list name'), modelListSchema)
+      .optional()
+      .describe('Model lists polled for retirement dates beyond the probe providers: Azure OpenAI, Azure ARM, Bedrock, Mistral, OpenRouter.'),
     chaos: chaosConfigSchema.optional().describe('Fault-injection proxy for fallback drills (gateways point a drill upstream at it).'),
     detectors: detectorsConfigSchema.optional(),
   })

@@ -71,6 +71,8 @@ export interface VigilConfig {
     defaults: Sourced | null;
   };
   webhooks: Record<string, Sourced>;
+  /** vigil.yaml `model_lists:` (validated by the schema). */
+  modelLists: Record<string, Sourced>;
   consumers: Sourced[];
   deprecations: Sourced[];
 }

@@ -10,7 +10,10 @@ import type { Handler } from '../server/router.ts';
 import { webhookSources } from '../webhooks/config.ts';
 import type { SignalSink, WebhookSource } from '../webhooks/config.ts';
 import { WebhookIntake } from '../webhooks/intake.ts';
-import { geminiRetirement } from '../webhooks/model-lists.ts';
+import { parseDuration } from '../config/duration.ts';
+import { modelListSources } from '../webhooks/model-lists.ts';
+import type { ModelListSource } from '../webhooks/model-lists.ts';
+import { geminiModelStatus } from './sources.ts';
 import { ModelListPoller } from '../webhooks/poller.ts';
 import type { ProviderPoll } from '../webhooks/poller.ts';
 import { Countdown } from './countdown.ts';
@@ -49,6 +52,8 @@ export class Lifecycle {
   private readonly o: LifecycleOptions;
   private sources: ReadonlyMap<string, WebhookSource>;
   private sourcesOf: VigilConfig;
+  private listsOf: VigilConfig | null = null;
+  private lists: readonly ModelListSource[] = [];
 
   constructor(o: LifecycleOptions) {
     this.o = o;
@@ -70,6 +75,7 @@ export class Lifecycle {
       http: o.http,
       clock: o.clock,
       providers: () => o.config().providers,
+      lists: () => this.listSources(),
       users: () => this.users(),
       registry: this.registry,
       sink: o.sink,
@@ -121,15 +127,26 @@ export class Lifecycle {
   }
 
   /**
-   * Gemini's in-band lifecycle: a `modelStatus` from a generateContent reply (see model-lists.ts). Records its
-   * retirementTime as a deprecation of `model` from `api:<provider>:modelStatus`; returns whether it changed.
+   * Gemini's in-band lifecycle: `modelStatus` of a generateContent reply (raw, or as parsed into a probe
+   * result). A retirementTime becomes a deprecation of `model` from `api:<provider>:modelStatus`; returns
+   * whether anything changed (so the countdown runs only then).
    */
   noteModelStatus(provider: string, model: string, modelStatus: unknown): boolean {
-    const r = geminiRetirement(modelStatus);
+    const r = isParsed(modelStatus) ? modelStatus : geminiModelStatus(modelStatus);
     if (!r?.retireAt) return false;
     const changed = this.registry.upsert({ model, provider: 'gemini', shutdownAt: r.retireAt, replacement: null, url: DEPRECATION_PAGES.gemini, origin: `api:${provider}:modelStatus` });
     if (changed) this.checkCountdown();
     return changed;
+  }
+
+  /** vigil.yaml `model_lists:`, typed once per config object. */
+  private listSources(): readonly ModelListSource[] {
+    const c = this.o.config();
+    if (c !== this.listsOf) {
+      this.listsOf = c;
+      this.lists = modelListSources(c.modelLists ?? {}, parseDuration);
+    }
+    return this.lists;
   }
 
   private currentSources(): ReadonlyMap<string, WebhookSource> {
@@ -157,6 +174,10 @@ export function deprecationsTable(opts: {
   const rows = [...stored, ...deprecationsFromConfig(opts.config.deprecations), ...shippedDeprecations()];
   const users = buildInventory({ probes: opts.config.probes, endpoints: opts.config.endpoints, consumers: consumersFromConfig(opts.config.consumers), served: opts.served });
   return formatDeprecations(deprecationRows(effective(rows), users, opts.now, { all: opts.all }));
+}
+
+function isParsed(v: unknown): v is { stage: string; retireAt: string | null } {
+  return typeof v === 'object' && v !== null && 'stage' in v && 'retireAt' in v;
 }
 
 export { formatDeprecations, deprecationRows } from './format.ts';

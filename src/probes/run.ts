@@ -184,6 +184,7 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
     textHash: createHash('sha256').update(text).digest('hex'),
     assertions: verdicts,
     gateway: norm?.gateway ?? null,
+    ...(norm?.modelStatus ? { modelStatus: norm.modelStatus } : {}),
     attempt: ctx.attempt ?? 1,
     confirmed: false,
     ...(ctx.drillId ? { drillId: ctx.drillId } : {}),

@@ -1,4 +1,6 @@
 // Google Gemini API (generateContent / streamGenerateContent?alt=sse).
+import { geminiModelStatus } from '../lifecycle/sources.ts';
+import type { GeminiModelStatus } from '../lifecycle/sources.ts';
 import type { ErrorClass, FinishReason, ProbeSpec, ProviderEndpoint } from '../domain.ts';
 import type { BuiltRequest, Normalised, ProviderAdapter, StreamParser } from './types.ts';
 import {
@@ -154,6 +156,7 @@ class GeminiAccumulator {
   error: GeminiError | null = null;
   chunks = 0;
   garbage = 0;
+  modelStatus: GeminiModelStatus | null = null;
 
   /** Returns true when this chunk carried the first non-empty answer text. */
   add(obj: Record<string, unknown>): boolean {
@@ -161,6 +164,7 @@ class GeminiAccumulator {
     const err = errorOf(obj);
     if (err) this.error = err;
     this.model = str(obj.modelVersion) ?? this.model;
+    this.modelStatus = geminiModelStatus(obj) ?? this.modelStatus;
     if (isObject(obj.promptFeedback) && str(obj.promptFeedback.blockReason)) {
       this.blockReason = str(obj.promptFeedback.blockReason);
       this.blockMessage = str(obj.promptFeedback.blockReasonMessage);
@@ -185,7 +189,13 @@ class GeminiAccumulator {
   }
 
   result(stream: boolean, cut: boolean): Normalised {
-    const base: Partial<Normalised> = { servedModel: this.model, text: this.answer.text, tokensIn: this.tokensIn, tokensOut: this.tokensOut };
+    const base: Partial<Normalised> = {
+      servedModel: this.model,
+      text: this.answer.text,
+      tokensIn: this.tokensIn,
+      tokensOut: this.tokensOut,
+      ...(this.modelStatus ? { modelStatus: this.modelStatus } : {}),
+    };
     if (this.error) {
       return errorNormalised(classifyGeminiError(null, this.error), this.error.message ?? 'error in response', {
         ...base,

@@ -28,6 +28,8 @@ export interface Normalised {
   errorMessage: string | null;
   retryAfterSec: number | null;
   gateway: GatewayInfo | null;
+  /** Gemini `modelStatus` (stage, retirement day), when the reply carried one. */
+  modelStatus?: { stage: string; retireAt: string | null; message: string | null } | null;
 }
 
 /** Incremental stream parser: feed SSE events, learn when content starts, then finish. */

@@ -14,8 +14,8 @@ import { globMatch, normalizeModel, satisfiedBy } from '../lifecycle/match.ts';
 import type { DeprecationRegistry } from '../lifecycle/registry.ts';
 import type { ModelUser } from '../lifecycle/types.ts';
 import type { SignalSink } from './config.ts';
-import { fetchModelList, LIST_TIMEOUTS } from './model-lists.ts';
-import type { ListedModel } from './model-lists.ts';
+import { fetchListSource, fetchModelList, LIST_TIMEOUTS } from './model-lists.ts';
+import type { ListedModel, ModelListSource } from './model-lists.ts';
 
 export const MODEL_LIST_DETECTOR = 'model_list';
 export const DEFAULT_POLL_EVERY_MS = 6 * 3_600_000;
@@ -27,6 +27,8 @@ export interface ModelListPollerOptions {
   clock: Clock;
   /** vigil.yaml `providers` (a getter, so a config reload takes effect). Gateways have no model list here. */
   providers: () => Record<string, ProviderEndpoint>;
+  /** vigil.yaml `model_lists:` (Azure, Bedrock, Mistral, OpenRouter), also a getter. */
+  lists?: () => readonly ModelListSource[];
   /** The current inventory (probes and consumers). */
   users: () => readonly ModelUser[];
   registry?: DeprecationRegistry;
@@ -45,6 +47,19 @@ export interface ProviderPoll {
   error: string | null;
   fired: Signal[];
   resolved: Signal[];
+}
+
+/** One list to poll: a probe provider's own endpoint or a `model_lists:` source. */
+interface Pollable {
+  name: string;
+  /** Matched against consumers' `provider` (openai, anthropic, gemini, azure, bedrock, mistral, openrouter). */
+  kind: string;
+  /** Provider recorded on the deprecations this list yields. */
+  provider: string;
+  /** Docs link for those deprecations. */
+  url: string | null;
+  everyMs: number | null;
+  fetch(): Promise<ListedModel[]>;
 }
 
 interface WatchRow {
@@ -89,22 +104,19 @@ export class ModelListPoller {
     };
   }
 
-  /** Poll when `everyMs` has passed since the last poll (stored, so a restart does not poll early). Cheap to call often. */
+  /** Poll what is due: every source whose own interval (or `everyMs`) has passed since it was last tried (stored, so a restart does not poll early). Cheap to call often. */
   async pollIfDue(): Promise<ProviderPoll[] | null> {
-    const names = this.pollable().map(([n]) => n);
-    if (names.length === 0) return null;
-    // Due when any configured provider was never tried or was last tried `everyMs` ago.
     const now = this.o.clock.now();
-    const due = names.some((n) => {
-      const row = this.q.pollLast.get(n) as { t: number } | undefined;
-      return !row || now - row.t >= this.everyMs;
+    const due = this.pollable().filter((p) => {
+      const row = this.q.pollLast.get(p.name) as { t: number } | undefined;
+      return !row || now - row.t >= (p.everyMs ?? this.everyMs);
     });
-    return due ? this.poll() : null;
+    return due.length ? this.poll(due.map((p) => p.name)) : null;
   }
 
-  /** Poll every provider now (concurrent calls share one run). */
-  poll(): Promise<ProviderPoll[]> {
-    this.running ??= this.pollAll().finally(() => {
+  /** Poll every source now, or only `names` (concurrent calls share one run). */
+  poll(names?: readonly string[]): Promise<ProviderPoll[]> {
+    this.running ??= this.pollAll(names ? new Set(names) : null).finally(() => {
       this.running = null;
     });
     return this.running;
@@ -120,17 +132,38 @@ export class ModelListPoller {
     }));
   }
 
-  private pollable(): [string, ProviderEndpoint][] {
-    return Object.entries(this.o.providers()).filter(([, ep]) => ep.kind === 'openai' || ep.kind === 'anthropic' || ep.kind === 'gemini');
+  /** Probe providers with a model list, then the `model_lists:` sources. */
+  private pollable(): Pollable[] {
+    const timeouts = this.o.timeouts ?? LIST_TIMEOUTS;
+    const providers: Pollable[] = Object.entries(this.o.providers())
+      .filter(([, ep]) => ep.kind === 'openai' || ep.kind === 'anthropic' || ep.kind === 'gemini')
+      .map(([name, ep]) => ({
+        name,
+        kind: ep.kind,
+        provider: ep.kind,
+        url: DEPRECATION_PAGES[ep.kind as keyof typeof DEPRECATION_PAGES] ?? null,
+        everyMs: null,
+        fetch: () => fetchModelList(this.o.http, ep, timeouts),
+      }));
+    const lists: Pollable[] = (this.o.lists?.() ?? []).map((src) => ({
+      name: src.name,
+      kind: src.provider,
+      provider: src.provider,
+      url: null,
+      everyMs: src.everyMs,
+      fetch: () => fetchListSource(this.o.http, src, timeouts, this.o.clock.now()),
+    }));
+    return [...providers, ...lists];
   }
 
-  private async pollAll(): Promise<ProviderPoll[]> {
+  private async pollAll(only: ReadonlySet<string> | null): Promise<ProviderPoll[]> {
     const out: ProviderPoll[] = [];
-    for (const [name, ep] of this.pollable()) {
+    for (const p of this.pollable()) {
+      if (only && !only.has(p.name)) continue;
       let list: ListedModel[] | null = null;
       let error: string | null = null;
       try {
-        list = await fetchModelList(this.o.http, ep, this.o.timeouts ?? LIST_TIMEOUTS);
+        list = await p.fetch();
         // A real account always lists models: an empty list is a broken answer, not a mass retirement.
         if (list.length === 0) {
           list = null;
@@ -141,20 +174,21 @@ export class ModelListPoller {
       }
       const now = this.o.clock.now();
       if (!list) {
-        this.q.pollPut.run(name, null, now, error, null);
-        this.o.log?.warn('model list poll failed', { provider: name, error });
-        out.push({ provider: name, ok: false, models: 0, error, fired: [], resolved: [] });
+        this.q.pollPut.run(p.name, null, now, error, null);
+        this.o.log?.warn('model list poll failed', { provider: p.name, error });
+        out.push({ provider: p.name, ok: false, models: 0, error, fired: [], resolved: [] });
         continue;
       }
-      out.push(this.record(name, ep, list, now));
+      out.push(this.record(p, list, now));
     }
     return out;
   }
 
-  private record(name: string, ep: ProviderEndpoint, list: ListedModel[], now: number): ProviderPoll {
+  private record(p: Pollable, list: ListedModel[], now: number): ProviderPoll {
+    const name = p.name;
     const result: ProviderPoll = { provider: name, ok: true, models: list.length, error: null, fired: [], resolved: [] };
     const ids = new Set(list.map((m) => normalizeModel(m.id)));
-    const watched = this.watchedBy(name, ep.kind);
+    const watched = this.watchedBy(name, p.kind);
     transaction(this.o.db, () => {
       this.q.clearPresent.run(name);
       for (const m of list) this.q.putModel.run(name, m.id, now, now, m.shutdownDate);
@@ -163,7 +197,7 @@ export class ModelListPoller {
         `api:${name}`,
         list
           .filter((m) => m.shutdownDate)
-          .map((m) => ({ model: m.id, provider: ep.kind, shutdownAt: m.shutdownDate!, replacement: null, url: DEPRECATION_PAGES[ep.kind as keyof typeof DEPRECATION_PAGES] ?? null })),
+          .map((m) => ({ model: m.id, provider: p.provider, shutdownAt: m.shutdownDate!, replacement: m.replacement ?? null, url: p.url })),
       );
       for (const [model, users] of watched) {
         const prev = this.q.watchGet.get(name, model) as WatchRow | undefined;
