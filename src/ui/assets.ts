@@ -25,6 +25,7 @@ h1{font-size:1.45rem;margin:.35rem 0 .6rem}h2{font-size:1.1rem;margin:0 0 .5rem}
 .sub{display:block;color:var(--muted);font-size:.8rem;font-weight:400}
 h2 .sub{display:inline;margin-left:.4rem}
 .meta{color:var(--muted);margin:.2rem 0 .5rem;font-size:.9rem}
+.alarm{border:2px solid var(--ho);border-radius:8px;padding:.5rem .75rem;margin:.4rem 0 .75rem;font-weight:600}
 .scroll{position:relative;overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 .scroll:focus{outline:2px solid var(--accent);outline-offset:2px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
