@@ -514,6 +514,14 @@ export const drillSchema = z
     } else if (d.schedule !== undefined && d.manual !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['manual'], message: withHint('`manual` and `schedule` together', 'a drill is either scheduled or manual; drop one') });
     }
+    if (d.check === 'safety_bypass') {
+      const fallbackOnly = (['served_by', 'model', 'provider', 'extra_latency_ms'] as const).filter((k) => d.expect[k] !== undefined);
+      if (fallbackOnly.length > 0) {
+        ctx.addIssue({ code: 'custom', path: ['expect', fallbackOnly[0]], message: withHint(`expect.${fallbackOnly[0]} does not apply to a safety_bypass drill`, 'it judges each answer by whether it refuses and which target served it; drop `expect`') });
+      }
+    } else if (d.primary !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['primary'], message: withHint('`primary` applies to safety_bypass drills only', 'add `check: safety_bypass`, or drop `primary`') });
+    }
     if (d.check === 'safety_bypass' && d.native !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['native'], message: withHint('a safety_bypass drill needs a real refusal on the primary, not a mock', 'inject one with faults, e.g. - { upstream: anthropic, kind: http_status, status: 400, message: "Output blocked by content filtering policy" }') });
     }

@@ -374,5 +374,7 @@ describe('a safety drill in Vigil: stored, shown, and routed to the safety owner
     expect(new DrillService({ clock: systemClock, http: rig.http, config: () => cfg(['gw-benign-kill']), faults: null }).specs()).toEqual([]);
     expect(new DrillService({ clock: systemClock, http: rig.http, config: () => cfg(['gw-refuse-card', 'gw-benign-kill']), faults: null }).specs()).toHaveLength(1);
     expect(() => drillSchema.parse({ id: 'x', check: 'safety_bypass', manual: true, native: 'litellm_mock_fallbacks', probes: ['a'] })).toThrow(/needs a real refusal on the primary/);
+    expect(() => drillSchema.parse({ id: 'x', check: 'safety_bypass', manual: true, faults: [CPV_400], probes: ['a'], expect: { served_by: 'openai-gpt' } })).toThrow(/expect.served_by does not apply to a safety_bypass drill/);
+    expect(() => drillSchema.parse({ id: 'x', manual: true, faults: [CPV_400], probes: ['a'], primary: 'claude-*' })).toThrow(/`primary` applies to safety_bypass drills only/);
   });
 });
