@@ -41,6 +41,8 @@ import { Lifecycle } from './lifecycle/index.ts';
 import { registerLifecycleMetrics } from './lifecycle/metrics.ts';
 import type { Notifier } from './notifiers/types.ts';
 import type { ReceiverKind } from './notifiers/types.ts';
+import { Leader } from './cluster/leader.ts';
+import { clusterRoutes, registerClusterMetrics } from './cluster/api.ts';
 
 export interface DaemonOptions {
   configDir: string;
@@ -81,6 +83,14 @@ export class Daemon {
   /** The fault-injection proxy for drills, when vigil.yaml has `chaos:`. */
   chaos: ChaosProxy | null = null;
   drills: DrillService | null = null;
+  /**
+   * The leader lease: incident evaluation and notifications, drills, model-list polling, maintenance and signal
+   * ingestion run only on the instance that holds it. A lone instance takes it at start.
+   */
+  leader!: Leader;
+  private incidentTickMs = 5_000;
+  private started = false;
+  private handover: Promise<void> = Promise.resolve();
   private maintenance = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | null = null;
@@ -176,6 +186,20 @@ export class Daemon {
     for (const r of incidentRoutes(d.incidents, () => d.clock.now(), config.server.limits)) d.server.addRoute(r.method, r.pattern, r.handler);
     // The status page reads the same probe listing as /api/probes.
     for (const r of uiRoutes(uiDataFromDaemon(d, { probes: () => d.probeListing() }))) d.server.addRoute(r.method, r.pattern, r.handler);
+    // Who leads decides what this instance does with signals from here on; a lone instance leads at once. The
+    // leader-only loops start at the end, in the order a single instance always had.
+    d.incidentTickMs = opts.incidentTickMs ?? 5_000;
+    d.leader = new Leader({
+      sql: d.store.sql,
+      // host:pid:random unless set (VIGIL_INSTANCE): unique among the instances sharing the store.
+      instance: (opts.env ?? process.env).VIGIL_INSTANCE || undefined,
+      location: config.location,
+      log: d.log.child({ component: 'leader' }),
+      onChange: (leading) => void (d.started && d.leadership(leading)),
+    });
+    for (const r of clusterRoutes(d.leader)) d.server.addRoute(r.method, r.pattern, r.handler);
+    registerClusterMetrics(d.metrics.registry, d.leader);
+    await d.leader.campaign();
     // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
     const restored = await d.drift.restore(d.store, d.clock.now());
     for (const s of restored.signals) d.signal(s);
@@ -198,12 +222,13 @@ export class Daemon {
       log: d.log.child({ component: 'drills' }),
     });
     for (const r of drillRoutes(d.drills)) d.server.addRoute(r.method, r.pattern, r.handler);
-    await d.drills.start();
-    d.incidents.start(opts.incidentTickMs ?? 5_000);
-    d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.maintain()));
+    if (d.leader.isLeader) await d.leadership(true);
+    d.started = true;
+    d.leader.start();
+    d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.leaderOnly(() => d.maintain())));
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
-    d.loops.push(d.repeat(60_000, async () => void (await d.lifecycle.tick())));
-    d.loops.push(d.repeat(24 * HOUR, async () => void d.lifecycle.intake.prune()));
+    d.loops.push(d.repeat(60_000, () => d.leaderOnly(async () => void (await d.lifecycle.tick()))));
+    d.loops.push(d.repeat(24 * HOUR, () => d.leaderOnly(async () => void d.lifecycle.intake.prune())));
     d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.signal(s))));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
@@ -285,6 +310,8 @@ export class Daemon {
       // A running drill is aborted and rolled back before anything it needs closes.
       await this.drills?.stop();
       await this.incidents.stop();
+      // Hand over at once rather than after the lease runs out.
+      await this.leader?.stop();
       this.latencyWatch.save(this.clock.now());
       this.maintenance.abort();
       await Promise.allSettled(this.loops);
@@ -302,10 +329,13 @@ export class Daemon {
     for (const s of secretValues(config)) registerSecret(s);
   }
 
-  /** Every detector signal goes to the incidents engine through here, and is counted in `vigil_signals_firing`. */
+  /**
+   * Every detector signal goes through here: counted in `vigil_signals_firing`, and made an incident on the
+   * leader only (the others' results reach it through the store).
+   */
   private signal(s: Signal): void {
     this.signalMetrics.observe(s);
-    this.incidents.ingest(s);
+    if (this.leader?.isLeader ?? true) this.incidents.ingest(s);
   }
 
   private async runOne(spec: ProbeSpec, attempt: number, signal: AbortSignal): Promise<ProbeResult> {
@@ -350,6 +380,25 @@ export class Daemon {
         confirmed: result.confirmed,
       });
     }
+  }
+
+  private async leaderOnly(fn: () => Promise<void>): Promise<void> {
+    if (this.leader.isLeader) await fn();
+  }
+
+  /** Start or stop the leader-only loops as this instance gains or loses the lease (one change at a time). */
+  private leadership(leading: boolean): Promise<void> {
+    this.handover = this.handover.then(async () => {
+      if (this.stopping) return;
+      if (leading) {
+        await this.drills?.start();
+        this.incidents.start(this.incidentTickMs);
+      } else {
+        await this.incidents.stop();
+        await this.drills?.stop();
+      }
+    }).catch((err: unknown) => this.log.error('leadership change failed', { leading, error: String(err) }));
+    return this.handover;
   }
 
   /** The outcome of the last write; each call also starts a fresh test write, which the next call reports. */

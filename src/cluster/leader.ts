@@ -8,9 +8,11 @@
 // the lease can expire in the database and anyone else can take it: never two leaders acting at once. And every
 // leader-only write carries the fencing token (`fence()`), so a write from a deposed leader that was already on
 // its way is refused by the database.
-// Liveness: after the leader dies, another instance leads within ttlMs + renewMs (10 s + 2 s by default).
+// Liveness: after the leader dies, another instance leads within ttlMs + renewMs (10 s + 2 s by default); at
+// once when the holder was a process on this same host that no longer exists (a restart after kill -9).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { runnerAlive } from '../chaos/drill-runner-id.ts';
 import type { Sql, SqlValue } from '../store/sql.ts';
 
 export interface LeaderOptions {
@@ -170,7 +172,7 @@ export class Leader {
         ),
         this.ttlMs - this.renewMs,
       );
-      token = row?.token ?? null;
+      token = row?.token ?? (await this.takeFromDeadNeighbour());
     } catch (err) {
       // Unreachable database: keep acting only until the lease we already hold runs out (isLeader checks).
       this.o.log?.warn('leader lease: renewal failed', { error: String(err), leading: this.isLeader });
@@ -187,6 +189,25 @@ export class Leader {
     }
     this.changed();
     this.armStepDown();
+  }
+
+  /**
+   * The holder is a process of this host that has died (instance ids are host:pid:random): it can never write
+   * again, so there is no need to wait for its lease to run out.
+   */
+  private async takeFromDeadNeighbour(): Promise<number | null> {
+    const cur = await this.o.sql.get<{ holder: string; token: number }>('SELECT holder, token FROM leader_lease WHERE name = ?', [this.name]);
+    if (!cur || cur.holder === this.instance) return null;
+    const m = /^(.+):(\d+):[^:]*$/.exec(cur.holder);
+    if (!m || runnerAlive(`${m[1]}:${m[2]}`, hostname()) !== false) return null;
+    const now = this.o.sql.dialect.nowMs;
+    const row = await this.o.sql.get<{ token: number }>(
+      `UPDATE leader_lease SET holder = ?, location = ?, token = token + 1, acquired_at = ${now}, renewed_at = ${now}, expires_at = ${now} + ?
+       WHERE name = ? AND holder = ? AND token = ? RETURNING token`,
+      [this.instance, this.location, this.ttlMs, this.name, cur.holder, cur.token],
+    );
+    if (row) this.o.log?.info('took over the lease of a dead process on this host', { from: cur.holder, token: row.token });
+    return row?.token ?? null;
   }
 
   /** Report the step-down at the moment the lease runs out locally, not at the next (possibly hung) round. */
