@@ -88,5 +88,5 @@ describe.skipIf(!pgAvailable())('vigil migrate (SQLite → PostgreSQL)', () => {
     const to = await Store.connect(url);
     expect(await to.countResults()).toBe(1_235);
     await to.close();
-  });
+  }, 60_000);
 });

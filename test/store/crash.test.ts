@@ -1,7 +1,7 @@
 // kill -9 in the middle of writing: the file must be consistent and hold every result the writer saw committed.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.ts';
 import { BACKENDS, freshStoreTarget, skipBackend } from '../pg/backends.ts';
 import { makeResult } from './fixtures/gen.ts';
@@ -10,10 +10,17 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`; // symlink to the real binary: SIGKILL reaches node itself
 const WRITER = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));
 
+// A writer left running by a failed or timed-out test would write forever: always killed afterwards.
+const children: ReturnType<typeof spawn>[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 /** Run the writer until it has reported `killAfter` committed results, SIGKILL it, return the last count seen. */
 function runAndKill(path: string, batch: number, killAfter: number): Promise<{ reported: number; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [WRITER, path, String(batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
     let buf = '';
     let reported = 0;
     let killed = false;
@@ -66,6 +73,6 @@ describe.each(BACKENDS)('store: crash safety (%s)', (backend) => {
       await s.insertResult(makeResult(n));
       expect(await s.countResults()).toBe(n + 1);
       await s.close();
-    });
+    }, 60_000);
   }
 });

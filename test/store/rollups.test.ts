@@ -179,7 +179,7 @@ describe.each(BACKENDS)('store: hourly rollups (%s)', (backend) => {
       expect(g.total).toEqual({ n: to.length, p50: nearestRank(to, 50), p95: nearestRank(to, 95), p99: nearestRank(to, 99) });
     }
     await s.close();
-  });
+  }, 60_000);
 });
 
 describe.each(BACKENDS)('store: interrupted rollup (%s)', (backend) => {
