@@ -180,7 +180,9 @@ async function listen(spec: ListenerSpec, shared: Shared, limits: ServerLimits):
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${spec.host}:${spec.port}: ${err.code ?? err.message}`));
     server.once('error', onError);
-    server.listen(spec.port, spec.host, () => {
+    // A deep accept queue: under a connection storm the kernel would otherwise drop new SYNs (/healthz's too)
+    // before we ever see them; past our cap we close the oldest ourselves (limits.ts).
+    server.listen({ port: spec.port, host: spec.host, backlog: 4096 }, () => {
       server.off('error', onError);
       resolve();
     });

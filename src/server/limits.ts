@@ -50,9 +50,10 @@ export class BodyBudget {
  * Applies timeouts to a node:http server and keeps its connection count bounded without locking out new
  * clients: node's own `maxConnections` drops the *new* connection, so a few thousand idle or slow-header
  * sockets would keep /healthz and the API out. Instead, past the cap we close the oldest connection that has
- * no request in progress (still sending headers, or idle keep-alive); only when every one is busy is the
- * new one turned away.
+ * no request in progress (still sending headers, or idle keep-alive), else the oldest with one.
  */
+const GRACE_MS = 1000;
+
 export function guardServer(server: Server, limits: ServerLimits): { busy: Set<Socket>; all: Set<Socket> } {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
@@ -61,21 +62,32 @@ export function guardServer(server: Server, limits: ServerLimits): { busy: Set<S
   server.maxRequestsPerSocket = 1000;
   const all = new Set<Socket>();
   const busy = new Set<Socket>();
+  const born = new WeakMap<Socket, number>();
   server.on('connection', (socket: Socket) => {
     all.add(socket);
+    born.set(socket, Date.now());
     socket.once('close', () => {
       all.delete(socket);
       busy.delete(socket);
     });
     if (all.size <= limits.maxConnections) return;
+    // The newest connection always gets in: the oldest idle one goes, else the oldest busy one (a flood of
+    // uploads must not lock out /healthz or the API; a legitimate request is short and rarely the oldest).
+    // A connection gets a moment to send its headers before it counts as idle, or in a storm of new
+    // connections each newcomer would push out the one before it.
+    const now = Date.now();
+    let idle: Socket | undefined;
+    let oldestBusy: Socket | undefined;
+    let youngIdle: Socket | undefined;
     for (const s of all) {
       if (s === socket) break;
-      if (!busy.has(s)) {
-        s.destroy();
-        return;
-      }
+      if (busy.has(s)) oldestBusy ??= s;
+      else if (now - (born.get(s) ?? 0) >= GRACE_MS) {
+        idle = s;
+        break;
+      } else youngIdle ??= s;
     }
-    socket.destroy();
+    (idle ?? oldestBusy ?? youngIdle ?? socket).destroy();
   });
   server.on('request', (req, res) => {
     const socket = req.socket;
