@@ -88,7 +88,7 @@ describe('connection flood', () => {
     expect(ok.length / lat.length, summary).toBeGreaterThanOrEqual(0.9);
     expect(median, summary).toBeLessThan(100);
     // The daemon is alive and still serves after the flood.
-    expect(await healthz(url)).toBeLessThan(1000);
+    expect(await healthz(url)).toBeLessThan(15_000);
     expect(child.exitCode).toBeNull();
   }, 90_000);
 });
