@@ -1,6 +1,12 @@
 // Wiring only: scheduler → runner → store/metrics, server, maintenance. Each part does its own job.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { StartupError, startupStep } from './runtime/startup.ts';
+import { runShutdown } from './runtime/shutdown.ts';
+import type { ShutdownReport } from './runtime/shutdown.ts';
+import { LoopMonitor } from './health/loop.ts';
+import { engineCheck, loopCheck, report as healthReport, schedulerCheck, StoreHealth } from './health/self.ts';
+import type { HealthReport } from './health/self.ts';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { loadConfig } from './config/load.ts';
@@ -21,7 +27,7 @@ import { runProbe } from './probes/run.ts';
 import { Scheduler } from './scheduler/index.ts';
 import { startServer } from './server/index.ts';
 import type { ListenerSpec, VigilServer } from './server/index.ts';
-import { hourFloor, Store } from './store/store.ts';
+import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
@@ -57,6 +63,8 @@ export interface DaemonOptions {
   incidentTickMs?: number;
   /** Notifiers (default: PagerDuty, Slack and console). */
   notifiers?: Record<ReceiverKind, Notifier>;
+  /** An event-loop stall at least this long makes /healthz fail for a minute (default 5000 ms). */
+  loopStallMs?: number;
 }
 
 const HOUR = 3_600_000;
@@ -93,8 +101,10 @@ export class Daemon {
   private handover: Promise<void> = Promise.resolve();
   private maintenance = new AbortController();
   private loops: Promise<void>[] = [];
-  private stopping: Promise<void> | null = null;
-  private storeOk = true;
+  private stopping: Promise<ShutdownReport> | null = null;
+  /** Outcome of the daemon's writes to its store (/healthz, /readyz, the heartbeat). */
+  readonly storeHealth: StoreHealth;
+  private readonly loopMonitor: LoopMonitor;
 
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
@@ -102,6 +112,13 @@ export class Daemon {
     this.log = opts.log ?? createLogger();
     this.current = config;
     this.indexSpecs(config);
+    this.storeHealth = new StoreHealth((ok, error) =>
+      ok ? this.log.info('store writes work again') : this.log.error('store writes failing', { store: store.path, error }),
+    );
+    this.loopMonitor = new LoopMonitor({
+      stallMs: opts.loopStallMs ?? 5_000,
+      onStall: (st) => this.log.error('event loop stalled', { stall_ms: st.ms }),
+    });
     this.store = store;
     this.latest = latest;
     this.metrics = createMetrics();
@@ -154,35 +171,89 @@ export class Daemon {
     });
   }
 
-  /** Load config, open the store, start scheduling and serving. Throws ConfigLoadError on bad config. */
+  /**
+   * Load config, open the store, start scheduling and serving. Throws ConfigLoadError on bad config and
+   * StartupError (one line naming the step, path or port, and the cause) when any other step fails; whatever had
+   * started by then is stopped again, so the caller can exit at once.
+   */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const config = loadOrThrow(opts.configDir, opts.env ?? process.env);
-    if (!config.storage.url) mkdirSync(dirname(config.storage.path), { recursive: true });
-    const store = await Store.connect(config.storage.url ?? config.storage.path, { clock: opts.clock ?? systemClock, location: config.location });
-    const latest = await store.latestResults();
-    const recent = new Map<string, ProbeResult[]>();
-    for (const p of config.probes) recent.set(p.id, (await store.results({ probe: p.id, limit: 20, order: 'desc' })).reverse());
-    const d = new Daemon(opts, config, store, latest, recent);
-    d.metrics.recordConfigReload(true, d.clock.now());
-    d.server = await startServer({
-      listeners: listenersWith(config.server.listeners, opts.listen),
-      auth: config.server.auth,
-      allowedHosts: config.server.allowedHosts,
-      publicUrl: config.server.publicUrl,
-      limits: config.server.limits,
-      clock: d.clock,
-      log: d.log,
-      deps: {
-        metrics: d.metrics,
-        readiness: () => [
-          { name: 'config', ok: true, detail: `${d.current.probes.length} probes` },
-          { name: 'store', ok: d.storeWritable(), detail: d.storeOk ? 'writable' : 'last write failed' },
-          { name: 'scheduler', ok: d.scheduler.running },
-        ],
-        listProbes: () => d.probeListing(),
-        queryResults: (q) => d.store.results({ probe: q.probe, since: q.since, until: q.until, limit: q.limit, order: 'desc' }),
-      },
+    const clock = opts.clock ?? systemClock;
+    const path = config.storage.url ?? config.storage.path;
+    if (!config.storage.url && !isPostgresUrl(path)) {
+      await startupStep({ kind: 'directory', path: dirname(path), what: 'data directory' }, () => mkdirSync(dirname(path), { recursive: true }));
+    }
+    const store = await startupStep({ kind: 'store', path }, async () => {
+      const s = await Store.connect(path, { clock, location: config.location });
+      try {
+        // A read-only file or a full disk shows now, not at the first probe result.
+        await s.setMeta('started_at', String(clock.now()));
+        return s;
+      } catch (err) {
+        await s.close().catch(() => {});
+        throw err;
+      }
     });
+    let d: Daemon | null = null;
+    try {
+      const { latest, recent } = await startupStep({ kind: 'store', path }, async () => {
+        const latest = await store.latestResults();
+        const recent = new Map<string, ProbeResult[]>();
+        for (const p of config.probes) recent.set(p.id, (await store.results({ probe: p.id, limit: 20, order: 'desc' })).reverse());
+        return { latest, recent };
+      });
+      d = new Daemon(opts, config, store, latest, recent);
+      await d.wire();
+      return d;
+    } catch (err) {
+      if (d) await d.stop();
+      else await store.close().catch(() => {});
+      throw err instanceof StartupError ? err : new StartupError(`cannot start: ${(err as Error).message ?? String(err)}`, { cause: err });
+    }
+  }
+
+  /** Everything after the store: server, detectors, incidents, drills, background loops, and finally probing. */
+  private async wire(): Promise<void> {
+    const d = this as Daemon;
+    const { opts } = this;
+    const config = this.current;
+    d.metrics.recordConfigReload(true, d.clock.now());
+    const listeners = listenersWith(config.server.listeners, opts.listen);
+    const first = listeners[0];
+    d.server = await startupStep(
+      { kind: 'listen', what: 'HTTP server', host: first.host, port: first.port, setting: 'server.port or server.listeners in vigil.yaml, or --port' },
+      () =>
+        startServer({
+          listeners,
+          auth: config.server.auth,
+          allowedHosts: config.server.allowedHosts,
+          publicUrl: config.server.publicUrl,
+          limits: config.server.limits,
+          clock: d.clock,
+          log: d.log,
+          deps: {
+            metrics: d.metrics,
+            health: () => d.health(),
+            readiness: () => [
+              { name: 'config', ok: true, detail: `${d.current.probes.length} probes` },
+              { name: 'store', ok: d.storeWritable(), detail: d.storeHealth.ok ? 'writable' : `last write failed: ${d.storeHealth.error}` },
+              { name: 'scheduler', ok: d.scheduler.running },
+            ],
+            listProbes: () => d.probeListing(),
+            queryResults: (q) => d.store.results({ probe: q.probe, since: q.since, until: q.until, limit: q.limit, order: 'desc' }),
+          },
+        }),
+    );
+    // Every listener binds before anything else starts, so a taken port fails the start at once.
+    if (config.chaos) {
+      const log = d.log.child({ component: 'chaos' });
+      const chaos = config.chaos;
+      d.chaos = await startupStep(
+        { kind: 'listen', what: 'fault-injection proxy', host: chaos.listen.host, port: chaos.listen.port, setting: 'chaos.listen.port in vigil.yaml' },
+        () => startChaosProxy(chaosProxyOptions(chaos, d.clock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e }))),
+      );
+      log.info('fault-injection proxy listening', { url: d.chaos.url });
+    }
     for (const r of incidentRoutes(d.incidents, () => d.clock.now(), config.server.limits)) d.server.addRoute(r.method, r.pattern, r.handler);
     // The status page reads the same probe listing as /api/probes.
     for (const r of uiRoutes(uiDataFromDaemon(d, { probes: () => d.probeListing() }))) d.server.addRoute(r.method, r.pattern, r.handler);
@@ -206,11 +277,6 @@ export class Daemon {
     for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
     d.lifecycle.start();
     for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
-    if (config.chaos) {
-      const log = d.log.child({ component: 'chaos' });
-      d.chaos = await startChaosProxy(chaosProxyOptions(config.chaos, d.clock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e })));
-      log.info('fault-injection proxy listening', { url: d.chaos.url });
-    }
     d.drills = new DrillService({
       clock: d.clock,
       http: d.http,
@@ -234,8 +300,9 @@ export class Daemon {
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     // Probing starts last, once everything its results flow into is in place.
     d.scheduler.start(probesHere(config));
+    // Stalls count from here: loading a large store at start is slow by nature, not a hang.
+    d.loopMonitor.start();
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, location: config.location, store: d.store.path });
-    return d;
   }
 
   /** Each configured probe with its last result (/api/probes and the status page). */
@@ -302,26 +369,72 @@ export class Daemon {
     return { ok: true, errors: '' };
   }
 
-  /** SIGTERM: stop scheduling, let in-flight probes finish within the grace period, flush the store. */
-  stop(): Promise<void> {
+  /**
+   * SIGTERM: stop scheduling, let in-flight probes finish within the grace period, flush the store. Each step
+   * runs whatever happened to the ones before it (a full disk failing the baseline save must not leave the
+   * server up), and the whole ends within `shutdown_grace` + 10 s. Never rejects; the report says what failed.
+   */
+  stop(): Promise<ShutdownReport> {
     this.stopping ??= (async () => {
       this.log.info('stopping');
-      await this.scheduler.stop({ deadlineMs: this.current.scheduler.shutdownGraceMs });
-      // A running drill is aborted and rolled back before anything it needs closes.
-      await this.drills?.stop();
-      await this.incidents.stop();
-      // Hand over at once rather than after the lease runs out.
-      await this.leader?.stop();
-      this.latencyWatch.save(this.clock.now());
-      this.maintenance.abort();
-      await Promise.allSettled(this.loops);
-      await this.server?.close();
-      await this.chaos?.close();
-      await this.http.close();
-      await this.store.close();
-      this.log.info('stopped');
+      const graceMs = this.current.scheduler.shutdownGraceMs;
+      const report = await runShutdown(
+        [
+          { name: 'scheduler', run: () => this.scheduler.stop({ deadlineMs: graceMs }), timeoutMs: graceMs + 2_000 },
+          // A running drill is aborted and rolled back before anything it needs closes.
+          { name: 'drills', run: () => this.drills?.stop(), timeoutMs: 5_000 },
+          { name: 'incidents', run: () => this.incidents.stop(), timeoutMs: 3_000 },
+          // Hand over at once rather than after the lease runs out.
+          { name: 'leadership', run: () => this.leader?.stop(), timeoutMs: 3_000 },
+          { name: 'latency baselines', run: () => this.latencyWatch.save(this.clock.now()), timeoutMs: 3_000 },
+          {
+            name: 'background loops',
+            run: () => {
+              this.maintenance.abort();
+              this.loopMonitor.stop();
+              return Promise.allSettled(this.loops);
+            },
+            timeoutMs: 3_000,
+          },
+          { name: 'http server', run: () => this.server?.close(), timeoutMs: 2_000 },
+          { name: 'fault proxy', run: () => this.chaos?.close(), timeoutMs: 2_000 },
+          { name: 'http client', run: () => this.http.close(), timeoutMs: 2_000 },
+          { name: 'store', run: () => this.store.close(), timeoutMs: 3_000 },
+        ],
+        { deadlineMs: graceMs + 10_000, log: this.log },
+      );
+      this.log.info(report.clean ? 'stopped' : 'stopped, not cleanly', report.clean ? { elapsed_ms: report.elapsedMs } : { ...report });
+      return report;
     })();
     return this.stopping;
+  }
+
+  /** /healthz: can this process still do its job? Also starts a small test write (throttled). */
+  health(): HealthReport {
+    const now = this.clock.now();
+    void this.storeHealth.test(() => this.store.setMeta('health_at', String(now)), performance.now());
+    const tickMs = this.opts.incidentTickMs ?? 5_000;
+    return healthReport([
+      this.storeHealth.check(),
+      schedulerCheck(this.scheduler.stats(), now, 90_000),
+      // Only the leader delivers; a follower's engine idles by design.
+      this.leader?.isLeader === false
+        ? { name: 'incident_engine', ok: true, fatal: true, detail: 'follower: the leader delivers' }
+        : engineCheck(this.oldestDueNotification(), now, Math.max(60_000, tickMs * 6)),
+      loopCheck(this.loopMonitor.status()),
+    ]);
+  }
+
+  /** When the oldest notification that is due was due (null: none waiting), or null when the store can't say. */
+  private oldestDueNotification(): number | null {
+    try {
+      const row = this.store.db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?`).get(this.clock.now()) as
+        | { at: number | null }
+        | undefined;
+      return row?.at ?? null;
+    } catch {
+      return null;
+    }
   }
 
   private indexSpecs(config: VigilConfig): void {
@@ -350,9 +463,9 @@ export class Daemon {
   private record(result: ProbeResult, skewMs: number | null): void {
     // Not awaited: detectors and metrics go on from memory while the write commits (with others in flight).
     this.store.insertResult(result).then(
-      () => void (this.storeOk = true),
+      () => this.storeHealth.noteOk(this.clock.now()),
       (err: unknown) => {
-        this.storeOk = false;
+        this.storeHealth.noteFailure(this.clock.now(), err);
         this.log.error('store write failed', { probe: result.probeId, error: String(err) });
       },
     );
@@ -401,13 +514,10 @@ export class Daemon {
     return this.handover;
   }
 
-  /** The outcome of the last write; each call also starts a fresh test write, which the next call reports. */
+  /** The outcome of the last writes; each call may also start a fresh test write, which a later call reports. */
   private storeWritable(): boolean {
-    this.store.setMeta('readyz_at', String(this.clock.now())).then(
-      () => void (this.storeOk = true),
-      () => void (this.storeOk = false),
-    );
-    return this.storeOk;
+    void this.storeHealth.test(() => this.store.setMeta('readyz_at', String(this.clock.now())), performance.now());
+    return this.storeHealth.ok;
   }
 
   /** Rollups, retention and pruning of old incidents. */

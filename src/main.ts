@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Vigil CLI: one entry point, one module per command (loaded on demand so `vigil validate` starts fast).
 import { UsageError } from './cli/args.ts';
+import { ConfigLoadError, formatErrors } from './config/errors.ts';
+import { installCrashPolicy } from './runtime/crash.ts';
+import { StartupError } from './runtime/startup.ts';
 
 const USAGE = `vigil: keeps LLM dependencies honest
 
@@ -67,16 +70,36 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vigil ${name}: ${err.message}\n`);
       return 2;
     }
+    if (err instanceof ConfigLoadError) {
+      const n = err.errors.length;
+      process.stderr.write(`${formatErrors(err.errors)}\nvigil ${name}: invalid config (${n} error${n === 1 ? '' : 's'})\n`);
+      return 2;
+    }
+    // One line naming the step, the path or port, and the cause: what a supervisor's log should show.
+    if (err instanceof StartupError) {
+      process.stderr.write(`vigil ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
     throw err;
   }
 }
 
+// An uncaught error anywhere: log it, let the daemon page through its outbox briefly, exit non-zero.
+installCrashPolicy();
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitSoon(code),
   (err) => {
     process.stderr.write(`vigil: ${(err as Error).stack ?? err}\n`);
-    process.exitCode = 1;
+    exitSoon(1);
   },
 );
+
+/**
+ * Let the event loop drain on its own (stdout flushes, sockets close), but never linger: a handle something left
+ * open (a keep-alive socket, a simulator) must not turn a finished command into a process that never exits.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1_000).unref();
+}

@@ -8,7 +8,7 @@ import { simEnv } from '../sim/env.ts';
 import { startSimFleet } from '../sim/fleet.ts';
 import { seedDemoHistory } from '../ui/seed-history.ts';
 import { parse } from './args.ts';
-import { serveUntilSignal } from './run.ts';
+import { parsePort, serveUntilSignal } from './run.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
@@ -42,11 +42,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const configDir = values.config ? resolve(values.config) : REPO_ROOT;
   // A week of compressed history before the daemon starts, so every status page panel has something to show.
   const seeded = values['no-history'] ? null : await seedDemoHistory({ configDir, env, fleet });
-  const daemon = await Daemon.start({
-    configDir,
-    env,
-    listen: { port: Number(values.port) },
-  });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ configDir, env, listen: { port: parsePort(values.port) } });
+  } catch (err) {
+    // The simulator must not keep the process alive after a failed start.
+    await Promise.race([fleet.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    throw err;
+  }
   // The simulated gateway's primary (Anthropic) goes through Vigil's fault proxy, as a real gateway's drill
   // deployment would, so the shipped drill really exercises the fallback.
   if (daemon.chaos) {

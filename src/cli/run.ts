@@ -1,7 +1,6 @@
-// `vigil run`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown.
+// `vigil run`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown that always ends.
 import { Daemon } from '../daemon.ts';
-import { ConfigLoadError } from '../config/errors.ts';
-import { configDir, parse } from './args.ts';
+import { configDir, parse, UsageError } from './args.ts';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -9,42 +8,52 @@ export async function runCommand(argv: string[]): Promise<number> {
     host: { type: 'string' },
     port: { type: 'string' },
   });
-  let daemon: Daemon;
-  try {
-    daemon = await Daemon.start({
-      configDir: configDir(values.config),
-      listen: { host: values.host, port: values.port ? Number(values.port) : undefined },
-    });
-  } catch (err) {
-    if (err instanceof ConfigLoadError) {
-      process.stderr.write(err.message + '\n');
-      return 2;
-    }
-    throw err;
-  }
+  // Config and start-up failures (ConfigLoadError, StartupError) are printed by main as one line each.
+  const daemon = await Daemon.start({
+    configDir: configDir(values.config),
+    listen: { host: values.host, port: parsePort(values.port) },
+  });
   return serveUntilSignal(daemon);
 }
 
-/** Block until SIGTERM/SIGINT, reloading on SIGHUP. */
+/** `--port N`: 0..65535, or undefined when absent. */
+export function parsePort(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 0 && n <= 65535)) throw new UsageError(`--port must be a port number (0-65535), not "${raw}"`);
+  return n;
+}
+
+/**
+ * Block until SIGTERM/SIGINT, reloading on SIGHUP. Shutdown always ends: the daemon's own steps are each guarded
+ * and bounded, `onStop` gets 5 s, and a second signal exits at once. Resolves 0 after a clean stop, 1 otherwise.
+ */
 export function serveUntilSignal(daemon: Daemon, onStop: () => Promise<void> = async () => {}): Promise<number> {
   return new Promise((resolve) => {
     const reload = () => daemon.reload();
+    let stopping = false;
     const stop = (sig: string) => {
+      if (stopping) {
+        daemon.log.warn('second signal while stopping; exiting now', { signal: sig });
+        process.exit(1);
+      }
+      stopping = true;
       daemon.log.info('signal received', { signal: sig });
       process.off('SIGHUP', reload);
-      daemon
-        .stop()
-        .then(onStop)
-        .then(
-          () => resolve(0),
-          (err) => {
-            daemon.log.error('shutdown failed', { error: String(err) });
-            resolve(1);
-          },
-        );
+      void (async () => {
+        const report = await daemon.stop();
+        const extra = await Promise.race([
+          onStop().then(
+            () => true,
+            (err: unknown) => (daemon.log.error('shutdown step failed; going on', { step: 'after stop', error: String(err) }), false),
+          ),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 5_000).unref()),
+        ]);
+        resolve(report.clean && extra ? 0 : 1);
+      })();
     };
     process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 }

@@ -36,8 +36,19 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
+/** One liveness condition for /healthz; a failing `fatal` one makes it 503. */
+export interface HealthCheckView {
+  name: string;
+  ok: boolean;
+  fatal: boolean;
+  detail: string;
+  since?: number;
+}
+
 export interface ServerDeps {
   metrics: MetricsSource;
+  /** /healthz: whether this process can still do its job. Absent: 200 while the process serves. */
+  health?(): { ok: boolean; checks: HealthCheckView[] } | Promise<{ ok: boolean; checks: HealthCheckView[] }>;
   /** Every check must be ok for /readyz to answer 200. May be async; it gets 2 s. */
   readiness(): ReadinessCheck[] | Promise<ReadinessCheck[]>;
   listProbes(): ProbeListing[] | Promise<ProbeListing[]>;

@@ -109,7 +109,7 @@ export async function startServer(opts: ServerOptions): Promise<VigilServer> {
   };
   const { router } = shared;
 
-  router.add('GET', '/healthz', () => json({ status: 'ok' }));
+  router.add('GET', '/healthz', () => healthz(deps, opts.readinessTimeoutMs ?? 2000));
   router.add('GET', '/readyz', () => readyz(deps, opts.readinessTimeoutMs ?? 2000));
   router.add('GET', '/metrics', async () => {
     const body = await deps.metrics.metrics();
@@ -178,7 +178,7 @@ async function listen(spec: ListenerSpec, shared: Shared, limits: ServerLimits):
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${spec.host}:${spec.port}: ${err.code ?? err.message}`));
+    const onError = (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${spec.host}:${spec.port} (listener ${spec.name}): ${err.code ?? err.message}`, { cause: err }));
     server.once('error', onError);
     // A deep accept queue: under a connection storm the kernel would otherwise drop new SYNs (/healthz's too)
     // before we ever see them; past our cap we close the oldest ourselves (limits.ts).
@@ -286,6 +286,34 @@ async function readyz(deps: ServerDeps, timeoutMs: number): Promise<Reply> {
     checks: checks.map((c) => ({ name: c.name, ok: c.ok, ...(c.detail ? { detail: clip(c.detail, 200) } : {}) })),
   };
   return json(body, failed.length ? 503 : 200);
+}
+
+/**
+ * Liveness: "can this process still do its job" (store writable, scheduler and incident engine ticking, event
+ * loop not stalled). 503 tells a supervisor to restart it. Without a health source, serving is all it knows.
+ */
+async function healthz(deps: ServerDeps, timeoutMs: number): Promise<Reply> {
+  if (!deps.health) return json({ status: 'ok' });
+  let r: Awaited<ReturnType<NonNullable<ServerDeps['health']>>>;
+  try {
+    r = await withTimeout(Promise.resolve(deps.health()), timeoutMs);
+  } catch (err) {
+    const detail = err instanceof TimeoutError ? `health checks did not answer within ${timeoutMs} ms` : 'health checks threw';
+    r = { ok: false, checks: [{ name: 'health', ok: false, fatal: true, detail }] };
+  }
+  const failed = r.checks.filter((c) => !c.ok).map((c) => c.name);
+  const body = {
+    status: r.ok ? (failed.length ? 'degraded' : 'ok') : 'unhealthy',
+    failed,
+    checks: r.checks.map((c) => ({
+      name: c.name,
+      ok: c.ok,
+      ...(c.ok ? {} : { fatal: c.fatal }),
+      detail: clip(c.detail, 200),
+      ...(c.since !== undefined ? { since: new Date(c.since).toISOString() } : {}),
+    })),
+  };
+  return json(body, r.ok ? 200 : 503);
 }
 
 class TimeoutError extends Error {}
