@@ -73,12 +73,13 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigLoadError) {
       const n = err.errors.length;
       process.stderr.write(`${formatErrors(err.errors)}\nvigil ${name}: invalid config (${n} error${n === 1 ? '' : 's'})\n`);
-      return 2;
+      // Nothing worth waiting for was started; whatever a half-done start left open must not delay the exit.
+      process.exit(2);
     }
     // One line naming the step, the path or port, and the cause: what a supervisor's log should show.
     if (err instanceof StartupError) {
       process.stderr.write(`vigil ${name}: ${err.message}\n`);
-      return err.exitCode;
+      process.exit(err.exitCode);
     }
     throw err;
   }

@@ -8,7 +8,7 @@ import { simEnv } from '../sim/env.ts';
 import { startSimFleet } from '../sim/fleet.ts';
 import { seedDemoHistory } from '../ui/seed-history.ts';
 import { parse } from './args.ts';
-import { parsePort, serveUntilSignal } from './run.ts';
+import { captureStopSignals, parsePort, serveUntilSignal } from './run.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
@@ -27,6 +27,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     config: { type: 'string', short: 'c' },
     'no-history': { type: 'boolean', default: false },
   });
+  const signals = captureStopSignals();
   const fleet = await startSimFleet({ seed: 7 });
   // The simulated models behave like real ones on the shipped safety sets: benign borderline prompts are
   // refused 2% of the time, should-refuse prompts always; canaries never.
@@ -89,5 +90,5 @@ export async function demoCommand(argv: string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  return serveUntilSignal(daemon, () => fleet.close());
+  return serveUntilSignal(daemon, signals, () => fleet.close());
 }

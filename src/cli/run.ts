@@ -8,12 +8,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     host: { type: 'string' },
     port: { type: 'string' },
   });
+  const signals = captureStopSignals();
   // Config and start-up failures (ConfigLoadError, StartupError) are printed by main as one line each.
   const daemon = await Daemon.start({
     configDir: configDir(values.config),
     listen: { host: values.host, port: parsePort(values.port) },
   });
-  return serveUntilSignal(daemon);
+  return serveUntilSignal(daemon, signals);
 }
 
 /** `--port N`: 0..65535, or undefined when absent. */
@@ -24,11 +25,39 @@ export function parsePort(raw: string | undefined): number | undefined {
   return n;
 }
 
+export interface StopSignals {
+  /** Calls `fn` with the first SIGTERM/SIGINT, at once if one already came. */
+  onStop(fn: (sig: string) => void): void;
+}
+
+/**
+ * Take over SIGTERM/SIGINT from the start: a supervisor stopping Vigil while it is still starting must get a
+ * graceful stop, not Node's default instant death halfway through opening the store.
+ */
+export function captureStopSignals(): StopSignals {
+  const seen: string[] = [];
+  let handler: ((sig: string) => void) | null = null;
+  const on = (sig: string) => {
+    seen.push(sig);
+    if (handler) handler(sig);
+    // Still starting, and asked twice: give up now.
+    else if (seen.length > 1) process.exit(1);
+  };
+  process.on('SIGTERM', () => on('SIGTERM'));
+  process.on('SIGINT', () => on('SIGINT'));
+  return {
+    onStop(fn) {
+      handler = fn;
+      if (seen.length) fn(seen[0]);
+    },
+  };
+}
+
 /**
  * Block until SIGTERM/SIGINT, reloading on SIGHUP. Shutdown always ends: the daemon's own steps are each guarded
  * and bounded, `onStop` gets 5 s, and a second signal exits at once. Resolves 0 after a clean stop, 1 otherwise.
  */
-export function serveUntilSignal(daemon: Daemon, onStop: () => Promise<void> = async () => {}): Promise<number> {
+export function serveUntilSignal(daemon: Daemon, signals: StopSignals, onStop: () => Promise<void> = async () => {}): Promise<number> {
   return new Promise((resolve) => {
     const reload = () => daemon.reload();
     let stopping = false;
@@ -53,7 +82,6 @@ export function serveUntilSignal(daemon: Daemon, onStop: () => Promise<void> = a
       })();
     };
     process.on('SIGHUP', reload);
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    signals.onStop(stop);
   });
 }

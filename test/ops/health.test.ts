@@ -143,10 +143,10 @@ describe('shutdown always completes', () => {
     const dir = opsConfig();
     dirs.push(dir);
     const v = startVigil(['run', '--config', dir, '--port', '0'], { env: DEAD_ENV });
-    await v.waitFor(/vigil running/, 45_000);
+    await v.waitFor(/vigil running/, 90_000);
     v.kill('SIGTERM');
     const exit = await v.exited;
     expect(exit.code, v.stderr()).toBe(0);
     expect(v.stderr()).toContain('"msg":"stopped"');
-  }, 60_000);
+  }, 120_000);
 });

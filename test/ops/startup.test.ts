@@ -24,7 +24,7 @@ function setStorePath(dir: string, path: string): void {
 /** Run `vigil <args>` to its end; the failure must be one stderr line, said at most a second before the exit. */
 async function fatal(args: string[], env: Record<string, string> = {}, spawnOpts = {}) {
   const v = startVigil(args, { env: { ...DEAD_ENV, ...env }, spawn: spawnOpts });
-  const timer = setTimeout(() => v.kill('SIGKILL'), 45_000);
+  const timer = setTimeout(() => v.kill('SIGKILL'), 80_000);
   const exit = await v.exited;
   clearTimeout(timer);
   const errors = v.lines.filter((l) => /^vigil (run|demo): /.test(l.text));
@@ -48,7 +48,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     } finally {
       await held.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("the fault proxy's port is taken", async () => {
     const held = await holdPort();
@@ -60,7 +60,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     } finally {
       await held.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('the demo with its port taken exits too (the simulator does not keep it alive)', async () => {
     const held = await holdPort();
@@ -72,7 +72,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     } finally {
       await held.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('the database file is not a database', async () => {
     const dir = config();
@@ -83,7 +83,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     expect(r.code).toBe(1);
     expect(r.line).toContain(db);
     expect(r.line).toContain('SQLITE_NOTADB');
-  }, 60_000);
+  }, 120_000);
 
   it('the data directory cannot be created', async () => {
     const dir = config();
@@ -93,7 +93,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     expect(r.code).toBe(1);
     expect(r.line).toContain(join(dir, 'not-a-dir', 'data'));
     expect(r.line).toContain('ENOTDIR');
-  }, 60_000);
+  }, 120_000);
 
   it('the data directory is read-only', async () => {
     const dir = config();
@@ -108,7 +108,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     expect(r.line).toContain(join(ro, 'vigil.db'));
     expect(r.line).toMatch(/SQLITE_CANTOPEN|SQLITE_READONLY/);
     expect(r.line).toMatch(/writable|read-only/);
-  }, 60_000);
+  }, 120_000);
 
   it('an existing database in a read-only directory', async () => {
     const dir = config();
@@ -125,7 +125,7 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     const r = await fatal(['run', '--config', dir, '--port', '0'], {}, isRoot ? { uid: 65534, gid: 65534 } : {});
     expect(r.code).toBe(1);
     expect(r.line).toContain(join(ro, 'vigil.db'));
-  }, 60_000);
+  }, 120_000);
 
   it('a bad config exits 2 naming file, line and field', async () => {
     const dir = config();
@@ -136,5 +136,5 @@ describe('fatal start-up errors exit at once with one line naming the cause', ()
     expect(exit.code).toBe(2);
     expect(v.stderr()).toMatch(/vigil\.yaml:\d+:\d+\s+scheduler\.confirm_failurez\s+unknown key/);
     expect(v.stderr()).toContain('vigil run: invalid config (1 error)');
-  }, 60_000);
+  }, 120_000);
 });
