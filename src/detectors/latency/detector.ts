@@ -1,40 +1,39 @@
-// The online diurnal latency detector for one series (one probe × one metric). Pure: update(state, point)
-// returns a new state (the old one is left intact); nothing is read from a clock or a disk, and nothing after
-// `t` is ever seen, so replaying a CSV gives exactly what the daemon would have decided at each row.
+// The online diurnal latency detector for one series (one probe × one metric). Deterministic and free of I/O:
+// update() reads nothing but the state it is given and the point, and nothing after `t` is ever seen, so replaying
+// a CSV gives exactly what the daemon would have decided at each row. update() mutates the state it is given (the
+// daemon keeps one compact state per series; cloneLatencyState() copies one).
 //
-// Per point:
-//  1. Baseline for the point's local hour of the week (falling back to the hour of the day, then to all hours,
-//     while a bucket is young): weighted median and MAD of a time-decayed sample (reservoir.ts). A young bucket's
-//     spread is shrunk towards the next coarser level's, so a dozen values (or quantised ones, MAD 0) cannot make
-//     every small wobble look extreme. z = (x − median) / spread.
-//  2. Three evidence channels over the recent window (channels.ts): the typical call (median z), the slow tail
-//     (mean log(1 + z)) and the jitter (spread of successive differences), each compared with its own long-run
-//     mean and spread on this series, in units of the threshold. The score is the strongest channel, per side.
-//  3. One alert state for all channels: fire at `threshold`, resolve after `resolveAfterMs` below
-//     `resolveThreshold` (hysteresis: one incident is one page, whichever channels light up during it). The SLO
-//     ceiling fires whatever the baseline; the floor silences slowness pages below it.
-//  4. Learn the value when its hour is over (an hour never explains itself away); down-weighted if it arrived
-//     while firing, so an incident is not learnt as normal, but a permanent shift is learnt within about one
-//     baseline half-life (and the calibration, relative to the series' own recent history, settles sooner).
-// "Faster than usual" (and "steadier than usual") is only judged against an hour-of-week bucket: against the
-// hour-of-day fallback a quiet weekend hour would look anomalous.
-import { addToReservoir, emptyReservoir, quantileSorted, robust, type Reservoir, type Robust } from './reservoir.ts';
+// Per value:
+//  1. Baseline for the value's local hour of the week (baseline.ts): a robust location and scale, falling back
+//     to the hour of the day, then to all hours, while a bucket is young. z = (value − location) / scale.
+//  2. Evidence, each scale-free and each judged against the series' own record of it:
+//       level   — the recent calls are all unusual for their hour: the smallest z of the last `window` calls
+//                 (slower side; the largest, faster side). Taking the smallest means one slow call cannot move
+//                 it: it pages on a sustained shift, not a spike;
+//       drift   — an exponentially weighted mean of clipped z over `driftMs`: a slow drift over hours;
+//       extreme — a value beyond everything this series has ever shown, by a share of that whole range:
+//                 novelty, the one case where a single value pages (a series that spikes often has spiked
+//                 further before, so its spikes are not novel).
+//     Level and drift keep a record (the largest value of the statistic seen so far, decaying towards `floor`
+//     with `recordHalfLifeMs`): they page when the statistic beats its record by `margin`. A series that is
+//     always jumpy has high records and pages less; the page rate stays near one per record half-life at most,
+//     whatever the series' noise (Skyline and HTM's anomaly likelihood self-calibrate the same way).
+//  3. One alert state for all evidence: fire when the strongest reaches `threshold` (3 = normal); resolve after
+//     `resolveAfterMs` with everything under half of it (hysteresis: one incident is one page). The SLO ceiling
+//     fires whatever the baseline; the floor silences slowness pages below it.
+//  4. Learn the value (down-weighted while firing, so an incident is not learnt as normal while a permanent change
+//     is learnt within about one baseline half-life).
+// Untidy input: a non-finite value or time changes nothing and gets the current decision; the detector's clock
+// never runs backwards (a clock stepping back reads as no time passing, each value bucketed by its own local hour);
+// a duplicate timestamp is just another value; a gap is time passing.
+import { emptyBaseline, learn, read, type BaselineLevel, type BaselineParams, type BaselineRead, type BaselineState } from './baseline.ts';
 import { localHour } from './local-hour.ts';
-import {
-  calibrate,
-  CHANNEL_SCALE,
-  emptyCalibration,
-  logDiffSpread,
-  rarity,
-  tailMeans,
-  tailMedian,
-  type Calibration,
-  type Channel,
-} from './channels.ts';
 
-export type { Channel } from './channels.ts';
+export type { BaselineLevel } from './baseline.ts';
 
 export type Direction = 'high' | 'low' | 'both';
+export type Channel = 'level' | 'drift' | 'extreme';
+export const CHANNELS: readonly Channel[] = ['level', 'drift', 'extreme'];
 
 export interface LatencySlo {
   /** Always fire when the recent latency is sustained above this, whatever the hour (same unit as values). */
@@ -48,156 +47,157 @@ export interface LatencyDetectorOptions {
   timezone?: string;
   /** Which deviations page: slower (`high`), faster (`low`) or both. Default `both`. */
   direction?: Direction;
-  /**
-   * Score that fires: each channel's rarity (long-run standard deviations of its own statistic) divided by its
-   * scale in CHANNEL_SCALE, the strongest channel counting. Default 3.
-   */
+  /** Evidence that fires, in units where 3 is the tuned default (lower pages more: 2.5 = high sensitivity). */
   threshold?: number;
-  /** Below this score counts as calm for resolving. Default threshold / 2. */
-  resolveThreshold?: number;
-  /** Calm time needed before a firing alert resolves. Default 1 h. */
+  /** Calm time (everything under half the threshold) before a firing alert resolves. */
   resolveAfterMs?: number;
-  /** Points in the short window the typical and tail channels read. Default 12. */
+  /** Calls in the level window. */
   window?: number;
-  /** Points older than this (relative to the newest) leave the window. Default 12 h. */
+  /** Calls older than this (relative to the newest) leave the window. */
   windowMaxAgeMs?: number;
-  /** Points of history each channel's calibration averages over (exponential weighting). Default 2000. */
-  longRun?: number;
-  /** Values a bucket needs before it is trusted (else fall back to a coarser one). Default 6. */
+  /** Time constant of the drift channel's exponentially weighted mean. */
+  driftMs?: number;
+  /** Level and drift: how much a statistic must beat its record by (share of the record) at threshold 3. */
+  margin?: number;
+  /** Drift: the same, as a multiple of `margin`. */
+  driftMarginScale?: number;
+  /** Records decay towards this (in z units): below it nothing is unusual enough to page. */
+  recordFloor?: number;
+  /** How fast a record is forgotten. */
+  recordHalfLifeMs?: number;
+  /** Extreme: beyond the whole range seen by this share of it, at threshold 3. */
+  extremeMargin?: number;
+  /** Effective values a bucket needs before it is read (else a coarser level). */
   minSamples?: number;
-  /** Completed visits (weeks for an hour-of-week bucket, days for an hour-of-day one) a bucket needs. Default 1. */
-  minVisits?: number;
-  /** Baseline half-life: how fast old behaviour is forgotten. Default 14 days. */
-  halfLifeMs?: number;
-  /** Values kept per bucket. Default 48. */
-  capacity?: number;
-  /** Weight of a value learnt while firing (1 = as usual). Default 0.2. */
-  firingWeight?: number;
-  /** No anomaly alerts (SLO ceiling alerts still fire) until this long after the first point. Default 1 day. */
-  warmupMs?: number;
-  slo?: LatencySlo;
-  /** Seed of the sampling RNG (deterministic runs). */
-  seed?: number;
-  /** Points in the long window the spread channel reads. Default 72. */
-  spreadWindow?: number;
-  /** Points older than this leave the long window. Default 2 days. */
-  spreadWindowMaxAgeMs?: number;
-  /** Prior weight (in values) of the coarser level's spread when estimating a bucket's spread. Default 12. */
+  /** Prior weight (in values) of the coarser level in a young bucket's location and scale. */
   priorSamples?: number;
+  /** Baseline half-life: how fast old behaviour is forgotten. */
+  halfLifeMs?: number;
+  /** Weight of a value learnt while firing (1 = as usual). */
+  firingWeight?: number;
+  /** No anomaly pages (SLO ceiling pages still fire) until this long after the first value... */
+  warmupMs?: number;
+  /** ...and until this many values. */
+  warmupPoints?: number;
+  slo?: LatencySlo;
 }
 
 export type ResolvedOptions = Required<Omit<LatencyDetectorOptions, 'slo'>> & { slo: LatencySlo };
 
-const HOUR = 3_600_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-/** Long-run statistics need this many points before the rarity score means anything. */
-const MIN_LONG_RUN = 50;
+/** The ring of recent calls (the level window and the page's figures). */
+const RING = 12;
+/** z is clipped here inside the statistics: a single absurd value moves a mean by a bounded amount. */
+const Z_CLIP = 50;
 
 export const DEFAULT_OPTIONS: ResolvedOptions = {
   timezone: 'UTC',
   direction: 'both',
   threshold: 3,
-  resolveThreshold: 1.5,
-  resolveAfterMs: HOUR,
-  window: 12,
-  windowMaxAgeMs: 12 * HOUR,
-  longRun: 2000,
+  resolveAfterMs: 3 * HOUR,
+  window: 6,
+  windowMaxAgeMs: 6 * HOUR,
+  driftMs: 6 * HOUR,
+  margin: 0.2,
+  driftMarginScale: 1,
+  recordFloor: 1.5,
+  recordHalfLifeMs: 5 * DAY,
+  extremeMargin: 0.05,
   minSamples: 6,
-  minVisits: 1,
+  priorSamples: 12,
   halfLifeMs: 14 * DAY,
-  capacity: 48,
   firingWeight: 0.2,
   warmupMs: DAY,
+  warmupPoints: 50,
   slo: {},
-  seed: 1,
-  spreadWindow: 72,
-  spreadWindowMaxAgeMs: 2 * DAY,
-  priorSamples: 12,
 };
 
 export function resolveOptions(o: LatencyDetectorOptions = {}): ResolvedOptions {
   const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as LatencyDetectorOptions;
   const r: ResolvedOptions = { ...DEFAULT_OPTIONS, ...defined, slo: { ...(o.slo ?? {}) } };
-  if (o.resolveThreshold === undefined) r.resolveThreshold = r.threshold / 2;
-  for (const k of ['window', 'spreadWindow', 'longRun', 'capacity', 'minSamples', 'minVisits'] as const) {
+  for (const k of ['window', 'warmupPoints'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`latency detector: ${k} must be a positive integer`);
   }
-  if (!(r.halfLifeMs > 0)) throw new RangeError('latency detector: halfLifeMs must be > 0');
+  if (r.window > RING) throw new RangeError(`latency detector: window must be at most ${RING}`);
+  for (const k of ['threshold', 'halfLifeMs', 'driftMs', 'margin', 'driftMarginScale', 'recordFloor', 'recordHalfLifeMs', 'extremeMargin', 'minSamples', 'windowMaxAgeMs'] as const) {
+    if (!(r[k] > 0)) throw new RangeError(`latency detector: ${k} must be > 0`);
+  }
   if (!(r.firingWeight > 0 && r.firingWeight <= 1)) throw new RangeError('latency detector: firingWeight must be in (0, 1]');
   if (!(r.priorSamples >= 0)) throw new RangeError('latency detector: priorSamples must be >= 0');
+  if (!(r.resolveAfterMs >= 0) || !(r.warmupMs >= 0)) throw new RangeError('latency detector: durations must be >= 0');
   return r;
 }
 
-/** Which bucket the baseline came from. */
-export type BaselineLevel = 'hour_of_week' | 'hour_of_day' | 'global';
-
 export interface AlertState {
   firing: boolean;
-  /** Why it fired: unusual for the hour, or above the SLO ceiling. */
+  /** Why it fired: unusual for the series, or above the SLO ceiling. */
   cause: 'anomaly' | 'slo' | null;
-  /** Slower or faster than the baseline. */
+  /** Slower or faster than usual. */
   direction: 'high' | 'low' | null;
-  /** Epoch ms the current episode started (the first unusual point of the window that fired). */
+  /** Epoch ms the current episode started (the first clearly unusual call of the window that fired). */
   since: number | null;
-  /** Epoch ms the score went calm (resolution pending), or null. */
+  /** Epoch ms everything went calm (resolution pending), or null. */
   calmSince: number | null;
-  /** Most extreme window median z of the episode (for the page). */
+  /** Most extreme window mean z of the episode (for the page). */
   peakZ: number | null;
-  /** Which evidence fired it: the typical call, the slow tail, or the jitter (null for an SLO breach). */
-  channel?: Channel | null;
+  /** Which evidence fired it (null for an SLO breach). */
+  channel: Channel | null;
 }
+
+/** Record slots: level slower, level faster, drift slower, drift faster. */
+const SLOTS = 4;
 
 export interface LatencyState {
-  version: 2;
-  /** Sampling RNG state (uint32). */
-  rng: number;
-  /** 168 hour-of-week buckets (0 = Monday 00h local), 24 hour-of-day buckets, and all values. */
-  how: Reservoir[];
-  hod: Reservoir[];
-  all: Reservoir;
-  /** Values of the current hour, learnt when the hour is over (so an hour never explains itself away). */
-  pending: { hour: number; t: number[]; x: number[]; w: number[] };
-  /**
-   * The long window (the short one is its tail): time, value, z and local hour of the week (for the jitter
-   * channel's unit) of the last `spreadWindow` points.
-   */
-  recent: { t: number[]; x: number[]; z: number[]; how: number[] };
-  /** Self-calibration: long-run statistics of each channel's statistic on this series. */
-  cal: Record<CalKey, Calibration>;
-  alert: AlertState;
+  version: 3;
+  /** Values learnt (finite). */
   count: number;
+  /** Points seen, finite or not. */
+  rows: number;
   firstT: number | null;
+  /** Latest time seen: the detector's clock, which never runs backwards. */
   lastT: number | null;
+  baseline: BaselineState;
+  /** The last RING calls as [time, value, z] triples (ring buffer; `pos` is the next slot). */
+  ring: Float64Array | null;
+  pos: number;
+  len: number;
+  /** Drift statistic: exponentially weighted mean of clipped z. */
+  drift: number;
+  /** Records of the level and drift statistics (SLOTS entries, z units). */
+  rec: number[];
+  /** The whole range seen, for the extreme evidence. */
+  hi: number | null;
+  lo: number | null;
+  alert: AlertState;
 }
-
-/** Per-point log(1 + z±) (the tail channel is judged against single points' spread), window median, jitter. */
-type CalKey = 'tailUp' | 'tailDown' | 'typical' | 'spread';
-const CAL_KEYS: readonly CalKey[] = ['tailUp', 'tailDown', 'typical', 'spread'];
 
 export interface Baseline {
   level: BaselineLevel;
   median: number;
+  /** Rough upper quantile for people (location + 1.645 scales). */
   p95: number;
-  /** σ-equivalent spread (1.4826·MAD, floored). */
+  /** σ-equivalent scale. */
   scale: number;
 }
 
 export interface UpdateResult {
   state: LatencyState;
-  /** Sustained rarity score, signed: positive = slower than usual, negative = faster; 0 while warming up. */
+  /** Strongest evidence, signed: positive = slower than usual, negative = faster; 0 while warming up. */
   score: number;
   /** True while firing. */
   alert: boolean;
   /** Transition this point caused, if any. */
   transition: 'fired' | 'resolved' | null;
-  /** z of this value against its baseline (0 without a baseline). */
+  /** z of this value against its baseline (0 without a baseline or value). */
   z: number;
-  /** Median z of the window: "how unusual for this hour", robustly. */
+  /** Mean z of the short window: "how unusual for this hour". */
   windowZ: number;
-  /** Each channel's rarity in units of the threshold (≥ 0), for the slower and the faster side. */
+  /** Each channel's evidence (threshold units), slower and faster side. */
   channels: Record<'high' | 'low', Record<Channel, number>>;
   baseline: Baseline | null;
-  /** p95 of the window's values (what the page shows as observed). */
+  /** p95 of the short window's values (what the page shows as observed). */
   observedP95: number;
   alertState: AlertState;
 }
@@ -211,224 +211,186 @@ export interface LatencyDetector {
 }
 
 const QUIET: AlertState = { firing: false, cause: null, direction: null, since: null, calmSince: null, peakZ: null, channel: null };
+const noChannels = (): Record<Channel, number> => ({ level: 0, drift: 0, extreme: 0 });
 
-/** Robust statistics of a reservoir only change when it is replaced (states are copied on write): cache them. */
-const robustCache = new WeakMap<Reservoir, Robust | null>();
-function cachedRobust(r: Reservoir): Robust | null {
-  let v = robustCache.get(r);
-  if (v === undefined) {
-    v = robust(r);
-    robustCache.set(r, v);
-  }
-  return v;
+export function cloneLatencyState(s: LatencyState): LatencyState {
+  return structuredClone(s);
 }
 
 export function createLatencyDetector(opts: LatencyDetectorOptions = {}): LatencyDetector {
   const o = resolveOptions(opts);
   localHour(0, o.timezone); // throws RangeError now for an unknown zone, not at the first point
-  const alpha = 1 / o.longRun;
   const wantHigh = o.direction !== 'low';
   const wantLow = o.direction !== 'high';
-  // The jitter channel needs a half-full long window, and twice its length of calibration, to mean anything.
-  const spreadMinPoints = Math.ceil(o.spreadWindow / 2);
-  const spreadMinCal = 2 * o.spreadWindow;
+  const bp: BaselineParams = { lambda: Math.LN2 / o.halfLifeMs, minWeight: o.minSamples, prior: o.priorSamples, relFloor: 0.05 };
+  // Evidence is reported on the threshold's scale: 3 × (how far past the bar) ÷ (the bar at normal sensitivity).
+  const UNIT = 3;
 
   const init = (): LatencyState => ({
-    version: 2,
-    rng: (o.seed >>> 0) || 1,
-    how: Array.from({ length: 168 }, emptyReservoir),
-    hod: Array.from({ length: 24 }, emptyReservoir),
-    all: emptyReservoir(),
-    pending: { hour: -1, t: [], x: [], w: [] },
-    recent: { t: [], x: [], z: [], how: [] },
-    cal: Object.fromEntries(CAL_KEYS.map((k) => [k, emptyCalibration()])) as Record<CalKey, Calibration>,
-    alert: { ...QUIET },
+    version: 3,
     count: 0,
+    rows: 0,
     firstT: null,
     lastT: null,
+    baseline: emptyBaseline(),
+    ring: null,
+    pos: 0,
+    len: 0,
+    drift: 0,
+    rec: new Array(SLOTS).fill(o.recordFloor),
+    hi: null,
+    lo: null,
+    alert: { ...QUIET },
   });
 
-  const mature = (r: Reservoir): boolean => r.visits >= o.minVisits && r.v.length >= o.minSamples;
+  const toBaseline = (r: BaselineRead | null): Baseline | null =>
+    r ? { level: r.level, median: r.m, p95: r.m + 1.645 * r.s, scale: r.s } : null;
 
-  const baselineAt = (s: LatencyState, t: number): Baseline | null => {
-    const lh = localHour(t, o.timezone);
-    const levels: [BaselineLevel, Reservoir][] = [
-      ['hour_of_week', s.how[lh.how]],
-      ['hour_of_day', s.hod[lh.hour]],
-      ['global', s.all],
-    ];
-    for (let i = 0; i < levels.length; i++) {
-      const [level, r] = levels[i];
-      if (!mature(r)) continue;
-      const b = cachedRobust(r)!;
-      let scale = 1.4826 * b.mad;
-      // A young bucket's spread is a guess from a dozen values (and 0 on quantised data): shrink it towards the
-      // spread of the next coarser level that has values (a prior worth `priorSamples` values).
-      for (let j = i + 1; j < levels.length && o.priorSamples > 0; j++) {
-        const coarser = levels[j][1];
-        if (!mature(coarser) && j < levels.length - 1) continue;
-        const ref = cachedRobust(coarser);
-        if (!ref) break;
-        const nb = r.v.length;
-        const sr = 1.4826 * ref.mad;
-        scale = Math.sqrt((nb * scale * scale + o.priorSamples * sr * sr) / (nb + o.priorSamples));
-        break;
+  const baselineAt = (s: LatencyState, t: number): Baseline | null =>
+    toBaseline(read(s.baseline, localHour(t, o.timezone).how, Math.max(t, s.lastT ?? t), bp));
+
+  const update = (s: LatencyState, point: { t: number; value: number }): UpdateResult => {
+    const x = point.value;
+    s.rows++;
+    if (!Number.isFinite(x) || !Number.isFinite(point.t)) return unchanged(s);
+    const prevT = s.lastT;
+    // The detector's clock: never backwards (NTP steps, repeated hours), so decays and ages stay sane.
+    const te = Math.max(point.t, prevT ?? point.t);
+    const dt = prevT === null ? 0 : te - prevT;
+    s.firstT ??= te;
+    const lh = localHour(point.t, o.timezone);
+    const base = read(s.baseline, lh.how, te, bp);
+    const z = base ? (x - base.m) / base.s : 0;
+    const cz = z > Z_CLIP ? Z_CLIP : z < -Z_CLIP ? -Z_CLIP : z;
+
+    // Ring of recent calls.
+    const rg = (s.ring ??= new Float64Array(RING * 3));
+    rg[s.pos * 3] = te;
+    rg[s.pos * 3 + 1] = x;
+    rg[s.pos * 3 + 2] = cz;
+    s.pos = (s.pos + 1) % RING;
+    if (s.len < RING) s.len++;
+    const at = (k: number) => ((s.pos - k + RING) % RING) * 3; // k = 1 is the newest
+    /** Smallest and largest z of the last k calls, if k calls lie within the age limit. */
+    const extremes = (k: number, maxAge: number): [number, number] | null => {
+      if (k === 0 || s.len < k) return null;
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let j = 1; j <= k; j++) {
+        const i = at(j);
+        if (te - rg[i] > maxAge) return null;
+        if (rg[i + 2] < mn) mn = rg[i + 2];
+        if (rg[i + 2] > mx) mx = rg[i + 2];
       }
-      // A bucket can be nearly constant (cached replies, integer counts): never divide by ~0.
-      const all = cachedRobust(s.all);
-      const floor = Math.max(all ? 0.05 * 1.4826 * all.mad : 0, 0.01 * Math.abs(b.median), 1e-9);
-      return { level, median: b.median, p95: b.p95, scale: Math.max(scale, floor) };
-    }
-    return null;
-  };
-
-  /**
-   * The current spreads of the window's hours (hour of the week, else of the day, else global, unshrunk): the unit
-   * of the jitter channel's differences, so a busy hour (proportionally noisier) does not look jittery. Read now
-   * rather than stored per point, so the whole window is in the same, latest, units.
-   */
-  const jitterUnits = (s: LatencyState, hours: readonly number[]): number[] => {
-    const unit = (h: number): number => {
-      const r = mature(s.how[h]) ? s.how[h] : s.hod[h % 24];
-      const b = cachedRobust(mature(r) ? r : s.all);
-      return b ? Math.max(1.4826 * b.mad, 1e-9) : 1;
+      return [mn, mx];
     };
-    const byHour = new Map<number, number>();
-    return hours.map((h) => {
-      let u = byHour.get(h);
-      if (u === undefined) byHour.set(h, (u = unit(h)));
-      return u;
-    });
-  };
-
-  const update = (prev: LatencyState, point: { t: number; value: number }): UpdateResult => {
-    const { t, value: x } = point;
-    const finite = Number.isFinite(x);
-    // Structural sharing: copy what this point changes (window, pending hour, calibration, alert, three buckets).
-    const s: LatencyState = {
-      ...prev,
-      how: prev.how.slice(),
-      hod: prev.hod.slice(),
-      recent: { t: prev.recent.t.slice(), x: prev.recent.x.slice(), z: prev.recent.z.slice(), how: prev.recent.how.slice() },
-      pending: { ...prev.pending, t: prev.pending.t.slice(), x: prev.pending.x.slice(), w: prev.pending.w.slice() },
-      cal: {
-        tailUp: { ...prev.cal.tailUp },
-        tailDown: { ...prev.cal.tailDown },
-        typical: { ...prev.cal.typical },
-        spread: { ...prev.cal.spread },
-      },
-      alert: { ...prev.alert },
-    };
-    s.firstT ??= t;
-    // A new hour (UTC, or local for :30/:45 zones): what was seen in the previous one joins the baselines now.
-    const lh = localHour(t, o.timezone);
-    const hourKey = Math.floor(t / HOUR) * 168 + lh.how;
-    if (hourKey !== s.pending.hour) flushPending(s, hourKey);
-    const base = finite ? baselineAt(s, t) : null;
-    const z = base ? (x - base.median) / base.scale : 0;
-
-    const rc = s.recent;
-    if (finite) {
-      rc.t.push(t);
-      rc.x.push(x);
-      rc.z.push(z);
-      rc.how.push(lh.how);
+    let n = 0;
+    let sumZ = 0;
+    for (let j = 1; j <= Math.min(o.window, s.len); j++) {
+      const i = at(j);
+      if (te - rg[i] > o.windowMaxAgeMs) break;
+      n++;
+      sumZ += rg[i + 2];
     }
-    while (rc.t.length > o.spreadWindow || (rc.t.length > 0 && t - rc.t[0] > o.spreadWindowMaxAgeMs)) {
-      rc.t.shift();
-      rc.x.shift();
-      rc.z.shift();
-      rc.how.shift();
-    }
-    // The short window is the tail of the long one, bounded by count and age.
-    let n = Math.min(o.window, rc.z.length);
-    while (n > 0 && t - rc.t[rc.t.length - n] > o.windowMaxAgeMs) n--;
-    const tail = tailMeans(rc.z, n);
-    const typical = tailMedian(rc.z, n);
-    const jitter = rc.t.length >= spreadMinPoints ? logDiffSpread(rc.x, jitterUnits(s, rc.how), rc.t.length) : null;
+    const windowZ = n ? sumZ / n : 0;
 
-    const c = s.cal;
-    const warm = base !== null && t - s.firstT >= o.warmupMs && n > 0;
-    const typicalR = rarity(c.typical, typical, MIN_LONG_RUN);
-    const jitterR = jitter === null ? 0 : rarity(c.spread, jitter, spreadMinCal);
-    const units = (r: number, ch: Channel) => Math.max(0, r / CHANNEL_SCALE[ch]);
+    // Drift: time-weighted exponential mean of clipped z (a gap counts as time passing).
+    if (base) {
+      const a = 1 - Math.exp(-Math.max(dt, MIN) / o.driftMs);
+      s.drift += a * (cz - s.drift);
+    }
+
+    // Level and drift against their records (which decay towards the floor as time passes).
+    const w = base ? extremes(o.window, o.windowMaxAgeMs) : null;
+    const stats: (number | null)[] = [w ? w[0] : null, w ? -w[1] : null, base ? s.drift : null, base ? -s.drift : null];
+    const rec = s.rec;
+    const keep = dt > 0 ? Math.exp((-Math.LN2 * dt) / o.recordHalfLifeMs) : 1;
+    const beat: number[] = [];
+    for (let j = 0; j < SLOTS; j++) {
+      rec[j] = o.recordFloor + Math.max(0, rec[j] - o.recordFloor) * keep;
+      const v = stats[j];
+      const m = j >= 2 ? o.margin * o.driftMarginScale : o.margin;
+      beat.push(v === null || v <= rec[j] ? 0 : (UNIT * (v / rec[j] - 1)) / m);
+    }
+
+    // Extreme: beyond the whole range seen before this value, by a share of it.
+    let exHigh = 0;
+    let exLow = 0;
+    if (s.hi !== null && s.lo !== null && s.hi > s.lo) {
+      const range = s.hi - s.lo;
+      exHigh = (UNIT * Math.max(0, (x - s.hi) / range)) / o.extremeMargin;
+      exLow = (UNIT * Math.max(0, (s.lo - x) / range)) / o.extremeMargin;
+    }
+
     const channels: UpdateResult['channels'] = {
-      high: {
-        typical: units(typicalR, 'typical'),
-        tail: units(rarity(c.tailUp, tail.up, MIN_LONG_RUN), 'tail'),
-        spread: units(jitterR, 'spread'),
-      },
-      low: {
-        typical: units(-typicalR, 'typical'),
-        tail: units(rarity(c.tailDown, tail.down, MIN_LONG_RUN), 'tail'),
-        spread: units(-jitterR, 'spread'),
-      },
+      high: { level: beat[0], drift: beat[2], extreme: exHigh },
+      low: { level: beat[1], drift: beat[3], extreme: exLow },
     };
-    const strongest = (side: Record<Channel, number>): [Channel, number] =>
-      (Object.entries(side) as [Channel, number][]).reduce((a, b) => (b[1] > a[1] ? b : a));
+    const warm = base !== null && te - s.firstT >= o.warmupMs && s.count >= o.warmupPoints;
+    const strongest = (side: Record<Channel, number>): [Channel, number] => {
+      let best: Channel = 'level';
+      for (const ch of CHANNELS) if (side[ch] > side[best]) best = ch;
+      return [best, side[best]];
+    };
     const [upCh, upBest] = strongest(channels.high);
     const [downCh, downBest] = strongest(channels.low);
     const upScore = warm && wantHigh ? upBest : 0;
-    // "Faster than usual" only counts against the same hour of the week: against a coarser fallback, a quiet
-    // weekend hour would look like an anomaly until the hour-of-week buckets have learnt it.
-    const downScore = warm && wantLow && base.level === 'hour_of_week' ? downBest : 0;
+    const downScore = warm && wantLow ? downBest : 0;
     const score = upScore >= downScore ? upScore : -downScore;
 
-    const win = { t: rc.t.slice(rc.t.length - n), z: rc.z.slice(rc.z.length - n) };
-    const windowZ = typical;
-    const xs = rc.x.slice(rc.x.length - n).sort((a, b) => a - b);
+    // Figures for the page and the SLOs: the short window's values.
+    const xs: number[] = [];
+    for (let j = 1; j <= n; j++) xs.push(rg[at(j) + 1]);
+    xs.sort((p, q) => p - q);
     const observedP95 = n ? quantileSorted(xs, 0.95) : NaN;
     // SLO ceiling: the window's median above it (sustained, not one slow call).
     const sloBreach = o.slo.ceiling !== undefined && n > 0 && quantileSorted(xs, 0.5) > o.slo.ceiling;
     const aboveFloor = o.slo.floor === undefined || observedP95 >= o.slo.floor;
 
-    const highOn = upScore >= o.threshold && aboveFloor;
-    const lowOn = downScore >= o.threshold;
+    const th = o.threshold;
+    const highOn = upScore >= th && aboveFloor;
+    const lowOn = downScore >= th;
     let transition: UpdateResult['transition'] = null;
-    const a = s.alert;
-    if (!a.firing) {
+    const al = s.alert;
+    if (!al.firing) {
       if (sloBreach || highOn || lowOn) {
         const high = sloBreach || (highOn && (!lowOn || upScore >= downScore));
-        Object.assign(a, {
+        s.alert = {
           firing: true,
           cause: sloBreach ? 'slo' : 'anomaly',
           direction: high ? 'high' : 'low',
-          since: firstUnusual(win, high) ?? t,
+          since: firstUnusual(rg, s, n, high) ?? te,
           calmSince: null,
           peakZ: windowZ,
           channel: sloBreach && !highOn ? null : high ? upCh : downCh,
-        });
+        };
         transition = 'fired';
       }
     } else {
-      // Any sustained deviation keeps the episode open (a flat line is low by day and high by night).
-      const busy = sloBreach || (upScore >= o.resolveThreshold && aboveFloor) || downScore >= o.resolveThreshold;
-      if (sloBreach) a.cause = 'slo';
-      if (Math.abs(windowZ) > Math.abs(a.peakZ ?? 0)) a.peakZ = windowZ;
-      if (busy) a.calmSince = null;
+      // Any sustained deviation keeps the episode open.
+      const busy = sloBreach || (upScore >= th / 2 && aboveFloor) || downScore >= th / 2;
+      if (sloBreach) al.cause = 'slo';
+      if (Math.abs(windowZ) > Math.abs(al.peakZ ?? 0)) al.peakZ = windowZ;
+      if (busy) al.calmSince = null;
       else {
-        a.calmSince ??= t;
-        if (t - a.calmSince >= o.resolveAfterMs) {
+        al.calmSince ??= te;
+        if (te - al.calmSince >= o.resolveAfterMs) {
           s.alert = { ...QUIET };
           transition = 'resolved';
         }
       }
     }
 
-    if (finite) {
-      if (base) {
-        // Calibration learns from every scored point; the windows are what it is compared with.
-        calibrate(c.tailUp, Math.log1p(Math.max(z, 0)), alpha);
-        calibrate(c.tailDown, Math.log1p(Math.max(-z, 0)), alpha);
-        calibrate(c.typical, typical, alpha);
-        if (jitter !== null) calibrate(c.spread, jitter, alpha);
-      }
-      s.pending.t.push(t);
-      s.pending.x.push(x);
-      s.pending.w.push(s.alert.firing ? o.firingWeight : 1);
+    // Learn. Records learn even while firing: an episode that paged sets the bar for the next one.
+    for (let j = 0; j < SLOTS; j++) {
+      const v = stats[j];
+      if (v !== null && v > rec[j]) rec[j] = v;
     }
+    learn(s.baseline, lh.how, x, s.alert.firing ? o.firingWeight : 1, te, bp);
+    s.hi = s.hi === null ? x : Math.max(s.hi, x);
+    s.lo = s.lo === null ? x : Math.min(s.lo, x);
     s.count++;
-    s.lastT = t;
+    s.lastT = te;
     return {
       state: s,
       score,
@@ -437,48 +399,47 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       z,
       windowZ,
       channels,
-      baseline: base,
+      baseline: toBaseline(base),
       observedP95,
       alertState: s.alert,
     };
   };
 
-  /** Start of the trailing run of clearly unusual points (|z| ≥ 2 on the firing side): "since when". */
-  function firstUnusual(rc: { t: number[]; z: number[] }, high: boolean): number | null {
-    let since: number | null = null;
-    for (let i = rc.z.length - 1; i >= 0 && (high ? rc.z[i] >= 2 : rc.z[i] <= -2); i--) since = rc.t[i];
-    return since;
+  /** A point that teaches nothing (missing value or time): the current decision, unchanged. */
+  function unchanged(s: LatencyState): UpdateResult {
+    return {
+      state: s,
+      score: 0,
+      alert: s.alert.firing,
+      transition: null,
+      z: 0,
+      windowZ: 0,
+      channels: { high: noChannels(), low: noChannels() },
+      baseline: null,
+      observedP95: NaN,
+      alertState: s.alert,
+    };
   }
 
-  function flushPending(s: LatencyState, hour: number): void {
-    const p = s.pending;
-    if (p.t.length > 0) {
-      // All values of one pending batch share one local hour of the week (the batch key includes it).
-      const lh = localHour(p.t[0], o.timezone);
-      const copy = (r: Reservoir): Reservoir => ({ ...r, v: r.v.slice(), p: r.p.slice(), f: r.f.slice() });
-      s.how[lh.how] = copy(s.how[lh.how]);
-      s.hod[lh.hour] = copy(s.hod[lh.hour]);
-      s.all = copy(s.all);
-      for (const r of [s.how[lh.how], s.hod[lh.hour], s.all]) {
-        // Down-weighting protects a mature baseline; a young bucket must fill up regardless, or an alert raised
-        // against a coarse fallback would keep its own bucket young forever.
-        const young = !mature(r);
-        for (let i = 0; i < p.t.length; i++) {
-          s.rng = xorshift(s.rng);
-          addToReservoir(r, p.x[i], p.t[i], young ? 1 : p.w[i], (s.rng + 0.5) / 4294967296, o.capacity, o.halfLifeMs);
-        }
-      }
+  /** Start of the trailing run of clearly unusual calls (|z| ≥ 2 on the firing side) in the window: "since when". */
+  function firstUnusual(rg: Float64Array, s: LatencyState, n: number, high: boolean): number | null {
+    let since: number | null = null;
+    for (let j = 1; j <= Math.max(n, 1) && j <= s.len; j++) {
+      const i = ((s.pos - j + RING) % RING) * 3;
+      if (high ? rg[i + 2] >= 2 : rg[i + 2] <= -2) since = rg[i];
+      else break;
     }
-    s.pending = { hour, t: [], x: [], w: [] };
+    return since;
   }
 
   return { options: o, init, update, baselineAt };
 }
 
-function xorshift(x: number): number {
-  x ^= x << 13;
-  x >>>= 0;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  return x >>> 0;
+/** Linear-interpolated quantile of an ascending array. */
+export function quantileSorted(s: readonly number[], q: number): number {
+  if (s.length === 1) return s[0];
+  const pos = q * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
