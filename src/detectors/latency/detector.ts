@@ -32,8 +32,8 @@ import { localHour } from './local-hour.ts';
 export type { BaselineLevel } from './baseline.ts';
 
 export type Direction = 'high' | 'low' | 'both';
-export type Channel = 'level' | 'drift' | 'extreme';
-export const CHANNELS: readonly Channel[] = ['level', 'drift', 'extreme'];
+export type Channel = 'level' | 'drift' | 'extreme' | 'spread';
+export const CHANNELS: readonly Channel[] = ['level', 'drift', 'extreme', 'spread'];
 
 export interface LatencySlo {
   /** Always fire when the recent latency is sustained above this, whatever the hour (same unit as values). */
@@ -65,8 +65,29 @@ export interface LatencyDetectorOptions {
   recordFloor?: number;
   /** How fast a record is forgotten. */
   recordHalfLifeMs?: number;
-  /** Extreme: beyond the whole range seen by this share of it, at threshold 3. */
+  /** Extreme: `extremeRun` successive values beyond the whole range seen, by this share of it, at threshold 3. */
   extremeMargin?: number;
+  /** Extreme: how many successive values must all be beyond the range. */
+  extremeRun?: number;
+  /**
+   * Extreme, one value alone: beyond the range by this share of it (times the series' spike habit, see
+   * `spikesAllowed`) and beyond its own record z. 0 = a single value never pages.
+   */
+  singleMargin?: number;
+  /** No single-value pages before the series is this old (its range and spike habit are still being learnt). */
+  singleWarmupMs?: number;
+  /** Isolated spikes (|z| ≥ spikeZ, neighbours calm) per `spikeHalfLifeMs` a series may show before single values need a wider margin. */
+  spikesAllowed?: number;
+  spikeZ?: number;
+  spikeHalfLifeMs?: number;
+  /** Spread: how far the log jitter (mean |Δz| over `spreadWindow` calls, against its long-run mean) must beat its record (0 = off). */
+  spreadMargin?: number;
+  /** Spread records decay towards this (log units: 0.7 ≈ a doubling or halving of the jitter). */
+  spreadFloor?: number;
+  /** Time constant of the long-run mean of the log jitter. */
+  spreadMs?: number;
+  spreadWindow?: number;
+  episodeHalfLifeMs?: number;
   /** Effective values a bucket needs before it is read (else a coarser level). */
   minSamples?: number;
   /** Prior weight (in values) of the coarser level in a young bucket's location and scale. */
@@ -88,7 +109,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 /** The ring of recent calls (the level window and the page's figures). */
-const RING = 12;
+const RING = 16;
 /** z is clipped here inside the statistics: a single absurd value moves a mean by a bounded amount. */
 const Z_CLIP = 50;
 
@@ -100,11 +121,22 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   window: 6,
   windowMaxAgeMs: 6 * HOUR,
   driftMs: 6 * HOUR,
-  margin: 0.2,
+  margin: 0.1,
   driftMarginScale: 1,
   recordFloor: 1.5,
-  recordHalfLifeMs: 5 * DAY,
-  extremeMargin: 0.05,
+  recordHalfLifeMs: 12 * DAY,
+  extremeMargin: 0.02,
+  extremeRun: 2,
+  singleMargin: 0.05,
+  singleWarmupMs: 5 * DAY,
+  spikesAllowed: 1,
+  spikeZ: 10,
+  spikeHalfLifeMs: 7 * DAY,
+  spreadMargin: 1.5,
+  spreadFloor: 0.7,
+  spreadMs: 3 * DAY,
+  spreadWindow: 12,
+  episodeHalfLifeMs: 2 * DAY,
   minSamples: 6,
   priorSamples: 12,
   halfLifeMs: 14 * DAY,
@@ -147,7 +179,7 @@ export interface AlertState {
 }
 
 /** Record slots: level slower, level faster, drift slower, drift faster. */
-const SLOTS = 4;
+const SLOTS = 8;
 
 export interface LatencyState {
   version: 3;
@@ -165,6 +197,12 @@ export interface LatencyState {
   len: number;
   /** Drift statistic: exponentially weighted mean of clipped z. */
   drift: number;
+  /** Long-run mean of the log jitter (null until there is one). */
+  jitter: number | null;
+  /** Decayed count of single-value outliers (|z| ≥ spikeZ): how spiky this series habitually is. */
+  spikes: number;
+  /** Records of the statistics learnt while calm, and while firing (the latter forgotten within a day). */
+  epi?: number[];
   /** Records of the level and drift statistics (SLOTS entries, z units). */
   rec: number[];
   /** The whole range seen, for the extreme evidence. */
@@ -211,7 +249,7 @@ export interface LatencyDetector {
 }
 
 const QUIET: AlertState = { firing: false, cause: null, direction: null, since: null, calmSince: null, peakZ: null, channel: null };
-const noChannels = (): Record<Channel, number> => ({ level: 0, drift: 0, extreme: 0 });
+const noChannels = (): Record<Channel, number> => ({ level: 0, drift: 0, extreme: 0, spread: 0 });
 
 export function cloneLatencyState(s: LatencyState): LatencyState {
   return structuredClone(s);
@@ -237,6 +275,8 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     pos: 0,
     len: 0,
     drift: 0,
+    jitter: null,
+    spikes: 0,
     rec: new Array(SLOTS).fill(o.recordFloor),
     hi: null,
     lo: null,
@@ -302,29 +342,84 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
 
     // Level and drift against their records (which decay towards the floor as time passes).
     const w = base ? extremes(o.window, o.windowMaxAgeMs) : null;
-    const stats: (number | null)[] = [w ? w[0] : null, w ? -w[1] : null, base ? s.drift : null, base ? -s.drift : null];
+    // Spread: log of the mean absolute difference of successive z over the window, against its long-run mean.
+    let spreadU: number | null = null;
+    let logJ: number | null = null;
+    if (base && o.spreadMargin > 0 && s.len > o.spreadWindow) {
+      let sum = 0;
+      let k = 0;
+      for (let j = 1; j <= o.spreadWindow; j++) {
+        const i = at(j);
+        const i2 = at(j + 1);
+        if (te - rg[i2] > (o.windowMaxAgeMs * o.spreadWindow) / o.window) break;
+        sum += Math.abs(rg[i + 2] - rg[i2 + 2]);
+        k++;
+      }
+      if (k === o.spreadWindow) {
+        logJ = Math.log(Math.max(sum / k, 1e-6));
+        if (s.jitter !== null) spreadU = logJ - s.jitter;
+      }
+    }
+    const stats: (number | null)[] = [w ? w[0] : null, w ? -w[1] : null, base ? s.drift : null, base ? -s.drift : null, spreadU, spreadU === null ? null : -spreadU, base ? cz : null, base ? -cz : null];
     const rec = s.rec;
     const keep = dt > 0 ? Math.exp((-Math.LN2 * dt) / o.recordHalfLifeMs) : 1;
     const beat: number[] = [];
+    const epi = (s.epi ??= new Array(SLOTS).fill(0));
+    const keepEpi = dt > 0 ? Math.exp((-Math.LN2 * dt) / o.episodeHalfLifeMs) : 1;
     for (let j = 0; j < SLOTS; j++) {
       rec[j] = o.recordFloor + Math.max(0, rec[j] - o.recordFloor) * keep;
+      epi[j] *= keepEpi;
       const v = stats[j];
+      const rj = Math.max(rec[j], epi[j]);
+      if (j >= 6) {
+        beat.push(v === null || v <= rj ? 0 : v / rj - 1);
+        continue;
+      }
+      if (j >= 4) {
+        const r = Math.max(rj, o.spreadFloor);
+        beat.push(v === null || v <= r ? 0 : (UNIT * (v / r - 1)) / o.spreadMargin);
+        continue;
+      }
       const m = j >= 2 ? o.margin * o.driftMarginScale : o.margin;
-      beat.push(v === null || v <= rec[j] ? 0 : (UNIT * (v / rec[j] - 1)) / m);
+      beat.push(v === null || v <= rj ? 0 : (UNIT * (v / rj - 1)) / m);
     }
 
-    // Extreme: beyond the whole range seen before this value, by a share of it.
+    // Extreme: the last `extremeRun` values all beyond the whole range seen before them, by a share of it.
     let exHigh = 0;
     let exLow = 0;
-    if (s.hi !== null && s.lo !== null && s.hi > s.lo) {
+    if (s.hi !== null && s.lo !== null && s.hi > s.lo && s.len >= o.extremeRun) {
       const range = s.hi - s.lo;
-      exHigh = (UNIT * Math.max(0, (x - s.hi) / range)) / o.extremeMargin;
-      exLow = (UNIT * Math.max(0, (s.lo - x) / range)) / o.extremeMargin;
+      exHigh = Infinity;
+      exLow = Infinity;
+      for (let j = 1; j <= o.extremeRun; j++) {
+        const v = rg[at(j) + 1];
+        exHigh = Math.min(exHigh, (UNIT * Math.max(0, (v - s.hi) / range)) / o.extremeMargin);
+        exLow = Math.min(exLow, (UNIT * Math.max(0, (s.lo - v) / range)) / o.extremeMargin);
+      }
+      const age = te - s.firstT;
+      if (o.singleMargin > 0 && age >= o.singleWarmupMs) {
+        // One value alone pages only in a series that does not habitually spike: the margin widens with the
+        // spikes seen per half-life (extrapolated while the series is younger than that).
+        const seen = 1 - Math.exp((-Math.LN2 * age) / o.spikeHalfLifeMs);
+        const habit = seen > 0 ? s.spikes / seen : 0;
+        const sm = o.singleMargin * Math.max(1, habit / o.spikesAllowed);
+        // The newest value alone, against the range before it (the run's other values included).
+        let hi = s.hi;
+        let lo = s.lo;
+        for (let j = 2; j <= o.extremeRun; j++) {
+          hi = Math.max(hi, rg[at(j) + 1]);
+          lo = Math.min(lo, rg[at(j) + 1]);
+        }
+        const r2 = hi - lo;
+        // ...and it must also be the most unusual value for its hour seen lately (beat the z record).
+        if (beat[6] > 0) exHigh = Math.max(exHigh, (UNIT * Math.max(0, (x - hi) / r2)) / sm);
+        if (beat[7] > 0) exLow = Math.max(exLow, (UNIT * Math.max(0, (lo - x) / r2)) / sm);
+      }
     }
 
     const channels: UpdateResult['channels'] = {
-      high: { level: beat[0], drift: beat[2], extreme: exHigh },
-      low: { level: beat[1], drift: beat[3], extreme: exLow },
+      high: { level: beat[0], drift: beat[2], extreme: exHigh, spread: beat[4] },
+      low: { level: beat[1], drift: beat[3], extreme: exLow, spread: beat[5] },
     };
     const warm = base !== null && te - s.firstT >= o.warmupMs && s.count >= o.warmupPoints;
     const strongest = (side: Record<Channel, number>): [Channel, number] => {
@@ -381,14 +476,30 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       }
     }
 
-    // Learn. Records learn even while firing: an episode that paged sets the bar for the next one.
+    // Learn. Records learn only from calm stretches: an incident must not raise the bar for the next one.
     for (let j = 0; j < SLOTS; j++) {
       const v = stats[j];
-      if (v !== null && v > rec[j]) rec[j] = v;
+      if (v === null) continue;
+      if (!s.alert.firing) rec[j] = Math.max(rec[j], v);
+      else epi[j] = Math.max(epi[j], v);
+    }
+    if (dt > 0) s.spikes *= Math.exp((-Math.LN2 * dt) / o.spikeHalfLifeMs);
+    // A spike: one value far out whose neighbours are not (known one value later: no look-ahead).
+    if (base && s.len >= 3) {
+      const z1 = Math.abs(rg[at(2) + 2]);
+      if (z1 >= o.spikeZ && Math.abs(cz) < o.spikeZ / 2 && Math.abs(rg[at(3) + 2]) < o.spikeZ / 2) s.spikes++;
+    }
+    if (logJ !== null) {
+      const a = 1 - Math.exp(-Math.max(dt, MIN) / o.spreadMs);
+      s.jitter = s.jitter === null ? logJ : s.jitter + a * (logJ - s.jitter);
     }
     learn(s.baseline, lh.how, x, s.alert.firing ? o.firingWeight : 1, te, bp);
-    s.hi = s.hi === null ? x : Math.max(s.hi, x);
-    s.lo = s.lo === null ? x : Math.min(s.lo, x);
+    // The range takes in the value that has just left the run being judged.
+    if (s.len >= o.extremeRun) {
+      const v = rg[at(o.extremeRun) + 1];
+      s.hi = s.hi === null ? v : Math.max(s.hi, v);
+      s.lo = s.lo === null ? v : Math.min(s.lo, v);
+    }
     s.count++;
     s.lastT = te;
     return {
