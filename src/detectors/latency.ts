@@ -1,6 +1,7 @@
 // Diurnal latency detector: public entry point. See latency/detector.ts for how it decides.
 export {
   createLatencyDetector,
+  cloneLatencyState,
   resolveOptions,
   DEFAULT_OPTIONS,
   type LatencyDetector,
@@ -32,5 +33,5 @@ export {
   type LatencySettings,
   type LatencyMetric,
 } from './latency/config.ts';
-export { saveBaseline, loadBaseline, deleteBaseline, serialiseLatencyState } from './latency/persist.ts';
+export { saveBaseline, loadBaseline, deleteBaseline, serialiseLatencyState, parseLatencyState } from './latency/persist.ts';
 export { localHour, isTimeZone, type LocalHour } from './latency/local-hour.ts';

@@ -3,7 +3,7 @@
 // reads without colour: "slowest at 9am ET" is visible at a glance and checkable by the figure.
 import type { HourlyRollup } from '../store/store.ts';
 import { localHour } from './latency/local-hour.ts';
-import { quantileSorted } from './latency/reservoir.ts';
+import { quantileSorted } from './latency/detector.ts';
 
 export type ReportMetric = 'ttft' | 'total';
 export type ReportStat = 'p50' | 'p95';

@@ -1,69 +1,73 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyDetector, type LatencyDetectorOptions, type UpdateResult } from '../../src/detectors/latency.ts';
+import { cloneLatencyState, createLatencyDetector, type LatencyDetectorOptions, type UpdateResult } from '../../src/detectors/latency.ts';
 import { localHour } from '../../src/detectors/latency/local-hour.ts';
-import { addToReservoir, emptyReservoir, robust } from '../../src/detectors/latency/reservoir.ts';
+import { parseLatencyState, serialiseLatencyState } from '../../src/detectors/latency/persist.ts';
 import { DAY, HOUR, MIN, generate, mulberry32, zoned, type Incident } from './latency-helpers.ts';
 
 const TZ = 'America/New_York';
 
 function run(points: { t: number; value: number }[], opts: LatencyDetectorOptions = {}) {
   const det = createLatencyDetector({ timezone: TZ, ...opts });
-  let state = det.init();
+  const state = det.init();
   const out: (UpdateResult & { t: number; value: number })[] = [];
   for (const p of points) {
     const r = det.update(state, p);
-    state = r.state;
-    out.push({ ...r, t: p.t, value: p.value });
+    out.push({ ...r, alertState: { ...r.alertState }, t: p.t, value: p.value });
   }
   return { out, state, det };
 }
 
 const fired = (out: { transition: string | null; t: number }[]) => out.filter((r) => r.transition === 'fired').map((r) => r.t);
 
-describe('diurnal latency detector on a generated month (9am ET weekday peak ×3)', () => {
+describe('diurnal latency detector on a generated month (9am ET weekday peak ×3, one slow call in ~300)', () => {
   // Monday 2026-02-23 00:00 ET; five weeks, so the US DST change (Sunday 2026-03-08) is inside.
   const start = zoned(TZ, 2026, 2, 23, 0);
   const incidents: Incident[] = [
     { start: zoned(TZ, 2026, 3, 11, 14), end: zoned(TZ, 2026, 3, 11, 16), factor: 2.5 }, // Wed afternoon
-    { start: zoned(TZ, 2026, 3, 16, 8, 30), end: zoned(TZ, 2026, 3, 16, 10, 30), factor: 2 }, // Mon, on top of the peak
+    { start: zoned(TZ, 2026, 3, 16, 8, 30), end: zoned(TZ, 2026, 3, 16, 10, 30), factor: 2 }, // Mon, on top of the peak, five days after the first
     { start: zoned(TZ, 2026, 3, 21, 3), end: zoned(TZ, 2026, 3, 21, 4, 30), factor: 2.2 }, // Sat night
     { start: zoned(TZ, 2026, 3, 26, 20), end: zoned(TZ, 2026, 3, 26, 21, 30), factor: 2 }, // Thu evening
   ];
-  const points = generate({ start, days: 35, stepMs: 2 * MIN, timezone: TZ, baseMs: 1200, incidents, seed: 11 });
-  const { out } = run(points);
+  // Several seeds: the single slow calls land at different hours, the incidents' noise differs.
+  for (const seed of [11, 3, 21]) {
+    describe(`seed ${seed}`, () => {
+      const points = generate({ start, days: 35, stepMs: 2 * MIN, timezone: TZ, baseMs: 1200, incidents, seed });
+      // Slower only: what a probe pages on by default.
+      const { out } = run(points, { direction: 'high' });
 
-  it('has a real 9am peak and single slow calls in the data (the test can fail)', () => {
-    const at = (d: number, h: number) => points.find((p) => p.t >= zoned(TZ, 2026, 3, d, h))!.value;
-    expect(at(4, 9) / at(4, 3)).toBeGreaterThan(2.2); // Wed 9am vs 3am
-    expect(points.filter((p, i) => i > 0 && p.value > 3 * points[i - 1].value).length).toBeGreaterThan(10);
-  });
+      it('has a real 9am peak and single slow calls in the data (the test can fail)', () => {
+        const at = (d: number, h: number) => points.find((p) => p.t >= zoned(TZ, 2026, 3, d, h))!.value;
+        expect(at(4, 9) / at(4, 3)).toBeGreaterThan(2.2); // Wed 9am vs 3am
+        expect(points.filter((p, i) => i > 0 && p.value > 3 * points[i - 1].value).length).toBeGreaterThan(10);
+      });
 
-  it('pages each incident, once, while it lasts', () => {
-    for (const inc of incidents) {
-      const pages = fired(out).filter((t) => t >= inc.start && t < inc.end + HOUR);
-      expect(pages, `incident at ${new Date(inc.start).toISOString()}`).toHaveLength(1);
-      expect(pages[0]).toBeLessThan(inc.end); // detected during the incident, not after
-      const sinceAt = out.find((r) => r.t === pages[0])!.alertState.since!;
-      expect(sinceAt).toBeGreaterThanOrEqual(inc.start - 10 * MIN);
-      expect(out.find((r) => r.t === pages[0])!.alertState.direction).toBe('high');
-    }
-  });
+      it('pages each incident once, while it lasts, and says since when', () => {
+        for (const inc of incidents) {
+          const pages = fired(out).filter((t) => t >= inc.start && t < inc.end + HOUR);
+          expect(pages, `incident at ${new Date(inc.start).toISOString()}`).toHaveLength(1);
+          expect(pages[0]).toBeLessThan(inc.end); // detected during the incident, not after
+          const r = out.find((x) => x.t === pages[0])!;
+          expect(r.alertState.since!).toBeGreaterThanOrEqual(inc.start - 10 * MIN);
+          expect(r.alertState.direction).toBe('high');
+        }
+      });
 
-  it('stays quiet in the calm parts, including every weekday 9am peak and the DST change', () => {
-    const warmup = start + DAY;
-    const excused = (t: number) => incidents.some((i) => t >= i.start && t < i.end + 3 * HOUR);
-    const noisy = out.filter((r) => r.t >= warmup && r.alert && !excused(r.t));
-    expect(noisy.map((r) => new Date(r.t).toISOString()).slice(0, 5)).toEqual([]);
-    expect(fired(out)).toHaveLength(incidents.length);
-  });
+      it('stays quiet in the calm parts: single slow calls, every weekday peak, the DST change', () => {
+        const excused = (t: number) => incidents.some((i) => t >= i.start && t < i.end + 4 * HOUR);
+        const noisy = out.filter((r) => r.alert && !excused(r.t));
+        expect(noisy.map((r) => new Date(r.t).toISOString()).slice(0, 5)).toEqual([]);
+        expect(fired(out)).toHaveLength(incidents.length);
+      });
 
-  it('resolves each incident within the hysteresis time after it ends', () => {
-    for (const inc of incidents) {
-      const resolved = out.find((r) => r.t >= inc.start && r.transition === 'resolved');
-      expect(resolved).toBeDefined();
-      expect(resolved!.t).toBeLessThan(inc.end + 3 * HOUR);
-    }
-  });
+      it('resolves each incident within the hysteresis time after it ends', () => {
+        for (const inc of incidents) {
+          const resolved = out.find((r) => r.t >= inc.start && r.transition === 'resolved');
+          expect(resolved).toBeDefined();
+          expect(resolved!.t).toBeLessThan(inc.end + 4 * HOUR);
+        }
+      });
+    });
+  }
 });
 
 describe('learning and limits', () => {
@@ -72,20 +76,37 @@ describe('learning and limits', () => {
   it('learns a permanent step change: one page, then it resolves and stays quiet', () => {
     const stepAt = start + 15 * DAY + 11 * HOUR;
     const points = generate({ start, days: 42, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, step: { at: stepAt, factor: 2 }, seed: 3 });
-    const { out, det, state } = run(points);
+    const { out, det, state } = run(points, { direction: 'high' });
     const pages = fired(out).filter((t) => t >= start + DAY);
-    expect(pages.length).toBeGreaterThanOrEqual(1);
+    expect(pages).toHaveLength(1);
     expect(pages[0]).toBeGreaterThanOrEqual(stepAt);
     expect(pages[0]).toBeLessThan(stepAt + 2 * HOUR);
     const resolvedAt = out.find((r) => r.t > pages[0] && r.transition === 'resolved')?.t;
     expect(resolvedAt).toBeDefined();
-    expect(resolvedAt! - stepAt).toBeLessThan(7 * DAY);
+    expect(resolvedAt! - stepAt).toBeLessThan(14 * DAY);
     // The last two weeks at the new level page nothing, and the baseline has moved to the new level.
-    expect(out.filter((r) => r.t > stepAt + 14 * DAY && r.alert)).toHaveLength(0);
+    expect(out.filter((r) => r.t > stepAt + 21 * DAY && r.alert)).toHaveLength(0);
     const weekBefore = out.find((r) => r.t >= stepAt - 7 * DAY)!; // same hour of the week, a week before the step
     const now = det.baselineAt(state, weekBefore.t + 5 * 7 * DAY)!;
     expect(now.level).toBe('hour_of_week');
     expect(now.median / weekBefore.baseline!.median).toBeGreaterThan(1.6);
+  });
+
+  it('pages a slow drift: latency doubling over six hours, no step anywhere', () => {
+    const d0 = start + 17 * DAY + 8 * HOUR;
+    for (const seed of [8, 9]) {
+      const base = generate({ start, days: 21, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, seed });
+      const points = base.map((p) => {
+        const f = p.t < d0 || p.t > d0 + 10 * HOUR ? 1 : 1 + Math.min(1, (p.t - d0) / (6 * HOUR));
+        return { t: p.t, value: Math.round(p.value * f) };
+      });
+      const pages = fired(run(points, { direction: 'high' }).out);
+      expect(pages.length).toBeGreaterThanOrEqual(1);
+      expect(pages[0]).toBeGreaterThan(d0 + HOUR); // not at the first slightly slower call
+      expect(pages[0]).toBeLessThan(d0 + 8 * HOUR);
+      expect(pages.every((t) => t < d0 + 14 * HOUR)).toBe(true);
+      expect(fired(run(base, { direction: 'high' }).out)).toHaveLength(0);
+    }
   });
 
   it('fires on the SLO ceiling even when the latency is normal for the hour, as critical cause "slo"', () => {
@@ -102,8 +123,19 @@ describe('learning and limits', () => {
   it('never pages slowness below the floor ("slow for 3am, but fine for users")', () => {
     const inc = { start: start + 9 * DAY + 3 * HOUR, end: start + 9 * DAY + 5 * HOUR, factor: 2.5 };
     const points = generate({ start, days: 12, stepMs: 5 * MIN, timezone: TZ, baseMs: 200, incidents: [inc], seed: 9 });
-    expect(fired(run(points).out).filter((t) => t >= inc.start && t < inc.end)).toHaveLength(1);
-    expect(fired(run(points, { slo: { floor: 2000 } }).out)).toHaveLength(0);
+    expect(fired(run(points, { direction: 'high' }).out).filter((t) => t >= inc.start && t < inc.end)).toHaveLength(1);
+    expect(fired(run(points, { direction: 'high', slo: { floor: 2000 } }).out)).toHaveLength(0);
+  });
+
+  it('pages faster-than-usual (a cache or a canned answer) when asked to, and not by default on a probe', () => {
+    const fast = { start: start + 16 * DAY + 13 * HOUR, end: start + 16 * DAY + 16 * HOUR, factor: 0.3 };
+    const points = generate({ start, days: 21, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, incidents: [fast], seed: 5 });
+    const low = run(points, { direction: 'low' }).out.filter((r) => r.transition === 'fired' && r.t >= start + 8 * DAY);
+    expect(low).toHaveLength(1);
+    expect(low[0].t).toBeGreaterThanOrEqual(fast.start);
+    expect(low[0].t).toBeLessThan(fast.end);
+    expect(low[0].alertState.direction).toBe('low');
+    expect(fired(run(points, { direction: 'high' }).out)).toHaveLength(0);
   });
 
   it('buckets by local time across DST: the 9am peak keeps its baseline when ET moves from UTC−5 to UTC−4', () => {
@@ -120,25 +152,11 @@ describe('learning and limits', () => {
     expect(bLocal.median).toBeGreaterThan(1600);
     expect(bUtc.median).toBeLessThan(bLocal.median * 0.8); // UTC buckets still expect what was 6am EST
     // And the whole DST week stays quiet for the zone-aware detector.
-    const week = run(points).out.filter((r) => r.t >= zoned(TZ, 2026, 3, 7, 0) && r.t < zoned(TZ, 2026, 3, 15, 0));
+    const week = run(points, { direction: 'high' }).out.filter((r) => r.t >= zoned(TZ, 2026, 3, 7, 0) && r.t < zoned(TZ, 2026, 3, 15, 0));
     expect(week.some((r) => r.alert)).toBe(false);
   });
 
-  it('pages a long stretch of suspiciously steady latency once (the jitter channel), and nothing else', () => {
-    // Four hours at the usual level but with 1/12 of the usual noise: a cache or a canned answer, not the model.
-    const steady = { start: start + 16 * DAY + 13 * HOUR, end: start + 16 * DAY + 17 * HOUR, sigma: 0.01 };
-    const points = generate({ start, days: 21, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, noise: [steady], seed: 5 });
-    const { out } = run(points);
-    const pages = out.filter((r) => r.transition === 'fired');
-    expect(pages).toHaveLength(1);
-    expect(pages[0].t).toBeGreaterThanOrEqual(steady.start);
-    expect(pages[0].t).toBeLessThan(steady.end);
-    expect(pages[0].alertState).toMatchObject({ direction: 'low', channel: 'spread', cause: 'anomaly' });
-    // The same month with the usual noise throughout pages nothing.
-    expect(fired(run(generate({ start, days: 21, stepMs: 5 * MIN, timezone: TZ, baseMs: 900, seed: 5 })).out)).toHaveLength(0);
-  });
-
-  it('does not page on small integer counts: a young bucket\'s spread is shrunk towards the hour of day', () => {
+  it('does not page on small integer counts: a new maximum one count above the old one is not news', () => {
     const rnd = mulberry32(1);
     const points: { t: number; value: number }[] = [];
     const t0 = Date.UTC(2026, 0, 5);
@@ -152,53 +170,39 @@ describe('learning and limits', () => {
       points.push({ t, value: k });
     }
     expect(fired(run(points, { timezone: 'UTC' }).out)).toHaveLength(0);
-    // Without the shrinkage, hours whose dozen values happen to agree page on every wobble (the test can fail).
-    expect(fired(run(points, { timezone: 'UTC', priorSamples: 0 }).out).length).toBeGreaterThan(3);
-  });
-
-  it('forgets at the half-life even in a sparse bucket (2 values a week kept for months)', () => {
-    const r = emptyReservoir();
-    const week = 7 * DAY;
-    const rnd = mulberry32(3);
-    // 20 weeks at 100, then 3 weeks at 200: 46 values, all kept (capacity 48), so nothing is ever evicted.
-    for (let w = 0; w < 23; w++) {
-      for (const off of [0, 30 * MIN]) addToReservoir(r, w < 20 ? 100 : 200, start + w * week + off, 1, rnd() * 0.98 + 0.01, 48, 14 * DAY);
+    // The data does set new records after the first week, one count at a time (the test can fail).
+    let max = -Infinity;
+    const records: number[] = [];
+    for (const p of points) {
+      if (p.value > max && p.t > t0 + 5 * DAY) records.push(p.value - max);
+      max = Math.max(max, p.value);
     }
-    expect(r.v).toHaveLength(46);
-    // An unweighted median would still say 100; the decayed one has moved most of the way.
-    expect(robust(r)!.median).toBeGreaterThan(150);
-    // A dense bucket (thinned by sampling) reads as an even sample of the recent past, not dominated by the newest.
-    const dense = emptyReservoir();
-    for (let i = 0; i < 2000; i++) addToReservoir(dense, i % 2 ? 300 : 100, start + i * MIN, 1, rnd() * 0.98 + 0.01, 48, 14 * DAY);
-    expect(dense.tau).not.toBeNull();
-    const m = robust(dense)!;
-    expect(m.p10).toBe(100);
-    expect(m.p90).toBe(300);
+    expect(records).toContain(1);
   });
 
-  it('is resumable: a JSON round trip of the state mid-stream changes nothing', () => {
-    const points = generate({ start, days: 10, stepMs: 10 * MIN, timezone: TZ, baseMs: 700, seed: 1 });
+  it('is resumable: a serialise/parse round trip of the state mid-stream changes nothing', () => {
+    const points = generate({ start, days: 10, stepMs: 10 * MIN, timezone: TZ, baseMs: 700, seed: 1, incidents: [{ start: start + 8 * DAY, end: start + 8 * DAY + 3 * HOUR, factor: 3 }] });
     const whole = run(points).out;
     const det = createLatencyDetector({ timezone: TZ });
     let state = det.init();
     const resumed: UpdateResult[] = [];
     points.forEach((p, i) => {
-      if (i === 700) state = JSON.parse(JSON.stringify(state));
-      const r = det.update(state, p);
-      state = r.state;
-      resumed.push(r);
+      if (i === 700) state = parseLatencyState(serialiseLatencyState({ ttft: state, total: state })).total;
+      resumed.push({ ...det.update(state, p) });
     });
     expect(resumed.map((r) => [r.score, r.alert])).toEqual(whole.map((r) => [r.score, r.alert]));
+    expect(whole.some((r) => r.alert)).toBe(true);
   });
 
-  it('does not mutate the state it is given', () => {
+  it('updates only the state it is given: a clone carries on independently', () => {
     const det = createLatencyDetector({ timezone: TZ });
-    const s0 = det.init();
-    const s1 = det.update(s0, { t: start, value: 100 }).state;
-    const snapshot = JSON.stringify(s1);
-    det.update(s1, { t: start + MIN, value: 900 });
-    expect(JSON.stringify(s1)).toBe(snapshot);
-    expect(s0.count).toBe(0);
+    const s1 = det.init();
+    for (const p of generate({ start, days: 3, stepMs: 10 * MIN, timezone: TZ, baseMs: 700, seed: 2 })) det.update(s1, p);
+    const copy = cloneLatencyState(s1);
+    const snapshot = serialiseLatencyState({ ttft: copy, total: copy });
+    det.update(s1, { t: start + 3 * DAY, value: 90_000 });
+    expect(serialiseLatencyState({ ttft: copy, total: copy })).toBe(snapshot);
+    expect(s1.count).toBe(copy.count + 1);
   });
 
   it('maps instants to local hour of the week through DST and half-hour zones', () => {
@@ -213,7 +217,68 @@ describe('learning and limits', () => {
   it('rejects an unknown timezone and nonsense options up front', () => {
     expect(() => createLatencyDetector({ timezone: 'Mars/Olympus' })).toThrow(RangeError);
     expect(() => createLatencyDetector({ window: 0 })).toThrow(/window/);
-    expect(() => createLatencyDetector({ spreadWindow: 1.5 })).toThrow(/spreadWindow/);
+    expect(() => createLatencyDetector({ window: 99 })).toThrow(/window/);
+    expect(() => createLatencyDetector({ margin: 0 })).toThrow(/margin/);
     expect(() => createLatencyDetector({ priorSamples: -1 })).toThrow(/priorSamples/);
+  });
+});
+
+describe('untidy series: a decision for every value, nothing aborts, nothing pages by itself', () => {
+  const start = Date.UTC(2026, 0, 5);
+  const calm = generate({ start, days: 21, stepMs: 5 * MIN, timezone: 'UTC', baseMs: 800, seed: 12 });
+  // Slower side, as probes page by default (the faster side is tested above).
+  const quiet = (points: { t: number; value: number }[]) => {
+    const { out } = run(points, { timezone: 'UTC', direction: 'high' });
+    expect(out).toHaveLength(points.length);
+    expect(out.every((r) => Number.isFinite(r.score))).toBe(true);
+    return fired(out);
+  };
+
+  it('a calm month pages nothing (the reference for the cases below)', () => {
+    expect(quiet(calm)).toEqual([]);
+  });
+
+  it('a clock that steps back an hour and repeats it', () => {
+    const cut = calm.findIndex((p) => p.t >= start + 10 * DAY);
+    const repeated = calm.slice(cut - 12, cut).map((p, i) => ({ t: p.t, value: calm[cut + i].value }));
+    const points = [...calm.slice(0, cut), ...repeated, ...calm.slice(cut)];
+    expect(quiet(points)).toEqual([]);
+  });
+
+  it('duplicate timestamps', () => {
+    const points = calm.flatMap((p, i) => (i % 7 === 0 ? [p, { t: p.t, value: Math.round(p.value * 1.02) }] : [p]));
+    expect(quiet(points)).toEqual([]);
+  });
+
+  it('a two-day gap', () => {
+    const points = calm.filter((p) => p.t < start + 9 * DAY || p.t >= start + 11 * DAY);
+    expect(quiet(points)).toEqual([]);
+  });
+
+  it('missing values: each keeps the current decision and teaches nothing', () => {
+    const points = calm.map((p, i) => (i % 11 === 5 ? { t: p.t, value: NaN } : p));
+    expect(quiet(points)).toEqual([]);
+    const det = createLatencyDetector({ timezone: 'UTC' });
+    const s = det.init();
+    for (const p of calm.slice(0, 500)) det.update(s, p);
+    const count = s.count;
+    const r = det.update(s, { t: calm[500].t, value: NaN });
+    expect(r.alert).toBe(false);
+    expect(s.count).toBe(count);
+    expect(det.update(s, { t: NaN, value: 900 }).alert).toBe(false);
+    expect(s.count).toBe(count);
+    expect(s.rows).toBe(502);
+  });
+
+  it('a constant stretch (a stuck exporter) and the return to normal, slower side', () => {
+    const from = start + 12 * DAY;
+    const points = calm.map((p) => (p.t >= from && p.t < from + 8 * HOUR ? { t: p.t, value: 800 } : p));
+    expect(run(points, { timezone: 'UTC', direction: 'high' }).out.filter((r) => r.transition === 'fired')).toEqual([]);
+  });
+
+  it('a stuck clock (every value at the same timestamp for an hour)', () => {
+    const cut = calm.findIndex((p) => p.t >= start + 12 * DAY);
+    const points = calm.map((p, i) => (i >= cut && i < cut + 12 ? { t: calm[cut].t, value: p.value } : p));
+    expect(quiet(points)).toEqual([]);
   });
 });

@@ -6,34 +6,39 @@
 // Per value:
 //  1. Baseline for the value's local hour of the week (baseline.ts): a robust location and scale, falling back
 //     to the hour of the day, then to all hours, while a bucket is young. z = (value − location) / scale.
-//  2. Evidence, each scale-free and each judged against the series' own record of it:
+//  2. Evidence, each scale-free and each judged against this series' own history:
 //       level   — the recent calls are all unusual for their hour: the smallest z of the last `window` calls
-//                 (slower side; the largest, faster side). Taking the smallest means one slow call cannot move
-//                 it: it pages on a sustained shift, not a spike;
+//                 (slower side; the largest, faster side). Taking the smallest means one slow call cannot
+//                 move it: it pages on a sustained shift, not a spike;
 //       drift   — an exponentially weighted mean of clipped z over `driftMs`: a slow drift over hours;
-//       extreme — a value beyond everything this series has ever shown, by a share of that whole range:
-//                 novelty, the one case where a single value pages (a series that spikes often has spiked
-//                 further before, so its spikes are not novel).
-//     Level and drift keep a record (the largest value of the statistic seen so far, decaying towards `floor`
-//     with `recordHalfLifeMs`): they page when the statistic beats its record by `margin`. A series that is
-//     always jumpy has high records and pages less; the page rate stays near one per record half-life at most,
-//     whatever the series' noise (Skyline and HTM's anomaly likelihood self-calibrate the same way).
+//       extreme — values beyond everything the series has ever shown, by a share of that whole range: two in a
+//                 row (`extremeRun`), or one alone when it is also the most unusual value for its hour lately
+//                 and the series does not habitually spike (a series that throws a slow call now and then
+//                 needs a wider margin the more often it does: spikes it has shown before are not news).
+//     Level and drift keep records (the largest value of the statistic seen, decaying towards `recordFloor`
+//     with `recordHalfLifeMs`) and page when the statistic beats its record by `margin`: a jumpy series has high
+//     records and pages less, so the page rate is set by how often a series outdoes itself, whatever its noise
+//     (Skyline's consensus and HTM's anomaly likelihood calibrate on the series' own history in the same
+//     spirit). Records learn from calm stretches; while an alert fires, a separate episode record learns and is
+//     forgotten within days (`episodeHalfLifeMs`): an incident raises the bar against paging again on its own
+//     aftershocks, not against the next incident.
 //  3. One alert state for all evidence: fire when the strongest reaches `threshold` (3 = normal); resolve after
 //     `resolveAfterMs` with everything under half of it (hysteresis: one incident is one page). The SLO ceiling
 //     fires whatever the baseline; the floor silences slowness pages below it.
-//  4. Learn the value (down-weighted while firing, so an incident is not learnt as normal while a permanent change
-//     is learnt within about one baseline half-life).
+//  4. Learn the value (down-weighted while firing, so an incident is not learnt as normal, while a permanent
+//     change is learnt within about one baseline half-life).
 // Untidy input: a non-finite value or time changes nothing and gets the current decision; the detector's clock
 // never runs backwards (a clock stepping back reads as no time passing, each value bucketed by its own local hour);
 // a duplicate timestamp is just another value; a gap is time passing.
+// Every default was chosen by leave-one-family-out cross-validation on NAB (src/detectors/cv/latency-cv.ts).
 import { emptyBaseline, learn, read, type BaselineLevel, type BaselineParams, type BaselineRead, type BaselineState } from './baseline.ts';
 import { localHour } from './local-hour.ts';
 
 export type { BaselineLevel } from './baseline.ts';
 
 export type Direction = 'high' | 'low' | 'both';
-export type Channel = 'level' | 'drift' | 'extreme' | 'spread';
-export const CHANNELS: readonly Channel[] = ['level', 'drift', 'extreme', 'spread'];
+export type Channel = 'level' | 'drift' | 'extreme';
+export const CHANNELS: readonly Channel[] = ['level', 'drift', 'extreme'];
 
 export interface LatencySlo {
   /** Always fire when the recent latency is sustained above this, whatever the hour (same unit as values). */
@@ -70,23 +75,16 @@ export interface LatencyDetectorOptions {
   /** Extreme: how many successive values must all be beyond the range. */
   extremeRun?: number;
   /**
-   * Extreme, one value alone: beyond the range by this share of it (times the series' spike habit, see
-   * `spikesAllowed`) and beyond its own record z. 0 = a single value never pages.
+   * Extreme, one value alone: beyond the range by this share of it and beyond its own record z, in a series
+   * without a spike habit (see `spikesAllowed`). 0 = a single value never pages.
    */
   singleMargin?: number;
   /** No single-value pages before the series is this old (its range and spike habit are still being learnt). */
   singleWarmupMs?: number;
-  /** Isolated spikes (|z| ≥ spikeZ, neighbours calm) per `spikeHalfLifeMs` a series may show before single values need a wider margin. */
+  /** A series with this many isolated spikes (|z| ≥ spikeZ, neighbours calm) per `spikeHalfLifeMs` has a spike habit. */
   spikesAllowed?: number;
   spikeZ?: number;
   spikeHalfLifeMs?: number;
-  /** Spread: how far the log jitter (mean |Δz| over `spreadWindow` calls, against its long-run mean) must beat its record (0 = off). */
-  spreadMargin?: number;
-  /** Spread records decay towards this (log units: 0.7 ≈ a doubling or halving of the jitter). */
-  spreadFloor?: number;
-  /** Time constant of the long-run mean of the log jitter. */
-  spreadMs?: number;
-  spreadWindow?: number;
   episodeHalfLifeMs?: number;
   /** Effective values a bucket needs before it is read (else a coarser level). */
   minSamples?: number;
@@ -109,7 +107,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 /** The ring of recent calls (the level window and the page's figures). */
-const RING = 16;
+const RING = 12;
 /** z is clipped here inside the statistics: a single absurd value moves a mean by a bounded amount. */
 const Z_CLIP = 50;
 
@@ -129,13 +127,9 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   extremeRun: 2,
   singleMargin: 0.05,
   singleWarmupMs: 5 * DAY,
-  spikesAllowed: 1,
+  spikesAllowed: 2,
   spikeZ: 10,
   spikeHalfLifeMs: 7 * DAY,
-  spreadMargin: 1.5,
-  spreadFloor: 0.7,
-  spreadMs: 3 * DAY,
-  spreadWindow: 12,
   episodeHalfLifeMs: 2 * DAY,
   minSamples: 6,
   priorSamples: 12,
@@ -178,8 +172,8 @@ export interface AlertState {
   channel: Channel | null;
 }
 
-/** Record slots: level slower, level faster, drift slower, drift faster. */
-const SLOTS = 8;
+/** Record slots: level slower/faster, drift slower/faster, single-value z slower/faster (gates `extreme`). */
+const SLOTS = 6;
 
 export interface LatencyState {
   version: 3;
@@ -197,17 +191,16 @@ export interface LatencyState {
   len: number;
   /** Drift statistic: exponentially weighted mean of clipped z. */
   drift: number;
-  /** Long-run mean of the log jitter (null until there is one). */
-  jitter: number | null;
-  /** Decayed count of single-value outliers (|z| ≥ spikeZ): how spiky this series habitually is. */
+  /** Decayed count of isolated spikes (|z| ≥ spikeZ, neighbours calm): how spiky this series habitually is. */
   spikes: number;
-  /** Records of the statistics learnt while calm, and while firing (the latter forgotten within a day). */
-  epi?: number[];
-  /** Records of the level and drift statistics (SLOTS entries, z units). */
+  /** Records of the statistics (SLOTS entries, z units) learnt while calm... */
   rec: number[];
-  /** The whole range seen, for the extreme evidence. */
+  /** ...and while firing (forgotten within days). */
+  epi: number[];
+  /** The whole range seen, and the smallest non-zero step between successive values (their resolution). */
   hi: number | null;
   lo: number | null;
+  quantum: number | null;
   alert: AlertState;
 }
 
@@ -249,7 +242,7 @@ export interface LatencyDetector {
 }
 
 const QUIET: AlertState = { firing: false, cause: null, direction: null, since: null, calmSince: null, peakZ: null, channel: null };
-const noChannels = (): Record<Channel, number> => ({ level: 0, drift: 0, extreme: 0, spread: 0 });
+const noChannels = (): Record<Channel, number> => ({ level: 0, drift: 0, extreme: 0 });
 
 export function cloneLatencyState(s: LatencyState): LatencyState {
   return structuredClone(s);
@@ -275,11 +268,12 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     pos: 0,
     len: 0,
     drift: 0,
-    jitter: null,
     spikes: 0,
     rec: new Array(SLOTS).fill(o.recordFloor),
+    epi: new Array(SLOTS).fill(0),
     hi: null,
     lo: null,
+    quantum: null,
     alert: { ...QUIET },
   });
 
@@ -342,42 +336,20 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
 
     // Level and drift against their records (which decay towards the floor as time passes).
     const w = base ? extremes(o.window, o.windowMaxAgeMs) : null;
-    // Spread: log of the mean absolute difference of successive z over the window, against its long-run mean.
-    let spreadU: number | null = null;
-    let logJ: number | null = null;
-    if (base && o.spreadMargin > 0 && s.len > o.spreadWindow) {
-      let sum = 0;
-      let k = 0;
-      for (let j = 1; j <= o.spreadWindow; j++) {
-        const i = at(j);
-        const i2 = at(j + 1);
-        if (te - rg[i2] > (o.windowMaxAgeMs * o.spreadWindow) / o.window) break;
-        sum += Math.abs(rg[i + 2] - rg[i2 + 2]);
-        k++;
-      }
-      if (k === o.spreadWindow) {
-        logJ = Math.log(Math.max(sum / k, 1e-6));
-        if (s.jitter !== null) spreadU = logJ - s.jitter;
-      }
-    }
-    const stats: (number | null)[] = [w ? w[0] : null, w ? -w[1] : null, base ? s.drift : null, base ? -s.drift : null, spreadU, spreadU === null ? null : -spreadU, base ? cz : null, base ? -cz : null];
+    const stats: (number | null)[] = [w ? w[0] : null, w ? -w[1] : null, base ? s.drift : null, base ? -s.drift : null, base ? cz : null, base ? -cz : null];
     const rec = s.rec;
     const keep = dt > 0 ? Math.exp((-Math.LN2 * dt) / o.recordHalfLifeMs) : 1;
     const beat: number[] = [];
-    const epi = (s.epi ??= new Array(SLOTS).fill(0));
+    const epi = s.epi;
     const keepEpi = dt > 0 ? Math.exp((-Math.LN2 * dt) / o.episodeHalfLifeMs) : 1;
     for (let j = 0; j < SLOTS; j++) {
       rec[j] = o.recordFloor + Math.max(0, rec[j] - o.recordFloor) * keep;
       epi[j] *= keepEpi;
       const v = stats[j];
       const rj = Math.max(rec[j], epi[j]);
-      if (j >= 6) {
-        beat.push(v === null || v <= rj ? 0 : v / rj - 1);
-        continue;
-      }
       if (j >= 4) {
-        const r = Math.max(rj, o.spreadFloor);
-        beat.push(v === null || v <= r ? 0 : (UNIT * (v / r - 1)) / o.spreadMargin);
+        // The single-value z records only gate the extreme evidence: how far past them does not matter.
+        beat.push(v === null || v <= rj ? 0 : v / rj - 1);
         continue;
       }
       const m = j >= 2 ? o.margin * o.driftMarginScale : o.margin;
@@ -387,22 +359,35 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     // Extreme: the last `extremeRun` values all beyond the whole range seen before them, by a share of it.
     let exHigh = 0;
     let exLow = 0;
+    // Beyond by more than one step of the values' resolution: a count of 14 after a maximum of 13 is not news.
+    const q = s.quantum ?? 0;
+    const past = (d: number, range: number, margin: number) => (d > q ? (UNIT * d) / range / margin : 0);
     if (s.hi !== null && s.lo !== null && s.hi > s.lo && s.len >= o.extremeRun) {
       const range = s.hi - s.lo;
       exHigh = Infinity;
       exLow = Infinity;
-      for (let j = 1; j <= o.extremeRun; j++) {
-        const v = rg[at(j) + 1];
-        exHigh = Math.min(exHigh, (UNIT * Math.max(0, (v - s.hi) / range)) / o.extremeMargin);
-        exLow = Math.min(exLow, (UNIT * Math.max(0, (s.lo - v) / range)) / o.extremeMargin);
+      // The run's values must be distinct calls: a row recorded twice (same time) is one call.
+      let k = 0;
+      let prevT = Infinity;
+      for (let j = 1; j <= s.len && k < o.extremeRun; j++) {
+        const i = at(j);
+        if (rg[i] === prevT) continue;
+        prevT = rg[i];
+        k++;
+        exHigh = Math.min(exHigh, past(rg[i + 1] - s.hi, range, o.extremeMargin));
+        exLow = Math.min(exLow, past(s.lo - rg[i + 1], range, o.extremeMargin));
       }
+      if (k < o.extremeRun) {
+        exHigh = 0;
+        exLow = 0;
+      }
+      // One value alone pages only in a series that does not habitually spike: fewer than `spikesAllowed` isolated
+      // spikes per half-life (extrapolated while the series is younger than that), after `singleWarmupMs`.
       const age = te - s.firstT;
-      if (o.singleMargin > 0 && age >= o.singleWarmupMs) {
-        // One value alone pages only in a series that does not habitually spike: the margin widens with the
-        // spikes seen per half-life (extrapolated while the series is younger than that).
-        const seen = 1 - Math.exp((-Math.LN2 * age) / o.spikeHalfLifeMs);
-        const habit = seen > 0 ? s.spikes / seen : 0;
-        const sm = o.singleMargin * Math.max(1, habit / o.spikesAllowed);
+      const seen = 1 - Math.exp((-Math.LN2 * age) / o.spikeHalfLifeMs);
+      const habit = seen > 0 ? s.spikes / seen : Infinity;
+      if (o.singleMargin > 0 && age >= o.singleWarmupMs && habit < o.spikesAllowed) {
+        const sm = o.singleMargin;
         // The newest value alone, against the range before it (the run's other values included).
         let hi = s.hi;
         let lo = s.lo;
@@ -412,14 +397,14 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
         }
         const r2 = hi - lo;
         // ...and it must also be the most unusual value for its hour seen lately (beat the z record).
-        if (beat[6] > 0) exHigh = Math.max(exHigh, (UNIT * Math.max(0, (x - hi) / r2)) / sm);
-        if (beat[7] > 0) exLow = Math.max(exLow, (UNIT * Math.max(0, (lo - x) / r2)) / sm);
+        if (beat[4] > 0) exHigh = Math.max(exHigh, past(x - hi, r2, sm));
+        if (beat[5] > 0) exLow = Math.max(exLow, past(lo - x, r2, sm));
       }
     }
 
     const channels: UpdateResult['channels'] = {
-      high: { level: beat[0], drift: beat[2], extreme: exHigh, spread: beat[4] },
-      low: { level: beat[1], drift: beat[3], extreme: exLow, spread: beat[5] },
+      high: { level: beat[0], drift: beat[2], extreme: exHigh },
+      low: { level: beat[1], drift: beat[3], extreme: exLow },
     };
     const warm = base !== null && te - s.firstT >= o.warmupMs && s.count >= o.warmupPoints;
     const strongest = (side: Record<Channel, number>): [Channel, number] => {
@@ -476,7 +461,8 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       }
     }
 
-    // Learn. Records learn only from calm stretches: an incident must not raise the bar for the next one.
+    // Learn. Records learn from calm stretches; while firing, the episode record (forgotten within days) does, so
+    // an incident raises the bar against re-paging on its own aftershocks but not against the next incident.
     for (let j = 0; j < SLOTS; j++) {
       const v = stats[j];
       if (v === null) continue;
@@ -489,9 +475,9 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       const z1 = Math.abs(rg[at(2) + 2]);
       if (z1 >= o.spikeZ && Math.abs(cz) < o.spikeZ / 2 && Math.abs(rg[at(3) + 2]) < o.spikeZ / 2) s.spikes++;
     }
-    if (logJ !== null) {
-      const a = 1 - Math.exp(-Math.max(dt, MIN) / o.spreadMs);
-      s.jitter = s.jitter === null ? logJ : s.jitter + a * (logJ - s.jitter);
+    if (s.len >= 2) {
+      const step = Math.abs(x - rg[at(2) + 1]);
+      if (step > 0 && (s.quantum === null || step < s.quantum)) s.quantum = step;
     }
     learn(s.baseline, lh.how, x, s.alert.firing ? o.firingWeight : 1, te, bp);
     // The range takes in the value that has just left the run being judged.

@@ -1,5 +1,7 @@
-// Save and restore a probe's latency baselines in the store (migration 6, table detector_state), so a restart
-// keeps weeks of learnt hour-of-week behaviour. I/O at the edge: the detector itself never touches the store.
+// Save and restore a probe's latency state in the store (migration 6, table detector_state), so a restart keeps
+// weeks of learnt hour-of-week behaviour without replaying raw results. I/O at the edge: the detector itself never
+// touches the store. The typed arrays (the 168 buckets, the ring of recent calls) are stored as base64 of their
+// bytes: about 3.5 kB of JSON per metric.
 import type { Store } from '../../store/store.ts';
 import type { LatencyState } from './detector.ts';
 import type { ProbeLatencyState } from './probe.ts';
@@ -11,16 +13,50 @@ interface Saved {
   state: ProbeLatencyState;
 }
 
-/** JSON with priorities trimmed (6 decimals is plenty to order them), which roughly halves the size. */
+const F32 = '$f32';
+const F64 = '$f64';
+
+/** JSON of a probe's state, typed arrays as base64 (little-endian, as every platform Node runs on). */
 export function serialiseLatencyState(s: ProbeLatencyState): string {
-  return JSON.stringify(s, (key, v) =>
-    key === 'p' && Array.isArray(v) ? v.map((x: number) => Math.round(x * 1e6) / 1e6) : v,
-  );
+  return JSON.stringify(s, (_key, v) => {
+    if (v instanceof Float32Array) return { [F32]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+    if (v instanceof Float64Array) return { [F64]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+    return v;
+  });
+}
+
+export function parseLatencyState(text: string): ProbeLatencyState {
+  return JSON.parse(text, (_key, v) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      if (typeof v[F32] === 'string') return typedFrom(v[F32], 4, (b) => new Float32Array(b));
+      if (typeof v[F64] === 'string') return typedFrom(v[F64], 8, (b) => new Float64Array(b));
+    }
+    return v;
+  }) as ProbeLatencyState;
+}
+
+function typedFrom<T>(b64: string, size: number, make: (b: ArrayBuffer) => T): T {
+  const bytes = Buffer.from(b64, 'base64');
+  if (bytes.byteLength % size !== 0) throw new Error('latency state: truncated array');
+  // Copy into a fresh, aligned buffer (Buffer.from may share a pool with an arbitrary offset).
+  const ab = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(ab).set(bytes);
+  return make(ab);
 }
 
 function isState(s: unknown): s is LatencyState {
   const o = s as LatencyState | null;
-  return !!o && o.version === 2 && Array.isArray(o.how) && o.how.length === 168 && Array.isArray(o.hod) && o.hod.length === 24;
+  return (
+    !!o &&
+    o.version === 3 &&
+    typeof o.count === 'number' &&
+    !!o.baseline &&
+    (o.baseline.how === null || (o.baseline.how instanceof Float32Array && o.baseline.how.length === 168 * 3)) &&
+    (o.ring === null || o.ring instanceof Float64Array) &&
+    Array.isArray(o.rec) &&
+    Array.isArray(o.epi) &&
+    !!o.alert
+  );
 }
 
 export function saveBaseline(store: Store, probeId: string, timezone: string, state: ProbeLatencyState, now: number): void {
@@ -33,14 +69,17 @@ export function saveBaseline(store: Store, probeId: string, timezone: string, st
     .run(DETECTOR_ID, probeId, body, now);
 }
 
-/** Saved state for the probe, or null when there is none, it is unreadable, or it was learnt in another zone. */
+/**
+ * Saved state for the probe, or null when there is none, it is unreadable, it was learnt in another zone, or it
+ * is an older format (the detector then starts learning afresh).
+ */
 export function loadBaseline(store: Store, probeId: string, timezone: string): ProbeLatencyState | null {
   const row = store.db
     .prepare('SELECT state FROM detector_state WHERE detector = ? AND key = ?')
     .get(DETECTOR_ID, probeId) as { state: string } | undefined;
   if (!row) return null;
   try {
-    const saved = JSON.parse(row.state) as Saved;
+    const saved = parseLatencyState(row.state) as unknown as Saved;
     if (saved.timezone !== timezone) return null;
     if (!isState(saved.state?.ttft) || !isState(saved.state?.total)) return null;
     return saved.state;

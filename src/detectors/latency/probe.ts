@@ -1,7 +1,8 @@
 // Latency detection for one probe: two series (TTFT and total) fed from ProbeResults, turned into Signals.
-// Pure like the detector: observe(state, result) returns the next state and the signals to hand to incidents.
+// Like the detector, no I/O: observe(state, result) updates the state (in place) and returns the signals to hand
+// to incidents. A metric's state stays a few hundred bytes until its first value (buckets are allocated then).
 import type { ProbeResult, Signal } from '../../domain.ts';
-import { createLatencyDetector, type LatencyDetector, type LatencyState, type UpdateResult } from './detector.ts';
+import { createLatencyDetector, type AlertState, type Channel, type LatencyDetector, type LatencyState, type UpdateResult } from './detector.ts';
 import { detectorOptions, LATENCY_METRICS, type LatencyMetric, type LatencySettings } from './config.ts';
 import { localHour } from './local-hour.ts';
 
@@ -49,13 +50,14 @@ export function createProbeLatencyTracker(probe: ProbeIdentity, settings: Latenc
       for (const metric of LATENCY_METRICS) {
         const value = metricValue(r, metric);
         if (value === null) continue;
-        const prevCause = state[metric].alert.cause;
+        const before = state[metric].alert;
+        const prevCause = before.cause;
         const u = detectors[metric].update(state[metric], { t: r.startedAt, value });
         next[metric] = u.state;
         // A new page when it fires, when an anomaly escalates to an SLO breach (severity changes), and on resolve.
         const escalated = u.alert && prevCause === 'anomaly' && u.alertState.cause === 'slo';
         if (u.transition || escalated) {
-          signals.push(latencySignal(probe, metric, u, r.startedAt, settings, u.transition === 'resolved' ? state[metric] : null));
+          signals.push(latencySignal(probe, metric, u, r.startedAt, settings, u.transition === 'resolved' ? before : null));
         }
       }
       return { state: next, signals };
@@ -66,18 +68,25 @@ export function createProbeLatencyTracker(probe: ProbeIdentity, settings: Latenc
 const fmtMs = (v: number | null | undefined): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '?' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`;
 
-/** Build the Signal for a transition. `before` is the state before a resolve (to say what resolved). */
+/** What each kind of evidence means, in the words of a page (slower side, faster side). */
+const CHANNEL_TEXT: Record<Channel, [string, string]> = {
+  level: ['unusually slow', 'unusually fast'],
+  drift: ['drifting slower', 'drifting faster'],
+  extreme: ['slower than ever seen', 'faster than ever seen'],
+};
+
+/** Build the Signal for a transition. `before` is the alert before a resolve (to say what resolved). */
 export function latencySignal(
   probe: ProbeIdentity,
   metric: LatencyMetric,
   u: UpdateResult,
   at: number,
   settings: Pick<LatencySettings, 'timezone' | 'ceilingMs' | 'floorMs'>,
-  before: LatencyState | null = null,
+  before: AlertState | null = null,
 ): Signal {
   const lh = localHour(at, settings.timezone);
   const hourLabel = `${DAYS[lh.day]} ${String(lh.hour).padStart(2, '0')}:00 ${settings.timezone}`;
-  const a = before ? before.alert : u.alertState;
+  const a = before ?? u.alertState;
   const firing = u.transition !== 'resolved';
   const b = u.baseline;
   const ratio = b && b.p95 > 0 ? u.observedP95 / b.p95 : null;
@@ -91,8 +100,8 @@ export function latencySignal(
   } else if (a.cause === 'slo') {
     summary = `${probe.id} ${METRIC_NAME[metric]} above the SLO ceiling of ${fmtMs(settings.ceilingMs[metric])}: p95 ${fmtMs(u.observedP95)} (usual for ${hourLabel}: ${fmtMs(b?.p95)}) since ${since}`;
   } else {
-    // The jitter channel pages on spread, not level: say so, or "unusually slow" would contradict the figures.
-    const what = a.channel === 'spread' ? (slower ? 'unusually jittery' : 'unusually steady') : `unusually ${slower ? 'slow' : 'fast'}`;
+    // Say which evidence paged: a drift, a level shift or a value beyond anything seen read differently.
+    const what = CHANNEL_TEXT[a.channel ?? 'level'][slower ? 0 : 1];
     summary = `${probe.id} ${METRIC_NAME[metric]} ${what} for ${hourLabel}: p95 ${fmtMs(u.observedP95)} vs usual ${fmtMs(b?.p95)}${ratio ? ` (×${ratio.toFixed(1)})` : ''}, robust z ${round(u.windowZ)} since ${since}`;
   }
   return {
