@@ -122,7 +122,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   margin: 0.1,
   driftMarginScale: 1,
   recordFloor: 1.5,
-  recordHalfLifeMs: 12 * DAY,
+  recordHalfLifeMs: 20 * DAY,
   extremeMargin: 0.02,
   extremeRun: 2,
   singleMargin: 0.05,
@@ -466,7 +466,10 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     for (let j = 0; j < SLOTS; j++) {
       const v = stats[j];
       if (v === null) continue;
-      if (!s.alert.firing) rec[j] = Math.max(rec[j], v);
+      if (!s.alert.firing) {
+        // Not while warming up: statistics against a baseline of a few hours would set records that last weeks.
+        if (warm) rec[j] = Math.max(rec[j], v);
+      }
       else epi[j] = Math.max(epi[j], v);
     }
     if (dt > 0) s.spikes *= Math.exp((-Math.LN2 * dt) / o.spikeHalfLifeMs);
