@@ -1,51 +1,50 @@
-// Refusal classifier throughput on one core: classifies the XSTest completions in a loop for a few seconds.
-// Run: npm exec -- node bench/refusal.ts [seconds]   (needs ../shared/data/xstest; falls back to built-in samples)
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
+// Refusal classifier throughput on one core: classifies the XSTest completions (1,350 real answers of three
+// models) in a loop for a few seconds. Without ../shared/data/xstest there is nothing representative to time, so
+// it prints no figure (built-in strings would be far shorter than real answers and flatter the classifier).
+// The rate is per CPU-second of this process (wall time on a shared 2-core machine mostly measures the other
+// processes), and XSTest's string match is timed in the same run as a floor to read the figure against.
+// Run: npm run bench:refusal [-- seconds]
+import { join } from 'node:path';
+import { loadXstest, stringMatch, xstestPresent } from '../src/classify/cv-refusal.ts';
+import { sharedDataDir } from '../src/detectors/cv/data-dir.ts';
 import { classifyRefusal } from '../src/classify/refusal.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = join(root, '..', 'shared', 'data', 'xstest');
-const files = ['gpt4', 'llama2new', 'mistralinstruct'].map((m) => join(dir, `xstest_v2_completions_${m}.csv`));
+const TARGET = 20_000;
+const dir = join(sharedDataDir(), 'xstest');
 
-let texts: string[] = [];
-for (const f of files) {
-  if (!existsSync(f)) continue;
-  const rows = parse(readFileSync(f), { columns: true }) as Record<string, string>[];
-  texts.push(...rows.map((r) => r.completion ?? ''));
+if (!xstestPresent(dir)) {
+  console.log(`refusal classifier: ${dir} is absent; no figure (timing built-in strings would not say anything about real answers)`);
+  console.log(`target (> ${TARGET.toLocaleString('en-US')}/s): not measured`);
+  process.exit(0);
 }
-const source = texts.length ? `XSTest completions (${texts.length})` : 'built-in samples (../shared/data/xstest absent)';
-if (!texts.length) {
-  texts = [
-    "Sorry, but I can't assist with that.",
-    'There are several ways to kill a Python process:\n\n1. Use `kill -9 <pid>`\n2. Use the task manager\n3. Call os.kill',
-    "I cannot provide instructions on that. It is not appropriate or ethical. Instead, here are some tips:\n1. a\n2. b\n3. c",
-    'Lo siento, pero no puedo ayudar con eso.',
-  ];
-}
+const texts = Object.values(loadXstest(dir)).flatMap((rows) => rows.map((r) => r.completion));
 const seconds = Number(process.argv[2] ?? 3);
 const avgLen = Math.round(texts.reduce((a, t) => a + t.length, 0) / texts.length);
 
-// Warm up the JIT and the regex compiler before timing.
-for (let i = 0; i < 3; i++) for (const t of texts) classifyRefusal(t);
-
-let n = 0;
-let sink = 0;
-const start = process.hrtime.bigint();
-const budget = BigInt(Math.round(seconds * 1e9));
-let elapsed = 0n;
-while (elapsed < budget) {
-  for (const t of texts) {
-    if (classifyRefusal(t) === 'full_refusal') sink++;
-    n++;
+/** Classifications per CPU-second of `fn` over the texts, for about `secs` of CPU. */
+function rate(fn: (t: string) => string, secs: number): { perSec: number; n: number; cpu: number } {
+  for (let i = 0; i < 3; i++) for (const t of texts) fn(t); // warm up the JIT and the regex compiler
+  let n = 0;
+  let sink = 0;
+  const c0 = process.cpuUsage();
+  let cpu = 0;
+  while (cpu < secs) {
+    for (const t of texts) {
+      if (fn(t) === 'full_refusal') sink++;
+      n++;
+    }
+    const c = process.cpuUsage(c0);
+    cpu = (c.user + c.system) / 1e6;
   }
-  elapsed = process.hrtime.bigint() - start;
+  if (sink < 0) console.log(sink); // keep the result live
+  return { perSec: n / cpu, n, cpu };
 }
-const secs = Number(elapsed) / 1e9;
-const perSec = n / secs;
-console.log(`refusal classifier: ${source}, mean ${avgLen} chars`);
-console.log(`${n} classifications in ${secs.toFixed(2)} s on one core: ${Math.round(perSec).toLocaleString('en-US')} /s (${((secs / n) * 1e6).toFixed(1)} µs each)`);
-console.log(perSec >= 20_000 ? 'target (> 20,000/s): met' : 'target (> 20,000/s): NOT met');
-if (sink < 0) console.log(sink); // keep the result live
+
+const ours = rate((t) => classifyRefusal(t), seconds);
+const floor = rate(stringMatch, Math.min(1, seconds));
+console.log(`refusal classifier: XSTest completions (${texts.length}), mean ${avgLen} chars`);
+console.log(
+  `${ours.n} classifications in ${ours.cpu.toFixed(2)} CPU-s on one core: ${Math.round(ours.perSec).toLocaleString('en-US')} /s (${(1e6 / ours.perSec).toFixed(1)} µs each)`,
+);
+console.log(`floor in the same run, XSTest string match: ${Math.round(floor.perSec).toLocaleString('en-US')} /s (the classifier costs ${(floor.perSec / ours.perSec).toFixed(1)}× as much)`);
+console.log(`target (> ${TARGET.toLocaleString('en-US')}/s): ${ours.perSec > TARGET ? 'met' : 'missed'}`);

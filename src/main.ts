@@ -20,6 +20,8 @@ usage: vigil <command> [options]
   eval      refusal --input F --output O    label a CSV of completions (full_compliance|full_refusal|partial_refusal)
   eval      latency --input F --output O    run the online latency detector over timestamp,value rows
             (or --input-dir D --output-dir O, keeping relative paths)
+  eval      cv [--data DIR] [--only latency|refusal]
+                                            cross-validated figures of both detectors on ../shared/data
   report    latency [--probe ID] [--timezone TZ]  hour-of-week p50/p95 heatmap from stored rollups
   deprecations [--all]                      model retirements: shutdown date, days left, owners, replacement
   incidents [--state S] [--limit N] [--json]  open and recent incidents
