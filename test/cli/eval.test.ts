@@ -5,14 +5,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { sharedDataDir } from '../../src/detectors/cv/data-dir.ts';
+import { xstestPresent } from '../../src/classify/cv-refusal.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const NAB = resolve(ROOT, '../shared/data/nab/data');
+const DATA = sharedDataDir();
+const NAB = join(DATA, 'nab', 'data');
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const vigil = (...args: string[]) => run(process.execPath, [join(ROOT, 'src/main.ts'), 'eval', ...args], { cwd: ROOT });
+const vigil = (...args: string[]) => run(process.execPath, [join(ROOT, 'src/main.ts'), 'eval', ...args], { cwd: ROOT, env: { ...process.env, VIGIL_SHARED_DATA: DATA } });
 
 describe('vigil eval', () => {
   it('refusal: writes the CSV back with a vigil_label column, other columns kept', async () => {
@@ -51,14 +54,38 @@ describe('vigil eval', () => {
     expect(alerts.slice(3 * 7 * 144).some((a) => a === 1)).toBe(true);
   });
 
-  it('latency: a bad input names the file and the line', async () => {
+  it('latency: an unreadable row still gets a decision, and a warning names the file and the line', async () => {
     const input = join(tmp, 'bad.csv');
-    writeFileSync(input, 'timestamp,value\n2026-01-01 00:00:00,1\nnot-a-time,2\n');
-    const err = await vigil('latency', '--input', input, '--output', join(tmp, 'x.csv')).catch((e) => e);
-    expect(err.code).toBe(1);
-    expect(err.stderr).toContain('bad.csv');
-    expect(err.stderr).toContain('bad.csv:3: unreadable timestamp "not-a-time"');
+    writeFileSync(input, 'timestamp,value\n2026-01-01 00:00:00,1\nnot-a-time,2\n2026-01-01 00:10:00,\n');
+    const output = join(tmp, 'x.csv');
+    const { stderr } = await vigil('latency', '--input', input, '--output', output);
+    expect(stderr).toContain('bad.csv:3: unreadable timestamp "not-a-time"');
+    expect(stderr).toContain('bad.csv:4: no numeric value ("")');
+    expect(readFileSync(output, 'utf8').trim().split(/\r?\n/)).toHaveLength(4);
   });
+
+  it('latency: a file without timestamp,value columns is refused, naming it', async () => {
+    const input = join(tmp, 'cols.csv');
+    writeFileSync(input, 'time,val\n1,2\n');
+    const err = await vigil('latency', '--input', input, '--output', join(tmp, 'y.csv')).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain('cols.csv: needs columns timestamp,value');
+  });
+
+  it('cv: skips cleanly when the shared data is absent', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'vigil-nodata-'));
+    const { stdout } = await run(process.execPath, [join(ROOT, 'src/main.ts'), 'eval', 'cv', '--data', empty], { cwd: ROOT });
+    expect(stdout).toContain(`latency: ${join(empty, 'nab')} is absent; skipped`);
+    expect(stdout).toContain(`refusal: ${join(empty, 'xstest')} is absent; skipped`);
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  it.skipIf(!xstestPresent(join(DATA, 'xstest')))('cv: prints the refusal classifier per held-out model beside the string match', async () => {
+    const { stdout } = await vigil('cv', '--only', 'refusal');
+    for (const m of ['gpt4', 'llama2new', 'mistralinstruct']) expect(stdout).toMatch(new RegExp(`^${m} +0\\.\\d{3} +0\\.\\d{3} +0\\.\\d{3} `, 'm'));
+    expect(stdout).toContain("never below XSTest's string match on any model: met");
+    expect(stdout).not.toContain('Diurnal latency');
+  }, 60_000);
 
   it.skipIf(!existsSync(NAB))('latency: --input-dir/--output-dir keeps relative paths (NAB development set)', async () => {
     const out = join(tmp, 'nab');

@@ -128,7 +128,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   singleMargin: 0.05,
   singleWarmupMs: 5 * DAY,
   spikesAllowed: 2,
-  spikeZ: 10,
+  spikeZ: 8,
   spikeHalfLifeMs: 7 * DAY,
   episodeHalfLifeMs: 2 * DAY,
   minSamples: 6,
