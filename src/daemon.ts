@@ -143,7 +143,7 @@ export class Daemon {
     registerLifecycleMetrics(this.metrics.registry, () => this.lifecycle.rows());
     this.drift = new DriftWatch(config);
     this.latencyWatch = new LatencyWatch(this.store);
-    this.latencyWatch.sync(config.probes, this.clock.now());
+    this.latencyWatch.sync(config.probes, this.clock.now()).catch(() => {}); // awaited (and reported) in start()
     this.incidents = new IncidentManager({
       store: this.store,
       clock: this.clock,
@@ -271,7 +271,9 @@ export class Daemon {
     for (const r of clusterRoutes(d.leader)) d.server.addRoute(r.method, r.pattern, r.handler);
     registerClusterMetrics(d.metrics.registry, d.leader);
     await d.leader.campaign();
-    // Drift detectors resume from stored history; what still fires is re-asserted, what no longer does resolves.
+    // Latency states come back from the store (nothing replayed); drift detectors resume from stored history, and
+    // what still fires is re-asserted, what no longer does resolves.
+    await d.latencyWatch.ready;
     const restored = await d.drift.restore(d.store, d.clock.now());
     for (const s of restored.signals) d.signal(s);
     for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
@@ -357,7 +359,7 @@ export class Daemon {
     const ids = new Set(config.probes.map((p) => p.id));
     this.incidents.retire('availability', ids);
     this.availability.retain(ids);
-    this.latencyWatch.sync(config.probes, this.clock.now());
+    this.latencyWatch.sync(config.probes, this.clock.now()).catch((err) => this.log.error('latency baselines not loaded after reload', { error: String(err) }));
     this.lifecycle.reload();
     for (const s of this.drift.reload(config, this.clock.now())) this.signal(s);
     this.drills?.reload();

@@ -120,18 +120,15 @@ describe('baseline persistence (migration 6)', () => {
     return Store.open(join(d, 'vigil.db'));
   };
 
-  it('saves and restores a probe state across a reopen, and the restored detector carries on identically', () => {
+  it('saves and restores a probe state across a reopen, and the restored detector carries on identically', async () => {
     const settings = latencySettings(undefined, TZ);
     const { tracker, state } = feed(settings, 8 * DAY);
-    const path = (() => {
-      const s = open();
-      saveBaseline(s, probe.id, TZ, state, start + 8 * DAY);
-      const p = s.path;
-      s.close();
-      return p;
-    })();
+    const s = open();
+    await saveBaseline(s, probe.id, TZ, state, start + 8 * DAY);
+    const path = s.path;
+    await s.close();
     const s2 = Store.open(path);
-    const restored = loadBaseline(s2, probe.id, TZ) as ProbeLatencyState;
+    const restored = (await loadBaseline(s2, probe.id, TZ))!;
     expect(restored).not.toBeNull();
     expect(restored.total.count).toBe(state.total.count);
     expect(restored.total.baseline.how).toEqual(state.total.baseline.how);
@@ -148,30 +145,30 @@ describe('baseline persistence (migration 6)', () => {
     expect(a.flat().length).toBeGreaterThan(0); // the slowdown paged (the comparison is not of nothing)
     expect(restored).toEqual(state);
     // Another zone's buckets are not this zone's: ignored. Unknown probes: null. Deleted: gone.
-    expect(loadBaseline(s2, probe.id, 'Europe/Paris')).toBeNull();
-    expect(loadBaseline(s2, 'nope', TZ)).toBeNull();
-    deleteBaseline(s2, probe.id);
-    expect(loadBaseline(s2, probe.id, TZ)).toBeNull();
-    s2.close();
+    expect(await loadBaseline(s2, probe.id, 'Europe/Paris')).toBeNull();
+    expect(await loadBaseline(s2, 'nope', TZ)).toBeNull();
+    await deleteBaseline(s2, probe.id);
+    expect(await loadBaseline(s2, probe.id, TZ)).toBeNull();
+    await s2.close();
   });
 
-  it('discards a state saved by an older detector version (its shape differs)', () => {
+  it('discards a state saved by an older detector version (its shape differs)', async () => {
     const settings = latencySettings(undefined, TZ);
     const { state } = feed(settings, 2 * DAY);
     const s = open();
-    saveBaseline(s, probe.id, TZ, state, start);
-    expect(loadBaseline(s, probe.id, TZ)).not.toBeNull();
-    const old = { ttft: { ...state.ttft, version: 1 }, total: { ...state.total, version: 1 } } as unknown as ProbeLatencyState;
-    saveBaseline(s, probe.id, TZ, old, start);
-    expect(loadBaseline(s, probe.id, TZ)).toBeNull();
-    s.close();
+    await saveBaseline(s, probe.id, TZ, state, start);
+    expect(await loadBaseline(s, probe.id, TZ)).not.toBeNull();
+    const old = { ttft: { ...state.ttft, version: 2 }, total: { ...state.total, version: 2 } } as unknown as ProbeLatencyState;
+    await saveBaseline(s, probe.id, TZ, old, start);
+    expect(await loadBaseline(s, probe.id, TZ)).toBeNull();
+    await s.close();
   });
 
-    it('treats a corrupt row as no baseline', () => {
+  it('treats a corrupt row as no baseline', async () => {
     const s = open();
-    s.db.prepare("INSERT INTO detector_state (detector, key, state, updated_at) VALUES ('latency', 'p', '{not json', 0)").run();
-    expect(loadBaseline(s, 'p', TZ)).toBeNull();
-    s.close();
+    await s.sql.run("INSERT INTO detector_state (detector, key, state, updated_at) VALUES ('latency', 'p', '{not json', 0)");
+    expect(await loadBaseline(s, 'p', TZ)).toBeNull();
+    await s.close();
   });
 });
 

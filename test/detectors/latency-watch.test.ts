@@ -31,10 +31,10 @@ function feed(watch: LatencyWatch, points: { t: number; value: number }[]): Sign
 }
 
 describe('LatencyWatch', () => {
-  it('survives the wall clock stepping back an hour (NTP): no page, every result learnt, state kept across a restart', () => {
+  it('survives the wall clock stepping back an hour (NTP): no page, every result learnt, state kept across a restart', async () => {
     const store = openStore();
     const watch = new LatencyWatch(store);
-    watch.sync([spec], start);
+    await watch.sync([spec], start);
     const calm = generate({ start, days: 10, stepMs: 5 * MIN, timezone: 'UTC', baseMs: 900, seed: 4 });
     expect(feed(watch, calm)).toEqual([]);
     const before = watch.stateOf('canary')!.total.count;
@@ -47,14 +47,14 @@ describe('LatencyWatch', () => {
     expect(state.total.count).toBe(before + repeated.length);
     // The detector's own clock never ran backwards.
     expect(state.total.lastT).toBe(calm.at(-1)!.t - HOUR + (repeated.length - 1) * 5 * MIN);
-    watch.save(stepBack + DAY);
+    await watch.save(stepBack + DAY);
     const saved = serialiseLatencyState(state);
-    store.close();
+    await store.close();
 
     // Restart: the state comes back from the store as it was (nothing replayed), and a slowdown still pages once.
     const store2 = Store.open(store.path);
     const watch2 = new LatencyWatch(store2);
-    watch2.sync([spec], stepBack + DAY);
+    await watch2.sync([spec], stepBack + DAY);
     expect(serialiseLatencyState(watch2.stateOf('canary')!)).toBe(saved);
     const t0 = repeated.at(-1)!.t + 5 * MIN;
     const slow = generate({ start: t0, days: 1, stepMs: 5 * MIN, timezone: 'UTC', baseMs: 900, seed: 6, incidents: [{ start: t0 + 6 * HOUR, end: t0 + 8 * HOUR, factor: 3 }] });
@@ -62,14 +62,14 @@ describe('LatencyWatch', () => {
     expect(fired).toHaveLength(1);
     expect(fired[0].at).toBeGreaterThanOrEqual(t0 + 6 * HOUR);
     expect(fired[0].at).toBeLessThan(t0 + 8 * HOUR);
-    store2.close();
+    await store2.close();
   });
 
-  it('keeps per-probe state compact: nothing allocated before the first value, a few kB after weeks', () => {
+  it('keeps per-probe state compact: nothing allocated before the first value, a few kB after weeks', async () => {
     const store = openStore();
     const watch = new LatencyWatch(store);
     const specs = Array.from({ length: 50 }, (_, i) => makeSpec({ id: `p${i}`, schedule: { everyMs: 5 * MIN, timezone: 'UTC' } }));
-    watch.sync(specs, start);
+    await watch.sync(specs, start);
     const empty = serialiseLatencyState(watch.stateOf('p0')!);
     expect(empty.length).toBeLessThan(1200);
     expect(watch.stateOf('p0')!.total.baseline.how).toBeNull();
@@ -79,6 +79,6 @@ describe('LatencyWatch', () => {
     // 168 buckets × 3 float32 per metric, plus the ring of recent calls and a few numbers.
     expect(full.total.baseline.how!.byteLength).toBe(168 * 3 * 4);
     expect(serialiseLatencyState(full).length).toBeLessThan(8_000);
-    store.close();
+    await store.close();
   });
 });

@@ -59,27 +59,29 @@ function isState(s: unknown): s is LatencyState {
   );
 }
 
-export function saveBaseline(store: Store, probeId: string, timezone: string, state: ProbeLatencyState, now: number): void {
-  const body = `{"timezone":${JSON.stringify(timezone)},"state":${serialiseLatencyState(state)}}`;
-  store.db
-    .prepare(
-      `INSERT INTO detector_state (detector, key, state, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (detector, key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-    )
-    .run(DETECTOR_ID, probeId, body, now);
+const UPSERT = `INSERT INTO detector_state (detector, key, state, updated_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (detector, key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`;
+
+export function savedBody(timezone: string, state: ProbeLatencyState): string {
+  return `{"timezone":${JSON.stringify(timezone)},"state":${serialiseLatencyState(state)}}`;
 }
 
-/**
- * Saved state for the probe, or null when there is none, it is unreadable, it was learnt in another zone, or it
- * is an older format (the detector then starts learning afresh).
- */
-export function loadBaseline(store: Store, probeId: string, timezone: string): ProbeLatencyState | null {
-  const row = store.db
-    .prepare('SELECT state FROM detector_state WHERE detector = ? AND key = ?')
-    .get(DETECTOR_ID, probeId) as { state: string } | undefined;
-  if (!row) return null;
+export async function saveBaseline(store: Store, probeId: string, timezone: string, state: ProbeLatencyState, now: number): Promise<void> {
+  await store.sql.run(UPSERT, [DETECTOR_ID, probeId, savedBody(timezone, state), now]);
+}
+
+/** Several probes' states in one transaction. */
+export async function saveBaselines(store: Store, rows: readonly { probeId: string; timezone: string; state: ProbeLatencyState }[], now: number): Promise<void> {
+  if (rows.length === 0) return;
+  await store.sql.transaction(async () => {
+    for (const r of rows) await store.sql.run(UPSERT, [DETECTOR_ID, r.probeId, savedBody(r.timezone, r.state), now]);
+  });
+}
+
+/** A stored body as a state, or null when unreadable, learnt in another zone, or of an older format. */
+export function decodeBaseline(body: string, timezone: string): ProbeLatencyState | null {
   try {
-    const saved = parseLatencyState(row.state) as unknown as Saved;
+    const saved = parseLatencyState(body) as unknown as Saved;
     if (saved.timezone !== timezone) return null;
     if (!isState(saved.state?.ttft) || !isState(saved.state?.total)) return null;
     return saved.state;
@@ -88,7 +90,22 @@ export function loadBaseline(store: Store, probeId: string, timezone: string): P
   }
 }
 
+/**
+ * Saved state for the probe, or null when there is none, it is unreadable, it was learnt in another zone, or it
+ * is an older format (the detector then starts learning afresh).
+ */
+export async function loadBaseline(store: Store, probeId: string, timezone: string): Promise<ProbeLatencyState | null> {
+  const row = await store.sql.get<{ state: string }>('SELECT state FROM detector_state WHERE detector = ? AND key = ?', [DETECTOR_ID, probeId]);
+  return row ? decodeBaseline(row.state, timezone) : null;
+}
+
+/** Every stored latency state by probe id, undecoded (one query at start, however many probes). */
+export async function loadAllBaselines(store: Store): Promise<Map<string, string>> {
+  const rows = await store.sql.all<{ key: string; state: string }>('SELECT key, state FROM detector_state WHERE detector = ?', [DETECTOR_ID]);
+  return new Map(rows.map((r) => [r.key, r.state]));
+}
+
 /** Forget a probe's baselines (probe removed, or `vigil` asked to relearn). */
-export function deleteBaseline(store: Store, probeId: string): void {
-  store.db.prepare('DELETE FROM detector_state WHERE detector = ? AND key = ?').run(DETECTOR_ID, probeId);
+export async function deleteBaseline(store: Store, probeId: string): Promise<void> {
+  await store.sql.run('DELETE FROM detector_state WHERE detector = ? AND key = ?', [DETECTOR_ID, probeId]);
 }

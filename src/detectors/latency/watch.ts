@@ -1,32 +1,43 @@
-// The daemon's side of the latency detector: one tracker and state per probe, restored from the store at start
-// (no raw results replayed), fed every result, saved every 15 minutes and at shutdown. A state is about 3 kB per
-// metric once it has values (a few hundred bytes before), so 10,000 probes hold tens of MB. The detector itself
-// does no I/O.
+// The daemon's side of the latency detector: one tracker and state per probe, restored from the store (one query,
+// no raw results replayed), fed every result, saved every 15 minutes and at shutdown. A metric's state is a few
+// hundred bytes until its first value and about 3 kB after (168 hour-of-week buckets of 3 float32 and a ring of
+// recent calls), so 10,000 probes hold tens of MB. The detector itself does no I/O.
 import type { ProbeResult, ProbeSpec, Signal } from '../../domain.ts';
 import type { Store } from '../../store/store.ts';
 import { latencySettings } from './config.ts';
-import { loadBaseline, saveBaseline } from './persist.ts';
+import { decodeBaseline, loadAllBaselines, saveBaselines } from './persist.ts';
 import { createProbeLatencyTracker } from './probe.ts';
 import type { ProbeLatencyState, ProbeLatencyTracker } from './probe.ts';
 
 interface Entry {
   spec: ProbeSpec;
+  /** The zone its buckets follow: a state learnt under another zone is not reused. */
+  timezone: string;
   tracker: ProbeLatencyTracker;
   state: ProbeLatencyState;
   dirty: boolean;
+  /** True until the stored state has been looked up (a result seen before then keeps the live state). */
+  loading: boolean;
 }
 
 export class LatencyWatch {
   private entries = new Map<string, Entry>();
   private store: Store;
+  /** Resolves once the states of the last sync() are loaded. The daemon awaits it before probing starts. */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(store: Store) {
     this.store = store;
   }
 
-  /** Start tracking these probes (keeping the learnt state of unchanged ones), drop the others. */
-  sync(specs: readonly ProbeSpec[], now: number): void {
+  /**
+   * Start tracking these probes (keeping the learnt state of unchanged ones), drop the others. Synchronous for the
+   * caller (a config reload); the stored states of new or changed probes are loaded in the background (`ready`).
+   */
+  sync(specs: readonly ProbeSpec[], now: number): Promise<void> {
     const next = new Map<string, Entry>();
+    const fresh: Entry[] = [];
+    const leaving: Entry[] = [];
     for (const spec of specs) {
       const old = this.entries.get(spec.id);
       const settings = spec.latency ?? latencySettings(undefined, spec.schedule.timezone);
@@ -34,7 +45,7 @@ export class LatencyWatch {
         next.set(spec.id, { ...old, spec });
         continue;
       }
-      if (old?.dirty) saveBaseline(this.store, old.spec.id, old.spec.schedule.timezone, old.state, now);
+      if (old?.dirty) leaving.push(old);
       const labels: Record<string, string> = {
         ...spec.labels,
         provider: spec.target.replace(/^provider:/, ''),
@@ -43,11 +54,28 @@ export class LatencyWatch {
         kind: spec.kind,
       };
       const tracker = createProbeLatencyTracker({ id: spec.id, owner: spec.owner, labels }, settings);
-      // A baseline saved under another timezone is discarded by loadBaseline: buckets would be misaligned.
-      const state = loadBaseline(this.store, spec.id, settings.timezone) ?? tracker.init();
-      next.set(spec.id, { spec, tracker, state, dirty: false });
+      const e: Entry = { spec, timezone: settings.timezone, tracker, state: tracker.init(), dirty: false, loading: true };
+      next.set(spec.id, e);
+      fresh.push(e);
     }
+    for (const [id, old] of this.entries) if (!next.has(id) && old.dirty) leaving.push(old);
     this.entries = next;
+    this.ready = this.load(fresh, leaving, now);
+    return this.ready;
+  }
+
+  private async load(fresh: Entry[], leaving: Entry[], now: number): Promise<void> {
+    // What a replaced or removed probe learnt is kept (a later config may bring it back).
+    await this.write(leaving, now);
+    if (fresh.length === 0) return;
+    const stored = await loadAllBaselines(this.store);
+    for (const e of fresh) {
+      e.loading = false;
+      const body = stored.get(e.spec.id);
+      // A baseline saved under another timezone is discarded: its buckets would be misaligned.
+      const state = body === undefined ? null : decodeBaseline(body, e.timezone);
+      if (state && !e.dirty) e.state = state;
+    }
   }
 
   observe(result: ProbeResult): Signal[] {
@@ -60,13 +88,21 @@ export class LatencyWatch {
   }
 
   /** Persist what changed since the last save, in one transaction. */
-  save(now: number): void {
-    const dirty = [...this.entries.values()].filter((e) => e.dirty);
-    if (dirty.length === 0) return;
-    this.store.transaction(() => {
-      for (const e of dirty) saveBaseline(this.store, e.spec.id, e.spec.schedule.timezone, e.state, now);
-    });
-    for (const e of dirty) e.dirty = false;
+  async save(now: number): Promise<void> {
+    await this.write([...this.entries.values()].filter((e) => e.dirty), now);
+  }
+
+  private async write(entries: Entry[], now: number): Promise<void> {
+    if (entries.length === 0) return;
+    // Serialised now, so results arriving while the write runs are simply in the next save.
+    const rows = entries.map((e) => ({ probeId: e.spec.id, timezone: e.timezone, state: e.state }));
+    for (const e of entries) e.dirty = false;
+    try {
+      await saveBaselines(this.store, rows, now);
+    } catch (err) {
+      for (const e of entries) e.dirty = true;
+      throw err;
+    }
   }
 
   /** The live state of a probe (for tests and diagnostics). */
