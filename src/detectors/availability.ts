@@ -6,8 +6,11 @@
 // - Firing: the last `failure_threshold` final results are confirmed failures (Gatus failure-threshold; the
 //   default 1 is enough because the scheduler's re-probe already confirmed it). `for:` (pending time) is the
 //   incident engine's job: it gets the setting with the signal.
-// - Severity: critical, except config problems (auth, bad_request, context_length): the owner's mistake, a
-//   warning, not a page. A degraded streak (`degraded_threshold` > 0) raises a warning on the same key.
+// - Severity follows the probe's kind and the failure: a canary's outage is critical. A safety probe (benign,
+//   should_refuse) is there to measure refusals, runs rarely and slowly resolves: its failures are warnings
+//   (the provider's canaries page for the outage itself). Config problems (auth, bad_request, context_length)
+//   are the owner's mistake: a warning, not a page. A degraded streak (`degraded_threshold` > 0) raises a
+//   warning on the same key.
 // - Resolved: the last `success_threshold` results are ok (or degraded, when degraded does not alert).
 // - In between (a lone success after failures): nothing, the incident holds (hysteresis).
 // Not here yet: a control probe that tells "our own egress is down" from "every provider is down"; until
@@ -64,15 +67,18 @@ export function evaluateAvailability(probe: ProbeIdentity, results: readonly Pro
   if (failures.length > 0 && failures.length >= settings.failureThreshold) {
     const since = failures[0].startedAt;
     const config = last.errorClass !== null && CONFIG_ERROR_CLASSES.includes(last.errorClass);
+    const safety = probe.kind !== 'canary';
     const what = describeFailure(last);
     const n = `${failures.length} confirmed failure${failures.length === 1 ? '' : 's'}`;
     return {
       ...base,
-      severity: config ? 'warning' : 'critical',
+      severity: config || safety ? 'warning' : 'critical',
       status: 'firing',
       summary: config
         ? `${probe.id} failing: ${what} since ${hhmm(since)}, ${n}: a config problem (key, model or request), not an outage`
-        : `${probe.id} failing: ${what} since ${hhmm(since)}, ${n}`,
+        : safety
+          ? `${probe.id} failing: ${what} since ${hhmm(since)}, ${n} (a ${probe.kind} safety probe: a warning; the canaries page for outages)`
+          : `${probe.id} failing: ${what} since ${hhmm(since)}, ${n}`,
       evidence: evidence(last, failures.length, since, probe),
     };
   }

@@ -9,7 +9,12 @@
 // - group_interval: later changes (new members, recoveries, flapping) go out at most this often, each
 //   after settling for group_wait, so siblings that recover together are one message.
 // - repeat_interval: reminders while still firing (Slack, console; PagerDuty never repeats).
-// - escalation: PagerDuty only after the group has been firing for page_after, at once for critical.
+// - escalation: PagerDuty only for alerts that page: critical at once, others once firing for page_after.
+// - each alert resolves on its own evidence: members are alerts (the latest incident of each dedup key, so an
+//   alert that resolved and fired again is one firing alert, not "resolved" beside itself); chat receivers
+//   hear which are firing and which resolved; PagerDuty's incident resolves as soon as none of the group's
+//   firing alerts pages (a slow safety probe still failing as a warning does not hold the page open), and a
+//   later alert that pages opens a new one.
 // - muted members (silence, maintenance, inhibition) create no trigger and no reminder, but the resolve
 //   contract holds: every receiver that got a trigger gets the resolve, muted or not.
 import { createHash } from 'node:crypto';
@@ -28,8 +33,10 @@ export interface MemberView {
 export interface GroupPlan {
   group: GroupRow;
   intents: NotifyIntent[];
-  /** Members the intents speak of: firing and unmuted, then resolved. */
+  /** Alerts the intents speak of: firing and unmuted, firing but muted, then resolved. */
   reported: IncidentRow[];
+  /** Ids of the reported alerts that are firing but muted (named as such). */
+  muted: string[];
 }
 
 /** `owner` is always part of the key: receivers are built per owner. */
@@ -84,19 +91,35 @@ export function pagesAtOnce(i: IncidentRow): boolean {
   return i.state === 'firing' && i.severity === 'critical' && !i.flapping && CONFIRMED_DETECTORS.has(i.detector);
 }
 
-/** When `kind` may first be told about this group: PagerDuty waits for page_after unless the severity pages at once. */
-export function eligibleAt(kind: ReceiverKind, active: readonly IncidentRow[], esc: EscalationConfig): number {
-  const since = Math.min(...active.map((i) => i.firedAt ?? i.firstSeen));
-  if (kind !== 'pagerduty') return since;
-  return esc.pageAtOnce.includes(maxSeverity(active)) ? since : since + esc.pageAfterMs;
+/** When an alert pages: at once for the severities that do, else once it has been firing for page_after. */
+export function pagesFrom(i: IncidentRow, esc: EscalationConfig): number {
+  const since = i.firedAt ?? i.firstSeen;
+  return esc.pageAtOnce.includes(i.severity) ? since : since + esc.pageAfterMs;
+}
+
+/**
+ * The alerts of a group: the latest incident of each dedup key. An alert that resolved and fired again is a
+ * member twice (two incidents); only its current incident speaks for it.
+ */
+export function latestPerKey(members: readonly MemberView[]): MemberView[] {
+  const byKey = new Map<string, MemberView>();
+  for (const m of members) {
+    const cur = byKey.get(m.incident.dedupKey);
+    const newer = !cur || m.incident.firstSeen > cur.incident.firstSeen || (m.incident.firstSeen === cur.incident.firstSeen && m.incident.id > cur.incident.id);
+    if (newer) byKey.set(m.incident.dedupKey, m);
+  }
+  return [...byKey.values()];
 }
 
 /** What to tell each receiver of `route` about `group` at `now`. Never mutates its inputs. */
-export function planGroup(group: GroupRow, members: readonly MemberView[], route: RouteConfig, esc: EscalationConfig, now: number): GroupPlan {
+export function planGroup(group: GroupRow, all: readonly MemberView[], route: RouteConfig, esc: EscalationConfig, now: number): GroupPlan {
   const g: GroupRow = { ...group, receivers: { ...group.receivers } };
   const intents: NotifyIntent[] = [];
-  const firing = members.filter((m) => m.incident.state === 'firing');
-  const active = firing.filter((m) => m.muted === null).map((m) => m.incident);
+  const members = latestPerKey(all);
+  const firingViews = members.filter((m) => m.incident.state === 'firing');
+  const firing = firingViews.map((m) => m.incident);
+  const active = firingViews.filter((m) => m.muted === null).map((m) => m.incident);
+  const muted = firingViews.filter((m) => m.muted !== null).map((m) => m.incident);
   const resolved = members.filter((m) => m.incident.state === 'resolved').map((m) => m.incident);
   const allResolved = firing.length === 0;
   const firstFlushAt = g.createdAt + route.groupWaitMs;
@@ -108,21 +131,44 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
     active.map((i) => `${i.id}:${i.severity}${i.flapping ? ':flapping' : ''}`).sort().join(','),
     resolved.map((i) => i.id).sort().join(','),
   ].join('|');
+  // PagerDuty is about the alerts that page; muted ones still hold its incident open (the resolve contract).
+  const paging = (list: readonly IncidentRow[]) => list.filter((i) => now >= pagesFrom(i, esc));
+  const activePaging = paging(active);
+  const firingPaging = paging(firing);
 
   // Receivers told earlier but no longer on the route (a reload changed it) still get their resolve.
   const kinds = [...new Set([...route.notify, ...(Object.keys(g.receivers) as ReceiverKind[])])];
   for (const kind of kinds) {
-    const rs: GroupReceiverState = { ...(g.receivers[kind] ?? emptyState()) };
-    if (rs.resolvedAt !== null) continue;
+    const pd = kind === 'pagerduty';
+    let rs: GroupReceiverState = { ...(g.receivers[kind] ?? emptyState()) };
+    if (rs.resolvedAt !== null) {
+      // Its part is over, unless PagerDuty's incident resolved while the group went on and another alert now pages.
+      if (!(pd && route.notify.includes(kind) && activePaging.length > 0)) continue;
+      rs = emptyState();
+    }
     if (rs.triggeredAt === null) {
       if (!route.notify.includes(kind)) continue;
-      // Never told: only a firing, unmuted member is news, and only after group_wait (and escalation).
-      if (active.length === 0 || (now < firstFlushAt && !urgent) || now < eligibleAt(kind, active, esc)) continue;
-      const escalated = kind === 'pagerduty' && g.lastFlushAt !== null;
+      // Never told: only a firing, unmuted member is news (for PagerDuty, one that pages), after group_wait
+      // unless it pages on confirmation.
+      const news = pd ? activePaging : active;
+      if (news.length === 0 || (now < firstFlushAt && !urgent)) continue;
+      const escalated = pd && g.lastFlushAt !== null;
       intents.push({ receiver: kind, action: 'trigger', reason: escalated ? 'escalated' : 'new' });
       Object.assign(rs, { triggeredAt: now, lastSentAt: now, digest, changedAt: null });
+    } else if (pd) {
+      // PagerDuty keeps its incident as it was triggered (no updates, no reminders) and resolves it once no
+      // firing alert of the group pages, after the change settled for group_wait.
+      if (firingPaging.length > 0) rs.changedAt = null;
+      else {
+        rs.changedAt ??= now;
+        if (flushDue && now >= rs.changedAt + route.groupWaitMs) {
+          intents.push({ receiver: kind, action: 'resolve', reason: 'resolved' });
+          Object.assign(rs, { resolvedAt: now, lastSentAt: now, digest, changedAt: null });
+        }
+      }
     } else if (!allResolved && active.length === 0) {
       // Everything still firing is muted: no updates, no reminders (its resolve still comes later).
+      g.receivers[kind] = rs;
       continue;
     } else if (digest !== rs.digest) {
       // A change settles for group_wait (siblings recovering together go out as one), at most every group_interval.
@@ -131,8 +177,7 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
         if (allResolved) {
           intents.push({ receiver: kind, action: 'resolve', reason: 'resolved' });
           Object.assign(rs, { resolvedAt: now, lastSentAt: now });
-        } else if (kind !== 'pagerduty') {
-          // PagerDuty keeps its incident as it was triggered; chat receivers get the new picture.
+        } else {
           intents.push({ receiver: kind, action: 'update', reason: 'changed' });
           rs.lastSentAt = now;
         }
@@ -140,7 +185,7 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
       }
     } else {
       if (rs.changedAt != null) rs.changedAt = null; // changed and changed back before it went out
-      if (kind !== 'pagerduty' && active.length > 0 && rs.lastSentAt !== null && now >= rs.lastSentAt + route.repeatIntervalMs) {
+      if (active.length > 0 && rs.lastSentAt !== null && now >= rs.lastSentAt + route.repeatIntervalMs) {
         intents.push({ receiver: kind, action: 'update', reason: 'repeat' });
         rs.lastSentAt = now;
       }
@@ -152,5 +197,10 @@ export function planGroup(group: GroupRow, members: readonly MemberView[], route
   const told = Object.values(g.receivers).filter((r) => r && r.triggeredAt !== null);
   if (allResolved && told.every((r) => r!.resolvedAt !== null)) g.state = 'closed';
   const order = (a: IncidentRow, b: IncidentRow) => (a.firedAt ?? a.firstSeen) - (b.firedAt ?? b.firstSeen) || a.key.localeCompare(b.key);
-  return { group: g, intents, reported: [...[...active].sort(order), ...[...resolved].sort(order)] };
+  return {
+    group: g,
+    intents,
+    reported: [...[...active].sort(order), ...[...muted].sort(order), ...[...resolved].sort(order)],
+    muted: muted.map((i) => i.id),
+  };
 }

@@ -383,7 +383,7 @@ export class IncidentManager {
     if (JSON.stringify(plan.group) !== JSON.stringify(g)) this.idb.updateGroup(plan.group);
     for (const intent of plan.intents) {
       if (plan.reported.length === 0) break; // nothing to speak of (cannot happen: planGroup only speaks of members)
-      const payload = this.payload(plan.group, plan.reported, intent, cfg);
+      const payload = this.payload(plan.group, plan.reported, new Set(plan.muted), intent, cfg);
       this.outbox.enqueue({ groupId: g.id, memberIds: plan.reported.map((i) => i.id), payload }, now);
       this.o.log?.info('notification queued', { receiver: intent.receiver, action: intent.action, reason: intent.reason, group: g.groupKey, alerts: plan.reported.length });
     }
@@ -400,10 +400,10 @@ export class IncidentManager {
     return { ...route, notify: usable };
   }
 
-  private payload(g: GroupRow, reported: IncidentRow[], intent: NotifyIntent, cfg: AlertsConfig): NotificationPayload {
+  private payload(g: GroupRow, reported: IncidentRow[], muted: ReadonlySet<string>, intent: NotifyIntent, cfg: AlertsConfig): NotificationPayload {
     const alerts = reported.map(snapshot);
     const lead = reported[0];
-    const incident = alerts.length === 1 ? alerts[0] : summarise(g, reported);
+    const incident = alerts.length === 1 ? alerts[0] : summarise(g, reported, muted);
     return {
       incidentId: lead.id,
       dedupKey: g.dedupKey,
@@ -457,9 +457,14 @@ function snapshot(i: IncidentRow): Omit<Incident, 'notifications'> {
   };
 }
 
-/** One incident that speaks for a group: "5 alerts firing for provider=openai: a, b, c, d, e — <first summary>". */
-function summarise(g: GroupRow, reported: IncidentRow[]): Omit<Incident, 'notifications'> {
+/**
+ * One incident that speaks for a group, naming every alert by what it is now:
+ * "2 alerts firing for provider=openai: a, b; resolved: c; silenced: d (<first summary>)".
+ */
+function summarise(g: GroupRow, reported: IncidentRow[], muted: ReadonlySet<string>): Omit<Incident, 'notifications'> {
   const firing = reported.filter((i) => i.state === 'firing');
+  const loud = firing.filter((i) => !muted.has(i.id));
+  const quiet = firing.filter((i) => muted.has(i.id));
   const resolved = reported.filter((i) => i.state === 'resolved');
   const lead = reported[0];
   const scope = Object.entries(g.labels)
@@ -467,11 +472,13 @@ function summarise(g: GroupRow, reported: IncidentRow[]): Omit<Incident, 'notifi
     .map(([k, v]) => `${k}=${v}`)
     .join(SEP);
   const where = scope ? ` for ${scope}` : '';
+  const keys = (list: IncidentRow[]) => list.map((i) => i.key).join(SEP);
   const summary = firing.length
-    ? `${firing.length} alert${firing.length === 1 ? '' : 's'} firing${where}: ${firing.map((i) => i.key).join(SEP)}` +
-      (resolved.length ? `; ${resolved.length} resolved` : '') +
+    ? (loud.length ? `${loud.length} alert${loud.length === 1 ? '' : 's'} firing${where}: ${keys(loud)}` : `only silenced alerts firing${where}`) +
+      (resolved.length ? `; resolved: ${keys(resolved)}` : '') +
+      (quiet.length ? `; silenced: ${keys(quiet)}` : '') +
       ` (${lead.summary})`
-    : `resolved: all ${resolved.length} alerts${where} recovered (${resolved.map((i) => i.key).join(SEP)})`;
+    : `resolved: all ${resolved.length} alerts${where} recovered (${keys(resolved)})`;
   const common: Labels = {};
   for (const [k, v] of Object.entries(lead.labels)) if (reported.every((i) => i.labels[k] === v)) common[k] = v;
   const detectors = [...new Set(reported.map((i) => i.detector))];

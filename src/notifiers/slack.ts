@@ -75,11 +75,21 @@ export function slackMessage(n: Notification): { text: string; blocks: Block[] }
   return { text, blocks };
 }
 
-/** The thread reply under the original message on resolve (with duration) or update (still firing). */
+/**
+ * The thread reply under the original message on resolve (with duration) or update. A group's update names
+ * each alert by what it is now: which are firing and which resolved.
+ */
 export function slackThreadReply(n: Notification): string {
+  const group = n.alerts && n.alerts.length > 1 ? n.alerts : null;
+  const keys = (state: 'firing' | 'resolved') => (group ?? []).filter((a) => a.state === state).map((a) => a.key);
   if (statusOf(n) === 'RESOLVED') {
     const at = n.incident.resolvedAt ?? n.incident.lastSeen;
-    return `${statusEmoji(n)} RESOLVED after ${formatDuration(durationMs(n))} (at ${formatTime(at)}).`;
+    const all = group ? ` All recovered: ${keys('resolved').join(', ')}.` : '';
+    return truncate(`${statusEmoji(n)} RESOLVED after ${formatDuration(durationMs(n))} (at ${formatTime(at)}).${all}`, 3000);
+  }
+  if (group) {
+    const resolved = keys('resolved');
+    return truncate(`${statusEmoji(n)} Still ${statusWords(n)}: firing ${keys('firing').join(', ')}${resolved.length ? `; resolved ${resolved.join(', ')}` : ''}.`, 3000);
   }
   return `${statusEmoji(n)} Still ${statusWords(n)}, ${timeline(n)}.`;
 }

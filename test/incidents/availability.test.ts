@@ -36,6 +36,18 @@ describe('evaluateAvailability', () => {
     expect(evaluateAvailability(probe, [r(1, 'failed'), r(2, 'failed'), r(3, 'failed')], { ...S, failureThreshold: 3 })!.status).toBe('firing');
   });
 
+  it('severity follows the probe kind: a safety probe overloaded (529) is a warning, the canary critical', () => {
+    const overloaded = { cls: 'overloaded' as const, httpStatus: 529 };
+    for (const kind of ['benign', 'should_refuse'] as const) {
+      const safety = { ...probe, id: `x-${kind}`, kind };
+      const s = evaluateAvailability(safety, [r(0, 'failed', overloaded)], S)!;
+      expect(s.severity).toBe('warning');
+      expect(s.labels.kind).toBe(kind);
+      expect(s.summary).toMatch(new RegExp(`overloaded \\(HTTP 529\\).*a ${kind} safety probe: a warning; the canaries page for outages`));
+    }
+    expect(evaluateAvailability(probe, [r(0, 'failed', overloaded)], S)!.severity).toBe('critical');
+  });
+
   it('auth and bad_request are config problems: a warning, not a page', () => {
     const s = evaluateAvailability(probe, [r(0, 'failed', { cls: 'auth' })], S)!;
     expect(s.severity).toBe('warning');

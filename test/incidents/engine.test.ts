@@ -140,7 +140,7 @@ describe('grouping', () => {
     await h.run(6 * MIN);
     const updates = h.slack.delivered.filter((d) => d.n.action === 'update');
     expect(updates).toHaveLength(1);
-    expect(updates[0].n.incident.summary).toMatch(/^1 alert firing .*openai-e; 4 resolved/);
+    expect(updates[0].n.incident.summary).toMatch(/^1 alert firing for detector=latency, provider=openai: openai-e; resolved: openai-a, openai-b, openai-c, openai-d \(/);
     expect(openai[0].n.priorRef).toBeNull();
     expect(updates[0].n.priorRef).toBe(openai[0].ref); // chat.update of the same message
     expect(h.pagerduty.actions()).toEqual(['trigger:new', 'trigger:new']); // PagerDuty hears no updates
