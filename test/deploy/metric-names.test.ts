@@ -8,6 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DETECTOR_ID as LATENCY } from '../../src/detectors/latency/probe.ts';
+import { DETECTOR as AVAILABILITY } from '../../src/detectors/availability.ts';
+import { DEPRECATION_DETECTOR } from '../../src/lifecycle/countdown.ts';
+import { DRILL_DETECTOR } from '../../src/chaos/drill-signal.ts';
 import { ROOT, dashboardExprs, metricNames, ruleExprs } from './queries.ts';
 
 /** Made by Prometheus itself for every target, not by Vigil. */
@@ -67,6 +71,13 @@ describe('metrics named in deploy/ exist on a live /metrics', () => {
   it('finds the PromQL metric names (the extractor itself)', () => {
     expect([...metricNames('histogram_quantile(0.95, sum by (le, probe) (rate(a_bucket{job=~"$job",x="y z"}[$__rate_interval] offset 1w))) > 2 * b or vector(0)')]).toEqual(['a_bucket', 'b']);
     expect([...metricNames('time() - max by (job) (c) > 8 * 86400 and on(job) d unless absent(up{job="vigil"})')]).toEqual(['c', 'd', 'up']);
+  });
+
+  it('every detector a rule or panel filters on is one Vigil has', () => {
+    const known = new Set([LATENCY, AVAILABILITY, DEPRECATION_DETECTOR, DRILL_DETECTOR]);
+    const named = [...ruleExprs(), ...dashboardExprs()].flatMap((e) => [...e.expr.matchAll(/detector="([^"]+)"/g)].map((m) => m[1]));
+    expect(named.length).toBeGreaterThan(0);
+    for (const d of named) expect(known, d).toContain(d);
   });
 
   it('every rule and dashboard query reads only metrics Vigil exports', () => {
