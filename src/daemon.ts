@@ -1,6 +1,7 @@
 // Wiring only: scheduler → runner → store/metrics, server, maintenance. Each part does its own job.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hostname } from 'node:os';
 import { StartupError, startupStep } from './runtime/startup.ts';
 import { runShutdown } from './runtime/shutdown.ts';
 import type { ShutdownReport } from './runtime/shutdown.ts';
@@ -9,8 +10,11 @@ import { engineCheck, loopCheck, report as healthReport, schedulerCheck, StoreHe
 import type { HealthReport } from './health/self.ts';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
-import { loadConfig } from './config/load.ts';
 import { ConfigLoadError, formatErrors } from './config/errors.ts';
+import { loadRunConfig } from './config/run-load.ts';
+import { loopbackLinkWarning } from './config/links.ts';
+import { disabledReason } from './config/requirements.ts';
+import { DisabledMetrics } from './health/metrics.ts';
 import type { VigilConfig } from './config/types.ts';
 import type { ProbeResult, ProbeSpec, Signal } from './domain.ts';
 import { createHttpClient } from './http/client.ts';
@@ -63,6 +67,8 @@ export interface DaemonOptions {
   incidentTickMs?: number;
   /** Notifiers (default: PagerDuty, Slack and console). */
   notifiers?: Record<ReceiverKind, Notifier>;
+  /** Refuse to start when any ${VAR} the config uses is unset (default: run what can run, disable the rest). */
+  strictEnv?: boolean;
   /** An event-loop stall at least this long makes /healthz fail for a minute (default 5000 ms). */
   loopStallMs?: number;
 }
@@ -105,6 +111,7 @@ export class Daemon {
   /** Outcome of the daemon's writes to its store (/healthz, /readyz, the heartbeat). */
   readonly storeHealth: StoreHealth;
   private readonly loopMonitor: LoopMonitor;
+  private readonly disabledMetrics: DisabledMetrics;
 
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
@@ -122,6 +129,7 @@ export class Daemon {
     this.store = store;
     this.latest = latest;
     this.metrics = createMetrics();
+    this.disabledMetrics = new DisabledMetrics(this.metrics.registry);
     this.signalMetrics = registerSignalMetrics(this.metrics.registry);
     // Every series says which vantage point measured it (several instances scrape into one Prometheus); a
     // single instance that names no location keeps its series as they were.
@@ -177,7 +185,8 @@ export class Daemon {
    * started by then is stopped again, so the caller can exit at once.
    */
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const config = loadOrThrow(opts.configDir, opts.env ?? process.env);
+    const loaded = loadOrThrow(opts.configDir, opts.env ?? process.env, opts.strictEnv ?? false);
+    const config = loaded.config;
     const clock = opts.clock ?? systemClock;
     const path = config.storage.url ?? config.storage.path;
     if (!config.storage.url && !isPostgresUrl(path)) {
@@ -203,6 +212,9 @@ export class Daemon {
         return { latest, recent };
       });
       d = new Daemon(opts, config, store, latest, recent);
+      // What runs without its variables is said once, at start: the rest of Vigil does not wait for it.
+      for (const n of loaded.notes) d.log.warn(n);
+      d.disabledMetrics.set(config.disabled);
       await d.wire();
       return d;
     } catch (err) {
@@ -220,6 +232,9 @@ export class Daemon {
     d.metrics.recordConfigReload(true, d.clock.now());
     const listeners = listenersWith(config.server.listeners, opts.listen);
     const first = listeners[0];
+    const api = listeners.find((l) => l.serve.includes('api')) ?? first;
+    // Links in notifications point where Vigil really listens (--port included) unless public_url says otherwise.
+    if (config.server.publicUrlFromListen) config.server.publicUrl = linkBase(api.host, api.port);
     d.server = await startupStep(
       { kind: 'listen', what: 'HTTP server', host: first.host, port: first.port, setting: 'server.port or server.listeners in vigil.yaml, or --port' },
       () =>
@@ -244,6 +259,13 @@ export class Daemon {
           },
         }),
     );
+    if (config.server.publicUrlFromListen) {
+      const bound = d.server.listeners.find((l) => l.serve.includes('api')) ?? d.server.listeners[0];
+      config.server.publicUrl = linkBase(bound.host, bound.port);
+      d.alerts = alertsConfig(config);
+    }
+    const links = loopbackLinkWarning(config);
+    if (links) d.log.warn(links.message, { hint: links.hint });
     // Every listener binds before anything else starts, so a taken port fails the start at once.
     if (config.chaos) {
       const log = d.log.child({ component: 'chaos' });
@@ -308,8 +330,12 @@ export class Daemon {
   }
 
   /** Each configured probe with its last result (/api/probes and the status page). */
-  probeListing(): { spec: ProbeSpec; last: ProbeResult | null }[] {
-    return this.current.probes.map((spec) => ({ spec, last: this.latest.get(spec.id) ?? null }));
+  probeListing(): { spec: ProbeSpec; last: ProbeResult | null; state?: string }[] {
+    const disabled = this.current.disabled?.probes ?? {};
+    return this.current.probes.map((spec) => {
+      const last = this.latest.get(spec.id) ?? null;
+      return disabled[spec.id] ? { spec, last, state: disabledReason(disabled[spec.id]) } : { spec, last };
+    });
   }
 
   get url(): string {
@@ -329,7 +355,8 @@ export class Daemon {
    * recorded like scheduled ones.
    */
   async runNow(ids?: string[]): Promise<ProbeResult[]> {
-    const specs = ids ? this.current.probes.filter((p) => ids.includes(p.id)) : this.current.probes;
+    const here = probesHere(this.current);
+    const specs = ids ? here.filter((p) => ids.includes(p.id)) : here;
     return Promise.all(
       specs.map(async (spec) => {
         const result = await this.runOne(spec, 1, AbortSignal.timeout(spec.timeouts.totalMs + 1_000));
@@ -341,7 +368,7 @@ export class Daemon {
 
   /** SIGHUP: re-read the config; on error keep the last good one and say so in metrics and logs. */
   reload(): { ok: boolean; errors: string } {
-    const { config, errors } = loadConfig(this.opts.configDir, { env: this.opts.env ?? process.env });
+    const { config, errors, notes } = loadRunConfig(this.opts.configDir, this.opts.env ?? process.env, { strictEnv: this.opts.strictEnv ?? false });
     if (!config) {
       this.metrics.recordConfigReload(false, this.clock.now());
       const text = formatErrors(errors);
@@ -353,6 +380,10 @@ export class Daemon {
       this.log.warn('storage, location and server address changes take effect after a restart');
     }
     for (const s of secretValues(config)) registerSecret(s);
+    for (const n of notes) this.log.warn(n);
+    this.disabledMetrics.set(config.disabled);
+    // The listeners stay as they are until a restart, and so do the links to them.
+    if (config.server.publicUrlFromListen) config.server.publicUrl = this.current.server.publicUrl;
     this.current = config;
     this.indexSpecs(config);
     this.alerts = alertsConfig(config);
@@ -555,7 +586,13 @@ export class Daemon {
 
 /** The probes this instance runs: those without `locations`, and those that list its location. */
 export function probesHere(config: VigilConfig): ProbeSpec[] {
-  return config.probes.filter((p) => !p.locations || p.locations.includes(config.location));
+  return config.probes.filter((p) => (!p.locations || p.locations.includes(config.location)) && !config.disabled?.probes[p.id]);
+}
+
+/** Base for links when public_url is not set: the listen address, with the machine's name for "all interfaces". */
+export function linkBase(host: string, port: number): string {
+  const h = host === '' || host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
 }
 
 /** `--host`/`--port` (and tests' port 0) replace the address of the listener that serves the API. */
@@ -565,8 +602,8 @@ function listenersWith(listeners: ListenerSpec[], override: DaemonOptions['liste
   return listeners.map((l, j) => (j === i ? { ...l, host: override.host ?? l.host, port: override.port ?? l.port } : l));
 }
 
-function loadOrThrow(dir: string, env: Record<string, string | undefined>): VigilConfig {
-  const { config, errors } = loadConfig(dir, { env });
+function loadOrThrow(dir: string, env: Record<string, string | undefined>, strictEnv: boolean): { config: VigilConfig; notes: string[] } {
+  const { config, errors, notes } = loadRunConfig(dir, env, { strictEnv });
   if (!config) throw new ConfigLoadError(errors);
-  return config;
+  return { config, notes };
 }

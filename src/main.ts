@@ -9,7 +9,9 @@ const USAGE = `vigil: keeps LLM dependencies honest
 
 usage: vigil <command> [options]
 
-  run       [--config DIR]                 start the daemon
+  run       [--config DIR] [--port N] [--strict-env]
+                                            start the daemon (without --strict-env, probes whose keys
+                                            are unset are disabled, not fatal)
   demo      [--port N]                      simulator + daemon with the shipped config, no keys needed
   validate  [--config DIR] [--strict-env]   check the config; print projected monthly canary cost
   probe     <id> [--config DIR] [--json]    run one probe now

@@ -7,7 +7,8 @@ import type { AlertsConfig } from '../incidents/index.ts';
 import { createNotifiers, formatTestReport, sendTestNotification } from '../notifiers/index.ts';
 import { Store } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
-import { loadLenient, loadOrExit } from './load.ts';
+import { missingForOwner } from '../config/requirements.ts';
+import { loadForCommand, loadLenient } from './load.ts';
 
 const STATES = ['pending', 'firing', 'resolved'] as const;
 
@@ -66,7 +67,8 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   if (sub !== 'test') throw new UsageError('usage: vigil alerts test <owner> [--config DIR]');
   const { values, positionals } = parse(rest, { config: { type: 'string', short: 'c' } });
   const owner = positionals[0];
-  const config = loadOrExit(configDir(values.config));
+  // Only the receivers' keys: a test notification needs no LLM provider.
+  const config = loadForCommand('alerts test', configDir(values.config), (_cfg, missing) => ({ what: `alerts test ${owner ?? ''}`.trim(), missing: missingForOwner(owner ?? '', missing) }));
   const cfg = alertsConfig(config);
   if (!owner) throw new UsageError(`which owner? one of: ${Object.keys(cfg.owners).join(', ') || '(none in alerts/)'}`);
   if (!cfg.owners[owner]) throw new UsageError(`no owner "${owner}" in alerts/; known: ${Object.keys(cfg.owners).join(', ')}`);

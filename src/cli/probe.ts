@@ -5,7 +5,8 @@ import { runnerDeps } from '../probes/deps.ts';
 import { formatResult } from '../probes/format.ts';
 import { runProbe } from '../probes/run.ts';
 import { configDir, parse, UsageError } from './args.ts';
-import { loadOrExit } from './load.ts';
+import { missingForProbe } from '../config/requirements.ts';
+import { loadForCommand } from './load.ts';
 
 export async function probeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -13,7 +14,11 @@ export async function probeCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   const id = positionals[0];
-  const config = loadOrExit(configDir(values.config));
+  // Only this probe's keys: its provider's (or the gateway's) and its own fields'.
+  const config = loadForCommand('probe', configDir(values.config), (cfg, missing) => {
+    const spec = cfg.probes.find((p) => p.id === id);
+    return { what: `probe ${id}`, missing: spec ? missingForProbe(spec, missing) : [] };
+  });
   if (!id) throw new UsageError(`which probe? one of: ${config.probes.map((p) => p.id).join(', ')}`);
   const spec = config.probes.find((p) => p.id === id);
   if (!spec) throw new UsageError(`no probe "${id}"; known: ${config.probes.map((p) => p.id).join(', ')}`);

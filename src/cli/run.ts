@@ -7,12 +7,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     config: { type: 'string', short: 'c' },
     host: { type: 'string' },
     port: { type: 'string' },
+    'strict-env': { type: 'boolean', default: false },
   });
   const signals = captureStopSignals();
   // Config and start-up failures (ConfigLoadError, StartupError) are printed by main as one line each.
   const daemon = await Daemon.start({
     configDir: configDir(values.config),
     listen: { host: values.host, port: parsePort(values.port) },
+    // Without it, probes whose keys are unset are disabled (and said so) instead of stopping the start.
+    strictEnv: values['strict-env'],
   });
   return serveUntilSignal(daemon, signals);
 }

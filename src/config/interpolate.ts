@@ -12,6 +12,8 @@ export interface Interpolated {
   value: string;
   /** Variables referenced, in order. */
   vars: string[];
+  /** Referenced variables that are unset and have no default. */
+  missing: string[];
   /** Values taken from variables whose names look secret (for redaction). */
   secretValues: string[];
   problems: { message: string; hint?: string }[];
@@ -26,7 +28,7 @@ export function isSecretEnvName(name: string): boolean {
 }
 
 export function interpolateString(text: string, env: Env): Interpolated {
-  const out: Interpolated = { value: '', vars: [], secretValues: [], problems: [] };
+  const out: Interpolated = { value: '', vars: [], missing: [], secretValues: [], problems: [] };
   let i = 0;
   while (i < text.length) {
     const ch = text[i];
@@ -76,6 +78,7 @@ export function interpolateString(text: string, env: Env): Interpolated {
     } else if (fallback !== undefined) {
       out.value += fallback;
     } else {
+      out.missing.push(name);
       out.problems.push({
         message: `environment variable ${name} is not set`,
         hint: `export ${name}=…, or give a default with \${${name}:-value}`,
@@ -88,6 +91,8 @@ export function interpolateString(text: string, env: Env): Interpolated {
 export interface DocInterpolation {
   errors: ConfigError[];
   secretValues: Set<string>;
+  /** Each unset variable and the field that uses it. */
+  missing: { name: string; path: FieldPath }[];
 }
 
 /**
@@ -96,13 +101,14 @@ export interface DocInterpolation {
  * boolean), so numeric settings can come from the environment.
  */
 export function interpolateDocument(src: SourceFile, env: Env): DocInterpolation {
-  const result: DocInterpolation = { errors: [], secretValues: new Set() };
+  const result: DocInterpolation = { errors: [], secretValues: new Set(), missing: [] };
   walk(src.doc.contents, [], (scalar, path) => {
     if (typeof scalar.value !== 'string' || !scalar.value.includes('$')) return;
     const original = scalar.value;
     const r = interpolateString(original, env);
     for (const v of r.secretValues) result.secretValues.add(v);
     for (const p of r.problems) result.errors.push(errorAt(src, path, p.message, { hint: p.hint }));
+    for (const name of r.missing) result.missing.push({ name, path });
     scalar.value = coerce(r.value, original, scalar.type);
   });
   return result;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ConfigError, FieldPath } from './errors.ts';
-import { sortErrors } from './errors.ts';
+import { pathToString, sortErrors } from './errors.ts';
 import { locate, parseSource } from './source.ts';
 import type { SourceFile } from './source.ts';
 import { interpolateDocument } from './interpolate.ts';
@@ -33,6 +33,25 @@ export interface LoadResult {
   config: VigilConfig | null;
   errors: ConfigError[];
   warnings: ConfigError[];
+  /** Every unset variable without a default, with the field that uses it (see requirements.ts). */
+  missingEnv: MissingEnv[];
+}
+
+export interface MissingEnv {
+  name: string;
+  /** Relative to the config directory. */
+  file: string;
+  path: FieldPath;
+  line: number;
+  /** The `id` of the probe or drill the field belongs to (`probes[i]` / `drills[i]` of a list file). */
+  item?: string;
+}
+
+function itemId(raw: unknown, p: FieldPath): string | undefined {
+  if ((p[0] !== 'probes' && p[0] !== 'drills') || typeof p[1] !== 'number') return undefined;
+  const list = (raw as Record<string, unknown> | null)?.[p[0]];
+  const id = Array.isArray(list) ? (list[p[1]] as { id?: unknown } | undefined)?.id : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 const SECTIONS = ['probes', 'scenarios', 'alerts'] as const;
@@ -53,6 +72,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   const problems: ConfigError[] = [];
   const secrets = new Set<string>();
   const files: string[] = [];
+  const missingEnv: MissingEnv[] = [];
 
   const read = (rel: string): FileState | null => {
     files.push(rel);
@@ -74,6 +94,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     );
     for (const s of interpolation.secretValues) secrets.add(s);
     const raw = source.doc.toJS({ maxAliasCount: 1000 }) ?? {};
+    for (const m of interpolation.missing) missingEnv.push({ name: m.name, file: rel, path: m.path, line: locate(source, m.path).line, item: itemId(raw, m.path) });
     collectSecretFields(raw, secrets);
     return { src: source, raw };
   };
@@ -131,6 +152,9 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
 
   problems.push(...crossChecks({ vigil, probes, drills, alerts }));
 
+  // Without the variable the field is empty, and an empty field may fail its own check (a URL, a minimum length):
+  // when unset variables are allowed, that is the same problem as the warning already says, not a second one.
+  if (opts.allowMissingEnv) dropConsequences(problems, missingEnv);
   dropShadowedWarnings(problems);
   // Nothing secret may leave the loader, whatever a message quotes.
   for (const p of problems) {
@@ -155,12 +179,12 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   for (const s of secrets) registerSecret(s);
   const errors = problems.filter((p) => p.severity === 'error');
   const warnings = problems.filter((p) => p.severity === 'warning');
-  if (errors.length > 0 || !vigil?.data) return { config: null, errors, warnings };
+  if (errors.length > 0 || !vigil?.data) return { config: null, errors, warnings, missingEnv };
 
   const config = assemble(root, files, { src: vigil.src, data: vigil.data }, probes, drills, alerts);
   if (envLocation) config.location = envLocation;
   rememberSecrets(config, secrets);
-  return { config, errors, warnings };
+  return { config, errors, warnings, missingEnv };
 }
 
 function assemble(
@@ -204,6 +228,14 @@ function assemble(
     if (data.defaults) config.alerts.defaults = sourced(src, ['defaults'], data.defaults);
   }
   return config;
+}
+
+function dropConsequences(problems: ConfigError[], missing: readonly MissingEnv[]): void {
+  const at = new Set(missing.map((m) => `${m.file}\0${pathToString(m.path)}`));
+  for (let i = problems.length - 1; i >= 0; i--) {
+    const p = problems[i];
+    if (p.severity === 'error' && at.has(`${p.file}\0${p.path}`) && !p.message.startsWith('environment variable ')) problems.splice(i, 1);
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // sections later features define (drills, alerts, webhooks, consumers, deprecations).
 import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { PricingTable } from './pricing.ts';
+import type { Disabled } from './requirements.ts';
 import type { ChaosConfig } from '../chaos/config.ts';
 import type { DetectorsConfig } from '../detectors/config.ts';
 import type { ServerSettings } from '../server/config.ts';
@@ -15,6 +16,11 @@ export interface Sourced<T = Record<string, unknown>> {
 }
 
 export interface VigilConfig {
+  /**
+   * What `run` turned off because a variable it needs is unset (unless --strict-env): probes, drills and other parts,
+   * each with the variables it lacks. Absent when nothing is.
+   */
+  disabled?: Disabled;
   /** Absolute path of the config directory. */
   dir: string;
   /** Files read, relative to `dir`. */

@@ -6,6 +6,7 @@ import { formatDuration } from './duration.ts';
 import { formatErrors } from './errors.ts';
 import type { Env } from './interpolate.ts';
 import { loadConfig } from './load.ts';
+import { loopbackLinkWarning } from './links.ts';
 import { redactString, secretValues } from './redact.ts';
 import type { ProbeSpec } from '../domain.ts';
 
@@ -19,7 +20,9 @@ export interface ValidateOptions {
 }
 
 export function validateCommand(dir: string, env: Env, out: Out, opts: ValidateOptions = {}): number {
-  const { config, errors, warnings } = loadConfig(dir, { env, allowMissingEnv: opts.allowMissingEnv });
+  const { config, errors, warnings, missingEnv } = loadConfig(dir, { env, allowMissingEnv: opts.allowMissingEnv });
+  const links = config ? loopbackLinkWarning(config, missingEnv) : null;
+  if (links) warnings.push(links);
   if (warnings.length) out.write(`${formatErrors(warnings)}\n`);
   if (!config) {
     out.write(`${formatErrors(errors)}\n`);

@@ -57,10 +57,9 @@ export const serverConfigSchema = z
     host: z.string().default('127.0.0.1').describe('Address the HTTP server binds to (when `listeners` is not given).'),
     port: z.number().int().min(0).max(65535).default(9464).describe('Port for /metrics, /healthz, /api, the status page and webhooks (when `listeners` is not given).'),
     public_url: z
-      .string()
-      .regex(/^https?:\/\/[^\s/$.?#][^\s]*$/, 'an http(s) URL')
+      .union([z.literal(''), z.string().regex(/^https?:\/\/[^\s/$.?#][^\s]*$/, 'an http(s) URL')])
       .optional()
-      .describe('URL others use to reach Vigil (links in notifications; its host is always an allowed Host); defaults to http://host:port.'),
+      .describe('URL others use to reach Vigil (links in notifications; its host is always an allowed Host); absent or empty: the address Vigil actually listens on (after --port), with the machine name for 0.0.0.0.'),
     auth: z
       .strictObject({
         admin_tokens: z.array(token).default([]).describe('Bearer tokens for the admin role (silences and every other change). Several allow rotation. Never printed.'),
@@ -167,6 +166,8 @@ export function exposureProblems(listeners: readonly ListenerSpec[], hasAdminTok
 export interface ServerSettings {
   listeners: ListenerSpec[];
   publicUrl: string;
+  /** public_url was not set: the daemon replaces publicUrl with the address it really listens on. */
+  publicUrlFromListen: boolean;
   auth: AuthSettings;
   allowedHosts: string[];
   limits: ServerLimits;
@@ -188,7 +189,8 @@ export function serverSettings(s: ServerConfigInput): ServerSettings {
   const h = first.host.includes(':') ? `[${first.host}]` : first.host;
   return {
     listeners,
-    publicUrl: (s.public_url ?? `http://${h}:${first.port}`).replace(/\/+$/, ''),
+    publicUrl: (s.public_url || `http://${h}:${first.port}`).replace(/\/+$/, ''),
+    publicUrlFromListen: !s.public_url,
     auth: {
       adminTokens: s.auth.admin_tokens.filter((t) => t !== ''),
       readTokens: s.auth.read_tokens.filter((t) => t !== ''),

@@ -41,7 +41,7 @@ table.compact ul.inline{min-width:16rem}
 .status{display:inline-flex;align-items:center;gap:.3rem;padding:.08rem .5rem;border-radius:999px;font-size:.82rem;font-weight:600;white-space:nowrap;border:1px solid transparent}
 .s-ok{color:var(--ok);background:var(--ok-bg)}.s-degraded{color:var(--warn);background:var(--warn-bg)}
 .s-failed,.s-confirming{color:var(--bad);background:var(--bad-bg)}.s-unknown{color:var(--unk);background:var(--unk-bg)}
-.s-pending,.s-maintenance{color:var(--pend);background:var(--pend-bg)}
+.s-pending,.s-maintenance,.s-disabled{color:var(--pend);background:var(--pend-bg)}
 .detail{max-width:22rem;overflow:hidden;text-overflow:ellipsis}
 .lat{white-space:nowrap}.lat-nums{display:block;font-variant-numeric:tabular-nums}.lat .p95{color:var(--muted)}.lat .sep{color:var(--line)}
 .spark{display:block;margin-top:2px;overflow:visible}

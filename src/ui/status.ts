@@ -3,7 +3,7 @@ import type { ProbeResult } from '../domain.ts';
 import { html } from './html.ts';
 import type { Html } from './html.ts';
 
-export type StatusKey = 'ok' | 'degraded' | 'failed' | 'confirming' | 'unknown' | 'maintenance' | 'pending';
+export type StatusKey = 'ok' | 'degraded' | 'failed' | 'confirming' | 'unknown' | 'maintenance' | 'pending' | 'disabled';
 
 export interface StatusView {
   key: StatusKey;
@@ -23,6 +23,7 @@ const TEXT: Record<StatusKey, string> = {
   unknown: 'No data',
   maintenance: 'Maintenance',
   pending: 'Pending',
+  disabled: 'Disabled',
 };
 
 const SYMBOL: Record<StatusKey, string> = {
@@ -33,12 +34,15 @@ const SYMBOL: Record<StatusKey, string> = {
   unknown: '?',
   maintenance: '⏸',
   pending: '…',
+  disabled: '⊘',
 };
 
 /** Rank for "worst of": failing beats degraded beats ok. */
-export const SEVERITY_RANK: Record<StatusKey, number> = { failed: 6, confirming: 5, degraded: 4, pending: 3, unknown: 2, maintenance: 1, ok: 0 };
+export const SEVERITY_RANK: Record<StatusKey, number> = { failed: 6, confirming: 5, degraded: 4, pending: 3, unknown: 2, maintenance: 1, disabled: 1, ok: 0 };
 
 export function statusOf(last: ProbeResult | null, state?: string): StatusView {
+  // `disabled: missing ${OPENAI_API_KEY}`: not run at all, so its last result (if any) is history, not status.
+  if (state?.startsWith('disabled')) return { key: 'disabled', text: TEXT.disabled, outcome: last?.outcome ?? null, detail: state.replace(/^disabled:\s*/, '') || null };
   if (state === 'maintenance' || state === 'pending') {
     return { key: state, text: TEXT[state], outcome: last?.outcome ?? null, detail: null };
   }
