@@ -116,7 +116,7 @@ export class Daemon {
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
-    this.log = opts.log ?? createLogger();
+    this.log = opts.log ?? createLogger({ clock: this.clock });
     this.current = config;
     this.indexSpecs(config);
     this.storeHealth = new StoreHealth((ok, error) =>

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Vigil CLI: one entry point, one module per command (loaded on demand so `vigil validate` starts fast).
-import { UsageError } from './cli/args.ts';
+import { takeGlobalOptions, UsageError } from './cli/args.ts';
 import { ConfigLoadError, formatErrors } from './config/errors.ts';
 import { installCrashPolicy } from './runtime/crash.ts';
 import { StartupError } from './runtime/startup.ts';
@@ -34,6 +34,7 @@ usage: vigil <command> [options]
   migrate   --from sqlite|PATH --to postgres://…  copy a single instance's history into an empty PostgreSQL
 
 The config directory defaults to $VIGIL_CONFIG or the current directory.
+Logs: --log-format auto|json|pretty (auto: pretty on a terminal, JSON otherwise), --log-level debug|info|warn|error.
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -56,7 +57,14 @@ const commands: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./cli/migrate.ts')).migrateCommand,
 };
 
-async function main(argv: string[]): Promise<number> {
+async function main(all: string[]): Promise<number> {
+  let argv: string[];
+  try {
+    argv = takeGlobalOptions(all);
+  } catch (err) {
+    process.stderr.write(`vigil: ${(err as Error).message}\n`);
+    return 2;
+  }
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(USAGE);

@@ -1,5 +1,6 @@
 // Human-readable drill run for `vigil drill`: the verdict first, then the journal, step by step.
 import type { DrillRun } from './drill.ts';
+import { vsBaseline } from './judge.ts';
 
 const MARK: Record<string, string> = { ok: '✓', failed: '✗', skipped: '-', error: '!', info: '·' };
 
@@ -11,7 +12,7 @@ export function formatDrillRun(run: DrillRun): string {
   lines.push(`  injected:  ${run.injected}`);
   if (run.servedBy !== null) lines.push(`  served by: ${run.servedBy}`);
   if (run.baselineMs !== null) lines.push(`  baseline:  ${run.baselineMs} ms to first token`);
-  if (run.fallbackLatencyMs !== null) lines.push(`  fallback:  ${run.fallbackLatencyMs >= 0 ? '+' : ''}${run.fallbackLatencyMs} ms over baseline`);
+  if (run.fallbackLatencyMs !== null) lines.push(`  fallback:  ${vsBaseline(run.fallbackLatencyMs)}`);
   if (run.provesConfigOnly) lines.push('  note:      gateway-native mock: proves the fallback config, not a real failover');
   lines.push(`  rollback:  ${run.rollback.ok ? 'ok' : 'FAILED'} (${run.rollback.detail})`);
   for (const f of run.findings ?? []) {

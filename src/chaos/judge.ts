@@ -161,10 +161,15 @@ export function conclude(attempts: readonly AttemptVerdict[], expect: DrillExpec
   return {
     verdict: 'passed',
     failure: null,
-    reason: `fallback worked: ${attempts.length}/${attempts.length} attempts served by ${served ?? 'the gateway'}${extra !== null ? `, +${extra} ms over baseline${budget}` : ''}`,
+    reason: `fallback worked: ${attempts.length}/${attempts.length} attempts served by ${served ?? 'the gateway'}${extra !== null ? `, ${vsBaseline(extra)}${budget}` : ''}`,
     fallbackLatencyMs: extra,
     servedBy: served,
   };
+}
+
+/** `+40 ms over baseline`, or `22 ms faster than baseline` (a fallback can be quicker: never "+-22"). */
+export function vsBaseline(extraMs: number): string {
+  return extraMs >= 0 ? `+${extraMs} ms over baseline` : `${-extraMs} ms faster than baseline`;
 }
 
 function mostCommon(xs: readonly string[]): string | null {

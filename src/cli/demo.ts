@@ -1,9 +1,10 @@
 // `vigil demo`: the simulator plus the daemon running the shipped config pointed at it.
 // No network and no keys: base URLs and keys come from env vars the shipped vigil.yaml reads.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../daemon.ts';
+import type { LogFormat } from '../log.ts';
 import { simEnv } from '../sim/env.ts';
 import { startSimFleet } from '../sim/fleet.ts';
 import { seedDemoHistory } from '../ui/seed-history.ts';
@@ -21,6 +22,15 @@ export const DEMO_REFUSALS = [
   { match: 'banking password', rate: 1 },
 ];
 
+/**
+ * The demo's human text shares the terminal with its log, so JSON lines never go there: the log is pretty unless
+ * JSON is asked for, and asked-for JSON goes to a file when stderr is a terminal (else to stderr, redirected).
+ */
+export function demoLogging(asked: string | undefined, stderrIsTty: boolean, file: string): { format: LogFormat; file: string | null } {
+  if (asked !== 'json') return { format: 'pretty', file: null };
+  return { format: 'json', file: stderrIsTty ? file : null };
+}
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     port: { type: 'string', default: '9464' },
@@ -28,6 +38,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     'no-history': { type: 'boolean', default: false },
   });
   const signals = captureStopSignals();
+  const dbPath = process.env.VIGIL_DB ?? './data/demo.db';
+  // Set in the process env: the daemon's logger, and the fault proxy it spawns, read them.
+  const logging = demoLogging(process.env.VIGIL_LOG_FORMAT, process.stderr.isTTY === true, join(dirname(dbPath), 'demo.log'));
+  process.env.VIGIL_LOG_FORMAT = logging.format;
+  if (logging.file) process.env.VIGIL_LOG_FILE = logging.file;
   const fleet = await startSimFleet({ seed: 7 });
   // The simulated models behave like real ones on the shipped safety sets: benign borderline prompts are
   // refused 2% of the time, should-refuse prompts always; canaries never.
@@ -35,7 +50,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const env: Record<string, string | undefined> = {
     ...process.env,
     ...simEnv(fleet.urls),
-    VIGIL_DB: process.env.VIGIL_DB ?? './data/demo.db',
+    VIGIL_DB: dbPath,
     VIGIL_CHAOS_PORT: process.env.VIGIL_CHAOS_PORT ?? '0',
     // Changes through the API need an admin token even on loopback; the demo makes one and prints it.
     VIGIL_ADMIN_TOKEN: process.env.VIGIL_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
@@ -79,6 +94,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  probes      ${u}/api/probes`,
       `  results     ${u}/api/results?probe=openai-canary&since=1h`,
       `  health      ${u}/healthz  ${u}/readyz`,
+      ...(logging.file ? [`  log (JSON)  ${logging.file}`] : []),
       `  incidents   ${u}/api/incidents      drills ${u}/api/drills`,
       '',
       `  admin token for this run (silences and other changes):  export VIGIL_ADMIN_TOKEN=${env.VIGIL_ADMIN_TOKEN}`,

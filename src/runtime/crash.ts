@@ -2,6 +2,7 @@
 // so Vigil never carries on as a zombie. It logs the error, gives its last-words hooks (the daemon pages its
 // owner through the outbox) a short, hard time limit, and exits non-zero so the supervisor restarts it.
 import { redact } from '../config/redact.ts';
+import { createLogger } from '../log.ts';
 
 /** Exit status after a crash (EX_SOFTWARE). */
 export const CRASH_EXIT_CODE = 70;
@@ -42,11 +43,10 @@ export function installCrashPolicy(opts: CrashPolicyOptions = {}): void {
     }
     crashing = true;
     const stack = err instanceof Error && err.stack ? err.stack : String(err);
-    write(
-      redact(
-        JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: `crashed (${kind}); exiting with status ${CRASH_EXIT_CODE} so the supervisor restarts Vigil`, error: first, stack }),
-      ) + '\n',
-    );
+    const msg = `crashed (${kind}); exiting with status ${CRASH_EXIT_CODE} so the supervisor restarts Vigil`;
+    // Through the process's log format (pretty on a terminal, JSON otherwise), unless a test takes the raw line.
+    if (opts.write) write(redact(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg, error: first, stack })) + '\n');
+    else createLogger().error(msg, { error: first, stack });
     // Exit on time whatever the hooks do; the timer keeps the process alive until then.
     const timer = setTimeout(() => exit(CRASH_EXIT_CODE), graceMs);
     void Promise.allSettled([...hooks].map(async (h) => h(err, kind))).then(() => {
