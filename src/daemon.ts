@@ -562,7 +562,7 @@ export class Daemon {
       rollupRetentionMs: this.current.storage.rollupRetentionMs,
     });
     this.incidents.prune(now - this.current.storage.rollupRetentionMs);
-    this.drills?.prune(now - this.current.storage.rollupRetentionMs);
+    await this.drills?.prune(now - this.current.storage.rollupRetentionMs);
   }
 
   /** Run `fn` now and then every `everyMs` of the injected clock, until stop(). */

@@ -22,16 +22,16 @@ export function drillRoutes(service: Service): { method: string; pattern: string
     {
       method: 'GET',
       pattern: '/api/drills',
-      handler: (ctx) => {
-        const drills = service.overview(limitOf(ctx.query, 10));
+      handler: async (ctx) => {
+        const drills = await service.overview(limitOf(ctx.query, 10));
         return json({ count: drills.length, drills });
       },
     },
     {
       method: 'GET',
       pattern: '/api/drills/:id',
-      handler: (ctx) => {
-        const h = service.history(ctx.params.id, limitOf(ctx.query, 20));
+      handler: async (ctx) => {
+        const h = await service.history(ctx.params.id, limitOf(ctx.query, 20));
         if (!h) throw new HttpError(404, 'not_found', `no drill "${clip(ctx.params.id)}"`);
         return json({ drill: h.drill, count: h.runs.length, runs: h.runs });
       },

@@ -1,9 +1,9 @@
 // drill_runs (migrations 004 and 007): one row per drill run with its journal, written as the run goes: inserted
 // as `running` at its first journal entry, its journal and faults updated at every step, replaced by the final
 // run when it ends. A row still `running` whose process is gone is an interrupted run (see DrillService.recover).
-// Synchronous node:sqlite statements on the store's connection; the run's probe results live in probe_results
-// (drill_id set) and are read from there.
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+// Asynchronous SQL on the store (SQLite or Postgres); the run's probe results live in probe_results (drill_id
+// set) and are read from there.
+import type { Sql, SqlValue } from '../store/sql.ts';
 import type { DrillRun } from './drill.ts';
 
 /** A stored run; `results` are not kept here (see DrillStore.resultsOf on the Store). */
@@ -68,39 +68,17 @@ function fromRow(r: Row, full: boolean): StoredDrillRun | DrillRunSummary {
 
 const NOT_DONE = { ok: true, detail: 'not rolled back yet (running)' };
 
-export class DrillStore {
-  private readonly insertQ: StatementSync;
-  private readonly progressQ: StatementSync;
-  private readonly byRunQ: StatementSync;
-  private readonly listQ: StatementSync;
-  private readonly latestQ: StatementSync;
-  private readonly runningQ: StatementSync;
-  private readonly pruneQ: StatementSync;
+const COLUMNS = 'run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, runner, detail';
 
-  constructor(db: DatabaseSync) {
-    this.insertQ = db.prepare(
-      `INSERT OR REPLACE INTO drill_runs (run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, runner, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // Progress never overwrites a run that has ended (a late write after the final insert is a no-op).
-    this.progressQ = db.prepare(
-      `INSERT INTO drill_runs (run_id, drill_id, owner, started_at, finished_at, verdict, failure, reason, injected, served_by, fallback_latency_ms, baseline_ms, runner, detail)
-       VALUES (?, ?, ?, ?, NULL, 'running', NULL, ?, ?, NULL, NULL, NULL, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET reason = excluded.reason, injected = excluded.injected, detail = excluded.detail
-       WHERE drill_runs.verdict = 'running'`,
-    );
-    this.byRunQ = db.prepare('SELECT * FROM drill_runs WHERE run_id = ?');
-    this.listQ = db.prepare('SELECT * FROM drill_runs WHERE drill_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
-    // Newest run per drill.
-    this.latestQ = db.prepare(
-      'SELECT * FROM drill_runs r WHERE started_at = (SELECT MAX(started_at) FROM drill_runs WHERE drill_id = r.drill_id) ORDER BY drill_id',
-    );
-    this.runningQ = db.prepare("SELECT * FROM drill_runs WHERE verdict = 'running' ORDER BY started_at");
-    this.pruneQ = db.prepare("DELETE FROM drill_runs WHERE started_at < ? AND verdict <> 'running'");
+export class DrillStore {
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
   /** A run in progress: inserted as `running` on the first call, its journal updated on the next ones. */
-  progress(p: DrillProgress, runner: string): void {
+  async progress(p: DrillProgress, runner: string): Promise<void> {
     const last = p.journal[p.journal.length - 1];
     const detail: Detail = {
       attempts: p.attempts,
@@ -112,11 +90,18 @@ export class DrillStore {
       check: p.check,
     };
     const reason = last ? `running: ${last.step}: ${last.detail}`.slice(0, 500) : 'running';
-    this.progressQ.run(p.runId, p.drillId, p.owner, p.startedAt, reason, p.injected, runner, JSON.stringify(detail));
+    // Progress never overwrites a run that has ended (a late write after the final insert is a no-op).
+    await this.sql.run(
+      `INSERT INTO drill_runs (${COLUMNS})
+       VALUES (?, ?, ?, ?, NULL, 'running', NULL, ?, ?, NULL, NULL, NULL, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET reason = excluded.reason, injected = excluded.injected, detail = excluded.detail
+       WHERE drill_runs.verdict = 'running'`,
+      [p.runId, p.drillId, p.owner, p.startedAt, reason, p.injected, runner, JSON.stringify(detail)],
+    );
   }
 
   /** The run as it ended (replaces its `running` row). */
-  insert(run: Omit<DrillRun, 'results'> & { results?: unknown }, runner: string | null = null): void {
+  async insert(run: Omit<DrillRun, 'results'> & { results?: unknown }, runner: string | null = null): Promise<void> {
     const detail: Detail = {
       attempts: run.attempts,
       faults: run.faults,
@@ -128,7 +113,7 @@ export class DrillStore {
       findings: run.findings,
       warnings: run.warnings,
     };
-    const params: SQLInputValue[] = [
+    const params: SqlValue[] = [
       run.runId,
       run.drillId,
       run.owner,
@@ -144,33 +129,39 @@ export class DrillStore {
       runner,
       JSON.stringify(detail),
     ];
-    this.insertQ.run(...params);
+    const set = COLUMNS.split(', ').slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
+    await this.sql.run(`INSERT INTO drill_runs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET ${set}`, params);
   }
 
-  run(runId: string): StoredDrillRun | null {
-    const r = this.byRunQ.get(runId) as Row | undefined;
+  async run(runId: string): Promise<StoredDrillRun | null> {
+    const r = await this.sql.get<Row>('SELECT * FROM drill_runs WHERE run_id = ?', [runId]);
     return r ? (fromRow(r, true) as StoredDrillRun) : null;
   }
 
-  /** Newest first; with the journal when `full`. */
-  runs(drillId: string, limit = 20, full = false): (StoredDrillRun | DrillRunSummary)[] {
-    return (this.listQ.all(drillId, limit) as unknown as Row[]).map((r) => fromRow(r, full));
+  /** Newest first (ties by run id); with the journal when `full`. */
+  async runs(drillId: string, limit = 20, full = false): Promise<(StoredDrillRun | DrillRunSummary)[]> {
+    const rows = await this.sql.all<Row>('SELECT * FROM drill_runs WHERE drill_id = ? ORDER BY started_at DESC, run_id DESC LIMIT ?', [drillId, limit]);
+    return rows.map((r) => fromRow(r, full));
   }
 
   /** Runs still marked `running` (in progress somewhere, or interrupted and not yet found), oldest first. */
-  running(): StoredDrillRun[] {
-    return (this.runningQ.all() as unknown as Row[]).map((r) => fromRow(r, true) as StoredDrillRun);
+  async running(): Promise<StoredDrillRun[]> {
+    const rows = await this.sql.all<Row>("SELECT * FROM drill_runs WHERE verdict = 'running' ORDER BY started_at, run_id");
+    return rows.map((r) => fromRow(r, true) as StoredDrillRun);
   }
 
   /** The newest run of every drill that has one. */
-  latest(): Map<string, DrillRunSummary> {
+  async latest(): Promise<Map<string, DrillRunSummary>> {
     const out = new Map<string, DrillRunSummary>();
-    for (const r of this.latestQ.all() as unknown as Row[]) if (!out.has(r.drill_id)) out.set(r.drill_id, fromRow(r, false));
+    const rows = await this.sql.all<Row>(
+      'SELECT * FROM drill_runs r WHERE started_at = (SELECT MAX(started_at) FROM drill_runs WHERE drill_id = r.drill_id) ORDER BY drill_id, run_id DESC',
+    );
+    for (const r of rows) if (!out.has(r.drill_id)) out.set(r.drill_id, fromRow(r, false));
     return out;
   }
 
   /** Retention: drop finished runs started before `beforeMs`; returns how many. */
-  prune(beforeMs: number): number {
-    return Number(this.pruneQ.run(beforeMs).changes);
+  async prune(beforeMs: number): Promise<number> {
+    return (await this.sql.run("DELETE FROM drill_runs WHERE started_at < ? AND verdict <> 'running'", [beforeMs])).changes;
   }
 }

@@ -56,10 +56,12 @@ export class DrillService {
   private warned = new Set<string>();
   /** This process, as written in drill_runs.runner. */
   private readonly runner = formatRunner(hostname(), process.pid);
+  /** Progress writes of the run in progress, in order (a later journal never overwritten by an earlier one). */
+  private progressWrites: Promise<void> = Promise.resolve();
 
   constructor(opts: DrillServiceOptions) {
     this.o = opts;
-    this.db = opts.store ? new DrillStore(opts.store.db) : null;
+    this.db = opts.store ? new DrillStore(opts.store.sql) : null;
     this.metrics = opts.registry ? registerDrillMetrics(opts.registry) : null;
     this.scheduler = new DrillScheduler({
       clock: opts.clock,
@@ -117,19 +119,28 @@ export class DrillService {
         onProgress: this.db
           ? (p) => {
               this.busyRun = p.runId;
-              this.db!.progress(p, this.runner);
+              const snapshot = { ...p, journal: [...p.journal], faults: [...p.faults], attempts: [...p.attempts] };
+              // Best effort, like onResult: a full disk must not stop the drill or its rollback.
+              this.progressWrites = this.progressWrites
+                .then(() => this.db!.progress(snapshot, this.runner))
+                .catch((err: unknown) => this.o.log?.warn('drill progress not stored', { drill: p.drillId, error: String(err) }));
             }
           : undefined,
         ...this.o.overrides,
       };
       this.o.log?.info('drill starting', { drill: id, faults: drill.faults.length, native: drill.native });
       const run = await runDrill(drill, deps, { signal: opts.signal });
-      this.record(run, drill);
+      await this.record(run, drill);
       return run;
     } finally {
       this.busy = null;
       this.busyRun = null;
     }
+  }
+
+  /** Resolves once the progress of the run in progress written so far is committed (tests, shutdown). */
+  progressWritten(): Promise<void> {
+    return this.progressWrites;
   }
 
   /**
@@ -143,7 +154,7 @@ export class DrillService {
     if (!this.db) return [];
     const closed: StoredDrillRun[] = [];
     const now = this.o.clock.now();
-    for (const row of this.db.running()) {
+    for (const row of await this.db.running()) {
       if (row.runId === this.busyRun) continue;
       const lastAt = row.journal.length > 0 ? row.journal[row.journal.length - 1].at : row.startedAt;
       const alive = row.runner === this.runner ? false : runnerAlive(row.runner, hostname());
@@ -167,7 +178,7 @@ export class DrillService {
       journal.push({ at: now, step: 'end', status: 'error', detail: reason.slice(0, 1000) });
       const run: StoredDrillRun = { ...row, verdict: 'interrupted', reason: reason.slice(0, 1000), finishedAt: lastAt, rollback, journal };
       try {
-        this.db.insert(run, row.runner);
+        await this.db.insert(run, row.runner);
       } catch (err) {
         this.o.log?.error('interrupted drill run not stored', { drill: row.drillId, run: row.runId, error: String(err) });
         continue;
@@ -206,10 +217,11 @@ export class DrillService {
     return { ok: false, detail };
   }
 
-  private record(run: DrillRun, drill: DrillSpec): void {
+  private async record(run: DrillRun, drill: DrillSpec): Promise<void> {
     const log = this.o.log;
     try {
-      this.db?.insert(run, this.runner);
+      await this.progressWrites;
+      await this.db?.insert(run, this.runner);
     } catch (err) {
       log?.error('drill run not stored', { drill: run.drillId, error: String(err) });
     }
@@ -254,9 +266,11 @@ export class DrillService {
   // ── history (for /api/drills and `vigil drill`) ─────────────────────────────────────────────────────────────
 
   /** Every configured drill with its schedule, next run and recent runs (newest first). */
-  overview(limit = 10): DrillOverview[] {
+  async overview(limit = 10): Promise<DrillOverview[]> {
     const next = new Map(this.scheduler.nextRuns().map((n) => [n.id, n.at]));
-    return this.specs().map((d) => ({
+    const specs = this.specs();
+    const runs = await Promise.all(specs.map(async (d) => ((limit > 0 ? await this.db?.runs(d.id, limit, false) : null) ?? []) as DrillRunSummary[]));
+    return specs.map((d, i) => ({
       id: d.id,
       name: d.name,
       owner: d.owner,
@@ -268,29 +282,29 @@ export class DrillService {
       native: d.native,
       check: d.check,
       probes: d.probes,
-      runs: (this.db?.runs(d.id, limit, false) ?? []) as DrillRunSummary[],
+      runs: runs[i],
     }));
   }
 
   /** One drill's runs with their journals; null for an unknown drill without history. */
-  history(id: string, limit = 20): { drill: DrillOverview | null; runs: StoredDrillRun[] } | null {
-    const drill = this.overview(0).find((d) => d.id === id) ?? null;
-    const runs = (this.db?.runs(id, limit, true) ?? []) as StoredDrillRun[];
+  async history(id: string, limit = 20): Promise<{ drill: DrillOverview | null; runs: StoredDrillRun[] } | null> {
+    const drill = (await this.overview(0)).find((d) => d.id === id) ?? null;
+    const runs = ((await this.db?.runs(id, limit, true)) ?? []) as StoredDrillRun[];
     if (!drill && runs.length === 0) return null;
     return { drill, runs };
   }
 
   /** One run with its journal and the probe results it produced. */
   async runDetail(runId: string): Promise<{ run: StoredDrillRun; results: ProbeResult[] } | null> {
-    const run = this.db?.run(runId) ?? null;
+    const run = (await this.db?.run(runId)) ?? null;
     if (!run) return null;
     const results = this.o.store ? await this.o.store.results({ drillId: run.drillId, since: run.startedAt, until: run.finishedAt + 1 }) : [];
     return { run, results };
   }
 
   /** Retention: forget runs older than this (call from the daemon's maintenance loop). */
-  prune(beforeMs: number): number {
-    return this.db?.prune(beforeMs) ?? 0;
+  async prune(beforeMs: number): Promise<number> {
+    return (await this.db?.prune(beforeMs)) ?? 0;
   }
 }
 

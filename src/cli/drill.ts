@@ -18,7 +18,8 @@ import type { FaultDriver } from '../chaos/fault-driver.ts';
 import { startChaosProxy } from '../chaos/proxy.ts';
 import type { ChaosProxy } from '../chaos/proxy.ts';
 import { createHttpClient } from '../http/client.ts';
-import { Store } from '../store/store.ts';
+import { redactUrl } from '../store/postgres.ts';
+import { Store, storeTarget } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import { loadOrExit } from './load.ts';
 
@@ -79,10 +80,10 @@ export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Pro
 
     if (!values['no-record']) {
       try {
-        mkdirSync(dirname(config.storage.path), { recursive: true });
-        store = await Store.connect(config.storage.path, { clock });
+        if (!config.storage.url) mkdirSync(dirname(config.storage.path), { recursive: true });
+        store = await Store.connect(storeTarget(config.storage), { clock, location: config.location });
       } catch (e) {
-        err(`vigil drill: not recording the run (store ${config.storage.path}: ${(e as Error).message})\n`);
+        err(`vigil drill: not recording the run (store ${config.storage.url ? redactUrl(config.storage.url) : config.storage.path}: ${(e as Error).message})\n`);
       }
     }
     const service = new DrillService({ clock, http, config: () => config, faults, store });

@@ -35,6 +35,13 @@ export interface StoreOptions extends OpenOptions {
 /** A `postgres://` or `postgresql://` URL selects Postgres; anything else is a SQLite file path. */
 export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
 
+/** The store a config names: `storage.url` (PostgreSQL) when set, else the SQLite file `storage.path`. */
+export const storeTarget = (storage: { url?: string; path: string }): string => storage.url ?? storage.path;
+
+/** Whether that store may hold data already (a SQLite file that exists; a database URL always may). */
+export const storeMayExist = (storage: { url?: string; path: string }, exists: (path: string) => boolean): boolean =>
+  storage.url !== undefined || exists(storage.path);
+
 export class Store {
   /** The SQLite file, or the Postgres URL without its password (for logs). */
   readonly path: string;

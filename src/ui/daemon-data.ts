@@ -23,8 +23,8 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
     deprecations: () => d.lifecycle.rows(),
     refusalBaselines: () => d.drift.refusalStatus(),
     // Read at call time: the drill service starts after the routes are registered (and only with `chaos:`).
-    drills: (): DrillScenarioView[] =>
-      (d.drills?.overview(MAX_RUNS_SHOWN) ?? []).map((o) => ({
+    drills: async (): Promise<DrillScenarioView[]> =>
+      ((await d.drills?.overview(MAX_RUNS_SHOWN)) ?? []).map((o) => ({
         id: o.id,
         owner: o.owner,
         schedule: o.schedule ? `${o.schedule.cron} (${o.schedule.timezone})` : 'manual only',

@@ -73,17 +73,20 @@ export interface SilenceView {
   createdBy: string;
 }
 
+/** A value, or a promise of it: sources backed by the store answer asynchronously. */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface UiData {
   now(): number;
   probes(): UiProbe[];
   /** Results, rollups and the status page's own read-only queries (src/ui/queries.ts). */
   store: Pick<Store, 'sql' | 'rollups' | 'rollupWatermark'>;
   /** Incidents, newest first (IncidentManager.listIncidents fits). */
-  incidents?(q: { state?: 'open' | 'resolved'; limit?: number }): Incident[];
-  silences?(): SilenceView[];
+  incidents?(q: { state?: 'open' | 'resolved'; limit?: number }): Awaitable<Incident[]>;
+  silences?(): Awaitable<SilenceView[]>;
   /** Drill scenarios with their history; [] when none are configured. */
-  drills?(): DrillScenarioView[];
-  deprecations?(): DeprecationView[];
+  drills?(): Awaitable<DrillScenarioView[]>;
+  deprecations?(): Awaitable<DeprecationView[]>;
   refusalBaselines?(): RefusalBaselineView[];
 }
 

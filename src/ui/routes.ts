@@ -43,10 +43,10 @@ const RENDERERS: Record<PageId, Renderer> = {
       liveQuery: { probe: m.selected, metric: m.metric === 'ttft' ? null : m.metric, days: p.days === 7 ? null : String(p.days) },
     };
   },
-  drills: (d, p) => ({ body: renderDrills(drillsModel(d, p)) }),
+  drills: async (d, p) => ({ body: renderDrills(await drillsModel(d, p)) }),
   safety: async (d, p) => ({ body: renderSafety(await safetyModel(d, p)), liveQuery: { days: p.days === 7 ? null : String(p.days) } }),
-  deprecations: (d, p) => ({ body: renderDeprecations(deprecationsModel(d, p)) }),
-  incidents: (d, p) => ({ body: renderIncidents(incidentsModel(d, p)) }),
+  deprecations: async (d, p) => ({ body: renderDeprecations(await deprecationsModel(d, p)) }),
+  incidents: async (d, p) => ({ body: renderIncidents(await incidentsModel(d, p)) }),
 };
 
 /**

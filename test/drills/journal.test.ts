@@ -71,10 +71,10 @@ describe('drill journal, written as it goes', () => {
   });
 
   it('the run is stored as `running` from its first step, each attempt appearing as it happens', async () => {
-    const db = new DrillStore(store.db);
+    const db = new DrillStore(store.sql);
     const seen: { attempt: number; verdict: string; steps: string[]; attempts: number; faults: number }[] = [];
     let attempt = 0;
-    const service = new DrillService({
+    const service: DrillService = new DrillService({
       clock: systemClock,
       http: rig.http,
       config: () => configWith([DRILL]),
@@ -82,10 +82,13 @@ describe('drill journal, written as it goes', () => {
       store,
       overrides: {
         probeRunner: rig.runner,
-        // Look at the store each time a drill attempt (drill header set) is about to go out.
-        runProbe: (spec, deps, ctx) => {
-          if (ctx?.headers?.['x-vigil-drill'] && db.running().length > 0) {
-            const row = db.running()[0];
+        // Look at the store each time a drill attempt (drill header set) is about to go out, once the progress
+        // written so far has committed.
+        runProbe: async (spec, deps, ctx) => {
+          await service.progressWritten();
+          const running = ctx?.headers?.['x-vigil-drill'] ? await db.running() : [];
+          if (running.length > 0) {
+            const row = running[0];
             if (row.journal.some((e) => e.step === 'inject')) {
               seen.push({ attempt: ++attempt, verdict: row.verdict, steps: row.journal.map((e) => e.step), attempts: row.attempts.length, faults: row.faults.length });
             }
@@ -104,15 +107,15 @@ describe('drill journal, written as it goes', () => {
     expect(seen[0].steps).toEqual(['start', 'steady_state_before', 'baseline', 'inject']);
     expect(seen[2].steps.filter((s) => s === 'attempt')).toHaveLength(2);
     // Finished: the same row now holds the verdict, no `running` row remains.
-    expect(db.running()).toEqual([]);
-    const stored = db.run(run.runId)!;
+    expect(await db.running()).toEqual([]);
+    const stored = (await db.run(run.runId))!;
     expect(stored.verdict).toBe('passed');
     expect(stored.runner).toBe(formatRunner(os.hostname(), process.pid));
     expect(stored.journal.map((e) => e.step).at(-1)).toBe('end');
   });
 
   it('a run left `running` by a dead process becomes `interrupted` with its journal; its leftover fault is cleared', async () => {
-    const db = new DrillStore(store.db);
+    const db = new DrillStore(store.sql);
     // A fault that process had injected into a proxy that outlived it.
     const fault = rig.proxy.inject({ id: 'primary-down-dead.0', upstream: 'anthropic', kind: 'http_status', status: 529, ttl: 60_000, match: { headers: { 'x-vigil-drill': 'primary-down-dead' } } });
     const t0 = Date.now() - 5_000;
@@ -133,18 +136,18 @@ describe('drill journal, written as it goes', () => {
       provesConfigOnly: false,
       check: 'fallback',
     };
-    db.progress(progress, formatRunner(os.hostname(), deadPid()));
+    await db.progress(progress, formatRunner(os.hostname(), deadPid()));
     // Runs of live processes stay as they are: this host's parent process, and another host that wrote recently.
-    db.progress({ ...progress, runId: 'live-here', faults: [] }, formatRunner(os.hostname(), process.ppid));
-    db.progress({ ...progress, runId: 'live-elsewhere', faults: [], journal: [{ ...progress.journal[0], at: Date.now() }] }, 'other-host:4242');
-    db.progress({ ...progress, runId: 'stale-elsewhere', faults: [], journal: [{ ...progress.journal[0], at: Date.now() - 31 * 60_000 }] }, 'other-host:4243');
+    await db.progress({ ...progress, runId: 'live-here', faults: [] }, formatRunner(os.hostname(), process.ppid));
+    await db.progress({ ...progress, runId: 'live-elsewhere', faults: [], journal: [{ ...progress.journal[0], at: Date.now() }] }, 'other-host:4242');
+    await db.progress({ ...progress, runId: 'stale-elsewhere', faults: [], journal: [{ ...progress.journal[0], at: Date.now() - 31 * 60_000 }] }, 'other-host:4243');
 
     const service = new DrillService({ clock: systemClock, http: rig.http, config: () => configWith([DRILL]), faults: rig.driver, store });
     const closed = await service.recover();
     expect(closed.map((r) => r.runId).sort()).toEqual(['primary-down-dead', 'stale-elsewhere']);
-    expect(db.running().map((r) => r.runId).sort()).toEqual(['live-elsewhere', 'live-here']);
+    expect((await db.running()).map((r) => r.runId).sort()).toEqual(['live-elsewhere', 'live-here']);
 
-    const run = db.run('primary-down-dead')!;
+    const run = (await db.run('primary-down-dead'))!;
     expect(run.verdict).toBe('interrupted');
     expect(run.reason).toMatch(/^interrupted: the process running the drill \(.+:\d+\) stopped before it finished; last step: attempt: #1 gateway-canary/);
     expect(run.finishedAt).toBe(t0 + 200);
@@ -153,7 +156,7 @@ describe('drill journal, written as it goes', () => {
     expect(run.rollback.ok).toBe(true);
     expect(rig.proxy.list()).toEqual([]);
     // Shown as such in the history the API serves.
-    expect(service.history('primary-down')!.runs.find((r) => r.runId === 'primary-down-dead')!.verdict).toBe('interrupted');
+    expect((await service.history('primary-down'))!.runs.find((r) => r.runId === 'primary-down-dead')!.verdict).toBe('interrupted');
     // A second pass finds nothing more to do.
     expect(await service.recover()).toEqual([]);
   });
@@ -240,7 +243,7 @@ chaos:
       try {
         const peek = Store.open(db, { readOnly: true });
         try {
-          const row = new DrillStore(peek.db).running()[0];
+          const row = (await new DrillStore(peek.sql).running())[0];
           if (row && row.journal.filter((e) => e.step === 'attempt').length >= 2) runId = row.runId;
         } finally {
           peek.close();

@@ -138,7 +138,7 @@ describe.skipIf(!installed)('Portkey gateway, end to end (examples/portkey)', ()
   it('both runs are in the store with their journals', async () => {
     const store = Store.open(env.VIGIL_DB!);
     try {
-      const runs = new DrillStore(store.db).runs(DRILL, 10, true);
+      const runs = await new DrillStore(store.sql).runs(DRILL, 10, true);
       expect(runs.map((r) => r.verdict)).toEqual(['failed', 'passed']);
       expect(runs.every((r) => 'journal' in r && r.journal.length > 5)).toBe(true);
       // Each run: steady state, baseline, 3 × (abort check + attempt), steady state after.

@@ -351,7 +351,7 @@ describe('a safety drill in Vigil: stored, shown, and routed to the safety owner
     expect(pagerduty.delivered.map((d) => d.receiver.routingKey)).toEqual(['pd-safety-key']);
 
     // Stored with its findings; the drills page shows the verdict with the excerpt.
-    const stored = service.history('refusal-not-laundered')!.runs[0];
+    const stored = (await service.history('refusal-not-laundered'))!.runs[0];
     expect(stored.findings).toEqual(run.findings);
     const page = String(renderDrills({ now: Date.now(), tz: 'UTC', scenarios: [{ id: 'refusal-not-laundered', owner: 'safety', check: 'safety_bypass', runs: [stored] }] }));
     expect(page).toContain('data-failure="safety_bypass"');

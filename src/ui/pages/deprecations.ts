@@ -12,8 +12,8 @@ export interface DeprecationsModel {
   rows: DeprecationView[] | null;
 }
 
-export function deprecationsModel(data: UiData, _p: PageParams): DeprecationsModel {
-  const rows = data.deprecations ? [...data.deprecations()].sort((a, b) => a.shutdownAt.localeCompare(b.shutdownAt) || a.model.localeCompare(b.model)) : null;
+export async function deprecationsModel(data: UiData, _p: PageParams): Promise<DeprecationsModel> {
+  const rows = data.deprecations ? [...(await data.deprecations())].sort((a, b) => a.shutdownAt.localeCompare(b.shutdownAt) || a.model.localeCompare(b.model)) : null;
   return { rows };
 }
 

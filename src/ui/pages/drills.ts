@@ -21,8 +21,8 @@ export interface DrillsModel {
   scenarios: DrillScenarioView[] | null;
 }
 
-export function drillsModel(data: UiData, p: PageParams): DrillsModel {
-  const scenarios = data.drills ? data.drills().map((s) => ({ ...s, runs: [...s.runs].sort((a, b) => b.startedAt - a.startedAt) })) : null;
+export async function drillsModel(data: UiData, p: PageParams): Promise<DrillsModel> {
+  const scenarios = data.drills ? (await data.drills()).map((s) => ({ ...s, runs: [...s.runs].sort((a, b) => b.startedAt - a.startedAt) })) : null;
   return { now: data.now(), tz: p.tz, scenarios: scenarios?.sort((a, b) => a.id.localeCompare(b.id)) ?? null };
 }
 

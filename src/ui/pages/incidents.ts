@@ -23,11 +23,11 @@ export interface IncidentsModel {
   silences: SilenceView[] | null;
 }
 
-export function incidentsModel(data: UiData, p: PageParams): IncidentsModel {
+export async function incidentsModel(data: UiData, p: PageParams): Promise<IncidentsModel> {
   const now = data.now();
-  const open = data.incidents ? data.incidents({ state: 'open', limit: 200 }) : null;
-  const recent = data.incidents ? data.incidents({ state: 'resolved', limit: 200 }).filter((i) => (i.resolvedAt ?? i.lastSeen) >= now - RECENT_DAYS * DAY) : [];
-  const silences = data.silences ? data.silences().filter((s) => s.endsAt > now).sort((a, b) => a.startsAt - b.startsAt) : null;
+  const open = data.incidents ? await data.incidents({ state: 'open', limit: 200 }) : null;
+  const recent = data.incidents ? (await data.incidents({ state: 'resolved', limit: 200 })).filter((i) => (i.resolvedAt ?? i.lastSeen) >= now - RECENT_DAYS * DAY) : [];
+  const silences = data.silences ? (await data.silences()).filter((s) => s.endsAt > now).sort((a, b) => a.startsAt - b.startsAt) : null;
   return { now, tz: p.tz, open, recent, silences };
 }
 

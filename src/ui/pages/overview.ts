@@ -153,7 +153,7 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
 
   let incidents: OverviewModel['incidents'] = null;
   if (data.incidents) {
-    const open = data.incidents({ state: 'open', limit: 1000 });
+    const open = await data.incidents({ state: 'open', limit: 1000 });
     const firing = open.filter((i) => i.state === 'firing');
     const rank = { critical: 3, warning: 2, info: 1 } as const;
     const worst = firing.reduce<string | null>((w, i) => (!w || rank[i.severity] > rank[w as keyof typeof rank] ? i.severity : w), null);
@@ -161,14 +161,14 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
   }
   let drill: OverviewModel['drill'] = null;
   if (data.drills) {
-    const sc = data.drills();
+    const sc = await data.drills();
     let last: { id: string; verdict: string; at: number } | null = null;
     for (const s of sc) for (const r of s.runs) if (!last || r.startedAt > last.at) last = { id: s.id, verdict: r.verdict, at: r.startedAt };
     drill = { scenarios: sc.length, last };
   }
   let deprecation: OverviewModel['deprecation'] = null;
   if (data.deprecations) {
-    const rows = data.deprecations();
+    const rows = await data.deprecations();
     const next = rows.filter((d) => d.daysLeft > 0).sort((a, b) => a.daysLeft - b.daysLeft)[0];
     const retired = rows.filter((d) => d.daysLeft <= 0).sort((a, b) => b.daysLeft - a.daysLeft).map((d) => ({ model: d.model, daysLeft: d.daysLeft, owners: d.owners }));
     deprecation = { next: next ? { model: next.model, daysLeft: next.daysLeft, shutdownAt: next.shutdownAt, owners: next.owners } : null, retired };
