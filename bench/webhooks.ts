@@ -33,11 +33,11 @@ if (!isMainThread) {
   ]);
   let signals = 0;
   const intake = new WebhookIntake({
-    db: store.db,
+    sql: store.sql,
     clock: systemClock,
     sources: () => sources,
     sink: () => void signals++,
-    registry: new DeprecationRegistry(store.db, { now: () => systemClock.now() }),
+    registry: new DeprecationRegistry(store.sql, { now: () => systemClock.now() }),
   });
   const server = await startServer({
     port: 0,
@@ -56,7 +56,7 @@ if (!isMainThread) {
       parentPort!.postMessage({ ok: true });
     } else if (m === 'stats') {
       const u = performance.eventLoopUtilization(elu);
-      parentPort!.postMessage({ utilization: u.utilization, stallP99: delay.percentile(99) / 1e6, stallMax: delay.max / 1e6, events: intake.events.countsByStatus(), signals });
+      parentPort!.postMessage({ utilization: u.utilization, stallP99: delay.percentile(99) / 1e6, stallMax: delay.max / 1e6, events: await intake.events.countsByStatus(), signals });
     } else if (m === 'close') {
       await server.close({ graceMs: 100 });
       store.close();

@@ -65,6 +65,8 @@ export interface DaemonOptions {
   maintenanceEveryMs?: number;
   /** Incident engine tick (default 5 s). */
   incidentTickMs?: number;
+  /** How often the leader processes webhooks other instances stored (default 5 s). */
+  webhookPollMs?: number;
   /** Notifiers (default: PagerDuty, Slack and console). */
   notifiers?: Record<ReceiverKind, Notifier>;
   /** Refuse to start when any ${VAR} the config uses is unset (default: run what can run, disable the rest). */
@@ -140,7 +142,9 @@ export class Daemon {
     // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
     for (const p of config.probes) this.availability.seed(p.id, recent.get(p.id) ?? []);
     this.lifecycle = new Lifecycle({
-      db: this.store.db,
+      sql: this.store.sql,
+      // Read at call time: the lease is taken after the lifecycle module is built.
+      leading: () => this.leader?.isLeader ?? false,
       clock: this.clock,
       http: this.http,
       config: () => this.current,
@@ -299,7 +303,6 @@ export class Daemon {
     const restored = await d.drift.restore(d.store, d.clock.now());
     for (const s of restored.signals) d.signal(s);
     for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
-    d.lifecycle.start();
     for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
     d.drills = new DrillService({
       clock: d.clock,
@@ -318,7 +321,9 @@ export class Daemon {
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.leaderOnly(() => d.maintain())));
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
     d.loops.push(d.repeat(60_000, () => d.leaderOnly(async () => void (await d.lifecycle.tick()))));
-    d.loops.push(d.repeat(24 * HOUR, () => d.leaderOnly(async () => void d.lifecycle.intake.prune())));
+    d.loops.push(d.repeat(24 * HOUR, () => d.leaderOnly(async () => void (await d.lifecycle.intake.prune()))));
+    // Webhooks that reached another instance are stored there; the leader processes them from the store.
+    d.loops.push(d.repeat(opts.webhookPollMs ?? 5_000, () => d.leaderOnly(async () => void (await d.lifecycle.intake.reprocessPending({ retryFailed: false })))));
     d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.signal(s))));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
@@ -391,7 +396,7 @@ export class Daemon {
     this.incidents.retire('availability', ids);
     this.availability.retain(ids);
     this.latencyWatch.sync(config.probes, this.clock.now()).catch((err) => this.log.error('latency baselines not loaded after reload', { error: String(err) }));
-    this.lifecycle.reload();
+    this.lifecycle.reload().catch((err: unknown) => this.log.error('deprecations from vigil.yaml not stored after reload', { error: String(err) }));
     for (const s of this.drift.reload(config, this.clock.now())) this.signal(s);
     this.drills?.reload();
     this.incidents.retire('drill', this.drills?.signalKeys() ?? new Set());
@@ -514,7 +519,11 @@ export class Daemon {
       for (const s of this.latencyWatch.observe(result)) this.signal(s);
       for (const s of this.drift.observe(result)) this.signal(s);
       // Gemini says in its replies when a model is deprecated and when it retires: feed the countdown.
-      if (result.modelStatus) this.lifecycle.noteModelStatus(providerLabel(spec.target), result.servedModel ?? spec.model, result.modelStatus);
+      if (result.modelStatus) {
+        this.lifecycle
+          .noteModelStatus(providerLabel(spec.target), result.servedModel ?? spec.model, result.modelStatus)
+          .catch((err: unknown) => this.log.error('model status not recorded', { probe: result.probeId, error: String(err) }));
+      }
     }
     if (skewMs !== null) this.metrics.observeScheduleSkew(skewMs);
     if (result.outcome !== 'ok') {
@@ -537,6 +546,8 @@ export class Daemon {
     this.handover = this.handover.then(async () => {
       if (this.stopping) return;
       if (leading) {
+        // vigil.yaml deprecations, webhooks stored while no one led, and the countdown.
+        await this.lifecycle.start().catch((err: unknown) => this.log.error('lifecycle start failed', { error: String(err) }));
         await this.drills?.start();
         this.incidents.start(this.incidentTickMs);
       } else {

@@ -4,9 +4,8 @@
 // restart never repeats one); the signal of the previous lead time is resolved when the next one fires, so
 // one incident per model and owner is open at a time. The date logic is pure (top half); `Countdown` holds
 // the state.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Sql } from '../store/sql.ts';
 import type { Severity, Signal } from '../domain.ts';
-import { transaction } from '../store/db.ts';
 import { byOwner, describeUsers, usersOf } from './inventory.ts';
 import type { EffectiveDeprecation } from './registry.ts';
 import type { ModelUser } from './types.ts';
@@ -80,41 +79,37 @@ export interface CountdownReport {
   resolved: Signal[];
 }
 
-export class Countdown {
-  private readonly db: DatabaseSync;
-  private readonly leads: number[];
-  private readonly qHas: StatementSync;
-  private readonly qInsert: StatementSync;
-  private readonly qOpen: StatementSync;
-  private readonly qResolve: StatementSync;
+const NOTICE_KEY = 'model = ? AND provider = ? AND owner = ? AND shutdown_at = ? AND lead_days = ?';
 
-  constructor(db: DatabaseSync, opts: { leadDays?: readonly number[] } = {}) {
-    this.db = db;
+/** The countdown notices, on the store's asynchronous SQL (SQLite or Postgres). */
+export class Countdown {
+  private readonly sql: Sql;
+  private readonly leads: number[];
+
+  constructor(sql: Sql, opts: { leadDays?: readonly number[] } = {}) {
+    this.sql = sql;
     this.leads = [...new Set(opts.leadDays ?? DEFAULT_LEAD_DAYS)].filter((l) => l > 0).sort((a, b) => b - a);
-    this.qHas = db.prepare('SELECT 1 FROM deprecation_notices WHERE model = ? AND provider = ? AND owner = ? AND shutdown_at = ? AND lead_days = ?');
-    this.qInsert = db.prepare(
-      `INSERT OR IGNORE INTO deprecation_notices (model, provider, owner, shutdown_at, lead_days, fired_at, emitted, resolved)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.qOpen = db.prepare('SELECT model, provider, owner, shutdown_at, lead_days FROM deprecation_notices WHERE emitted = 1 AND resolved = 0');
-    this.qResolve = db.prepare(
-      'UPDATE deprecation_notices SET resolved = 1 WHERE model = ? AND provider = ? AND owner = ? AND shutdown_at = ? AND lead_days = ?',
-    );
   }
 
   /**
    * Fire what is due at `now` and resolve what is superseded or no longer relevant (the deprecation went away,
-   * its date moved, or the owner stopped using the model). Signals go to `sink` inside the transaction that
-   * records them: if the sink throws, nothing is recorded and the next check tries again.
+   * its date moved, or the owner stopped using the model). Recorded in one transaction; the signals go to `sink`
+   * once it has committed (a rolled-back check signals nothing, and the next check tries again). Run on one
+   * instance at a time (the leader): the notices are what makes each lead time fire once.
    */
-  check(deps: readonly EffectiveDeprecation[], users: readonly ModelUser[], now: number, sink: (s: Signal) => void): CountdownReport {
+  async check(deps: readonly EffectiveDeprecation[], users: readonly ModelUser[], now: number, sink: (s: Signal) => void): Promise<CountdownReport> {
     const report: CountdownReport = { fired: [], resolved: [] };
     const active = new Set<string>();
-    const emit = (s: Signal) => {
-      sink(s);
-      (s.status === 'firing' ? report.fired : report.resolved).push(s);
-    };
-    transaction(this.db, () => {
+    const out: Signal[] = [];
+    const open = () => this.sql.all<NoticeRow>('SELECT model, provider, owner, shutdown_at, lead_days FROM deprecation_notices WHERE emitted = 1 AND resolved = 0');
+    const resolve = (r: NoticeRow) => this.sql.run(`UPDATE deprecation_notices SET resolved = 1 WHERE ${NOTICE_KEY}`, [r.model, r.provider, r.owner, r.shutdown_at, r.lead_days]);
+    const insert = (model: string, provider: string, owner: string, shutdownAt: string, lead: number, emitted: number, resolved: number) =>
+      this.sql.run(
+        `INSERT INTO deprecation_notices (model, provider, owner, shutdown_at, lead_days, fired_at, emitted, resolved)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        [model, provider, owner, shutdownAt, lead, now, emitted, resolved],
+      );
+    await this.sql.transaction(async () => {
       for (const dep of deps) {
         const using = usersOf(users, dep);
         if (using.length === 0) continue;
@@ -124,25 +119,29 @@ export class Countdown {
         const provider = dep.provider ?? '';
         for (const [owner, theirs] of byOwner(using)) {
           active.add(`${dep.model}\0${provider}\0${owner}\0${dep.shutdownAt}`);
-          if (this.qHas.get(dep.model, provider, owner, dep.shutdownAt, lead)) continue;
+          if (await this.sql.get(`SELECT 1 AS x FROM deprecation_notices WHERE ${NOTICE_KEY}`, [dep.model, provider, owner, dep.shutdownAt, lead])) continue;
           // Supersede the previous lead's signal, then pass over leads that are already behind us.
-          for (const open of this.qOpen.all() as unknown as NoticeRow[]) {
-            if (open.model === dep.model && open.provider === provider && open.owner === owner && open.shutdown_at === dep.shutdownAt && open.lead_days > lead) {
-              this.qResolve.run(open.model, open.provider, open.owner, open.shutdown_at, open.lead_days);
-              emit(resolvedSignal(open, now, 'superseded by the next countdown notice'));
+          for (const o of await open()) {
+            if (o.model === dep.model && o.provider === provider && o.owner === owner && o.shutdown_at === dep.shutdownAt && o.lead_days > lead) {
+              await resolve(o);
+              out.push(resolvedSignal(o, now, 'superseded by the next countdown notice'));
             }
           }
-          for (const l of this.leads) if (l > lead) this.qInsert.run(dep.model, provider, owner, dep.shutdownAt, l, now, 0, 1);
-          this.qInsert.run(dep.model, provider, owner, dep.shutdownAt, lead, now, 1, 0);
-          emit(countdownSignal(dep, owner, theirs, lead, days, now));
+          for (const l of this.leads) if (l > lead) await insert(dep.model, provider, owner, dep.shutdownAt, l, 0, 1);
+          await insert(dep.model, provider, owner, dep.shutdownAt, lead, 1, 0);
+          out.push(countdownSignal(dep, owner, theirs, lead, days, now));
         }
       }
-      for (const open of this.qOpen.all() as unknown as NoticeRow[]) {
-        if (active.has(`${open.model}\0${open.provider}\0${open.owner}\0${open.shutdown_at}`)) continue;
-        this.qResolve.run(open.model, open.provider, open.owner, open.shutdown_at, open.lead_days);
-        emit(resolvedSignal(open, now, 'no longer applies (model not used by this owner, or the deprecation changed)'));
+      for (const o of await open()) {
+        if (active.has(`${o.model}\0${o.provider}\0${o.owner}\0${o.shutdown_at}`)) continue;
+        await resolve(o);
+        out.push(resolvedSignal(o, now, 'no longer applies (model not used by this owner, or the deprecation changed)'));
       }
     });
+    for (const s of out) {
+      sink(s);
+      (s.status === 'firing' ? report.fired : report.resolved).push(s);
+    }
     return report;
   }
 }

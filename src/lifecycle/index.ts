@@ -1,7 +1,8 @@
 // One object for the daemon to hold: webhook intake, model-list poller, deprecation registry, inventory and
-// countdown, built from the config. The daemon registers the routes, calls `start()` once, `tick()` every
-// minute or so, and `reload()` after a config reload.
-import type { DatabaseSync } from 'node:sqlite';
+// countdown, built from the config. The daemon registers the routes, calls `start()` when this instance leads
+// (at once for a lone instance), `tick()` every minute or so on the leader, and `reload()` after a config
+// reload. Everything is stored through the store's asynchronous SQL (SQLite or Postgres); what must happen once
+// across instances (the countdown, webhook processing, the vigil.yaml deprecations) happens on the leader.
 import type { Clock } from '../clock.ts';
 import type { VigilConfig } from '../config/types.ts';
 import type { HttpClient } from '../http/types.ts';
@@ -24,10 +25,13 @@ import { buildInventory, consumersFromConfig } from './inventory.ts';
 import { DEPRECATION_PAGES } from './known-retirements.ts';
 import { DeprecationRegistry, deprecationsFromConfig, effective, shippedDeprecations } from './registry.ts';
 import type { ModelUser } from './types.ts';
+import type { Sql } from '../store/sql.ts';
 
 export interface LifecycleOptions {
-  /** `store.db` (migration 005 applied). */
-  db: DatabaseSync;
+  /** `store.sql` (migration 005 applied). */
+  sql: Sql;
+  /** Whether this instance leads (processes webhooks, runs the countdown). Default: always. */
+  leading?: () => boolean;
   clock: Clock;
   http: HttpClient;
   /** The current config (a getter: reloads take effect). */
@@ -59,19 +63,20 @@ export class Lifecycle {
     this.o = o;
     this.sourcesOf = o.config();
     this.sources = webhookSources(this.sourcesOf.webhooks);
-    this.registry = new DeprecationRegistry(o.db, { now: () => o.clock.now() });
-    this.countdown = new Countdown(o.db, { leadDays: o.leadDays });
+    this.registry = new DeprecationRegistry(o.sql, { now: () => o.clock.now() });
+    this.countdown = new Countdown(o.sql, { leadDays: o.leadDays });
     this.intake = new WebhookIntake({
-      db: o.db,
+      sql: o.sql,
+      leading: () => this.leading(),
       clock: o.clock,
       sources: () => this.currentSources(),
       sink: o.sink,
       registry: this.registry,
-      onDeprecations: () => this.checkCountdown(),
+      onDeprecations: () => void this.checkCountdown().catch((err: unknown) => o.log?.error('countdown check failed', { error: String(err) })),
       log: o.log,
     });
     this.poller = new ModelListPoller({
-      db: o.db,
+      sql: o.sql,
       http: o.http,
       clock: o.clock,
       providers: () => o.config().providers,
@@ -89,27 +94,37 @@ export class Lifecycle {
     return this.intake.routes();
   }
 
-  /** Sync vigil.yaml deprecations, reprocess stored-but-unprocessed webhooks, run the countdown. */
-  start(): { reprocessed: number; failed: number; countdown: CountdownReport } {
-    this.reload();
-    const r = this.intake.reprocessPending();
+  /**
+   * On becoming leader (at start for a lone instance): sync vigil.yaml deprecations, reprocess stored-but-
+   * unprocessed webhooks, run the countdown.
+   */
+  async start(): Promise<{ reprocessed: number; failed: number; countdown: CountdownReport }> {
+    await this.reload();
+    const r = await this.intake.reprocessPending();
     if (r.processed || r.failed) this.o.log?.info('reprocessed stored webhooks', r);
-    return { reprocessed: r.processed, failed: r.failed, countdown: this.checkCountdown() };
+    return { reprocessed: r.processed, failed: r.failed, countdown: await this.checkCountdown() };
   }
 
-  /** After a config reload: deprecations from vigil.yaml replace the previous ones. */
-  reload(): void {
-    this.registry.replaceOrigin('config', deprecationsFromConfig(this.o.config().deprecations));
+  /** After a config reload: deprecations from vigil.yaml replace the previous ones (the leader's config rules). */
+  async reload(): Promise<void> {
+    if (!this.leading()) return;
+    await this.registry.replaceOrigin('config', deprecationsFromConfig(this.o.config().deprecations));
   }
 
-  /** Periodic work: poll model lists when due, then the countdown. Call every minute or so. */
+  /** Periodic work on the leader: poll model lists when due, then the countdown. Call every minute or so. */
   async tick(): Promise<{ polls: ProviderPoll[] | null; countdown: CountdownReport }> {
     const polls = await this.poller.pollIfDue();
-    return { polls, countdown: this.checkCountdown() };
+    return { polls, countdown: await this.checkCountdown() };
   }
 
-  checkCountdown(): CountdownReport {
-    return this.countdown.check(this.registry.effective(), this.users(), this.o.clock.now(), this.o.sink);
+  /** The countdown, on the leader only (each lead time must fire once across instances). */
+  async checkCountdown(): Promise<CountdownReport> {
+    if (!this.leading()) return { fired: [], resolved: [] };
+    return this.countdown.check(await this.registry.effective(), this.users(), this.o.clock.now(), this.o.sink);
+  }
+
+  private leading(): boolean {
+    return this.o.leading?.() ?? true;
   }
 
   users(): ModelUser[] {
@@ -117,13 +132,13 @@ export class Lifecycle {
     return buildInventory({ probes: c.probes, endpoints: c.endpoints, consumers: consumersFromConfig(c.consumers), served: this.o.served?.() });
   }
 
-  rows(opts: { all?: boolean } = {}): DeprecationRow[] {
-    return deprecationRows(this.registry.effective(), this.users(), this.o.clock.now(), opts);
+  async rows(opts: { all?: boolean } = {}): Promise<DeprecationRow[]> {
+    return deprecationRows(await this.registry.effective(), this.users(), this.o.clock.now(), opts);
   }
 
   /** The `vigil deprecations` table. */
-  table(opts: { all?: boolean } = {}): string {
-    return formatDeprecations(this.rows(opts));
+  async table(opts: { all?: boolean } = {}): Promise<string> {
+    return formatDeprecations(await this.rows(opts));
   }
 
   /**
@@ -131,11 +146,11 @@ export class Lifecycle {
    * result). A retirementTime becomes a deprecation of `model` from `api:<provider>:modelStatus`; returns
    * whether anything changed (so the countdown runs only then).
    */
-  noteModelStatus(provider: string, model: string, modelStatus: unknown): boolean {
+  async noteModelStatus(provider: string, model: string, modelStatus: unknown): Promise<boolean> {
     const r = isParsed(modelStatus) ? modelStatus : geminiModelStatus(modelStatus);
     if (!r?.retireAt) return false;
-    const changed = this.registry.upsert({ model, provider: 'gemini', shutdownAt: r.retireAt, replacement: null, url: DEPRECATION_PAGES.gemini, origin: `api:${provider}:modelStatus` });
-    if (changed) this.checkCountdown();
+    const changed = await this.registry.upsert({ model, provider: 'gemini', shutdownAt: r.retireAt, replacement: null, url: DEPRECATION_PAGES.gemini, origin: `api:${provider}:modelStatus` });
+    if (changed) await this.checkCountdown();
     return changed;
   }
 
@@ -163,14 +178,14 @@ export class Lifecycle {
  * `vigil deprecations` without a running daemon: what the store learnt (webhooks, model lists) plus the
  * current vigil.yaml and the shipped table. `db` may be null (no database yet) or opened read-only.
  */
-export function deprecationsTable(opts: {
-  db: DatabaseSync | null;
+export async function deprecationsTable(opts: {
+  sql: Sql | null;
   config: VigilConfig;
   now: number;
   served?: ReadonlyMap<string, string | null>;
   all?: boolean;
-}): string {
-  const stored = opts.db ? new DeprecationRegistry(opts.db, { now: () => opts.now, includeShipped: false }).rows().filter((r) => r.origin !== 'config') : [];
+}): Promise<string> {
+  const stored = opts.sql ? (await new DeprecationRegistry(opts.sql, { now: () => opts.now, includeShipped: false }).rows()).filter((r) => r.origin !== 'config') : [];
   const rows = [...stored, ...deprecationsFromConfig(opts.config.deprecations), ...shippedDeprecations()];
   const users = buildInventory({ probes: opts.config.probes, endpoints: opts.config.endpoints, consumers: consumersFromConfig(opts.config.consumers), served: opts.served });
   return formatDeprecations(deprecationRows(effective(rows), users, opts.now, { all: opts.all }));

@@ -9,15 +9,16 @@ import type { DeprecationRow } from './format.ts';
 
 export const MODEL_SHUTDOWN_METRIC = 'vigil_model_shutdown_timestamp_seconds';
 
-export function registerLifecycleMetrics(registry: Registry, rows: () => readonly DeprecationRow[]): void {
+export function registerLifecycleMetrics(registry: Registry, rows: () => Promise<readonly DeprecationRow[]>): void {
   new Gauge({
     name: MODEL_SHUTDOWN_METRIC,
     help: 'Effective retirement date (00:00 UTC) of a model in use, seconds since the epoch; one series per owner. In the past: retired.',
     labelNames: ['model', 'provider', 'owner', 'replacement'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const all = await rows();
       this.reset();
-      for (const r of rows()) {
+      for (const r of all) {
         const at = Date.parse(`${r.shutdownAt}T00:00:00Z`) / 1000;
         if (!Number.isFinite(at)) continue;
         for (const owner of r.owners) {

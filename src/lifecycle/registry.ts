@@ -1,8 +1,7 @@
 // The deprecation registry: dated retirements by origin (vigil.yaml, webhooks, model lists, the shipped
 // table), and per model the effective date — the earliest any origin gives, with disagreements kept visible.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Sql } from '../store/sql.ts';
 import type { Sourced } from '../config/types.ts';
-import { transaction } from '../store/db.ts';
 import { KNOWN_RETIREMENTS } from './known-retirements.ts';
 import { normalizeModel } from './match.ts';
 import type { Deprecation } from './types.ts';
@@ -89,48 +88,44 @@ interface Row {
   url: string | null;
 }
 
+const UPSERT = `INSERT INTO deprecations (model, provider, origin, shutdown_at, replacement, url, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (model, provider, origin) DO UPDATE SET shutdown_at = excluded.shutdown_at, replacement = excluded.replacement,
+    url = excluded.url, noted_at = excluded.noted_at`;
+
+/** The stored deprecations, on the store's asynchronous SQL (SQLite or Postgres). */
 export class DeprecationRegistry {
-  private readonly db: DatabaseSync;
+  private readonly sql: Sql;
   private readonly now: () => number;
   private readonly includeShipped: boolean;
-  private readonly qAll: StatementSync;
-  private readonly qUpsert: StatementSync;
-  private readonly qDeleteOrigin: StatementSync;
-  private readonly qOne: StatementSync;
 
-  constructor(db: DatabaseSync, opts: { now: () => number; includeShipped?: boolean }) {
-    this.db = db;
+  constructor(sql: Sql, opts: { now: () => number; includeShipped?: boolean }) {
+    this.sql = sql;
     this.now = opts.now;
     this.includeShipped = opts.includeShipped ?? true;
-    this.qAll = db.prepare('SELECT model, provider, origin, shutdown_at, replacement, url FROM deprecations ORDER BY model, origin');
-    this.qOne = db.prepare('SELECT shutdown_at, replacement, url FROM deprecations WHERE model = ? AND provider = ? AND origin = ?');
-    this.qUpsert = db.prepare(
-      `INSERT INTO deprecations (model, provider, origin, shutdown_at, replacement, url, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (model, provider, origin) DO UPDATE SET shutdown_at = excluded.shutdown_at, replacement = excluded.replacement,
-         url = excluded.url, noted_at = excluded.noted_at`,
-    );
-    this.qDeleteOrigin = db.prepare('DELETE FROM deprecations WHERE origin = ?');
   }
 
   /** Add or update one row; returns whether anything changed. */
-  upsert(d: Deprecation): boolean {
-    const prev = this.qOne.get(d.model, d.provider ?? '', d.origin) as Pick<Row, 'shutdown_at' | 'replacement' | 'url'> | undefined;
+  async upsert(d: Deprecation): Promise<boolean> {
+    const prev = await this.sql.get<Pick<Row, 'shutdown_at' | 'replacement' | 'url'>>(
+      'SELECT shutdown_at, replacement, url FROM deprecations WHERE model = ? AND provider = ? AND origin = ?',
+      [d.model, d.provider ?? '', d.origin],
+    );
     if (prev && prev.shutdown_at === d.shutdownAt && prev.replacement === d.replacement && prev.url === d.url) return false;
-    this.qUpsert.run(d.model, d.provider ?? '', d.origin, d.shutdownAt, d.replacement, d.url, this.now());
+    await this.sql.run(UPSERT, [d.model, d.provider ?? '', d.origin, d.shutdownAt, d.replacement, d.url, this.now()]);
     return true;
   }
 
   /** Make the rows of `origin` exactly `rows` (config reload, a fresh model list). */
-  replaceOrigin(origin: string, rows: readonly Omit<Deprecation, 'origin'>[]): void {
-    transaction(this.db, () => {
-      this.qDeleteOrigin.run(origin);
-      for (const r of rows) this.qUpsert.run(r.model, r.provider ?? '', origin, r.shutdownAt, r.replacement, r.url, this.now());
+  replaceOrigin(origin: string, rows: readonly Omit<Deprecation, 'origin'>[]): Promise<void> {
+    return this.sql.transaction(async () => {
+      await this.sql.run('DELETE FROM deprecations WHERE origin = ?', [origin]);
+      for (const r of rows) await this.sql.run(UPSERT, [r.model, r.provider ?? '', origin, r.shutdownAt, r.replacement, r.url, this.now()]);
     });
   }
 
   /** Stored rows plus the shipped table. */
-  rows(): Deprecation[] {
-    const stored = (this.qAll.all() as unknown as Row[]).map((r) => ({
+  async rows(): Promise<Deprecation[]> {
+    const stored = (await this.sql.all<Row>('SELECT model, provider, origin, shutdown_at, replacement, url FROM deprecations ORDER BY model, origin')).map((r) => ({
       model: r.model,
       provider: r.provider || null,
       shutdownAt: r.shutdown_at,
@@ -141,7 +136,7 @@ export class DeprecationRegistry {
     return this.includeShipped ? [...stored, ...shippedDeprecations()] : stored;
   }
 
-  effective(): EffectiveDeprecation[] {
-    return effective(this.rows());
+  async effective(): Promise<EffectiveDeprecation[]> {
+    return effective(await this.rows());
   }
 }

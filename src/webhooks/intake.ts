@@ -3,15 +3,16 @@
 // JSON (400), payload shape (422); each failure is a JSON `{error, message}` that never mentions a secret.
 // An accepted event is stored raw before it is processed, so a processing failure or crash loses nothing
 // (`reprocessPending()` on startup); a replayed id is acknowledged with 200 and not processed again.
+// Several instances: any of them accepts and stores; only the leader processes (at once when the event reaches
+// it, otherwise from the store within seconds, see `reprocessPending({ retryFailed: false })`).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Clock } from '../clock.ts';
 import type { Signal } from '../domain.ts';
 import type { Logger } from '../log.ts';
 import { HttpError, clip, json, readBody, requireContentType } from '../server/router.ts';
 import type { Handler, Reply, RequestContext } from '../server/router.ts';
-import { transaction } from '../store/db.ts';
+import type { Sql } from '../store/sql.ts';
 import type { DeprecationRegistry } from '../lifecycle/registry.ts';
 import type { Deprecation } from '../lifecycle/types.ts';
 import type { GenericSource, SignalSink, StandardWebhooksSource, StatuspageSource, WebhookSource } from './config.ts';
@@ -23,8 +24,10 @@ import { isResolved, mapComponents, orderingStamp, parseStatuspage, statuspageEv
 import type { StatuspageEvent } from './statuspage.ts';
 
 export interface WebhookIntakeOptions {
-  db: DatabaseSync;
+  sql: Sql;
   clock: Clock;
+  /** Whether this instance processes events (the leader); others store them for it. Default: always. */
+  leading?: () => boolean;
   /** Sources by name (a getter, so a config reload takes effect). Build with `webhookSources(config.webhooks)`. */
   sources: () => ReadonlyMap<string, WebhookSource>;
   sink: SignalSink;
@@ -46,6 +49,15 @@ type Parsed =
   | { kind: 'ignored'; what: string }
   | { kind: 'status'; event: StatuspageEvent };
 
+/** What processing did, and what to tell others once it is committed. */
+interface Applied {
+  outcome: string;
+  signals: Signal[];
+  deprecations: Deprecation[];
+}
+
+type Processed = { ok: boolean; outcome: string; after: Applied | null };
+
 const JSON_TYPES = ['application/json'] as const;
 const EMPTY = Buffer.alloc(0);
 
@@ -53,17 +65,11 @@ export class WebhookIntake {
   readonly events: WebhookEvents;
   private readonly o: WebhookIntakeOptions;
   private readonly verifiers = new WeakMap<WebhookSource, StandardWebhookVerifier>();
-  private readonly qStatusGet: StatementSync;
-  private readonly qStatusPut: StatementSync;
+  private reprocessing: Promise<{ processed: number; failed: number }> | null = null;
 
   constructor(o: WebhookIntakeOptions) {
     this.o = o;
-    this.events = new WebhookEvents(o.db);
-    this.qStatusGet = o.db.prepare('SELECT status, updated_at, resolved FROM status_incidents WHERE source = ? AND ref = ?');
-    this.qStatusPut = o.db.prepare(
-      `INSERT INTO status_incidents (source, ref, status, updated_at, resolved) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (source, ref) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, resolved = excluded.resolved`,
-    );
+    this.events = new WebhookEvents(o.sql);
   }
 
   /** The routes for the lead to register: `server.addRoute(r.method, r.pattern, r.handler)`. */
@@ -101,12 +107,16 @@ export class WebhookIntake {
       }
       // One commit holds the raw event and what processing did: a processing error rolls back to a savepoint
       // and the raw event commits as failed (retried at startup); a crash before the commit sent no 2xx, so
-      // the sender redelivers; and no event is ever both stored as pending and already applied.
-      const r = transaction(this.o.db, () => {
-        const rowId = this.events.insert({ source: name, kind: src.kind, eventId, receivedAt: now, headers: auth.headers, body });
-        return rowId === null ? null : this.process(rowId, src, parsed);
+      // the sender redelivers; and no event is ever both stored as pending and already applied. An instance
+      // that does not lead only stores it: the leader processes it from the store.
+      const leading = this.o.leading?.() ?? true;
+      const r = await this.o.sql.transaction(async (): Promise<Processed | null> => {
+        const rowId = await this.events.insert({ source: name, kind: src.kind, eventId, receivedAt: now, headers: auth.headers, body });
+        if (rowId === null) return null;
+        return leading ? this.process(rowId, src, parsed) : { ok: false, outcome: 'stored; the leading instance processes it', after: null };
       });
       if (r === null) return json({ status: 'duplicate', event_id: eventId });
+      this.tell(r.after);
       return json({ status: r.ok ? 'processed' : 'stored', event_id: eventId, outcome: r.outcome }, r.ok ? 200 : 202);
     } catch (err) {
       if (err instanceof HttpError) {
@@ -180,62 +190,90 @@ export class WebhookIntake {
     return { kind: 'ignored', what: typeof type === 'string' ? clip(type, 80) : 'event without type' };
   }
 
-  /** Process a stored event; marks it processed or failed. */
-  private process(rowId: number, src: WebhookSource, parsed: Parsed): { ok: boolean; outcome: string } {
+  /** Process a stored event (inside the caller's transaction); marks it processed or failed. */
+  private async process(rowId: number, src: WebhookSource, parsed: Parsed): Promise<Processed> {
     try {
-      const outcome = transaction(this.o.db, () => this.apply(src, parsed));
-      this.events.markProcessed(rowId, outcome, this.o.clock.now());
-      return { ok: true, outcome };
+      const after = await this.o.sql.transaction(() => this.apply(src, parsed));
+      await this.events.markProcessed(rowId, after.outcome, this.o.clock.now());
+      return { ok: true, outcome: after.outcome, after };
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      this.events.markFailed(rowId, msg);
+      await this.events.markFailed(rowId, msg);
       this.o.log?.error('webhook processing failed; stored for reprocessing', { source: src.name, event: rowId, error: msg });
-      return { ok: false, outcome: 'processing failed; stored and retried on restart' };
+      return { ok: false, outcome: 'processing failed; stored and retried on restart', after: null };
     }
   }
 
-  private apply(src: WebhookSource, parsed: Parsed): string {
+  /**
+   * Signals and changed deprecations go out once what produced them is committed (never from a rolled-back
+   * one, and never from inside a transaction, which work they start must not join).
+   */
+  private tell(after: Applied | null): void {
+    if (!after) return;
+    for (const s of after.signals) {
+      try {
+        this.o.sink(s);
+      } catch (err) {
+        this.o.log?.error('webhook signal not taken', { detector: s.detector, key: s.key, error: String(err) });
+      }
+    }
+    if (after.deprecations.length > 0) this.o.onDeprecations?.(after.deprecations);
+  }
+
+  private async apply(src: WebhookSource, parsed: Parsed): Promise<Applied> {
     switch (parsed.kind) {
       case 'ignored':
-        return `ignored ${parsed.what}`;
+        return { outcome: `ignored ${parsed.what}`, signals: [], deprecations: [] };
       case 'notice': {
         const rows = parsed.notices.map((n) => ({ ...n, origin: `webhook:${src.name}` }));
-        transaction(this.o.db, () => {
-          for (const r of rows) this.o.registry.upsert(r);
-        });
-        this.o.onDeprecations?.(rows);
-        return `deprecation ${rows.map((r) => `${r.model} ${r.shutdownAt}`).join(', ')}`;
+        for (const r of rows) await this.o.registry.upsert(r);
+        return { outcome: `deprecation ${rows.map((r) => `${r.model} ${r.shutdownAt}`).join(', ')}`, signals: [], deprecations: rows };
       }
       case 'status':
         return this.applyStatus(src as StatuspageSource, parsed.event);
     }
   }
 
-  private applyStatus(src: StatuspageSource, ev: StatuspageEvent): string {
+  private async applyStatus(src: StatuspageSource, ev: StatuspageEvent): Promise<Applied> {
     const ref = statuspageRef(ev);
     const stamp = orderingStamp(ev);
     const resolved = isResolved(ev);
     const now = this.o.clock.now();
-    return transaction(this.o.db, () => {
-      const prev = this.qStatusGet.get(src.name, ref) as { status: string; updated_at: string; resolved: number } | undefined;
-      if (prev && stamp < prev.updated_at) return `stale update of ${ref} ignored`;
-      if (!prev && !mapComponents(ev.type === 'incident' ? ev.components : [ev.name], src).relevant) return `ignored ${ref}: components not mapped`;
-      this.qStatusPut.run(src.name, ref, ev.type === 'incident' ? ev.status : ev.newStatus, stamp, resolved ? 1 : 0);
-      if (resolved && (!prev || prev.resolved)) return `${ref} resolved (nothing open)`;
-      const signals: Signal[] = statuspageSignals(ev, src, now);
-      for (const s of signals) this.o.sink(s);
-      return `${resolved ? 'resolved' : 'signalled'} ${ref}`;
-    });
+    const none = (outcome: string): Applied => ({ outcome, signals: [], deprecations: [] });
+    const prev = await this.o.sql.get<{ status: string; updated_at: string; resolved: number }>(
+      'SELECT status, updated_at, resolved FROM status_incidents WHERE source = ? AND ref = ?',
+      [src.name, ref],
+    );
+    if (prev && stamp < prev.updated_at) return none(`stale update of ${ref} ignored`);
+    if (!prev && !mapComponents(ev.type === 'incident' ? ev.components : [ev.name], src).relevant) return none(`ignored ${ref}: components not mapped`);
+    await this.o.sql.run(
+      `INSERT INTO status_incidents (source, ref, status, updated_at, resolved) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (source, ref) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, resolved = excluded.resolved`,
+      [src.name, ref, ev.type === 'incident' ? ev.status : ev.newStatus, stamp, resolved ? 1 : 0],
+    );
+    if (resolved && (!prev || prev.resolved)) return none(`${ref} resolved (nothing open)`);
+    return { outcome: `${resolved ? 'resolved' : 'signalled'} ${ref}`, signals: statuspageSignals(ev, src, now), deprecations: [] };
   }
 
-  /** Process events stored but not processed (crash, earlier failure). Call once at startup. */
-  reprocessPending(): { processed: number; failed: number } {
+  /**
+   * Process events stored but not processed: at startup and on becoming leader (`retryFailed`, the default:
+   * also those whose processing failed before), and every few seconds on the leader for the events other
+   * instances stored (`retryFailed: false`). Concurrent calls share one run. Each event commits on its own.
+   */
+  reprocessPending(opts: { retryFailed?: boolean } = {}): Promise<{ processed: number; failed: number }> {
+    this.reprocessing ??= this.reprocess(opts.retryFailed ?? true).finally(() => {
+      this.reprocessing = null;
+    });
+    return this.reprocessing;
+  }
+
+  private async reprocess(retryFailed: boolean): Promise<{ processed: number; failed: number }> {
     let processed = 0;
     let failed = 0;
-    for (const e of this.events.pending()) {
+    for (const e of await this.events.pending(1000, { retryFailed })) {
       const src = this.o.sources().get(e.source);
       if (!src || src.kind !== e.kind) {
-        this.events.markFailed(e.id, 'source no longer configured');
+        await this.events.markFailed(e.id, 'source no longer configured');
         failed++;
         continue;
       }
@@ -243,18 +281,20 @@ export class WebhookIntake {
       try {
         parsed = this.parse(src, JSON.parse(e.body.toString('utf8')));
       } catch (err) {
-        this.events.markFailed(e.id, err instanceof Error ? err.message : String(err));
+        await this.events.markFailed(e.id, err instanceof Error ? err.message : String(err));
         failed++;
         continue;
       }
-      if (this.process(e.id, src, parsed).ok) processed++;
+      const r = await this.o.sql.transaction(() => this.process(e.id, src, parsed));
+      this.tell(r.after);
+      if (r.ok) processed++;
       else failed++;
     }
     return { processed, failed };
   }
 
   /** Drop processed events older than `keepMs` (default 30 days). */
-  prune(keepMs = 30 * 86_400_000): number {
+  prune(keepMs = 30 * 86_400_000): Promise<number> {
     return this.events.prune(this.o.clock.now() - keepMs);
   }
 }

@@ -2,12 +2,11 @@
 // to the deprecation registry, and raise a critical `model_list` signal to the owners when a model that a
 // probe or declared consumer uses disappears (confirmed over `confirmPolls` successful polls in a row, so
 // one odd answer never pages), resolved when it comes back. A failed fetch counts for nothing.
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Clock } from '../clock.ts';
 import type { ProviderEndpoint, Signal } from '../domain.ts';
 import type { HttpClient } from '../http/types.ts';
 import type { Logger } from '../log.ts';
-import { transaction } from '../store/db.ts';
+import type { Sql } from '../store/sql.ts';
 import { byOwner, describeUsers } from '../lifecycle/inventory.ts';
 import { DEPRECATION_PAGES } from '../lifecycle/known-retirements.ts';
 import { globMatch, normalizeModel, satisfiedBy } from '../lifecycle/match.ts';
@@ -22,7 +21,7 @@ export const DEFAULT_POLL_EVERY_MS = 6 * 3_600_000;
 export const DEFAULT_CONFIRM_POLLS = 2;
 
 export interface ModelListPollerOptions {
-  db: DatabaseSync;
+  sql: Sql;
   http: HttpClient;
   clock: Clock;
   /** vigil.yaml `providers` (a getter, so a config reload takes effect). Gateways have no model list here. */
@@ -75,41 +74,20 @@ export class ModelListPoller {
   private readonly confirm: number;
   private readonly everyMs: number;
   private running: Promise<ProviderPoll[]> | null = null;
-  private readonly q: Record<'watchGet' | 'watchPut' | 'clearPresent' | 'putModel' | 'pollPut' | 'pollLast' | 'listed', StatementSync>;
 
   constructor(o: ModelListPollerOptions) {
     this.o = o;
     this.confirm = Math.max(1, o.confirmPolls ?? DEFAULT_CONFIRM_POLLS);
     this.everyMs = o.everyMs ?? DEFAULT_POLL_EVERY_MS;
-    const db = o.db;
-    this.q = {
-      watchGet: db.prepare('SELECT seen, via, missed, firing, updated_at FROM model_watch WHERE provider = ? AND model = ?'),
-      watchPut: db.prepare(
-        `INSERT INTO model_watch (provider, model, seen, via, missed, firing, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (provider, model) DO UPDATE SET seen = excluded.seen, via = excluded.via, missed = excluded.missed,
-           firing = excluded.firing, updated_at = excluded.updated_at`,
-      ),
-      clearPresent: db.prepare('UPDATE provider_models SET present = 0 WHERE provider = ?'),
-      putModel: db.prepare(
-        `INSERT INTO provider_models (provider, model, present, first_seen, last_seen, shutdown_date) VALUES (?, ?, 1, ?, ?, ?)
-         ON CONFLICT (provider, model) DO UPDATE SET present = 1, last_seen = excluded.last_seen, shutdown_date = excluded.shutdown_date`,
-      ),
-      pollPut: db.prepare(
-        `INSERT INTO model_polls (provider, last_ok_at, last_try_at, last_error, models) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (provider) DO UPDATE SET last_ok_at = COALESCE(excluded.last_ok_at, model_polls.last_ok_at),
-           last_try_at = excluded.last_try_at, last_error = excluded.last_error, models = COALESCE(excluded.models, model_polls.models)`,
-      ),
-      pollLast: db.prepare('SELECT last_try_at AS t FROM model_polls WHERE provider = ?'),
-      listed: db.prepare('SELECT model, present, last_seen, shutdown_date FROM provider_models WHERE provider = ? ORDER BY model'),
-    };
   }
 
   /** Poll what is due: every source whose own interval (or `everyMs`) has passed since it was last tried (stored, so a restart does not poll early). Cheap to call often. */
   async pollIfDue(): Promise<ProviderPoll[] | null> {
     const now = this.o.clock.now();
+    const last = new Map((await this.o.sql.all<{ provider: string; t: number }>('SELECT provider, last_try_at AS t FROM model_polls')).map((r) => [r.provider, r.t]));
     const due = this.pollable().filter((p) => {
-      const row = this.q.pollLast.get(p.name) as { t: number } | undefined;
-      return !row || now - row.t >= (p.everyMs ?? this.everyMs);
+      const t = last.get(p.name);
+      return t === undefined || now - t >= (p.everyMs ?? this.everyMs);
     });
     return due.length ? this.poll(due.map((p) => p.name)) : null;
   }
@@ -123,8 +101,12 @@ export class ModelListPoller {
   }
 
   /** What the last successful poll listed for `provider` (for the API / CLI). */
-  listed(provider: string): { model: string; present: boolean; lastSeen: number; shutdownDate: string | null }[] {
-    return (this.q.listed.all(provider) as { model: string; present: number; last_seen: number; shutdown_date: string | null }[]).map((r) => ({
+  async listed(provider: string): Promise<{ model: string; present: boolean; lastSeen: number; shutdownDate: string | null }[]> {
+    const rows = await this.o.sql.all<{ model: string; present: number; last_seen: number; shutdown_date: string | null }>(
+      'SELECT model, present, last_seen, shutdown_date FROM provider_models WHERE provider = ? ORDER BY model',
+      [provider],
+    );
+    return rows.map((r) => ({
       model: r.model,
       present: r.present === 1,
       lastSeen: r.last_seen,
@@ -174,52 +156,77 @@ export class ModelListPoller {
       }
       const now = this.o.clock.now();
       if (!list) {
-        this.q.pollPut.run(p.name, null, now, error, null);
+        await this.pollPut(p.name, null, now, error, null);
         this.o.log?.warn('model list poll failed', { provider: p.name, error });
         out.push({ provider: p.name, ok: false, models: 0, error, fired: [], resolved: [] });
         continue;
       }
-      out.push(this.record(p, list, now));
+      out.push(await this.record(p, list, now));
     }
     return out;
   }
 
-  private record(p: Pollable, list: ListedModel[], now: number): ProviderPoll {
+  private pollPut(provider: string, okAt: number | null, tryAt: number, error: string | null, models: number | null): Promise<unknown> {
+    return this.o.sql.run(
+      `INSERT INTO model_polls (provider, last_ok_at, last_try_at, last_error, models) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (provider) DO UPDATE SET last_ok_at = COALESCE(excluded.last_ok_at, model_polls.last_ok_at),
+         last_try_at = excluded.last_try_at, last_error = excluded.last_error, models = COALESCE(excluded.models, model_polls.models)`,
+      [provider, okAt, tryAt, error, models],
+    );
+  }
+
+  private watchPut(provider: string, model: string, seen: number, via: string | null, missed: number, firing: number, at: number): Promise<unknown> {
+    return this.o.sql.run(
+      `INSERT INTO model_watch (provider, model, seen, via, missed, firing, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (provider, model) DO UPDATE SET seen = excluded.seen, via = excluded.via, missed = excluded.missed,
+         firing = excluded.firing, updated_at = excluded.updated_at`,
+      [provider, model, seen, via, missed, firing, at],
+    );
+  }
+
+  /** One successful poll, recorded in one transaction; its signals go out once that has committed. */
+  private async record(p: Pollable, list: ListedModel[], now: number): Promise<ProviderPoll> {
     const name = p.name;
     const result: ProviderPoll = { provider: name, ok: true, models: list.length, error: null, fired: [], resolved: [] };
     const ids = new Set(list.map((m) => normalizeModel(m.id)));
     const watched = this.watchedBy(name, p.kind);
-    transaction(this.o.db, () => {
-      this.q.clearPresent.run(name);
-      for (const m of list) this.q.putModel.run(name, m.id, now, now, m.shutdownDate);
-      this.q.pollPut.run(name, now, now, null, list.length);
-      this.o.registry?.replaceOrigin(
+    const out: Signal[] = [];
+    await this.o.sql.transaction(async () => {
+      await this.o.sql.run('UPDATE provider_models SET present = 0 WHERE provider = ?', [name]);
+      for (const m of list) {
+        await this.o.sql.run(
+          `INSERT INTO provider_models (provider, model, present, first_seen, last_seen, shutdown_date) VALUES (?, ?, 1, ?, ?, ?)
+           ON CONFLICT (provider, model) DO UPDATE SET present = 1, last_seen = excluded.last_seen, shutdown_date = excluded.shutdown_date`,
+          [name, m.id, now, now, m.shutdownDate],
+        );
+      }
+      await this.pollPut(name, now, now, null, list.length);
+      await this.o.registry?.replaceOrigin(
         `api:${name}`,
         list
           .filter((m) => m.shutdownDate)
           .map((m) => ({ model: m.id, provider: p.provider, shutdownAt: m.shutdownDate!, replacement: m.replacement ?? null, url: p.url })),
       );
       for (const [model, users] of watched) {
-        const prev = this.q.watchGet.get(name, model) as WatchRow | undefined;
+        const prev = await this.o.sql.get<WatchRow>('SELECT seen, via, missed, firing, updated_at FROM model_watch WHERE provider = ? AND model = ?', [name, model]);
         const via = this.satisfy(model, ids, prev?.via ?? null);
         if (via) {
-          if (prev?.firing) for (const s of this.signals(name, model, users, 'resolved', now, prev, list.length)) this.emit(s, result);
-          this.q.watchPut.run(name, model, 1, via, 0, 0, now);
+          if (prev?.firing) out.push(...this.signals(name, model, users, 'resolved', now, prev, list.length));
+          await this.watchPut(name, model, 1, via, 0, 0, now);
         } else if (prev?.seen) {
           const missed = prev.missed + 1;
           const fire = missed >= this.confirm && !prev.firing;
-          if (fire) for (const s of this.signals(name, model, users, 'firing', now, { ...prev, missed }, list.length)) this.emit(s, result);
-          this.q.watchPut.run(name, model, 1, prev.via, missed, prev.firing || fire ? 1 : 0, prev.updated_at); // updated_at = last listed
+          if (fire) out.push(...this.signals(name, model, users, 'firing', now, { ...prev, missed }, list.length));
+          await this.watchPut(name, model, 1, prev.via, missed, prev.firing || fire ? 1 : 0, prev.updated_at); // updated_at = last listed
         }
         // Never satisfied: an alias this list does not name (or a typo the probe itself reports). Nothing to lose.
       }
     });
+    for (const s of out) {
+      this.o.sink(s);
+      (s.status === 'firing' ? result.fired : result.resolved).push(s);
+    }
     return result;
-  }
-
-  private emit(s: Signal, r: ProviderPoll): void {
-    this.o.sink(s);
-    (s.status === 'firing' ? r.fired : r.resolved).push(s);
   }
 
   /**

@@ -33,9 +33,9 @@ describe('Gemini modelStatus from probe replies', () => {
     const d = await Daemon.start({ configDir: dir, env: simEnv(fleet.urls), clock, log: quiet, listen: { port: 0 } });
     try {
       await advance(clock, d, 3 * 60_000, 60_000);
-      const rows = d.lifecycle.registry.rows().filter((r) => r.origin === 'api:gemini:modelStatus');
+      const rows = (await d.lifecycle.registry.rows()).filter((r) => r.origin === 'api:gemini:modelStatus');
       expect(rows.map((r) => [r.model, r.shutdownAt, r.provider])).toEqual([['gemini-2.5-flash', '2026-11-15', 'gemini']]);
-      const row = d.lifecycle.rows().find((r) => r.model === 'gemini-2.5-flash')!;
+      const row = (await d.lifecycle.rows()).find((r) => r.model === 'gemini-2.5-flash')!;
       // Earlier than the shipped table's 2026-12-01: the reply's date wins, and the disagreement is shown.
       expect(row).toMatchObject({ shutdownAt: '2026-11-15', state: 'retiring', owners: ['platform'], daysLeft: 75, disagreement: true });
       const text = await (await fetch(`${d.url}/metrics`)).text();

@@ -276,7 +276,7 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in a real browser', () => {
     if (apiDrills.length === 0) await expect(page.locator('main').textContent()).resolves.toContain('No drills configured.');
     await shot('drills');
     await page.goto(base + '/status/deprecations');
-    const rows = daemon.lifecycle.rows();
+    const rows = await daemon.lifecycle.rows();
     const shown = await page.$$eval('tr[data-model]', (trs: El[]) => trs.map((tr: El) => (tr as El).dataset.model));
     expect(shown).toEqual(rows.map((r) => r.model));
     if (rows.length === 0) await expect(page.locator('main').textContent()).resolves.toContain('No known retirements');

@@ -8,7 +8,8 @@ import { deprecationRows, formatDeprecations } from '../../src/lifecycle/format.
 import { buildInventory } from '../../src/lifecycle/inventory.ts';
 import { DeprecationRegistry, effective } from '../../src/lifecycle/registry.ts';
 import { Store } from '../../src/store/store.ts';
-import { endpoint, probe, removeTempDirs, tempDbPath } from '../webhooks/helpers.ts';
+import { BACKENDS, freshStoreTarget, skipBackend } from '../pg/backends.ts';
+import { endpoint, probe, removeTempDirs } from '../webhooks/helpers.ts';
 
 afterAll(removeTempDirs);
 
@@ -28,12 +29,12 @@ const users = buildInventory({
   served: new Map([['openai-canary', 'gpt-4o-2024-05-13']]),
 });
 
-function open(dbPath: string, clock: ManualClock) {
-  const store = Store.open(dbPath, { clock });
-  const registry = new DeprecationRegistry(store.db, { now: () => clock.now(), includeShipped: false });
-  const countdown = new Countdown(store.db);
+async function open(target: string, clock: ManualClock) {
+  const store = await Store.connect(target, { clock });
+  const registry = new DeprecationRegistry(store.sql, { now: () => clock.now(), includeShipped: false });
+  const countdown = new Countdown(store.sql);
   const signals: Signal[] = [];
-  const check = () => countdown.check(registry.effective(), users, clock.now(), (s) => signals.push(s));
+  const check = async () => countdown.check(await registry.effective(), users, clock.now(), (s) => signals.push(s));
   return { store, registry, countdown, signals, check };
 }
 
@@ -51,24 +52,24 @@ describe('date arithmetic', () => {
   });
 });
 
-describe('countdown signals', () => {
-  it('fire at 90, 30, 7 and 1 days and on the day, each exactly once per owner, also across a restart', async () => {
-    const dbPath = tempDbPath();
+describe.each(BACKENDS)('countdown signals (%s)', (backend) => {
+  it.skipIf(skipBackend(backend))('fire at 90, 30, 7 and 1 days and on the day, each exactly once per owner, also across a restart', async () => {
+    const dbPath = await freshStoreTarget(backend);
     const clock = new ManualClock(T - 120 * DAY);
-    let a = open(dbPath, clock);
-    a.registry.upsert({ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: 'gpt-4.1', url: 'https://developers.openai.com/api/docs/deprecations', origin: 'config' });
+    let a = await open(dbPath, clock);
+    await a.registry.upsert({ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: 'gpt-4.1', url: 'https://developers.openai.com/api/docs/deprecations', origin: 'config' });
     const fired: [number, string, string, string][] = [];
     // Walk the clock day by day (and restart the process every 10 days), checking hourly near each lead.
     for (let day = 120; day >= -3; day--) {
       for (const hour of [0, 6, 12, 18]) {
         clock.set(T - day * DAY + hour * 3_600_000);
-        a.check();
+        await a.check();
       }
       for (const s of a.signals.splice(0)) fired.push([day, s.key, s.status, s.severity]);
       if (day % 10 === 0 || day === 1) {
-        a.store.close();
-        a = open(dbPath, clock);
-        a.check(); // a fresh process re-checks at once: nothing repeats
+        await a.store.close();
+        a = await open(dbPath, clock);
+        await a.check(); // a fresh process re-checks at once: nothing repeats
       }
     }
     const firing = fired.filter(([, , st]) => st === 'firing');
@@ -95,14 +96,14 @@ describe('countdown signals', () => {
       '0 gpt-4o-2024-05-13@ml-team:T-1d',
       '0 gpt-4o-2024-05-13@search-team:T-1d',
     ]);
-    a.store.close();
+    await a.store.close();
   });
 
-  it('names the replacement, the docs link and the users, and labels the owner', () => {
+  it.skipIf(skipBackend(backend))('names the replacement, the docs link and the users, and labels the owner', async () => {
     const clock = new ManualClock(T - 30 * DAY);
-    const a = open(tempDbPath(), clock);
-    a.registry.upsert({ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: 'gpt-4.1', url: 'https://developers.openai.com/api/docs/deprecations', origin: 'webhook:notices' });
-    a.check();
+    const a = await open(await freshStoreTarget(backend), clock);
+    await a.registry.upsert({ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: 'gpt-4.1', url: 'https://developers.openai.com/api/docs/deprecations', origin: 'webhook:notices' });
+    await a.check();
     const s = a.signals.find((x) => x.labels.owner === 'search-team')!;
     expect(s).toMatchObject({ detector: 'deprecation', status: 'firing', severity: 'warning', labels: { owner: 'search-team', model: 'gpt-4o-2024-05-13', provider: 'openai' } });
     expect(s.summary).toBe(
@@ -111,18 +112,18 @@ describe('countdown signals', () => {
     expect(s.evidence).toMatchObject({ days_left: 30, lead_days: 30, replacement: 'gpt-4.1', sources: 'webhook:notices 2026-10-23' });
     // A 90-day notice never fires once the 30-day one is due (no burst of stale notices).
     expect(a.signals.map((x) => x.key).sort()).toEqual(['gpt-4o-2024-05-13@ml-team:T-30d', 'gpt-4o-2024-05-13@search-team:T-30d']);
-    a.store.close();
+    await a.store.close();
   });
 
-  it('restarts the countdown when the date moves, resolving the old notice, and stays silent for unused models', () => {
+  it.skipIf(skipBackend(backend))('restarts the countdown when the date moves, resolving the old notice, and stays silent for unused models', async () => {
     const clock = new ManualClock(T - 10 * DAY);
-    const a = open(tempDbPath(), clock);
-    a.registry.replaceOrigin('config', [{ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: null, url: null }, { model: 'unused-model', provider: null, shutdownAt: SHUTDOWN, replacement: null, url: null }]);
-    a.check();
+    const a = await open(await freshStoreTarget(backend), clock);
+    await a.registry.replaceOrigin('config', [{ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: null, url: null }, { model: 'unused-model', provider: null, shutdownAt: SHUTDOWN, replacement: null, url: null }]);
+    await a.check();
     expect(a.signals.map((s) => s.key).sort()).toEqual(['gpt-4o-2024-05-13@ml-team:T-30d', 'gpt-4o-2024-05-13@search-team:T-30d']);
     a.signals.length = 0;
-    a.registry.replaceOrigin('config', [{ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: '2026-10-30', replacement: null, url: null }]);
-    a.check();
+    await a.registry.replaceOrigin('config', [{ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: '2026-10-30', replacement: null, url: null }]);
+    await a.check();
     expect(a.signals.map((s) => `${s.status} ${s.key}`).sort()).toEqual([
       'firing gpt-4o-2024-05-13@ml-team:T-30d',
       'firing gpt-4o-2024-05-13@search-team:T-30d',
@@ -130,18 +131,26 @@ describe('countdown signals', () => {
       'resolved gpt-4o-2024-05-13@search-team:T-30d',
     ]);
     expect(a.signals.find((s) => s.status === 'firing')!.evidence.shutdown_at).toBe('2026-10-30');
-    a.store.close();
+    await a.store.close();
   });
 
-  it('does not record a notice when the sink throws (it is retried on the next check)', () => {
+  it.skipIf(skipBackend(backend))('a check that fails records nothing and signals nothing; the next check does both', async () => {
     const clock = new ManualClock(T - 5 * DAY);
-    const a = open(tempDbPath(), clock);
-    a.registry.upsert({ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: null, url: null, origin: 'config' });
-    expect(() => a.countdown.check(a.registry.effective(), users, clock.now(), () => { throw new Error('down'); })).toThrow('down');
-    expect(a.store.db.prepare('SELECT COUNT(*) AS n FROM deprecation_notices').get()).toEqual({ n: 0 });
-    a.check();
+    const a = await open(await freshStoreTarget(backend), clock);
+    await a.registry.upsert({ model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: SHUTDOWN, replacement: null, url: null, origin: 'config' });
+    const deps = await a.registry.effective();
+    // The store fails mid-check: the notices of the first owner were written, the second's cannot be.
+    let n = 0;
+    const failing = new Proxy(a.store.sql, {
+      get: (t, k) => (k === 'run' ? (q: string, p?: never[]) => (q.startsWith('INSERT') && ++n > 2 ? Promise.reject(new Error('disk full')) : t.run(q, p)) : Reflect.get(t, k)),
+    });
+    await expect(new Countdown(failing).check(deps, users, clock.now(), (s) => a.signals.push(s))).rejects.toThrow('disk full');
+    expect(n).toBeGreaterThan(2);
+    expect(a.signals).toEqual([]);
+    expect(await a.store.sql.get('SELECT COUNT(*) AS n FROM deprecation_notices')).toEqual({ n: 0 });
+    await a.check();
     expect(a.signals).toHaveLength(2);
-    a.store.close();
+    await a.store.close();
   });
 });
 

@@ -42,12 +42,12 @@ deprecations:
     expect(errors).toEqual([]);
     const store = Store.open(tempDbPath(), { clock });
     const signals: Signal[] = [];
-    const lc = new Lifecycle({ db: store.db, clock, http, config: () => config!, sink: (s) => signals.push(s) });
+    const lc = new Lifecycle({ sql: store.sql, clock, http, config: () => config!, sink: (s) => signals.push(s) });
     const server = await startServer({ port: 0, clock, deps: { metrics: createMetrics({ defaultMetrics: false }), readiness: () => [], listProbes: () => [], queryResults: () => [] } });
     for (const r of lc.routes()) server.addRoute(r.method, r.pattern, r.handler);
     try {
       // 72 days before the configured date: the 90-day notice goes to the probe's owner.
-      const started = lc.start();
+      const started = await lc.start();
       expect(started.countdown.fired.map((s) => s.key)).toEqual(['gpt-4o-mini@search-team:T-90d']);
       // A forwarded notice for a model a consumer uses, 3 days out: the 7-day notice fires at once.
       const notice = JSON.stringify({ model: 'claude-haiku-4-5-20251001', shutdown_at: '2026-10-23', replacement: 'claude-haiku-5' });
@@ -57,18 +57,18 @@ deprecations:
       const t = await lc.tick();
       expect(t.polls?.map((p) => p.ok)).toEqual([true, true]);
       expect(await lc.tick().then((x) => x.polls)).toBeNull(); // not due again for 6 h
-      expect(lc.table()).toMatch(/claude-haiku-4-5-20251001 +retiring +2026-10-23 +retires in 3 days +docs-team +claude-haiku-5/);
+      expect(await lc.table()).toMatch(/claude-haiku-4-5-20251001 +retiring +2026-10-23 +retires in 3 days +docs-team +claude-haiku-5/);
       // Gemini's in-band modelStatus becomes a dated deprecation.
-      expect(lc.noteModelStatus('gemini', 'gemini-2.5-flash', { modelStage: 'DEPRECATED', retirementTime: '2026-11-30T00:00:00Z' })).toBe(true);
-      expect(lc.noteModelStatus('gemini', 'gemini-2.5-flash', { modelStage: 'DEPRECATED', retirementTime: '2026-11-30T00:00:00Z' })).toBe(false);
-      const flash = lc.rows({ all: true }).find((x) => x.model === 'gemini-2.5-flash')!;
+      expect(await lc.noteModelStatus('gemini', 'gemini-2.5-flash', { modelStage: 'DEPRECATED', retirementTime: '2026-11-30T00:00:00Z' })).toBe(true);
+      expect(await lc.noteModelStatus('gemini', 'gemini-2.5-flash', { modelStage: 'DEPRECATED', retirementTime: '2026-11-30T00:00:00Z' })).toBe(false);
+      const flash = (await lc.rows({ all: true })).find((x) => x.model === 'gemini-2.5-flash')!;
       expect(flash).toMatchObject({ shutdownAt: '2026-11-30', state: 'retiring' });
       expect(flash.sources).toContain('api:gemini:modelStatus 2026-11-30');
       // The CLI table without a daemon: vigil.yaml and shipped rows, plus what the store learnt.
-      const fresh = deprecationsTable({ db: null, config: config!, now: clock.now() });
+      const fresh = await deprecationsTable({ sql: null, config: config!, now: clock.now() });
       expect(fresh).toMatch(/gpt-4o-mini +retiring +2026-12-31 +retires in 72 days +search-team +gpt-4.1-mini/);
       expect(fresh).not.toContain('claude-haiku-4-5-20251001');
-      expect(deprecationsTable({ db: store.db, config: config!, now: clock.now() })).toContain('claude-haiku-4-5-20251001');
+      expect(await deprecationsTable({ sql: store.sql, config: config!, now: clock.now() })).toContain('claude-haiku-4-5-20251001');
     } finally {
       await server.close({ graceMs: 50 });
       store.close();

@@ -23,7 +23,7 @@ describe('vigil_model_shutdown_timestamp_seconds', () => {
   it('exports the effective date per owner, drops unused rows, and follows the registry between scrapes', async () => {
     let rows: DeprecationRow[] = [row({}), row({ model: 'nobody-uses-me', owners: [] })];
     const reg = new Registry();
-    registerLifecycleMetrics(reg, () => rows);
+    registerLifecycleMetrics(reg, async () => rows);
     const text = await reg.metrics();
     expect(text).toContain('vigil_model_shutdown_timestamp_seconds{model="gpt-4o-mini-2024-07-18",provider="openai",owner="platform",replacement="gpt-6-luna"} 1799884800');
     expect(text).toContain('owner="search"');

@@ -141,9 +141,9 @@ consumers:
     expect(errors).toEqual([]);
     const store = Store.open(tempDbPath(), { clock });
     const signals: Signal[] = [];
-    const lc = new Lifecycle({ db: store.db, clock, http: client, config: () => config!, sink: (s) => signals.push(s) });
+    const lc = new Lifecycle({ sql: store.sql, clock, http: client, config: () => config!, sink: (s) => signals.push(s) });
     try {
-      lc.start();
+      await lc.start();
       const { polls } = await lc.tick();
       expect(polls?.map((p) => [p.provider, p.ok, p.models])).toEqual([
         ['azure-east', true, 2],
@@ -162,7 +162,7 @@ consumers:
       expect(sig['x-amz-date']).toBe('20251220T090000Z'); // signed at the injected clock's time
       expect(sig['x-amz-security-token']).toBe('sess-123456');
       // Dated rows reach the registry from each list, with the provider's replacement.
-      const dates = Object.fromEntries(lc.registry.rows().filter((r) => r.origin.startsWith('api:')).map((r) => [`${r.origin} ${r.model}`, [r.shutdownAt, r.provider, r.replacement]]));
+      const dates = Object.fromEntries((await lc.registry.rows()).filter((r) => r.origin.startsWith('api:')).map((r) => [`${r.origin} ${r.model}`, [r.shutdownAt, r.provider, r.replacement]]));
       expect(dates).toMatchObject({
         'api:azure-east curie': ['2024-03-01', 'azure', null],
         'api:azure-arm ada': ['2024-01-01', 'azure', null],
@@ -172,13 +172,13 @@ consumers:
       // The consumer of the Mistral alias is 42 days out: the 90-day notice names the replacement.
       expect(signals.map((s) => [s.key, s.severity])).toContainEqual(['codestral-2412@ide-team:T-90d', 'info']);
       expect(signals.find((s) => s.key === 'codestral-2412@ide-team:T-90d')!.summary).toContain('move to codestral-latest');
-      expect(lc.table()).toMatch(/codestral-2412 +retiring +2026-01-31 +retires in 42 days +ide-team +codestral-latest/);
+      expect(await lc.table()).toMatch(/codestral-2412 +retiring +2026-01-31 +retires in 42 days +ide-team +codestral-latest/);
       // Each list keeps its own interval: six hours later only the 6-hourly ones are due, not Mistral (12 h).
       await clock.advance(6 * 3_600_000);
       expect((await lc.tick()).polls?.map((p) => p.provider)).toEqual(['azure-east', 'azure-arm', 'bedrock', 'openrouter']);
       // A past date shows as retired.
       clock.set(Date.parse('2026-02-02T00:00:00Z'));
-      expect(lc.rows().find((r) => r.model === 'codestral-2412')).toMatchObject({ state: 'retired', daysLeft: -2 });
+      expect((await lc.rows()).find((r) => r.model === 'codestral-2412')).toMatchObject({ state: 'retired', daysLeft: -2 });
     } finally {
       store.close();
       await client.close();

@@ -74,32 +74,32 @@ export interface IntakeHarness {
   clock: ManualClock;
   signals: Signal[];
   logs: string[];
-  /** Make the sink throw (processing failure). */
-  failSink: { on: boolean };
+  /** Make processing fail: the status-page table is taken away until this is turned off again. */
+  failProcessing(on: boolean): void;
   close(): Promise<void>;
 }
 
-export async function startIntake(opts: { dbPath?: string; now?: number; sources?: Map<string, WebhookSource> } = {}): Promise<IntakeHarness> {
-  const clock = new ManualClock(opts.now ?? Date.UTC(2026, 0, 5, 12, 0, 0));
-  const store = Store.open(opts.dbPath ?? tempDbPath(), { clock });
+export async function startIntake(
+  opts: { dbPath?: string; now?: number; sources?: Map<string, WebhookSource>; leading?: () => boolean; clock?: ManualClock } = {},
+): Promise<IntakeHarness> {
+  const clock = opts.clock ?? new ManualClock(opts.now ?? Date.UTC(2026, 0, 5, 12, 0, 0));
+  // A SQLite file path or a Postgres URL.
+  const store = await Store.connect(opts.dbPath ?? tempDbPath(), { clock });
   const signals: Signal[] = [];
   const logs: string[] = [];
-  const failSink = { on: false };
   const log = {
     info: (m: string, f?: object) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
     warn: (m: string, f?: object) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
     error: (m: string, f?: object) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
   };
-  const registry = new DeprecationRegistry(store.db, { now: () => clock.now() });
+  const registry = new DeprecationRegistry(store.sql, { now: () => clock.now() });
   const sources = opts.sources ?? sourcesMap();
   const intake = new WebhookIntake({
-    db: store.db,
+    sql: store.sql,
+    leading: opts.leading,
     clock,
     sources: () => sources,
-    sink: (s) => {
-      if (failSink.on) throw new Error('sink down');
-      signals.push(s);
-    },
+    sink: (s) => signals.push(s),
     registry,
     log,
   });
@@ -118,10 +118,12 @@ export async function startIntake(opts: { dbPath?: string; now?: number; sources
     clock,
     signals,
     logs,
-    failSink,
+    failProcessing(on: boolean) {
+      store.db.exec(on ? 'ALTER TABLE status_incidents RENAME TO status_incidents_away' : 'ALTER TABLE status_incidents_away RENAME TO status_incidents');
+    },
     async close() {
       await server.close({ graceMs: 50 });
-      store.close();
+      await store.close();
     },
   };
 }

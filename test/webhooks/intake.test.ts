@@ -44,7 +44,7 @@ describe('standard-webhooks source', () => {
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ status: 'duplicate', event_id: 'wh_1' });
     expect(counts(h.store)).toEqual(before);
-    expect(h.intake.events.countsByStatus()).toEqual({ processed: 1 });
+    expect(await h.intake.events.countsByStatus()).toEqual({ processed: 1 });
   });
 
   it('accepts the previous secret during rotation', async () => {
@@ -57,7 +57,7 @@ describe('standard-webhooks source', () => {
     const body = JSON.stringify({ type: 'model.deprecation', data: { model: 'gpt-4o-2024-05-13', shutdown_at: '2026-10-23', replacement: 'gpt-4.1' } });
     const r = await post(`${h.server.url}/webhooks/openai`, body, signStandard(WHSEC, 'wh_dep', nowSec(), body));
     expect(r.status).toBe(200);
-    expect(h.registry.rows().filter((d) => d.origin === 'webhook:openai')).toEqual([
+    expect((await h.registry.rows()).filter((d) => d.origin === 'webhook:openai')).toEqual([
       { model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: '2026-10-23', replacement: 'gpt-4.1', url: null, origin: 'webhook:openai' },
     ]);
   });
@@ -109,7 +109,7 @@ describe('generic source', () => {
     const r = await post(`${h.server.url}/webhooks/notices`, notice, signGeneric(GENERIC_SECRET, notice, nowSec()));
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ status: 'processed', outcome: 'deprecation gpt-4o-2024-05-13 2026-10-23' });
-    expect(h.registry.effective().find((d) => d.model === 'gpt-4o-2024-05-13')).toMatchObject({ shutdownAt: '2026-10-23', replacement: 'gpt-4.1' });
+    expect((await h.registry.effective()).find((d) => d.model === 'gpt-4o-2024-05-13')).toMatchObject({ shutdownAt: '2026-10-23', replacement: 'gpt-4.1' });
     // The same notice again (here unstamped): a duplicate by content hash; an x-vigil-id names events explicitly.
     expect((await post(`${h.server.url}/webhooks/notices`, notice, signGeneric(GENERIC_SECRET, notice))).json).toMatchObject({ status: 'duplicate' });
     const withId = { ...signGeneric(GENERIC_SECRET, notice), 'x-vigil-id': 'mail-42' };
@@ -231,19 +231,21 @@ describe.skipIf(!HAVE_DATA)('stored before processing', () => {
     const dbPath = tempDbPath();
     const a = await startIntake({ dbPath });
     const body = readDataRaw('statuspage_webhook_incident_created.json');
-    a.failSink.on = true;
+    a.failProcessing(true);
     const r = await post(`${a.server.url}/webhooks/claude-status/${STATUS_TOKEN}`, body);
     expect(r.status).toBe(202);
     expect(r.json).toMatchObject({ status: 'stored' });
-    expect(a.intake.events.countsByStatus()).toEqual({ failed: 1 });
-    expect(counts(a.store).status_incidents).toBe(0); // the state change rolled back with the failed sink
+    expect(await a.intake.events.countsByStatus()).toEqual({ failed: 1 });
+    expect(a.signals).toEqual([]); // nothing signalled from a processing that rolled back
+    a.failProcessing(false);
+    expect(counts(a.store).status_incidents).toBe(0);
     await a.close();
 
     const b = await startIntake({ dbPath });
     try {
-      expect(b.intake.reprocessPending()).toEqual({ processed: 1, failed: 0 });
+      expect(await b.intake.reprocessPending()).toEqual({ processed: 1, failed: 0 });
       expect(b.signals.map((s) => [s.key, s.status])).toEqual([['z3lct0r596n4', 'firing']]);
-      expect(b.intake.reprocessPending()).toEqual({ processed: 0, failed: 0 });
+      expect(await b.intake.reprocessPending()).toEqual({ processed: 0, failed: 0 });
       // The sender retrying the same delivery now is a duplicate.
       expect((await post(`${b.server.url}/webhooks/claude-status/${STATUS_TOKEN}`, body)).json).toMatchObject({ status: 'duplicate' });
     } finally {

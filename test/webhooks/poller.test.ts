@@ -13,7 +13,8 @@ import type { SimFleet } from '../../src/sim/index.ts';
 import { Store } from '../../src/store/store.ts';
 import { fetchModelList } from '../../src/webhooks/model-lists.ts';
 import { ModelListPoller } from '../../src/webhooks/poller.ts';
-import { endpoint, post, probe, removeTempDirs, tempDbPath } from './helpers.ts';
+import { BACKENDS, freshStoreTarget, skipBackend } from '../pg/backends.ts';
+import { endpoint, post, probe, removeTempDirs } from './helpers.ts';
 
 const FAST = { latency: { ttfbMs: 1, ttftMs: 1, perTokenMs: 0, jitter: 0, diurnal: null } };
 
@@ -29,8 +30,8 @@ afterEach(async () => {
 });
 afterAll(removeTempDirs);
 
-function setup(dbPath = tempDbPath(), clock = new ManualClock(Date.UTC(2026, 0, 5, 12))) {
-  const store = Store.open(dbPath, { clock });
+async function setup(target: string, clock = new ManualClock(Date.UTC(2026, 0, 5, 12))) {
+  const store = await Store.connect(target, { clock });
   const providers: Record<string, ProviderEndpoint> = {
     openai: endpoint('openai', 'openai', fleet.urls.openai),
     anthropic: endpoint('anthropic', 'anthropic', fleet.urls.anthropic),
@@ -48,9 +49,9 @@ function setup(dbPath = tempDbPath(), clock = new ManualClock(Date.UTC(2026, 0, 
   ];
   const consumers = [{ id: 'rerank', owner: 'ml-team', models: ['gpt-4o-2024-05-13', 'gpt-4.1-*'], provider: 'openai' }];
   const signals: Signal[] = [];
-  const registry = new DeprecationRegistry(store.db, { now: () => clock.now() });
+  const registry = new DeprecationRegistry(store.sql, { now: () => clock.now() });
   const poller = new ModelListPoller({
-    db: store.db,
+    sql: store.sql,
     http: client,
     clock,
     providers: () => providers,
@@ -63,9 +64,9 @@ function setup(dbPath = tempDbPath(), clock = new ManualClock(Date.UTC(2026, 0, 
 
 const control = (url: string, path: string, body: unknown) => post(`${url}/_sim${path}`, JSON.stringify(body));
 
-describe('model-list poller against the simulator', () => {
-  it('records the lists, takes OpenAI shutdown_date into the registry, and stays quiet while nothing is missing', async () => {
-    const { poller, signals, registry, store } = setup();
+describe.each(BACKENDS)('model-list poller against the simulator (%s)', (backend) => {
+  it.skipIf(skipBackend(backend))('records the lists, takes OpenAI shutdown_date into the registry, and stays quiet while nothing is missing', async () => {
+    const { poller, signals, registry, store } = await setup(await freshStoreTarget(backend));
     const polls = await poller.poll();
     expect(polls.map((p) => [p.provider, p.ok, p.models > 0])).toEqual([
       ['openai', true, true],
@@ -73,12 +74,12 @@ describe('model-list poller against the simulator', () => {
       ['gemini', true, true],
     ]);
     expect(signals).toEqual([]);
-    expect(poller.listed('openai').find((m) => m.model === 'gpt-4o-2024-05-13')).toMatchObject({ present: true, shutdownDate: '2026-10-23' });
-    expect(registry.rows().filter((d) => d.origin === 'api:openai')).toEqual([
+    expect((await poller.listed('openai')).find((m) => m.model === 'gpt-4o-2024-05-13')).toMatchObject({ present: true, shutdownDate: '2026-10-23' });
+    expect((await registry.rows()).filter((d) => d.origin === 'api:openai')).toEqual([
       { model: 'gpt-4o-2024-05-13', provider: 'openai', shutdownAt: '2026-10-23', replacement: null, url: 'https://developers.openai.com/api/docs/deprecations', origin: 'api:openai' },
     ]);
     // The Anthropic alias is satisfied by its dated snapshot; the gateway probe is not checked against lists.
-    const watch = store.db.prepare('SELECT provider, model, via FROM model_watch ORDER BY provider, model').all();
+    const watch = await store.sql.all('SELECT provider, model, via FROM model_watch ORDER BY provider, model');
     expect(watch).toEqual([
       { provider: 'anthropic', model: 'claude-haiku-4-5', via: 'claude-haiku-4-5-20251001' },
       { provider: 'gemini', model: 'gemini-2.0-flash', via: 'gemini-2.0-flash' },
@@ -86,12 +87,12 @@ describe('model-list poller against the simulator', () => {
       { provider: 'openai', model: 'gpt-4o-2024-05-13', via: 'gpt-4o-2024-05-13' },
       { provider: 'openai', model: 'gpt-4o-mini', via: 'gpt-4o-mini' },
     ]);
-    store.close();
+    await store.close();
   });
 
-  it('raises a critical signal to the probe owner when a model disappears (confirmed on the 2nd poll) and resolves it when it returns', async () => {
-    const dbPath = tempDbPath();
-    const a = setup(dbPath);
+  it.skipIf(skipBackend(backend))('raises a critical signal to the probe owner when a model disappears (confirmed on the 2nd poll) and resolves it when it returns', async () => {
+    const dbPath = await freshStoreTarget(backend);
+    const a = await setup(dbPath);
     await a.poller.poll();
     expect((await control(fleet.urls.openai, '/models/remove', { id: 'gpt-4o-mini' })).status).toBe(200);
     expect((await control(fleet.urls.anthropic, '/models/remove', { id: 'claude-haiku-4-5-20251001' })).status).toBe(200);
@@ -106,20 +107,20 @@ describe('model-list poller against the simulator', () => {
     expect(a.signals[0].evidence).toMatchObject({ model: 'gpt-4o-mini', listed_as: 'gpt-4o-mini', missed_polls: 2, used_by: 'probe openai-canary' });
     await a.poller.poll();
     expect(a.signals).toHaveLength(2); // fires once
-    a.store.close();
+    await a.store.close();
 
     // After a restart the state is still there: no second page, and the return resolves it.
-    const b = setup(dbPath);
+    const b = await setup(dbPath);
     await b.poller.poll();
     expect(b.signals).toEqual([]);
     await control(fleet.urls.openai, '/models/add', { id: 'gpt-4o-mini', created: 1721088000 });
     await b.poller.poll();
     expect(b.signals.map((s) => [s.key, s.status])).toEqual([['gpt-4o-mini@search-team', 'resolved']]);
-    b.store.close();
+    await b.store.close();
   });
 
-  it('counts nothing when a provider is down or answers an empty list', async () => {
-    const { poller, signals, store } = setup();
+  it.skipIf(skipBackend(backend))('counts nothing when a provider is down or answers an empty list', async () => {
+    const { poller, signals, store } = await setup(await freshStoreTarget(backend));
     await poller.poll();
     await control(fleet.urls.gemini, '/outage', { down: true });
     await control(fleet.urls.openai, '/behaviour', { models: [] });
@@ -129,22 +130,22 @@ describe('model-list poller against the simulator', () => {
       expect(polls.find((p) => p.provider === 'openai')).toMatchObject({ ok: false, error: 'empty model list' });
     }
     expect(signals).toEqual([]);
-    expect(store.db.prepare('SELECT SUM(missed) AS m FROM model_watch').get()).toEqual({ m: 0 });
-    store.close();
+    expect(await store.sql.get('SELECT SUM(missed) AS m FROM model_watch')).toEqual({ m: 0 });
+    await store.close();
   });
 
-  it('pollIfDue polls once per interval on the injected clock, across restarts', async () => {
-    const dbPath = tempDbPath();
+  it.skipIf(skipBackend(backend))('pollIfDue polls once per interval on the injected clock, across restarts', async () => {
+    const dbPath = await freshStoreTarget(backend);
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 12));
-    const a = setup(dbPath, clock);
+    const a = await setup(dbPath, clock);
     expect(await a.poller.pollIfDue()).not.toBeNull();
     expect(await a.poller.pollIfDue()).toBeNull();
-    a.store.close();
-    const b = setup(dbPath, clock);
+    await a.store.close();
+    const b = await setup(dbPath, clock);
     expect(await b.poller.pollIfDue()).toBeNull();
     clock.set(clock.now() + 6 * 3_600_000);
     expect(await b.poller.pollIfDue()).not.toBeNull();
-    b.store.close();
+    await b.store.close();
   });
 });
 
