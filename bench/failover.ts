@@ -42,7 +42,7 @@ function start(location: string): Promise<Instance> {
     let buf = '';
     const on = (d: Buffer) => {
       buf += d.toString();
-      const m = /"msg":"vigil running".*?"url":"(http:\/\/[^"]+)"/.exec(buf);
+      const m = /^(?=.*"msg":"vigil running").*"url":"(http:\/\/[^"]+)"/m.exec(buf);
       if (m) {
         child.stdout!.off('data', on);
         child.stderr!.off('data', on);

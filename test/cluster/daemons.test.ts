@@ -28,7 +28,7 @@ function startInstance(dir: string, env: Record<string, string>, location: strin
     let buf = '';
     const onData = (d: Buffer) => {
       buf += d.toString();
-      const m = /"msg":"vigil running".*?"url":"(http:\/\/[^"]+)"/.exec(buf);
+      const m = /^(?=.*"msg":"vigil running").*"url":"(http:\/\/[^"]+)"/m.exec(buf);
       if (m) resolveStart({ child, url: m[1], location });
     };
     child.stdout!.on('data', onData);

@@ -54,7 +54,7 @@ describe('connection flood', () => {
     let url = '';
     for (let i = 0; i < 300 && !url; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      url = /"msg":"vigil running","url":"(http:[^"]+)"/.exec(log)?.[1] ?? '';
+      url = /^(?=.*"msg":"vigil running").*"url":"(http:[^"]+)"/m.exec(log)?.[1] ?? '';
     }
     expect(url, log).not.toBe('');
     const u = new URL(url);
