@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { StartupError, startupStep } from './runtime/startup.ts';
 import { runShutdown } from './runtime/shutdown.ts';
+import { onCrash } from './runtime/crash.ts';
+import type { CrashKind } from './runtime/crash.ts';
 import type { ShutdownReport } from './runtime/shutdown.ts';
 import { LoopMonitor } from './health/loop.ts';
 import { engineCheck, loopCheck, report as healthReport, schedulerCheck, StoreHealth } from './health/self.ts';
@@ -32,7 +34,7 @@ import { Scheduler } from './scheduler/index.ts';
 import { startServer } from './server/index.ts';
 import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
-import { secretValues } from './config/redact.ts';
+import { redact, secretValues } from './config/redact.ts';
 import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
 import { DRIFT_DETECTORS, DriftWatch } from './detectors/drift-watch.ts';
@@ -110,6 +112,7 @@ export class Daemon {
   private maintenance = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<ShutdownReport> | null = null;
+  private forgetLastWords: () => void = () => {};
   /** Outcome of the daemon's writes to its store (/healthz, /readyz, the heartbeat). */
   readonly storeHealth: StoreHealth;
   private readonly loopMonitor: LoopMonitor;
@@ -316,6 +319,9 @@ export class Daemon {
     });
     for (const r of drillRoutes(d.drills)) d.server.addRoute(r.method, r.pattern, r.handler);
     if (d.leader.isLeader) await d.leadership(true);
+    // Back after a crash: its page resolves (delivered after the trigger if that one never got out).
+    d.signal(crashSignal(d.alerts.vigilOwner, 'resolved', d.clock.now(), 'Vigil is running again'));
+    d.forgetLastWords = onCrash((err, kind) => d.lastWords(err, kind));
     d.started = true;
     d.leader.start();
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.leaderOnly(() => d.maintain())));
@@ -414,6 +420,7 @@ export class Daemon {
    */
   stop(): Promise<ShutdownReport> {
     this.stopping ??= (async () => {
+      this.forgetLastWords();
       this.log.info('stopping');
       const graceMs = this.current.scheduler.shutdownGraceMs;
       const report = await runShutdown(
@@ -445,6 +452,25 @@ export class Daemon {
       return report;
     })();
     return this.stopping;
+  }
+
+  /**
+   * The crash policy's last words: page Vigil's owner through the outbox (the row is durable first, so a
+   * delivery cut short by the exit goes out after the restart). The policy bounds how long this may take.
+   */
+  private async lastWords(err: unknown, kind: CrashKind): Promise<void> {
+    const what = redact((err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0].slice(0, 200));
+    this.signal(
+      crashSignal(
+        this.alerts.vigilOwner,
+        'firing',
+        this.clock.now(),
+        `Vigil crashed (${kind}: ${what}) and exits so its supervisor restarts it; until it is back nothing is probed or paged`,
+      ),
+    );
+    // Two rounds: one may already be under way without this notification in it.
+    await this.incidents.tick();
+    await this.incidents.tick();
   }
 
   /** /healthz: can this process still do its job? Also starts a small test write (throttled). */
@@ -617,4 +643,9 @@ function loadOrThrow(dir: string, env: Record<string, string | undefined>, stric
   const { config, errors, notes } = loadRunConfig(dir, env, { strictEnv });
   if (!config) throw new ConfigLoadError(errors);
   return { config, notes };
+}
+
+/** Vigil's own crash, as the incident engine sees it: critical, for Vigil's owner, one key. */
+function crashSignal(owner: string, status: Signal['status'], at: number, summary: string): Signal {
+  return { detector: 'vigil', key: 'vigil:crash', severity: 'critical', status, summary, evidence: {}, labels: { owner, kind: 'vigil' }, at };
 }

@@ -31,6 +31,7 @@ export function crossChecks(input: CheckInput): ConfigError[] {
     ...duplicateIds(input.probes, 'probe'),
     ...duplicateIds(input.drills, 'drill'),
     ...duplicateOwners(input.alerts),
+    ...vigilOwnerKnown(input.alerts),
     ...probeChecks(input),
     ...drillChecks(input),
   ];
@@ -90,6 +91,21 @@ function duplicateOwners(files: CheckInput['alerts']): ConfigError[] {
       const prev = seenOnce.get(k);
       if (prev) errors.push(errorAt(src, p, `\`${k}\` is already defined at ${where(prev, p)}`, { key: true }));
       else seenOnce.set(k, src);
+    }
+  }
+  return errors;
+}
+
+/** `defaults.vigil_owner` must name an owner, or Vigil's own alerts would reach nobody. */
+function vigilOwnerKnown(files: CheckInput['alerts']): ConfigError[] {
+  const owners = new Set(files.flatMap((a) => Object.keys(a.data.owners ?? {})));
+  const errors: ConfigError[] = [];
+  for (const { src, data } of files) {
+    const named = data.defaults?.vigil_owner;
+    if (named !== undefined && !owners.has(named)) {
+      errors.push(errorAt(src, ['defaults', 'vigil_owner'], `owner \`${named}\` has no entry under \`owners\` in alerts/`, {
+        hint: didYouMean(named, owners) ?? "Vigil's own alerts (a crash, its own egress) would reach nobody",
+      }));
     }
   }
   return errors;

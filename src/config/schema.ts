@@ -683,6 +683,11 @@ export const inhibitRuleSchema = z
 export const alertDefaultsSchema = z
   .strictObject({
     notify: z.array(z.enum(receiverKinds)).min(1).default(['slack']).describe('Receivers for alerts that no route matches.'),
+    vigil_owner: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Owner of Vigil's own alerts (a crash, its own egress, one location failing alone); default: the first owner listed."),
     group_by: z.array(labelName).default(['provider', 'detector']).describe('Default grouping labels.'),
     group_wait: duration('Default group_wait.').default('30s'),
     group_interval: duration('Default group_interval.').default('5m'),

@@ -90,6 +90,8 @@ export interface AlertsConfig {
   expireAfterMs: number;
   flap: { flips: number; windowMs: number };
   availability: AvailabilitySettings;
+  /** Who hears about Vigil itself (its crash, its own egress, one location failing alone). */
+  vigilOwner: string;
 }
 
 const ms = (text: string): number => {
@@ -213,7 +215,17 @@ export function alertsConfig(config: Pick<VigilConfig, 'alerts'> & { server: Pic
       degradedThreshold: d.availability.degraded_threshold,
       forMs: ms(d.availability.for),
     },
+    vigilOwner: vigilOwnerOf(d.vigil_owner, owners, a.defaults),
   };
+}
+
+function vigilOwnerOf(named: string | undefined, owners: Record<string, OwnerConfig>, defaults: Sourced | null): string {
+  if (named === undefined) return Object.keys(owners)[0] ?? 'unowned';
+  if (!owners[named]) {
+    const at = defaults ? `${where(defaults)} ` : '';
+    throw new Error(`${at}defaults.vigil_owner: "${named}" is not an owner in alerts/ (known: ${Object.keys(owners).join(', ') || 'none'})`);
+  }
+  return named;
 }
 
 /** An empty config (no owners, no routes): alerts go to the console. For tests and a config without alerts/. */

@@ -80,8 +80,11 @@ export function maxSeverity(list: readonly IncidentRow[]): Severity {
   return s;
 }
 
-/** Detectors whose firing incidents are already confirmed (the availability detector counts only confirmed failures). */
-const CONFIRMED_DETECTORS = new Set(['availability', 'egress']);
+/**
+ * Detectors whose firing incidents are already confirmed (the availability detector counts only confirmed
+ * failures; `vigil` is Vigil's own crash, certain and with seconds to get out).
+ */
+const CONFIRMED_DETECTORS = new Set(['availability', 'egress', 'vigil']);
 
 /**
  * Page on confirmation: a confirmed critical failure is the first news of an outage, so it skips group_wait.

@@ -49,6 +49,14 @@ describe('config errors', () => {
     );
   });
 
+  it("names an unknown vigil_owner (Vigil's own alerts would reach nobody), with a did-you-mean", () => {
+    const alerts = 'owners:\n  platform: { slack: "#oncall" }\ndefaults:\n  vigil_owner: platfrom\n';
+    expect(problems({ 'alerts/a.yaml': alerts })).toBe(
+      'alerts/a.yaml:4:16  defaults.vigil_owner  owner `platfrom` has no entry under `owners` in alerts/; hint: did you mean `platform`?',
+    );
+    expect(problems({ 'alerts/a.yaml': alerts.replace('platfrom', 'platform') })).toBe('');
+  });
+
   it('lists the known keys when nothing is close', () => {
     expect(problems({ 'vigil.yaml': 'scheduler: { zzzzzzzz: 1 }\n' })).toBe(
       'vigil.yaml:1:14  scheduler.zzzzzzzz  unknown key `zzzzzzzz`; hint: known keys here: confirm_failures, concurrency_per_provider, jitter, shutdown_grace',

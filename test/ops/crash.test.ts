@@ -27,4 +27,24 @@ describe('crash policy', () => {
       expect(exit.at - crashed.at).toBeLessThan(4_000);
     }, 120_000);
   }
+
+  it("pages Vigil's owner through the outbox before exiting, and resolves that page once Vigil runs again", async () => {
+    const dir = opsConfig();
+    dirs.push(dir);
+    const v = startVigil(['run', '--config', dir, '--port', '0'], { env: { ...DEAD_ENV, VIGIL_TEST_CRASH: 'exception' }, execArgv: ['--import', PRELOAD] });
+    const timer = setTimeout(() => v.kill('SIGKILL'), 100_000);
+    const paged = await v.waitFor(/notify trigger → console: \[FIRING critical\] Vigil crashed \(uncaughtException: Error: injected uncaught exception\)/, 90_000);
+    const exit = await v.exited;
+    clearTimeout(timer);
+    expect(exit.code).toBe(70);
+    expect(exit.at - paged.at).toBeLessThan(4_000);
+
+    const again = startVigil(['run', '--config', dir, '--port', '0'], { env: DEAD_ENV });
+    try {
+      await again.waitFor(/notify resolve → console: \[RESOLVED\] Vigil crashed/, 90_000);
+    } finally {
+      again.kill('SIGTERM');
+      await again.exited;
+    }
+  }, 200_000);
 });
