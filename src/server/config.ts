@@ -24,6 +24,17 @@ import { MIN_TOKEN_LENGTH } from './auth.ts';
 import type { ServerLimits } from './limits.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
+/** `server.limits` when absent, in config units (the schema and the server block's own default share it). */
+const LIMIT_DEFAULTS = {
+  max_connections: DEFAULT_LIMITS.maxConnections,
+  headers_timeout: '10s',
+  request_timeout: '30s',
+  keep_alive_timeout: '5s',
+  body_budget: '32MiB',
+  max_silences: DEFAULT_LIMITS.maxSilences,
+  silences_per_minute: DEFAULT_LIMITS.silencesPerMinute,
+};
+
 const duration = (what: string, dflt: string) =>
   z
     .string()
@@ -83,15 +94,7 @@ export const serverConfigSchema = z
         max_silences: z.number().int().min(1).max(100_000).default(DEFAULT_LIMITS.maxSilences).describe('Most API silences not yet over; past it creating one is a 409.'),
         silences_per_minute: z.number().int().min(1).max(10_000).default(DEFAULT_LIMITS.silencesPerMinute).describe('Most silences created per minute; past it a 429 with Retry-After.'),
       })
-      .default({
-        max_connections: DEFAULT_LIMITS.maxConnections,
-        headers_timeout: '10s',
-        request_timeout: '30s',
-        keep_alive_timeout: '5s',
-        body_budget: '32MiB',
-        max_silences: DEFAULT_LIMITS.maxSilences,
-        silences_per_minute: DEFAULT_LIMITS.silencesPerMinute,
-      })
+      .default(LIMIT_DEFAULTS)
       .describe('Resource limits for every listener.'),
   })
   .superRefine((s, ctx) => {
@@ -117,15 +120,7 @@ export const serverConfigSchema = z
     port: 9464,
     auth: { admin_tokens: [], read_tokens: [], public_read: true },
     allowed_hosts: [],
-    limits: {
-      max_connections: DEFAULT_LIMITS.maxConnections,
-      headers_timeout: '10s',
-      request_timeout: '30s',
-      keep_alive_timeout: '5s',
-      body_budget: '32MiB',
-      max_silences: DEFAULT_LIMITS.maxSilences,
-      silences_per_minute: DEFAULT_LIMITS.silencesPerMinute,
-    },
+    limits: LIMIT_DEFAULTS,
   })
   .describe('HTTP server: listeners, authentication, Host allow-list, limits.');
 

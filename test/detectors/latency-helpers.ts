@@ -2,21 +2,14 @@
 // slow calls, and incidents on top.
 import { ManualClock } from '../../src/clock.ts';
 import { localHour } from '../../src/detectors/latency/local-hour.ts';
+import { createRng } from '../../src/sim/rng.ts';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG (mulberry32), re-exported so the generated series stay the same. */
+export const mulberry32 = createRng;
 
 export interface Incident {
   start: number;

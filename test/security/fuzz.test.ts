@@ -4,19 +4,11 @@ import { request } from 'node:http';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.ts';
+import { createRng } from '../../src/sim/rng.ts';
 import { ADMIN, READ, TOKEN_ENV, secConfig, startDaemon } from './helpers.ts';
 
-// A small seeded PRNG (mulberry32): the same requests every run, so a failure can be replayed.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded (the simulator's mulberry32): the same requests every run, so a failure can be replayed.
+const rng = createRng;
 
 const ROUTES = [
   '/api/probes',
