@@ -535,8 +535,9 @@ export class Daemon {
     );
     this.latest.set(result.probeId, result);
     const spec = this.specs.get(result.probeId);
-    if (spec) {
-      this.metrics.observeResult(result, spec);
+    if (spec) this.metrics.observeResult(result, spec);
+    // `unknown` is Vigil's own fault (out of sockets or memory): stored and counted, never seen by a detector.
+    if (spec && result.outcome !== 'unknown') {
       // A benign or should-refuse probe failing its refusal assertion is the drift detector's business (it
       // tests rates against a baseline), not an outage: it never reaches the availability detector.
       const refusalOnly = spec.kind !== 'canary' && result.errorClass === 'assertion';

@@ -13,6 +13,8 @@ export const ERROR_CLASSES = [
   'content_filter',
   'malformed',
   'assertion',
+  // Vigil's own fault: out of sockets, file descriptors or memory. Says nothing about the target; outcome `unknown`.
+  'local',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
@@ -26,7 +28,11 @@ export const TRANSIENT_ERROR_CLASSES: readonly ErrorClass[] = [
   'malformed',
 ];
 
-export type Outcome = 'ok' | 'degraded' | 'failed';
+/**
+ * `unknown`: the probe could not judge its target because of Vigil's own fault (out of sockets or memory): it is
+ * stored and counted, but no detector sees it, so our own trouble never pages as a provider's outage.
+ */
+export type Outcome = 'ok' | 'degraded' | 'failed' | 'unknown';
 
 /** Normalised finish reasons (see shared/data/transcripts/README.md "How expect is normalised"). */
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'refusal' | 'error' | 'other';

@@ -26,7 +26,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   try {
     const result = await runProbe(spec, runnerDeps(config, http, systemClock));
     process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result) + '\n');
-    return result.outcome === 'failed' ? 1 : 0;
+    // 3: nothing learnt about the target (Vigil's own fault), as `drill` uses it.
+    return result.outcome === 'failed' ? 1 : result.outcome === 'unknown' ? 3 : 0;
   } finally {
     await http.close();
   }

@@ -36,9 +36,12 @@ export function probeLabels(p: ProbeIdentity): Record<string, string> {
   return { ...p.labels, probe: p.id, owner: p.owner, provider, target: p.target, model: p.model, kind: p.kind };
 }
 
-/** A result the detector counts: anything but a failure that was not confirmed. */
+/**
+ * A result the detector counts: anything but a failure that was not confirmed, and never an `unknown` one (Vigil's
+ * own fault says nothing about the target: it neither extends a failure streak nor breaks it).
+ */
 export function isFinal(r: ProbeResult): boolean {
-  return r.outcome !== 'failed' || r.confirmed;
+  return r.outcome !== 'unknown' && (r.outcome !== 'failed' || r.confirmed);
 }
 
 function hhmm(ms: number): string {

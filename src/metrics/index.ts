@@ -244,8 +244,11 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     const t = result.timings;
     const sec = (ms: number | null | undefined) => (ms != null && Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0);
 
-    probeSuccess.set(track(s, probeSuccess, id), result.outcome === 'failed' ? 0 : 1);
-    probeDegraded.set(track(s, probeDegraded, id), result.outcome === 'degraded' ? 1 : 0);
+    // An `unknown` result (Vigil's own fault) says nothing about the target: the success gauge keeps its last value.
+    if (result.outcome !== 'unknown') {
+      probeSuccess.set(track(s, probeSuccess, id), result.outcome === 'failed' ? 0 : 1);
+      probeDegraded.set(track(s, probeDegraded, id), result.outcome === 'degraded' ? 1 : 0);
+    }
     probeDuration.set(track(s, probeDuration, id), sec(t.totalMs));
     probeHttpStatus.set(track(s, probeHttpStatus, id), result.httpStatus ?? 0);
     probeLastTimestamp.set(track(s, probeLastTimestamp, id), result.startedAt / 1000);
@@ -282,7 +285,7 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     if (isCount(result.tokensIn)) tokenUsage.inc(track(s, tokenUsage, { ...served, gen_ai_token_type: 'input' }), result.tokensIn);
     if (isCount(result.tokensOut)) tokenUsage.inc(track(s, tokenUsage, { ...served, gen_ai_token_type: 'output' }), result.tokensOut);
     if (isCount(result.costUsd)) cost.inc(track(s, cost, served), result.costUsd);
-    const outcome = result.outcome === 'ok' || result.outcome === 'degraded' || result.outcome === 'failed' ? result.outcome : 'failed';
+    const outcome = result.outcome === 'ok' || result.outcome === 'degraded' || result.outcome === 'failed' || result.outcome === 'unknown' ? result.outcome : 'failed';
     results.inc(track(s, results, { ...id, outcome, error_class: errorClass }), 1);
   }
 

@@ -5,7 +5,7 @@ const ms = (v: number | null | undefined) => (v == null ? '-' : `${Math.round(v)
 
 export function formatResult(r: ProbeResult): string {
   const lines: string[] = [];
-  const head = r.outcome === 'ok' ? 'OK' : r.outcome === 'degraded' ? 'DEGRADED' : 'FAILED';
+  const head = r.outcome === 'ok' ? 'OK' : r.outcome === 'degraded' ? 'DEGRADED' : r.outcome === 'unknown' ? 'UNKNOWN' : 'FAILED';
   lines.push(`${r.probeId}: ${head}${r.errorClass ? ` (${r.errorClass})` : ''}${r.errorMessage ? ` ${r.errorMessage}` : ''}`);
   lines.push(`  target        ${r.target} (${r.provider})`);
   lines.push(`  model         requested ${r.requestedModel}, served ${r.servedModel ?? '-'}${r.fingerprint ? `, fingerprint ${r.fingerprint}` : ''}`);

@@ -20,6 +20,7 @@ import { adapterFor } from '../providers/index.ts';
 import type { Normalised } from '../providers/types.ts';
 import { evaluateAssertions, outcomeFrom } from '../classify/assertions.ts';
 import { classifyRefusal } from '../classify/refusal.ts';
+import { localFault } from './local-fault.ts';
 import { redactDeep } from '../config/redact.ts';
 
 export interface Price {
@@ -97,7 +98,11 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
       if (res.status >= 200 && res.status < 300) ttftMs = res.marks.totalMs;
     }
   } catch (err) {
-    if (err instanceof HttpError) {
+    const local = localFault(err);
+    if (local) {
+      marks = err instanceof HttpError ? err.marks : marks;
+      transport = { cls: 'local', message: `Vigil's own fault, not the target's: ${local}`.slice(0, 200), phase: null };
+    } else if (err instanceof HttpError) {
       marks = err.marks;
       transport = transportError(err);
     } else {
@@ -129,7 +134,7 @@ export async function runProbe(spec: ProbeSpec, deps: RunnerDeps, ctx: RunContex
 
   let errorClass: ErrorClass | null = transport?.cls ?? norm?.errorClass ?? null;
   let errorMessage: string | null = transport?.message ?? norm?.errorMessage ?? null;
-  let outcome: Outcome = errorClass ? 'failed' : 'ok';
+  let outcome: Outcome = errorClass === 'local' ? 'unknown' : errorClass ? 'failed' : 'ok';
   const verdicts = errorClass
     ? []
     : evaluateAssertions(spec.assertions, {

@@ -525,7 +525,7 @@ export class Scheduler {
         if (failed) {
           // Confirmed unless a stop cut the confirmation short.
           out = { ...result, attempt, confirmed: !confirmable || attempt > this.confirmFailures };
-        } else if (attempt > 1) {
+        } else if (attempt > 1 && result.outcome !== 'unknown') {
           const note = `passed after retry (attempt ${attempt}; attempt 1 failed: ${firstFailure ?? 'unknown'})`;
           out = {
             ...result,

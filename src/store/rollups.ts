@@ -102,7 +102,8 @@ export class RollupAccumulator {
     if (r.refusal === 'full_refusal' || r.refusal === 'partial_refusal') this.refusals++;
     // Latency percentiles describe answers the user got: a failed attempt's time (a 2 ms connect refusal or a
     // 30 s timeout) would pull them either way; failures are counted separately.
-    if (!failed) {
+    // `unknown` (Vigil's own fault) is neither an answer nor a failure of the target.
+    if (!failed && r.outcome !== 'unknown') {
       if (typeof r.ttft_ms === 'number') this.ttft.push(r.ttft_ms);
       if (typeof r.total_ms === 'number') this.total.push(r.total_ms);
     }

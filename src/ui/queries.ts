@@ -90,11 +90,11 @@ export async function tailRollups(sql: Sql, since: number, want: ReadonlySet<str
   return [...acc.values()].map((e) => e.a.rollup(e.probeId, e.hourStart));
 }
 
-/** TTFT and total of non-failed, non-drill attempts of one probe since `since` (for exact 24 h percentiles). */
+/** TTFT and total of non-failed, non-unknown, non-drill attempts of one probe since `since` (for exact 24 h percentiles). */
 export async function latencySamples(sql: Sql, probe: string, since: number): Promise<{ ttft: number[]; total: number[] }> {
   const rows = await sql.all<{ ttft_ms: number | null; total_ms: number | null }>(
     `SELECT ttft_ms, total_ms FROM probe_results
-     WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL AND outcome <> 'failed'`,
+     WHERE probe_id = ? AND started_at >= ? AND drill_id IS NULL AND outcome NOT IN ('failed', 'unknown')`,
     [probe, since],
   );
   const ttft: number[] = [];

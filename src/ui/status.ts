@@ -50,6 +50,8 @@ export function statusOf(last: ProbeResult | null, state?: string): StatusView {
   const detail = last.outcome === 'ok' ? null : [last.errorClass, last.httpStatus ? `HTTP ${last.httpStatus}` : null, last.errorMessage].filter(Boolean).join(' · ') || null;
   if (last.outcome === 'ok') return { key: 'ok', text: TEXT.ok, outcome: 'ok', detail };
   if (last.outcome === 'degraded') return { key: 'degraded', text: TEXT.degraded, outcome: 'degraded', detail };
+  // Vigil's own fault (out of sockets or memory): nothing is known about the target.
+  if (last.outcome === 'unknown') return { key: 'unknown', text: 'Unknown (Vigil fault)', outcome: 'unknown', detail };
   // A first failure is re-probed before it counts (DESIGN: confirm before paging); say so.
   const confirmed = last.confirmed || last.attempt > 1;
   const key: StatusKey = confirmed ? 'failed' : 'confirming';

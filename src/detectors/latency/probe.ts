@@ -44,7 +44,7 @@ export function createProbeLatencyTracker(probe: ProbeIdentity, settings: Latenc
     detectors,
     init: () => ({ ttft: detectors.ttft.init(), total: detectors.total.init() }),
     observe(state, r) {
-      if (!settings.enabled || r.outcome === 'failed' || r.drillId !== undefined) return { state, signals: [] };
+      if (!settings.enabled || r.outcome === 'failed' || r.outcome === 'unknown' || r.drillId !== undefined) return { state, signals: [] };
       const next = { ...state };
       const signals: Signal[] = [];
       for (const metric of LATENCY_METRICS) {
