@@ -20,8 +20,8 @@ USER node
 
 EXPOSE 9464
 VOLUME ["/app/data"]
-# /healthz is liveness: 503 when the store can't be written, the scheduler or incident engine stopped ticking, or
-# the event loop stalled (README "Operating Vigil"); a hung process fails by the fetch's own timeout.
+# /healthz is liveness: 503 when the store can't be written for storage.unwritable_grace (5m), the scheduler or
+# incident engine stopped ticking, or the event loop stalled (README "Operating Vigil"); a hung process fails by the fetch's own timeout.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz', { signal: AbortSignal.timeout(4000) }).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Vigil stops gracefully on SIGTERM within shutdown_grace + 10 s (docker stop -t 30).

@@ -476,10 +476,10 @@ export class Daemon {
   /** /healthz: can this process still do its job? Also starts a small test write (throttled). */
   health(): HealthReport {
     const now = this.clock.now();
-    void this.storeHealth.test(() => this.store.setMeta('health_at', String(now)), performance.now());
+    void this.storeHealth.test(() => this.store.setMeta('health_at', String(now)), now);
     const tickMs = this.opts.incidentTickMs ?? 5_000;
     return healthReport([
-      this.storeHealth.check(),
+      this.storeHealth.check(now, this.current.storage.unwritableGraceMs),
       schedulerCheck(this.scheduler.stats(), now, 90_000),
       // Only the leader delivers; a follower's engine idles by design.
       this.leader?.isLeader === false
@@ -587,7 +587,7 @@ export class Daemon {
 
   /** The outcome of the last writes; each call may also start a fresh test write, which a later call reports. */
   private storeWritable(): boolean {
-    void this.storeHealth.test(() => this.store.setMeta('readyz_at', String(this.clock.now())), performance.now());
+    void this.storeHealth.test(() => this.store.setMeta('readyz_at', String(this.clock.now())), this.clock.now());
     return this.storeHealth.ok;
   }
 

@@ -84,6 +84,8 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
       path: path.resolve(dir, v.storage.path),
       rawRetentionMs: ms(v.storage.raw_retention),
       rollupRetentionMs: ms(v.storage.rollup_retention),
+      unwritableGraceMs: ms(v.storage.unwritable_grace),
+      memoryBuffer: v.storage.memory_buffer,
     },
     scheduler: {
       confirmFailures: v.scheduler.confirm_failures,

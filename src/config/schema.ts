@@ -255,8 +255,18 @@ export const vigilFileSchema = z
           .describe('PostgreSQL URL: the store lives there instead of `path`, and several instances may share it (one leads). Take the password from ${ENV} or PGPASSWORD.'),
         raw_retention: duration('How long raw probe results are kept.').default('14d'),
         rollup_retention: duration('How long hourly rollups are kept.').default('400d'),
+        unwritable_grace: duration(
+          'How long Vigil goes on from memory when it cannot write its store (full disk) before /healthz fails so a supervisor acts; /readyz fails at once.',
+        ).default('5m'),
+        memory_buffer: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(10_000)
+          .describe('Most probe results kept in memory while the store cannot be written, retried until it can (the oldest are dropped beyond it, and counted).'),
       })
-      .default({ path: './data/vigil.db', raw_retention: '14d', rollup_retention: '400d' })
+      .default({ path: './data/vigil.db', raw_retention: '14d', rollup_retention: '400d', unwritable_grace: '5m', memory_buffer: 10_000 })
       .describe('Result store.'),
     defaults: z
       .strictObject({

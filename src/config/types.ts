@@ -40,6 +40,10 @@ export interface VigilConfig {
     url?: string;
     rawRetentionMs: number;
     rollupRetentionMs: number;
+    /** How long store writes may fail before /healthz does (Vigil goes on from memory meanwhile). */
+    unwritableGraceMs: number;
+    /** Most probe results held in memory while the store cannot be written. */
+    memoryBuffer: number;
   };
   scheduler: {
     /** Confirmation re-probes after a failure (0 = none). */

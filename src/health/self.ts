@@ -64,14 +64,16 @@ export class StoreHealth {
    * Inserts that need a new page fail on a full disk before small updates do, so the daemon's real writes
    * (every probe result) report too.
    */
-  test(write: () => Promise<void>, now: number, minGapMs = 5_000): Promise<void> {
+  test(write: () => Promise<void>, at: number, minGapMs = 5_000): Promise<void> {
     if (this.testing) return this.testing;
-    if (now - this.lastTestAt < minGapMs) return Promise.resolve();
-    this.lastTestAt = now;
+    // Throttled on real time (a test clock may stand still); `at` (the daemon's clock) dates a failure.
+    const mono = performance.now();
+    if (this.lastTestAt !== 0 && mono - this.lastTestAt < minGapMs) return Promise.resolve();
+    this.lastTestAt = mono;
     this.testing = write()
       .then(
-        () => this.noteOk(now),
-        (err: unknown) => this.noteFailure(now, err),
+        () => this.noteOk(at),
+        (err: unknown) => this.noteFailure(at, err),
       )
       .finally(() => {
         this.testing = null;
@@ -79,10 +81,17 @@ export class StoreHealth {
     return this.testing;
   }
 
-  check(): HealthCheck {
-    return this.ok
-      ? { name: 'store', ok: true, fatal: true, detail: 'writable' }
-      : { name: 'store', ok: false, fatal: true, detail: `writes failing: ${this.lastError}`, since: this.failingSince! };
+  /**
+   * Liveness of the store. Failing writes are reported at once (and fail /readyz), but fail /healthz only after
+   * `graceMs`: a restart does not free a full disk, and meanwhile Vigil goes on from memory (results buffered,
+   * notifications delivered). Past the grace it must not look healthy to a supervisor any longer.
+   */
+  check(now: number, graceMs = 0): HealthCheck {
+    if (this.ok) return { name: 'store', ok: true, fatal: true, detail: 'writable' };
+    const since = this.failingSince!;
+    const fatal = now - since >= graceMs;
+    const grace = fatal ? '' : `; going on from memory, /healthz fails after ${Math.round(graceMs / 1000)} s of this`;
+    return { name: 'store', ok: false, fatal, detail: `writes failing: ${this.lastError}${grace}`, since };
   }
 }
 

@@ -13,6 +13,8 @@ export interface ConfigOptions {
   extraVigil?: string;
   /** Copies of each probe (ids suffixed -2, -3…), for write-heavy tests. */
   copies?: number;
+  /** More `storage:` keys, e.g. `unwritable_grace: 2s`. */
+  storage?: string;
 }
 
 /** A config dir with one probe per provider and the gateway; URLs come from env like the shipped config. */
@@ -22,7 +24,7 @@ export function writeConfig(opts: ConfigOptions = {}): string {
   writeFileSync(
     join(dir, 'vigil.yaml'),
     `server: { host: 127.0.0.1, port: 0 }
-storage: { path: ./vigil.db, raw_retention: ${opts.rawRetention ?? '14d'}, rollup_retention: 400d }
+storage: { path: ./vigil.db, raw_retention: ${opts.rawRetention ?? '14d'}, rollup_retention: 400d${opts.storage ? `, ${opts.storage}` : ''} }
 scheduler: { confirm_failures: ${opts.confirm ?? 1}, concurrency_per_provider: 4, shutdown_grace: 2s }
 providers:
   openai: { kind: openai, base_url: "\${OPENAI_BASE_URL}", api_key: "\${OPENAI_API_KEY}" }

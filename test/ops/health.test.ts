@@ -1,13 +1,15 @@
 // /healthz answers "can this process still do its job" (store writable, scheduler and engine ticking, event loop
 // not stalled) so a supervisor restarts a broken daemon; shutdown always completes, whatever fails on the way.
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { Daemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/log.ts';
 import { runShutdown } from '../../src/runtime/shutdown.ts';
 import { DEAD_ENV, opsConfig, startVigil } from './helpers.ts';
 
+const DISK_FULL = resolve(import.meta.dirname, 'fixtures/disk-full.mjs');
 const logs: string[] = [];
 const log = createLogger({ stream: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }), json: true });
 const dirs: string[] = [];
@@ -15,8 +17,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function start(opts: { loopStallMs?: number } = {}): Promise<Daemon> {
-  const dir = opsConfig();
+async function start(opts: { loopStallMs?: number; storage?: string } = {}): Promise<Daemon> {
+  const dir = opsConfig('', opts.storage);
   dirs.push(dir);
   return Daemon.start({ configDir: dir, env: DEAD_ENV, log, listen: { port: 0 }, loopStallMs: opts.loopStallMs });
 }
@@ -50,17 +52,31 @@ describe('/healthz', () => {
     }
   });
 
-  it('is 503 naming the store while writes fail (injected), and 200 again once they work', async () => {
-    const d = await start();
+  it('store writes failing: reported within the test write's 5 s, /readyz 503 then, /healthz 503 after storage.unwritable_grace, 200 again once they work', async () => {
+    const d = await start({ storage: 'unwritable_grace: 3s' });
     try {
       await healthzBecomes(d, 200);
       // Every write on the daemon's connection now fails, as on a full or read-only disk.
       d.store.db.exec('PRAGMA query_only = 1');
-      const bad = await healthzBecomes(d, 503);
-      expect(bad.body.failed).toContain('store');
-      expect(bad.body.checks.find((c) => c.name === 'store')!.detail).toMatch(/writes failing: .*readonly/);
+      // Within the grace: still live (a restart frees no disk), but it says what is wrong; not ready. The test
+      // write runs at most every 5 s, so it shows within that.
+      const end = Date.now() + 10_000;
+      let early = await healthz(d);
+      while (early.body.checks.find((c) => c.name === 'store')!.ok && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        early = await healthz(d);
+      }
+      const since = Date.parse((early.body.checks.find((c) => c.name === 'store') as unknown as { since: string }).since);
+      expect(early.status).toBe(200);
+      expect(early.body.status).toBe('degraded');
+      expect(early.body.checks.find((c) => c.name === 'store')!.detail).toMatch(/writes failing: .*readonly.*going on from memory, \/healthz fails after 3 s/);
       const ready = await fetch(`${d.url}/readyz`);
       expect(ready.status).toBe(503);
+      // Past the grace: no longer healthy to a supervisor.
+      const bad = await healthzBecomes(d, 503);
+      expect(Date.now() - since).toBeGreaterThanOrEqual(3_000);
+      expect(bad.body.failed).toContain('store');
+      expect(bad.body.checks.find((c) => c.name === 'store')!.detail).toMatch(/writes failing: .*readonly/);
       d.store.db.exec('PRAGMA query_only = 0');
       await new Promise((r) => setTimeout(r, 5_100)); // the test write is throttled to one per 5 s
       await healthzBecomes(d, 200);
@@ -138,6 +154,34 @@ describe('shutdown always completes', () => {
     expect(r.skipped).toEqual(['d']);
     expect(r.clean).toBe(false);
   });
+
+  it('SIGTERM on a full disk: every step runs, the listener closes, and it exits 1 within the deadline', async () => {
+    const dir = opsConfig();
+    dirs.push(dir);
+    const flag = join(dir, 'disk-is-full');
+    const v = startVigil(['run', '--config', dir, '--port', '0', '--log-format', 'json'], {
+      env: { ...DEAD_ENV, VIGIL_TEST_DISK_FULL: flag },
+      execArgv: ['--import', DISK_FULL],
+    });
+    const running = await v.waitFor(/vigil running/, 90_000);
+    const url = (JSON.parse(running.text) as { url: string }).url;
+    writeFileSync(flag, '');
+    // The supervisor's health check makes the first test write.
+    await fetch(`${url}/healthz`);
+    await v.waitFor(/store writes failing/, 20_000);
+    const t0 = Date.now();
+    v.kill('SIGTERM');
+    const exit = await v.exited;
+    expect(exit.code, v.stderr()).toBe(1);
+    // shutdown_grace 2 s + 10 s is the deadline.
+    expect(exit.at - t0).toBeLessThan(12_000);
+    const lines = v.lines.map((l) => l.text).filter((t) => t.startsWith('{')).map((t) => JSON.parse(t) as Record<string, unknown>);
+    const failed = lines.filter((l) => l.msg === 'shutdown step failed; going on').map((l) => l.step);
+    expect(failed).toContain('store');
+    expect(lines.some((l) => l.msg === 'stopped, not cleanly')).toBe(true);
+    // Steps after the failing ones ran: nothing listens any more.
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 120_000);
 
   it('SIGTERM: the real daemon stops cleanly and exits 0', async () => {
     const dir = opsConfig();

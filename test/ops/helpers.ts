@@ -109,8 +109,8 @@ export async function holdPort(): Promise<{ port: number; close: () => Promise<v
 }
 
 /** test/daemon's config (four probes every 5 min) plus extra vigil.yaml text. */
-export function opsConfig(extraVigil = ''): string {
-  return writeConfig({ every: '5m', extraVigil });
+export function opsConfig(extraVigil = '', storage?: string): string {
+  return writeConfig({ every: '5m', extraVigil, storage });
 }
 
 export function writeFile(dir: string, rel: string, text: string): void {
