@@ -52,7 +52,7 @@ describe('/healthz', () => {
     }
   });
 
-  it('store writes failing: reported within the test write's 5 s, /readyz 503 then, /healthz 503 after storage.unwritable_grace, 200 again once they work', async () => {
+  it('store writes failing: reported within the 5 s test-write period, /readyz 503 then, /healthz 503 after storage.unwritable_grace, 200 again once they work', async () => {
     const d = await start({ storage: 'unwritable_grace: 3s' });
     try {
       await healthzBecomes(d, 200);
