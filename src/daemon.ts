@@ -16,7 +16,9 @@ import { ConfigLoadError, formatErrors } from './config/errors.ts';
 import { loadRunConfig } from './config/run-load.ts';
 import { loopbackLinkWarning } from './config/links.ts';
 import { disabledReason } from './config/requirements.ts';
-import { DisabledMetrics } from './health/metrics.ts';
+import { DisabledMetrics, registerStoreMetrics } from './health/metrics.ts';
+import { Spill } from './health/spill.ts';
+import type { SpillSummary } from './health/spill.ts';
 import type { VigilConfig } from './config/types.ts';
 import type { ProbeResult, ProbeSpec, Signal } from './domain.ts';
 import { createHttpClient } from './http/client.ts';
@@ -75,6 +77,8 @@ export interface DaemonOptions {
   strictEnv?: boolean;
   /** An event-loop stall at least this long makes /healthz fail for a minute (default 5000 ms). */
   loopStallMs?: number;
+  /** How often results kept in memory during a store outage are retried (default 5 s). */
+  spillRetryMs?: number;
 }
 
 const HOUR = 3_600_000;
@@ -117,6 +121,8 @@ export class Daemon {
   readonly storeHealth: StoreHealth;
   private readonly loopMonitor: LoopMonitor;
   private readonly disabledMetrics: DisabledMetrics;
+  /** Results and signals kept in memory while the store cannot be written (a full disk). */
+  readonly spill: Spill;
 
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
@@ -135,6 +141,13 @@ export class Daemon {
     this.latest = latest;
     this.metrics = createMetrics();
     this.disabledMetrics = new DisabledMetrics(this.metrics.registry);
+    this.spill = new Spill(() => this.current.storage.memoryBuffer);
+    registerStoreMetrics(this.metrics.registry, {
+      writable: () => this.storeHealth.ok,
+      pending: () => this.spill.pending,
+      pendingSignals: () => this.spill.pendingSignals,
+      dropped: () => this.spill.droppedTotal,
+    });
     this.signalMetrics = registerSignalMetrics(this.metrics.registry);
     // Every series says which vantage point measured it (several instances scrape into one Prometheus); a
     // single instance that names no location keeps its series as they were.
@@ -331,6 +344,8 @@ export class Daemon {
     // Webhooks that reached another instance are stored there; the leader processes them from the store.
     d.loops.push(d.repeat(opts.webhookPollMs ?? 5_000, () => d.leaderOnly(async () => void (await d.lifecycle.intake.reprocessPending({ retryFailed: false })))));
     d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.signal(s))));
+    // What waited in memory while the store could not be written goes out as soon as it can.
+    d.loops.push(d.repeat(opts.spillRetryMs ?? 5_000, () => d.retrySpill()));
     // Learnt baselines are saved often: a crash loses at most this much learning.
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     // Probing starts last, once everything its results flow into is in place.
@@ -512,7 +527,51 @@ export class Daemon {
    */
   private signal(s: Signal): void {
     this.signalMetrics.observe(s);
-    if (this.leader?.isLeader ?? true) this.incidents.ingest(s);
+    // While the store can't be written, signals wait in memory, in order (a lone SQLite instance also loses its
+    // lease then: nobody else can take it on the same full disk, so the replay decides who ingests).
+    if (this.spill.active) return this.spill.addSignal(s, this.clock.now());
+    if (!(this.leader?.isLeader ?? true)) return;
+    try {
+      this.incidents.ingest(s);
+    } catch (err) {
+      this.storeHealth.noteFailure(this.clock.now(), err);
+      this.spill.addSignal(s, this.clock.now());
+      this.log.error('signal kept in memory: the store cannot be written', { detector: s.detector, key: s.key, status: s.status, error: String(err) });
+    }
+  }
+
+  /**
+   * Write what waited in memory once the store takes writes again; then say what was missed: a log line and a
+   * notification to Vigil's owner (through the outbox, now that it can be written).
+   */
+  private async retrySpill(): Promise<void> {
+    if (!this.spill.active) return;
+    const summary = await this.spill.flush(
+      (rs) => this.store.insertResults(rs),
+      (s) => {
+        if (this.leader?.isLeader ?? true) this.incidents.ingest(s);
+      },
+      () => this.clock.now(),
+    );
+    if (!summary) return;
+    this.storeHealth.noteOk(this.clock.now());
+    const text = missedSummary(summary);
+    this.log.warn('store writes work again: what was missed', { ...summary, failing: Object.keys(summary.failing).join(',') || null, summary: text });
+    if (!(this.leader?.isLeader ?? true)) return;
+    const sig: Signal = { detector: 'vigil', key: 'vigil:store', severity: 'warning', status: 'firing', summary: text, evidence: {
+        from: new Date(summary.from).toISOString(),
+        to: new Date(summary.to).toISOString(),
+        results_written: summary.written,
+        results_dropped: summary.dropped,
+        signals_replayed: summary.signals,
+        failing: Object.keys(summary.failing).join(', ') || null,
+      }, labels: { owner: this.alerts.vigilOwner, kind: 'vigil' }, at: summary.to };
+    try {
+      this.incidents.ingest(sig);
+      this.incidents.ingest({ ...sig, status: 'resolved', severity: 'info', summary: 'Vigil writes its store again' });
+    } catch (err) {
+      this.log.error('could not queue the what-was-missed notification', { error: String(err) });
+    }
   }
 
   private async runOne(spec: ProbeSpec, attempt: number, signal: AbortSignal): Promise<ProbeResult> {
@@ -530,7 +589,9 @@ export class Daemon {
       () => this.storeHealth.noteOk(this.clock.now()),
       (err: unknown) => {
         this.storeHealth.noteFailure(this.clock.now(), err);
-        this.log.error('store write failed', { probe: result.probeId, error: String(err) });
+        // Kept in memory (bounded) and written by retrySpill once the store takes writes again.
+        this.spill.addResult(result, this.clock.now());
+        this.log.error('store write failed; result kept in memory', { probe: result.probeId, pending: this.spill.pending, error: String(err) });
       },
     );
     this.latest.set(result.probeId, result);
@@ -647,6 +708,18 @@ function loadOrThrow(dir: string, env: Record<string, string | undefined>, stric
 }
 
 /** Vigil's own crash, as the incident engine sees it: critical, for Vigil's owner, one key. */
+/** "Vigil could not write its store for 12 min (…)": the what-was-missed notification. */
+export function missedSummary(s: SpillSummary): string {
+  const mins = Math.max(1, Math.round((s.to - s.from) / 60_000));
+  const failing = Object.entries(s.failing).map(([id, n]) => `${id} (${n} failed)`);
+  return (
+    `Vigil could not write its store for ${mins} min (${new Date(s.from).toISOString().slice(11, 16)}–${new Date(s.to).toISOString().slice(11, 16)} UTC): ` +
+    `${s.written} results kept in memory and written now${s.dropped ? `, ${s.dropped} dropped (memory buffer full)` : ''}, ` +
+    `${s.signals} detector signals replayed late${s.signalsDropped ? `, ${s.signalsDropped} dropped` : ''}` +
+    (failing.length ? `; probes failing meanwhile: ${failing.slice(0, 10).join(', ')}${failing.length > 10 ? ` and ${failing.length - 10} more` : ''}` : '; no probe failed meanwhile')
+  );
+}
+
 function crashSignal(owner: string, status: Signal['status'], at: number, summary: string): Signal {
   return { detector: 'vigil', key: 'vigil:crash', severity: 'critical', status, summary, evidence: {}, labels: { owner, kind: 'vigil' }, at };
 }

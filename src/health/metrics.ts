@@ -24,3 +24,40 @@ export class DisabledMetrics {
     for (const [what, vars] of Object.entries(disabled.other)) this.gauge.set({ kind: 'other', name: what, missing: vars.join(',') }, 1);
   }
 }
+
+/** Whether the store can be written, and what waits in memory meanwhile (read at scrape time). */
+export function registerStoreMetrics(registry: Registry, src: { writable: () => boolean; pending: () => number; pendingSignals: () => number; dropped: () => number }): void {
+  new Gauge({
+    name: 'vigil_store_writable',
+    help: 'Whether the last writes to the store worked (0 on a full disk or read-only volume).',
+    registers: [registry],
+    collect() {
+      this.set(src.writable() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'vigil_store_pending_results',
+    help: 'Probe results kept in memory because the store could not be written; written when it can.',
+    registers: [registry],
+    collect() {
+      this.set(src.pending());
+    },
+  });
+  new Gauge({
+    name: 'vigil_store_pending_signals',
+    help: 'Detector signals kept in memory because the store could not be written; replayed when it can.',
+    registers: [registry],
+    collect() {
+      this.set(src.pendingSignals());
+    },
+  });
+  // A counter read from the spill's own count (prom-client counters can't be set; this is monotonic by construction).
+  new Gauge({
+    name: 'vigil_store_dropped_results',
+    help: 'Probe results dropped since start because the store could not be written and the memory buffer (storage.memory_buffer) was full.',
+    registers: [registry],
+    collect() {
+      this.set(src.dropped());
+    },
+  });
+}
