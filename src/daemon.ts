@@ -18,6 +18,7 @@ import { loopbackLinkWarning } from './config/links.ts';
 import { disabledReason } from './config/requirements.ts';
 import { DisabledMetrics, registerStoreMetrics } from './health/metrics.ts';
 import { Spill } from './health/spill.ts';
+import { Heartbeat, HeartbeatMetrics } from './health/heartbeat.ts';
 import type { SpillSummary } from './health/spill.ts';
 import type { VigilConfig } from './config/types.ts';
 import type { ProbeResult, ProbeSpec, Signal } from './domain.ts';
@@ -123,6 +124,8 @@ export class Daemon {
   private readonly disabledMetrics: DisabledMetrics;
   /** Results and signals kept in memory while the store cannot be written (a full disk). */
   readonly spill: Spill;
+  /** The outbound dead man's switch (vigil.yaml `heartbeat:`). */
+  readonly heartbeat: Heartbeat;
 
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
@@ -154,6 +157,14 @@ export class Daemon {
     if (config.location !== 'default') this.metrics.registry.setDefaultLabels({ location: config.location });
     this.http = createHttpClient();
     this.alerts = alertsConfig(config);
+    this.heartbeat = new Heartbeat({
+      config: () => this.current.heartbeat,
+      http: this.http,
+      clock: this.clock,
+      healthy: () => this.healthyEndToEnd(),
+      metrics: new HeartbeatMetrics(this.metrics.registry),
+      log: this.log.child({ component: 'heartbeat' }),
+    });
     this.availability = new AvailabilityDetector(() => this.alerts.availability);
     // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
     for (const p of config.probes) this.availability.seed(p.id, recent.get(p.id) ?? []);
@@ -352,6 +363,8 @@ export class Daemon {
     d.scheduler.start(probesHere(config));
     // Stalls count from here: loading a large store at start is slow by nature, not a hang.
     d.loopMonitor.start();
+    // The dead man's switch beats once everything it vouches for runs.
+    d.loops.push(d.heartbeatLoop());
     d.log.info('vigil running', { url: d.url, probes: config.probes.length, location: config.location, store: d.store.path });
   }
 
@@ -519,6 +532,29 @@ export class Daemon {
   private indexSpecs(config: VigilConfig): void {
     this.specs = new Map(config.probes.map((p) => [p.id, p]));
     for (const s of secretValues(config)) registerSecret(s);
+    // The check-in URL is the heartbeat's secret whatever its variable is called (and headers may carry keys).
+    if (config.heartbeat) for (const s of [config.heartbeat.url, ...Object.values(config.heartbeat.headers)]) registerSecret(s);
+  }
+
+  /** The heartbeat's gate: every health check passes (not only the fatal ones) and nothing waits in memory. */
+  private healthyEndToEnd(): { ok: boolean; why: string } {
+    const failed = this.health().checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    if (this.spill.active) failed.push(`store: ${this.spill.pending} results waiting in memory`);
+    if (!this.scheduler.running) failed.push('scheduler: not running');
+    return { ok: failed.length === 0, why: failed.join('; ') };
+  }
+
+  /** Beat now, then every `heartbeat.every` (read each time: a reload may change it), until stop(). */
+  private async heartbeatLoop(): Promise<void> {
+    const signal = this.maintenance.signal;
+    while (!signal.aborted) {
+      await this.heartbeat.beat();
+      try {
+        await this.clock.sleep(this.current.heartbeat?.everyMs ?? 60_000, signal);
+      } catch {
+        return;
+      }
+    }
   }
 
   /**

@@ -76,6 +76,9 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
   return {
     dir,
     chaos: v.chaos ?? null,
+    heartbeat: v.heartbeat
+      ? { url: v.heartbeat.url, method: v.heartbeat.method, everyMs: ms(v.heartbeat.every), timeoutMs: ms(v.heartbeat.timeout), headers: { ...v.heartbeat.headers } }
+      : null,
     detectors: v.detectors ?? {},
     server: { host: v.server.host, port: v.server.port, ...serverSettings(v.server) },
     location: v.location ?? 'default',

@@ -55,5 +55,6 @@ export function loadRunConfig(dir: string, env: Env, opts: { strictEnv?: boolean
   for (const name of Object.keys(config.webhooks)) if (disabled.other[`webhook ${name}`]) delete config.webhooks[name];
   for (const name of Object.keys(config.modelLists)) if (disabled.other[`model list ${name}`]) delete config.modelLists[name];
   if (disabled.other.chaos) config.chaos = null;
+  if (disabled.other.heartbeat) config.heartbeat = null;
   return { config, errors, warnings, notes };
 }

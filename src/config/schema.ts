@@ -314,6 +314,19 @@ export const vigilFileSchema = z
       .optional()
       .describe('Model lists polled for retirement dates beyond the probe providers: Azure OpenAI, Azure ARM, Bedrock, Mistral, OpenRouter.'),
     chaos: chaosConfigSchema.optional().describe('Fault-injection proxy for fallback drills (gateways point a drill upstream at it).'),
+    heartbeat: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^https?:\/\/\S+$/, { error: withHint('not an http(s) URL', 'the check-in URL of your heartbeat service, from ${ENV} since it holds a token') })
+          .describe("Check-in URL pinged while Vigil is healthy (healthchecks.io, Dead Man's Snitch, Better Stack, a PagerDuty or Opsgenie heartbeat). It holds the check's token: take it from ${ENV}."),
+        method: z.enum(['GET', 'POST']).default('GET').describe('HTTP method the service expects.'),
+        every: duration('How often to ping while healthy; set the service to expect it at this period plus a grace.', { ms: 1000, text: '1s' }).default('60s'),
+        timeout: duration('Give up on one ping after this long.', { ms: 100, text: '100ms' }).default('10s'),
+        headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Opsgenie\'s Authorization: "GenieKey ${OPSGENIE_API_KEY}".'),
+      })
+      .optional()
+      .describe("Dead man's switch: an outside service pages when these pings stop (Vigil, its host or its network down, or Vigil unhealthy)."),
     detectors: detectorsConfigSchema.optional(),
   })
   .describe('Vigil global settings (vigil.yaml).');

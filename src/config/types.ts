@@ -4,6 +4,7 @@ import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { PricingTable } from './pricing.ts';
 import type { Disabled } from './requirements.ts';
 import type { ChaosConfig } from '../chaos/config.ts';
+import type { HeartbeatConfig } from '../health/heartbeat.ts';
 import type { DetectorsConfig } from '../detectors/config.ts';
 import type { ServerSettings } from '../server/config.ts';
 
@@ -29,6 +30,8 @@ export interface VigilConfig {
   server: ServerSettings & { host: string; port: number };
   /** The fault-injection proxy for drills (vigil.yaml `chaos:`), or null when not configured. */
   chaos: ChaosConfig | null;
+  /** Outbound dead man's switch (vigil.yaml `heartbeat:`), or null. Its URL holds a secret. */
+  heartbeat: HeartbeatConfig | null;
   /** Drift detector settings (vigil.yaml `detectors:`). */
   detectors: DetectorsConfig;
   /** This instance's vantage point (VIGIL_LOCATION, else vigil.yaml `location`, else "default"). */
