@@ -41,12 +41,10 @@ import { redact, secretValues } from './config/redact.ts';
 import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
 import { DRIFT_DETECTORS, DriftWatch } from './detectors/drift-watch.ts';
-import { chaosProxyOptions } from './chaos/config.ts';
-import { startChaosProxy } from './chaos/proxy.ts';
+import { linkProxy } from './chaos/sidecar.ts';
 import { DrillService } from './chaos/drills.ts';
-import { inProcessDriver } from './chaos/fault-driver.ts';
 import { drillRoutes } from './chaos/drill-api.ts';
-import type { ChaosProxy } from './chaos/proxy.ts';
+import type { ProxyLink } from './chaos/sidecar.ts';
 import { alertsConfig, incidentRoutes, IncidentManager } from './incidents/index.ts';
 import { uiDataFromDaemon } from './ui/daemon-data.ts';
 import { uiRoutes } from './ui/routes.ts';
@@ -103,8 +101,8 @@ export class Daemon {
   private specs = new Map<string, ProbeSpec>();
   private latest: Map<string, ProbeResult>;
   private server: VigilServer | null = null;
-  /** The fault-injection proxy for drills, when vigil.yaml has `chaos:`. */
-  chaos: ChaosProxy | null = null;
+  /** The fault-injection proxy for drills (its own process), when vigil.yaml has `chaos:`. */
+  chaos: ProxyLink | null = null;
   drills: DrillService | null = null;
   /**
    * The leader lease: incident evaluation and notifications, drills, model-list polling, maintenance and signal
@@ -299,13 +297,12 @@ export class Daemon {
     if (links) d.log.warn(links.message, { hint: links.hint });
     // Every listener binds before anything else starts, so a taken port fails the start at once.
     if (config.chaos) {
-      const log = d.log.child({ component: 'chaos' });
       const chaos = config.chaos;
+      // Its own process (spawned, adopted or external): a stalled or killed daemon never stalls production traffic.
       d.chaos = await startupStep(
         { kind: 'listen', what: 'fault-injection proxy', host: chaos.listen.host, port: chaos.listen.port, setting: 'chaos.listen.port in vigil.yaml' },
-        () => startChaosProxy(chaosProxyOptions(chaos, d.clock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e }))),
+        () => linkProxy(chaos, { configDir: opts.configDir, env: opts.env ?? process.env, log: d.log.child({ component: 'chaos' }) }),
       );
-      log.info('fault-injection proxy listening', { url: d.chaos.url });
     }
     for (const r of incidentRoutes(d.incidents, () => d.clock.now(), config.server.limits)) d.server.addRoute(r.method, r.pattern, r.handler);
     // The status page reads the same probe listing as /api/probes.
@@ -335,7 +332,7 @@ export class Daemon {
       clock: d.clock,
       http: d.http,
       config: () => d.current,
-      faults: d.chaos ? inProcessDriver(d.chaos) : null,
+      faults: d.chaos?.driver ?? null,
       store: d.store,
       registry: d.metrics.registry,
       incidents: { ingest: (sig: Signal) => d.signal(sig) },
@@ -470,7 +467,7 @@ export class Daemon {
             timeoutMs: 3_000,
           },
           { name: 'http server', run: () => this.server?.close(), timeoutMs: 2_000 },
-          { name: 'fault proxy', run: () => this.chaos?.close(), timeoutMs: 2_000 },
+          { name: 'fault proxy', run: () => this.chaos?.stop(), timeoutMs: 7_000 },
           { name: 'http client', run: () => this.http.close(), timeoutMs: 2_000 },
           { name: 'store', run: () => this.store.close(), timeoutMs: 3_000 },
         ],

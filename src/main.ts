@@ -18,6 +18,7 @@ usage: vigil <command> [options]
   drill     <id> [--config DIR] [--json] [--proxy URL] [--no-record]
                                             run one fallback drill now (exit 0 passed, 1 failed, 3 proved nothing)
   sim       [--port-base N]                 start the simulated provider fleet
+  proxy     [--config DIR] [--host H] [--port N]  the fault-injection proxy as its own process (sidecar)
   schema    [vigil|probes|scenarios|alerts] print the JSON Schema of a config file
   eval      refusal --input F --output O    label a CSV of completions (full_compliance|full_refusal|partial_refusal)
   eval      latency --input F --output O    run the online latency detector over timestamp,value rows
@@ -45,6 +46,7 @@ const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./cli/validate.ts')).validateCli,
   probe: async () => (await import('./cli/probe.ts')).probeCommand,
   sim: async () => (await import('./cli/sim.ts')).simCommand,
+  proxy: async () => (await import('./cli/proxy.ts')).proxyCommand,
   schema: async () => (await import('./cli/schema.ts')).schemaCommand,
   eval: async () => (await import('./cli/eval.ts')).evalCommand,
   report: async () => (await import('./cli/report.ts')).reportCommand,

@@ -9,8 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock } from '../clock.ts';
-import { chaosProxyOptions } from '../chaos/config.ts';
-import type { ChaosConfig } from '../chaos/config.ts';
+import { chaosProxyOptions, controlTokens, proxyUrl } from '../chaos/config.ts';
 import { DrillService } from '../chaos/drills.ts';
 import { formatDrillRun } from '../chaos/drill-format.ts';
 import { httpDriver, inProcessDriver, proxyReachable } from '../chaos/fault-driver.ts';
@@ -25,11 +24,6 @@ import { loadOrExit } from './load.ts';
 
 // `running` and `interrupted` are stored states, never what runDrill returns; listed so the map covers every verdict.
 export const DRILL_EXIT = { passed: 0, failed: 1, skipped: 3, aborted: 3, error: 3, interrupted: 3, running: 3 } as const;
-
-function controlUrl(chaos: ChaosConfig): string {
-  const host = ['0.0.0.0', '::', ''].includes(chaos.listen.host) ? '127.0.0.1' : chaos.listen.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${chaos.listen.port}`;
-}
 
 export interface DrillCommandIo {
   stdout?: (s: string) => void;
@@ -61,16 +55,17 @@ export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Pro
     if (!spec) throw new UsageError(`no drill "${id}"; known: ${ids.join(', ') || 'none'}`);
 
     const chaos = config.chaos;
-    const token = env.VIGIL_CHAOS_TOKEN ?? chaos?.control_token;
+    // The environment's token first (a sidecar's), else the config's first one.
+    const token = env.VIGIL_CHAOS_TOKEN || (chaos ? controlTokens(chaos)[0] : undefined);
     let faults: FaultDriver | null = null;
     if (values.proxy) {
       faults = httpDriver(values.proxy, { token });
     } else if (chaos && spec.faults.length > 0) {
-      const url = controlUrl(chaos);
+      const url = proxyUrl(chaos);
       if (await proxyReachable(url)) {
         faults = httpDriver(url, { token });
       } else {
-        proxy = await startChaosProxy(chaosProxyOptions(chaos, clock));
+        proxy = await startChaosProxy(chaosProxyOptions(chaos, clock, undefined, env));
         faults = inProcessDriver(proxy, `in-process chaos proxy on ${proxy.url}`);
       }
     }
