@@ -86,7 +86,7 @@ function plain(status: number, reason: string, message: string): Buffer {
   const body = JSON.stringify({ error: { message: `vigil chaos proxy: ${message}` } });
   return Buffer.from(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
 }
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 505: 'HTTP Version Not Supported' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** One connection to an upstream (or to the engine), reused across requests while it stays clean. */
 class UpConn {
@@ -413,6 +413,10 @@ class ClientConn {
       this.refuse(parsed.status, parsed.reason);
       return b.length;
     }
+    if (parsed.method === 'CONNECT') {
+      this.refuse(405, 'CONNECT is not proxied');
+      return b.length;
+    }
     this.route(h, parsed);
     if (this.state === C_DONE) return b.length;
     // Continue after the head, in whichever buffer holds it.
@@ -435,7 +439,7 @@ class ClientConn {
     this.upstream = null;
     const t = head.target;
     // /proxy/<name>[/rest][?query] with a known name goes straight to the upstream, unless a fault wants it.
-    if (t.startsWith('/proxy/') && head.method !== 'CONNECT') {
+    if (t.startsWith('/proxy/')) {
       let i = 7;
       while (i < t.length && t.charCodeAt(i) !== 0x2f && t.charCodeAt(i) !== 0x3f) i++;
       const name = t.slice(7, i);

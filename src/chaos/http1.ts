@@ -84,7 +84,7 @@ export interface RequestHead {
 }
 
 export interface ParseError {
-  status: 400 | 431 | 501 | 505;
+  status: 400 | 431;
   reason: string;
 }
 
@@ -102,9 +102,9 @@ export function parseRequestHead(b: Buffer, headEnd: number, scopeHeader: string
   if (sp2 < 0 || sp2 > lineEnd || sp2 === sp1 + 1) return { status: 400, reason: 'malformed request line' };
   // Visible ASCII only in the target (no spaces, controls or raw bytes ≥ 0x7f).
   for (let i = sp1 + 1; i < sp2; i++) if (b[i] < 0x21 || b[i] > 0x7e) return { status: 400, reason: 'bad request target' };
-  if (lineEnd - sp2 !== 9 || !b.toString('latin1', sp2 + 1, sp2 + 8).startsWith('HTTP/1.')) return { status: 505, reason: 'HTTP/1.x only' };
+  if (lineEnd - sp2 !== 9 || !b.toString('latin1', sp2 + 1, sp2 + 8).startsWith('HTTP/1.')) return { status: 400, reason: 'HTTP/1.x only' };
   const minorByte = b[sp2 + 8];
-  if (minorByte !== 0x30 && minorByte !== 0x31) return { status: 505, reason: 'HTTP/1.0 or HTTP/1.1 only' };
+  if (minorByte !== 0x30 && minorByte !== 0x31) return { status: 400, reason: 'HTTP/1.0 or HTTP/1.1 only' };
   const minor = minorByte === 0x31 ? 1 : 0;
 
   const keep = KEEP;
