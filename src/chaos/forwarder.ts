@@ -147,6 +147,17 @@ class UpConn {
       c.write(b);
       return;
     }
+    // Head and body of an answer go out in one write, as they came in one read.
+    const sock = c.sock;
+    sock.cork();
+    try {
+      this.relay(b, c);
+    } finally {
+      sock.uncork();
+    }
+  }
+
+  private relay(b: Buffer, c: ClientConn): void {
     let off = 0;
     while (off < b.length) {
       if (this.state === U_HEAD) {

@@ -31,11 +31,14 @@ function trimmedValue(b: Buffer, start: number, end: number): string {
   return b.toString('latin1', start, end);
 }
 
-function parseLength(v: string): number {
-  if (v.length === 0 || v.length > 15) return -1;
+/** A content-length value straight from the bytes (digits between optional whitespace), -1 if not one. */
+function lengthAt(b: Buffer, start: number, end: number): number {
+  while (start < end && (b[start] === 0x20 || b[start] === 0x09)) start++;
+  while (end > start && (b[end - 1] === 0x20 || b[end - 1] === 0x09)) end--;
+  if (end === start || end - start > 15) return -1;
   let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i) - 48;
+  for (let i = start; i < end; i++) {
+    const c = b[i] - 48;
     if (c < 0 || c > 9) return -1;
     n = n * 10 + c;
   }
@@ -141,7 +144,7 @@ export function parseRequestHead(b: Buffer, headEnd: number, scopeHeader: string
     switch (nlen) {
       case 14:
         if (nameIs(b, pos, nlen, 'content-length')) {
-          const n = parseLength(trimmedValue(b, colon + 1, eol));
+          const n = lengthAt(b, colon + 1, eol);
           if (n < 0 || (contentLength >= 0 && n !== contentLength)) return { status: 400, reason: 'bad content-length' };
           contentLength = n;
         }
@@ -307,7 +310,7 @@ export function parseResponseHead(b: Buffer, headEnd: number): ResponseHead | nu
     if (colon > pos && colon < end) {
       const nlen = colon - pos;
       if (nlen === 14 && nameIs(b, pos, nlen, 'content-length')) {
-        const n = parseLength(trimmedValue(b, colon + 1, end));
+        const n = lengthAt(b, colon + 1, end);
         if (n < 0 || (contentLength >= 0 && n !== contentLength)) return null;
         contentLength = n;
       } else if (nlen === 17 && nameIs(b, pos, nlen, 'transfer-encoding')) {
@@ -320,8 +323,10 @@ export function parseResponseHead(b: Buffer, headEnd: number): ResponseHead | nu
     }
     pos = eol + 1;
   }
-  const connTokens = conn === null ? [] : tokens(conn);
-  const persistent = minor === 1 ? !connTokens.includes('close') : connTokens.includes('keep-alive');
+  // Most answers say "keep-alive" or nothing: no token split for those.
+  const lc = conn === null ? null : conn.toLowerCase();
+  const connTokens = lc === null || lc === 'keep-alive' ? null : tokens(lc);
+  const persistent = minor === 1 ? connTokens === null || !connTokens.includes('close') : lc === 'keep-alive' || (connTokens !== null && connTokens.includes('keep-alive'));
   let keepAlive = persistent;
   let chunked = false;
   let untilClose = false;
