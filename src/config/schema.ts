@@ -494,7 +494,7 @@ export const drillSchema = z
     scope: z
       .enum(['drill', 'upstream'])
       .default('drill')
-      .describe('drill (default): faults only hit requests carrying this run\'s `x-vigil-drill` header (the gateway must forward it); upstream: every request on the upstream (only for an upstream dedicated to drills).'),
+      .describe('drill (default): faults only hit requests carrying this run\'s `x-vigil-drill` header (the gateway must forward it); upstream: refused by the fault proxy, which faults only requests carrying a drill\'s header (the run ends in error, nothing injected).'),
     native: z
       .enum(['litellm_mock_fallbacks'])
       .optional()
