@@ -673,7 +673,6 @@ class Fwd {
       }
     });
     this.server.maxConnections = o.maxConnections;
-    this.server.on('error', (err) => o.onError?.('server', err));
     this.sweeper = setInterval(() => this.sweep(), 250);
     this.sweeper.unref();
   }
@@ -752,13 +751,20 @@ class Fwd {
 
 export async function startForwarder(o: ForwarderOptions): Promise<Forwarder> {
   const fw = new Fwd(o);
-  await new Promise<void>((resolve, reject) => {
-    fw.server.once('error', reject);
-    fw.server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
-      fw.server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      fw.server.once('error', reject);
+      fw.server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
+        fw.server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await fw.close();
+    throw err;
+  }
+  // After the listen: a taken port is the caller's start-up error, not a request failure to log.
+  fw.server.on('error', (err) => o.onError?.('server', err));
   const address = fw.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.ts';
+import { StartupError } from '../runtime/startup.ts';
 import { controlTokens, proxyUrl } from './config.ts';
 import type { ChaosConfig } from './config.ts';
 import { STATUS_PATH } from './control.ts';
@@ -106,7 +107,14 @@ function spawnProxy(opts: LinkOptions, token: string, port: number | null): Prom
       clearTimeout(timer);
       reject(err);
     });
-    child.on('message', (m: { type?: string; url?: string }) => {
+    child.on('message', (m: { type?: string; url?: string; message?: string }) => {
+      if (m?.type === 'failed' && typeof m.message === 'string') {
+        // Its own one-line start-up error (port taken, address not here): the daemon's start fails with it.
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        reject(new StartupError(m.message));
+        return;
+      }
       if (m?.type !== 'listening' || typeof m.url !== 'string') return;
       clearTimeout(timer);
       child.off('exit', onExit);

@@ -10,6 +10,7 @@ import { systemClock } from '../clock.ts';
 import { chaosProxyOptions, controlTokens } from '../chaos/config.ts';
 import { startChaosProxy } from '../chaos/proxy.ts';
 import { createLogger } from '../log.ts';
+import { errorCode, startupStep, StartupError } from '../runtime/startup.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import { loadOrExit } from './load.ts';
 
@@ -17,6 +18,13 @@ export interface ProxyListening {
   type: 'listening';
   url: string;
   pid: number;
+}
+
+/** Sent instead when it cannot listen: the one-line reason, so the daemon's start-up error says it. */
+export interface ProxyFailed {
+  type: 'failed';
+  message: string;
+  code: string | null;
 }
 
 export async function proxyCommand(argv: string[]): Promise<number> {
@@ -41,12 +49,27 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
   const opts = chaosProxyOptions(chaos, systemClock, (e) => (e.type === 'applied' ? log.debug : log.info)('fault ' + e.type, { ...e }), env);
-  const proxy = await startChaosProxy({
-    ...opts,
-    host: values.host ?? opts.host,
-    port: port ?? opts.port,
-    onError: (err) => log.error('request failed inside the proxy', { error: String((err as Error)?.stack ?? err) }),
-  });
+  const host = values.host ?? opts.host ?? '127.0.0.1';
+  const listenPort = port ?? opts.port ?? 0;
+  let proxy: Awaited<ReturnType<typeof startChaosProxy>>;
+  try {
+    proxy = await startupStep(
+      { kind: 'listen', what: 'fault-injection proxy', host, port: listenPort, setting: values.port === undefined || process.send ? 'chaos.listen.port in vigil.yaml' : '--port' },
+      () =>
+        startChaosProxy({
+          ...opts,
+          host,
+          port: listenPort,
+          onError: (err) => log.error('request failed inside the proxy', { error: String((err as Error)?.stack ?? err) }),
+        }),
+    );
+  } catch (err) {
+    if (process.send && err instanceof StartupError) {
+      const failed: ProxyFailed = { type: 'failed', message: err.message, code: errorCode(err.cause) };
+      await new Promise<void>((r) => process.send!(failed, () => r()));
+    }
+    throw err;
+  }
   log.info('fault-injection proxy listening', { url: proxy.url, pid: process.pid, upstreams: Object.keys(chaos.upstreams) });
   if (process.send) {
     process.send({ type: 'listening', url: proxy.url, pid: process.pid } satisfies ProxyListening);

@@ -103,9 +103,23 @@ export function startVigil(args: string[], opts: { env?: Record<string, string |
 
 /** A loopback port held by another listener for the test's lifetime. */
 export async function holdPort(): Promise<{ port: number; close: () => Promise<void> }> {
-  const s = net.createServer();
+  // Whoever connects (a daemon looking for a proxy to adopt) is held too, and cut at close: a paused socket
+  // would never see its peer's FIN, and close() would wait for it forever.
+  const socks = new Set<net.Socket>();
+  const s = net.createServer((sock) => {
+    socks.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => socks.delete(sock));
+  });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return { port: (s.address() as AddressInfo).port, close: () => new Promise((r) => s.close(() => r())) };
+  return {
+    port: (s.address() as AddressInfo).port,
+    close: () =>
+      new Promise((r) => {
+        s.close(() => r());
+        for (const sock of socks) sock.destroy();
+      }),
+  };
 }
 
 /** test/daemon's config (four probes every 5 min) plus extra vigil.yaml text. */
