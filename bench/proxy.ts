@@ -289,6 +289,21 @@ async function main(): Promise<void> {
   ];
   lines.push('', 'targets: at or below Toxiproxy 2.8 as measured side by side in issue 17 (it cannot be built here); judged on the median run:');
   for (const [what, got, target, unit] of checks) lines.push(`  ${what.padEnd(36)} ${got.toFixed(2).padStart(8)}  target ≤ ${String(target).padEnd(5)} ${unit.padEnd(34)} ${verdict(got <= target)}`);
+  // Ratios to the floors measured in the same run, per run (a shared 2-core machine moves absolute figures, the
+  // ratios less): Vigil's added latency and CPU ÷ the floor's. n/a where the floor's added figure is within noise.
+  lines.push('', "Vigil's proxy ÷ floor, per run (min/median/max):", 'load                      floor                     added p50 ×         added p99 ×         CPU/request ×');
+  const ratios = (a: number[], b: number[], min: number) => {
+    const r = a.map((x, i) => (b[i] > min ? x / b[i] : NaN)).filter((x) => Number.isFinite(x));
+    return r.length === 0 ? 'n/a' : fmt(r) + (r.length < a.length ? ` (${r.length} of ${a.length} runs)` : '');
+  };
+  for (const mode of MODES) {
+    const byTarget = results.get(mode.name)!;
+    const vr = byTarget.get("Vigil's proxy")!;
+    for (const floor of ['Node TCP pipe', 'node:http pass-through']) {
+      const fr = byTarget.get(floor)!;
+      lines.push(`${(floor === 'Node TCP pipe' ? mode.name : '').padEnd(25)} ${floor.padEnd(25)} ${ratios(vr.added50, fr.added50, 0.02).padEnd(19)} ${ratios(vr.added99, fr.added99, 0.02).padEnd(19)} ${ratios(vr.cpu, fr.cpu, 0)}`);
+    }
+  }
   lines.push(
     `  floor: Node TCP pipe at 2,000 req/s adds p50 ${med(tcp2k.added50).toFixed(2)} ms, p99 ${med(tcp2k.added99).toFixed(2)} ms; Vigil's proxy ÷ pipe at p50: ${(med(o2k.added50) / Math.max(0.001, med(tcp2k.added50))).toFixed(2)}×`,
     '',

@@ -154,8 +154,12 @@ function separatorOf(ev: string): string {
   return ev.endsWith('\r\n\r\n') ? '\r\n\r\n' : ev.endsWith('\r\r') ? '\r\r' : '\n\n';
 }
 
-/** Headers on time, first body byte held until `delayMs` after them. */
-export function slowFirstByte(delayMs: number): BodyFault {
+/** Milliseconds until the fault's TTL runs out (≤ 0: expired); every held byte is released by then. */
+export type LeftMs = () => number;
+const FOREVER: LeftMs = () => Infinity;
+
+/** Headers on time, first body byte held until `delayMs` after them (or the fault's expiry, if sooner). */
+export function slowFirstByte(delayMs: number, left: LeftMs = FOREVER): BodyFault {
   let releaseAt = 0;
   let waited = false;
   const wait = async () => {
@@ -167,7 +171,7 @@ export function slowFirstByte(delayMs: number): BodyFault {
   return {
     start(out) {
       out.head();
-      releaseAt = performance.now() + delayMs;
+      releaseAt = performance.now() + Math.max(0, Math.min(delayMs, left()));
     },
     async chunk(buf, out) {
       await wait();
@@ -179,15 +183,19 @@ export function slowFirstByte(delayMs: number): BodyFault {
   };
 }
 
-/** Content events at most `perSec` per second; other events keep their order and pass as soon as they can. */
-export function throttle(kind: UpstreamKind, perSec: number): BodyFault {
+/**
+ * Content events at most `perSec` per second; other events keep their order and pass as soon as they can. Once
+ * the fault expires the rest of the stream passes at the upstream's pace.
+ */
+export function throttle(kind: UpstreamKind, perSec: number, left: LeftMs = FOREVER): BodyFault {
   const split = new SseSplitter();
   const gapMs = 1000 / perSec;
   let nextAt = -Infinity;
   const send = async (ev: string, out: Out) => {
     if (isContentEvent(kind, ev)) {
       const now = performance.now();
-      if (nextAt > now) await sleep(nextAt - now);
+      const wait = Math.min(nextAt - now, left());
+      if (wait > 0) await sleep(wait);
       nextAt = Math.max(now, nextAt) + gapMs;
     }
     await out.write(ev);
@@ -211,7 +219,7 @@ export type EventAction = 'cut' | 'malformed_json' | 'malformed_sse' | 'error';
  * on; `error` replaces it with the provider's in-stream error event and ends. One event is held back so the
  * last one can still be hit.
  */
-export function eventFault(kind: UpstreamKind, action: EventAction, afterContent: number): BodyFault {
+export function eventFault(kind: UpstreamKind, action: EventAction, afterContent: number, left: LeftMs = FOREVER): BodyFault {
   const split = new SseSplitter();
   let held: string | null = null;
   let passedContent = 0;
@@ -244,7 +252,8 @@ export function eventFault(kind: UpstreamKind, action: EventAction, afterContent
       await out.write(stripping ? unframed(ev) : ev);
       return;
     }
-    if (passedContent >= afterContent || isLast) {
+    // A long stream that reaches its hit only after the fault expired passes untouched.
+    if ((passedContent >= afterContent || isLast) && left() > 0) {
       await onHit(ev, out);
       return;
     }
@@ -297,20 +306,23 @@ export function bodyFault(action: 'cut' | 'malformed'): BodyFault {
   };
 }
 
-/** The body fault for a fault spec and an upstream 2xx response, or null to pass the body through untouched. */
-export function bodyFaultFor(kind: UpstreamKind, spec: FaultSpec, sse: boolean): BodyFault | null {
+/**
+ * The body fault for a fault spec and an upstream 2xx response, or null to pass the body through untouched.
+ * `left`: time until the fault's TTL runs out; no delay or hit lasts past it.
+ */
+export function bodyFaultFor(kind: UpstreamKind, spec: FaultSpec, sse: boolean, left: LeftMs = FOREVER): BodyFault | null {
   switch (spec.kind) {
     case 'slow_ttft':
-      return slowFirstByte(spec.delay_ms);
+      return slowFirstByte(spec.delay_ms, left);
     case 'throttle':
-      return sse ? throttle(kind, spec.tokens_per_sec) : null;
+      return sse ? throttle(kind, spec.tokens_per_sec, left) : null;
     case 'stream_cut':
-      return sse ? eventFault(kind, 'cut', spec.after_events) : bodyFault('cut');
+      return sse ? eventFault(kind, 'cut', spec.after_events, left) : bodyFault('cut');
     case 'malformed':
       if (!sse) return bodyFault('malformed');
-      return eventFault(kind, spec.format === 'sse' ? 'malformed_sse' : 'malformed_json', spec.after_events);
+      return eventFault(kind, spec.format === 'sse' ? 'malformed_sse' : 'malformed_json', spec.after_events, left);
     case 'stream_error':
-      return sse ? eventFault(kind, 'error', spec.after_events) : null;
+      return sse ? eventFault(kind, 'error', spec.after_events, left) : null;
     default:
       return null;
   }

@@ -237,8 +237,14 @@ export function createChaosProxyHandler(opts: ChaosProxyOptions, extraStatus: ()
     },
   };
 
-  /** Wait `ms` of real time; false when the client left or the proxy is closing. */
-  async function pause(ms: number, res: ServerResponse): Promise<boolean> {
+  /**
+   * Wait `ms` of real time, cut short when the fault's TTL runs out (no fault outlives it): 'done', 'expired'
+   * (the caller passes the request through unfaulted), or false when the client left or the proxy is closing.
+   */
+  async function pause(ms: number, res: ServerResponse, fault: Fault): Promise<'done' | 'expired' | false> {
+    const left = fault.expiresAt - clock.now();
+    const expired = left < ms;
+    ms = Math.max(0, Math.min(ms, left));
     if (ms > 0) {
       // A long delay must not outlive the client that waits for it.
       const left = new AbortController();
@@ -252,7 +258,8 @@ export function createChaosProxyHandler(opts: ChaosProxyOptions, extraStatus: ()
         res.off('close', onClose);
       }
     }
-    return !res.destroyed && !closing.signal.aborted;
+    if (res.destroyed || closing.signal.aborted) return false;
+    return expired ? 'expired' : 'done';
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, up: Upstream, pathAndQuery: string, body: Buffer, fault: Fault | null): void {
@@ -290,7 +297,8 @@ export function createChaosProxyHandler(opts: ChaosProxyOptions, extraStatus: ()
         const ctype = String(headers['content-type'] ?? '');
         const sse = ctype.includes('text/event-stream');
         if (fault && statusCode >= 200 && statusCode < 300) {
-          const bf = bodyFaultFor(up.kind, fault.spec, sse);
+          const expiresAt = fault.expiresAt;
+          const bf = bodyFaultFor(up.kind, fault.spec, sse, () => expiresAt - clock.now());
           if (bf) {
             if (sse) delete h['content-length'];
             out = new Out(res, statusCode, h);
@@ -327,23 +335,27 @@ export function createChaosProxyHandler(opts: ChaosProxyOptions, extraStatus: ()
     }
     const spec = fault.spec;
     emit({ type: 'applied', faultId: fault.id, kind: spec.kind, upstream: up.name, path: rest, model });
+    // A delay cut short by the fault's expiry ends in plain pass-through: nothing the fault does lasts past its TTL.
+    let waited: 'done' | 'expired' | false;
     switch (spec.kind) {
       case 'http_status':
-        if (await pause(spec.delay_ms, res)) {
+        if ((waited = await pause(spec.delay_ms, res, fault)) === 'done') {
           sendReply(res, errorReply(up.kind, spec.status, { retryAfterSec: spec.retry_after_sec, message: spec.message, model }), fault.id);
-        }
+        } else if (waited === 'expired') forward(req, res, up, rest + search, body, null);
         return;
       case 'content_filter':
       case 'refusal':
       case 'empty':
-        if (await pause(spec.delay_ms, res)) sendReply(res, answerReply(up.kind, spec.kind, shape, clock.now()), fault.id);
+        if ((waited = await pause(spec.delay_ms, res, fault)) === 'done') sendReply(res, answerReply(up.kind, spec.kind, shape, clock.now()), fault.id);
+        else if (waited === 'expired') forward(req, res, up, rest + search, body, null);
         return;
       case 'reset':
         // RST before any response byte, as a crashed upstream or middlebox would.
-        if (await pause(spec.delay_ms, res)) req.socket.resetAndDestroy();
+        if ((waited = await pause(spec.delay_ms, res, fault)) === 'done') req.socket.resetAndDestroy();
+        else if (waited === 'expired') forward(req, res, up, rest + search, body, null);
         return;
       case 'latency':
-        if (await pause(spec.delay_ms, res)) forward(req, res, up, rest + search, body, fault);
+        if ((waited = await pause(spec.delay_ms, res, fault))) forward(req, res, up, rest + search, body, waited === 'done' ? fault : null);
         return;
       default:
         forward(req, res, up, rest + search, body, fault);
