@@ -5,8 +5,14 @@
 //
 // Samples: scheduled first attempts outside drills that got an answer (no error, or only an assertion failure);
 // `content_filter` failures count for the finish-reason mix. Length needs `tokensOut` from the provider.
+//
+// A warning needs a practical effect besides significance (answers 25 % and 3 tokens longer or shorter, a rate
+// 5 points higher, by default): "6.7 tokens instead of 7.4" is real and useless. And output drift does not repeat
+// what refusal drift says: on benign and should-refuse probes the length is that of the answers that behaved as
+// expected (complied, or refused), and content-filter endings are refusal drift's, so a change in how often a
+// model refuses is one incident, not two.
 import { runsPerMonth } from '../config/cost.ts';
-import type { ProbeResult, ProbeSpec, Severity, Signal } from '../domain.ts';
+import type { ProbeKind, ProbeResult, ProbeSpec, Severity, Signal } from '../domain.ts';
 import { ms, providerName } from './refusal-drift.ts';
 import {
   arlForBudget,
@@ -36,6 +42,12 @@ export interface OutputDriftOptions {
   /** Length sd floor: at least this share of the mean, and this many tokens (temperature-0 answers barely vary). */
   lengthRelSdFloor: number;
   lengthAbsSdFloor: number;
+  /** Practical effect for length: the mean must move by this share of the baseline... */
+  lengthMinChange: number;
+  /** ...and by this many tokens. */
+  lengthMinTokens: number;
+  /** Practical effect for rates: the observed rate at least this far above the baseline (absolute). */
+  rateMinChange: number;
   halfLifeMs: number;
   guardMs: number;
   minBaseline: number;
@@ -51,6 +63,9 @@ export const DEFAULT_OUTPUT_DRIFT: OutputDriftOptions = {
   lengthShiftSd: 1,
   lengthRelSdFloor: 0.1,
   lengthAbsSdFloor: 1,
+  lengthMinChange: 0.25,
+  lengthMinTokens: 3,
+  rateMinChange: 0.05,
   halfLifeMs: 7 * DAY,
   guardMs: 1 * DAY,
   minBaseline: 200,
@@ -64,6 +79,9 @@ export interface OutputDriftYaml {
   false_alarms_per_month?: number;
   min_shift?: number;
   length_shift_sd?: number;
+  min_length_change?: number;
+  min_length_tokens?: number;
+  min_rate_change?: number;
   half_life?: string;
   guard?: string;
   min_baseline?: number;
@@ -77,6 +95,9 @@ export function outputDriftOptionsFromYaml(y: OutputDriftYaml = {}): Partial<Out
   if (y.false_alarms_per_month !== undefined) o.falseAlarmsPerMonth = y.false_alarms_per_month;
   if (y.min_shift !== undefined) o.minShift = y.min_shift;
   if (y.length_shift_sd !== undefined) o.lengthShiftSd = y.length_shift_sd;
+  if (y.min_length_change !== undefined) o.lengthMinChange = y.min_length_change;
+  if (y.min_length_tokens !== undefined) o.lengthMinTokens = y.min_length_tokens;
+  if (y.min_rate_change !== undefined) o.rateMinChange = y.min_rate_change;
   if (y.min_baseline !== undefined) o.minBaseline = y.min_baseline;
   if (y.half_life) o.halfLifeMs = ms(y.half_life);
   if (y.guard) o.guardMs = ms(y.guard);
@@ -88,6 +109,8 @@ export function outputDriftOptionsFromYaml(y: OutputDriftYaml = {}): Partial<Out
 
 interface OutputProbePlan {
   probe: string;
+  /** Benign and should-refuse probes: refusal drift owns how often they refuse. */
+  kind: ProbeKind;
   owner: string;
   provider: string;
   model: string;
@@ -119,13 +142,23 @@ export function planOutputDrift(specs: readonly ProbeSpec[], options: Partial<Ou
     const common = { halfLifeMs: o.halfLifeMs, guardMs: o.guardMs, minBaseline: o.minBaseline, resolveEvidence: RESOLVE_EVIDENCE, acceptAfterMs: o.acceptAfterMs };
     probes[s.id] = {
       probe: s.id,
+      kind: s.kind,
       owner: s.owner,
       provider: providerName(s.target),
       model: s.model,
       hasJson: hasJsonAssertion(s),
       samplesPerMonth,
-      bernoulli: { h, minShift: o.minShift, minRate: o.minRate, ...common },
-      gaussian: { h, shiftSd: o.lengthShiftSd, relSdFloor: o.lengthRelSdFloor, absSdFloor: o.lengthAbsSdFloor, zClip: 2.5, ...common },
+      bernoulli: { h, minShift: o.minShift, minRate: o.minRate, minEffect: o.rateMinChange, ...common },
+      gaussian: {
+        h,
+        shiftSd: o.lengthShiftSd,
+        relSdFloor: o.lengthRelSdFloor,
+        absSdFloor: o.lengthAbsSdFloor,
+        zClip: 2.5,
+        minRelChange: o.lengthMinChange,
+        minAbsChange: o.lengthMinTokens,
+        ...common,
+      },
     };
   }
   return { options: o, probes };
@@ -147,19 +180,25 @@ export function newOutputDriftState(): OutputDriftState {
   return { version: 1, probes: {} };
 }
 
-/** The samples one result gives, per metric (null: nothing to count). */
-export function outputSamples(r: ProbeResult): Record<OutputMetric, number | null> {
+/**
+ * The samples one result gives, per metric (null: nothing to count). For a benign or should-refuse probe (`kind`),
+ * the length counts only answers that behaved as expected and content-filter endings are not counted: those
+ * changes are refusal drift's to report.
+ */
+export function outputSamples(r: ProbeResult, kind: ProbeKind = 'canary'): Record<OutputMetric, number | null> {
   const none = { length: null, json_invalid: null, finish_length: null, finish_content_filter: null };
   if (r.attempt !== 1 || r.drillId) return none;
   const filtered = r.errorClass === 'content_filter' || r.finishReason === 'content_filter';
   const answered = r.errorClass === null || r.errorClass === 'assertion';
-  if (!answered) return { ...none, finish_content_filter: filtered ? 1 : null };
+  if (!answered) return { ...none, finish_content_filter: filtered && kind === 'canary' ? 1 : null };
   const json = r.assertions.filter((v) => v.assertion === 'json' || v.assertion === 'json_schema');
+  const refused = r.refusal === 'full_refusal' || r.refusal === 'partial_refusal';
+  const expected = kind === 'canary' || (kind === 'benign' ? !refused : refused);
   return {
-    length: r.tokensOut,
+    length: expected ? r.tokensOut : null,
     json_invalid: json.length ? (json.some((v) => !v.passed) ? 1 : 0) : null,
     finish_length: r.finishReason === null ? null : r.finishReason === 'length' ? 1 : 0,
-    finish_content_filter: r.finishReason === null && !filtered ? null : filtered ? 1 : 0,
+    finish_content_filter: kind !== 'canary' || (r.finishReason === null && !filtered) ? null : filtered ? 1 : 0,
   };
 }
 
@@ -169,7 +208,7 @@ const RATE_METRICS = ['json_invalid', 'finish_length', 'finish_content_filter'] 
 export function observeOutput(plan: OutputDriftPlan, state: OutputDriftState, r: ProbeResult): Signal[] {
   const pp = plan.probes[r.probeId];
   if (!pp) return [];
-  const samples = outputSamples(r);
+  const samples = outputSamples(r, pp.kind);
   const st = (state.probes[r.probeId] ??= {
     length: newGaussian(),
     json_invalid: newBernoulli(),

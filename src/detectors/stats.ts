@@ -100,6 +100,11 @@ export interface BernoulliParams {
   h: number;
   /** Smallest absolute rise worth detecting: the CUSUM is tuned to p1 = p0 + minShift. */
   minShift: number;
+  /**
+   * Practical effect: the rate observed since the change must be at least this much above the baseline for the
+   * alarm to go off (0 = significance alone). Evidence keeps accumulating meanwhile, capped at the threshold.
+   */
+  minEffect?: number;
   /** Floor for the baseline rate: a rate learnt as ~0 would make one stray event look like a change. */
   minRate: number;
   halfLifeMs: number;
@@ -184,6 +189,16 @@ function releaseGuard<T>(guard: [number, T][], before: number, sink: (t: number,
   if (i > 0) guard.splice(0, i);
 }
 
+/**
+ * How far above p0 the rate of k events in n samples is, at the lower end of its ±2 standard errors: the run a
+ * CUSUM alarms on starts where the events bunched, so its raw rate overstates the rise.
+ */
+function lowerRise(k: number, n: number, p0: number): number {
+  if (n === 0) return 0;
+  const r = k / n;
+  return r - 2 * Math.sqrt(Math.max(r * (1 - r), p0 * (1 - p0)) / n) - p0;
+}
+
 /** Feed one sample (x = 1: the event whose rate must not rise) taken at `t`. Mutates `st`. */
 export function bernoulliStep(st: BernoulliState, x: 0 | 1, t: number, p: BernoulliParams): MonitorEvent | null {
   st.samples++;
@@ -237,6 +252,11 @@ export function bernoulliStep(st: BernoulliState, x: 0 | 1, t: number, p: Bernou
     st.nSince = 0;
     st.kSince = 0;
   }
+  if (st.s >= p.h && (p.minEffect ?? 0) > 0 && lowerRise(st.kSince, st.nSince, p0) < (p.minEffect ?? 0)) {
+    // Significant but too small to act on: hold at the threshold until the effect is there (or the run ends).
+    st.s = p.h;
+    return null;
+  }
   if (st.s >= p.h) {
     st.firing = { at: t, changeAt: st.changeAt ?? t, p0, p1, n: st.nSince, k: st.kSince };
     st.s = 0;
@@ -284,6 +304,12 @@ export interface GaussianParams {
   absSdFloor: number;
   /** z-scores are clipped to ±zClip so one odd answer cannot carry an alarm on its own. */
   zClip: number;
+  /**
+   * Practical effect: the mean observed since the change must differ from the baseline by at least this share of
+   * it and this much in absolute terms for the alarm to go off (0 = significance alone).
+   */
+  minRelChange?: number;
+  minAbsChange?: number;
   halfLifeMs: number;
   guardMs: number;
   minBaseline: number;
@@ -385,7 +411,18 @@ export function gaussianStep(st: GaussianState, x: number, t: number, p: Gaussia
   st.down = Math.max(0, st.down - d * z - k);
   st.downSince =
     st.down > 0 ? (downPrev === 0 || !st.downSince ? { at: t, n: 1, sum: x } : { at: st.downSince.at, n: st.downSince.n + 1, sum: st.downSince.sum + x }) : null;
-  const dir = st.up >= p.h ? 'up' : st.down >= p.h ? 'down' : null;
+  let dir: 'up' | 'down' | null = st.up >= p.h ? 'up' : st.down >= p.h ? 'down' : null;
+  if (dir) {
+    const run = (dir === 'up' ? st.upSince : st.downSince) ?? { at: t, n: 1, sum: x };
+    const need = Math.max((p.minRelChange ?? 0) * Math.abs(mean), p.minAbsChange ?? 0);
+    // The run's mean, less two standard errors (the run starts where the values bunched, so it overstates).
+    if (need > 0 && Math.abs(run.sum / run.n - mean) - (2 * sd) / Math.sqrt(run.n) < need) {
+      // Significant but too small to act on: hold at the threshold until the effect is there (or the run ends).
+      if (dir === 'up') st.up = p.h;
+      else st.down = p.h;
+      dir = null;
+    }
+  }
   if (dir) {
     const since = (dir === 'up' ? st.upSince : st.downSince) ?? { at: t, n: 1, sum: x };
     st.firing = { at: t, changeAt: since.at, direction: dir, mean, sd, observedMean: since.sum / since.n, n: since.n };

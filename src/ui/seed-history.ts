@@ -6,7 +6,7 @@
 // them, one attempt per probe slot, with the latency the simulator *plans* for that instant (src/sim/latency.ts:
 // diurnal peak at 9am New York), the simulator's own answer and refusal texts, and the real classifier,
 // assertions and pricing deciding outcome, refusal label and cost. Failures get their confirmation re-probe as the
-// scheduler would. The daemon's detectors (availability, refusal/output drift, model change) and a separate
+// scheduler would. The daemon's detectors (availability, latency, refusal/output drift, model change) and a separate
 // incident manager on a manual clock replay the week, so incidents open and resolve at the right times (their
 // notifications go to a silent receiver: nothing is sent). Finally the simulator is left in the week's end state, so the live daemon continues the same story.
 import { createHash } from 'node:crypto';
@@ -22,6 +22,7 @@ import { evaluateAssertions, outcomeFrom } from '../classify/assertions.ts';
 import { classifyRefusal } from '../classify/refusal.ts';
 import { AvailabilityDetector } from '../detectors/availability.ts';
 import { DriftWatch } from '../detectors/drift-watch.ts';
+import { LatencyWatch } from '../detectors/latency/watch.ts';
 import type { ProbeResult, ProbeSpec, RefusalLabel } from '../domain.ts';
 import { createHttpClient } from '../http/client.ts';
 import { IncidentManager, alertsConfig } from '../incidents/index.ts';
@@ -70,7 +71,7 @@ export const DEMO_SCENARIO: HistoryScenario = {
     { provider: 'anthropic', day: 3, hour: 15.1, minutes: 45, kind: 'overloaded' },
     { provider: 'openai', day: 1, hour: 20, minutes: 12, kind: 'rate_limited' },
   ],
-  slow: [{ provider: 'gemini', day: 5, hour: 13, minutes: 150, factor: 8, weekday: true }],
+  slow: [{ provider: 'gemini', day: 3, hour: 12, minutes: 150, factor: 8, weekday: true }],
   swaps: [{ provider: 'openai', day: 2, hour: 18, alias: 'gpt-4o-mini', snapshot: 'gpt-4o-mini-2025-10-01', fingerprint: 'fp_7c1b9e2d40' }],
   refusals: [
     { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.5 },
@@ -419,9 +420,12 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
     random: () => 0.5,
   });
   const detector = new AvailabilityDetector(() => alerts.availability);
-  // The same detectors the daemon feeds (src/daemon.ts record()): availability, and refusal/output drift and
-  // model change, so the week's drift incidents open when the swap happened, not when the demo starts.
+  // The same detectors the daemon feeds (src/daemon.ts record()): availability, diurnal latency, and refusal/output
+  // drift and model change, so the week's incidents open when they happened, not when the demo starts. The latency
+  // baselines learnt over the week are saved, so the live daemon carries on from them.
   const drift = new DriftWatch(config);
+  const latency = new LatencyWatch(store);
+  await latency.sync(config.probes, results[0].startedAt);
   const specs = new Map(config.probes.map((p) => [p.id, p]));
   const ids = new Set<string>();
   let nextTick = results[0].startedAt;
@@ -443,7 +447,7 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
     // A safety probe failing only its refusal assertion is the drift detector's business, not an outage.
     const refusalOnly = spec.kind !== 'canary' && r.errorClass === 'assertion';
     const availability = refusalOnly ? null : detector.observe(spec, r);
-    for (const signal of [...(availability ? [availability] : []), ...drift.observe(r)]) {
+    for (const signal of [...(availability ? [availability] : []), ...latency.observe(r), ...drift.observe(r)]) {
       const inc = manager.ingest(signal);
       if (!inc) continue;
       ids.add(inc.id);
@@ -455,6 +459,7 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
   clock.set(now);
   await manager.tick();
   await manager.stop();
+  await latency.save(now);
   return ids.size;
 }
 

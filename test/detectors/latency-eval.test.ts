@@ -167,11 +167,12 @@ describe.skipIf(!nabPresent(NAB))('NAB development set', () => {
     const series = loadNab(NAB);
     const grid = defaultGrid();
     const r = leaveOneFamilyOut(series, grid, runGrid(series, grid));
-    // Measured (npm run eval:cv): pooled held-out 0.829 (68/82) at 0.061 false pages/day; numenta HTM scores
-    // 0.79 / 0.074 on the same set. Floors: two windows fewer and ten more false pages than measured.
+    // Measured (npm run eval:cv): pooled held-out 0.841 (69/82) at 0.066 false pages/day (103); numenta HTM scores
+    // 0.79 / 0.074 on the same set. Floors: two windows fewer and five more false pages than measured (115 would
+    // be HTM's rate).
     expect(r.pooled.windows).toBe(82);
-    expect(r.pooled.hit).toBeGreaterThanOrEqual(66);
-    expect(r.pooled.fp).toBeLessThanOrEqual(106);
+    expect(r.pooled.hit).toBeGreaterThanOrEqual(67);
+    expect(r.pooled.fp).toBeLessThanOrEqual(108);
     expect(r.pooled.recall).toBeGreaterThan(0.79);
     expect(r.pooled.fpPerDay).toBeLessThanOrEqual(0.074);
     // Per family (held out), one window and a few false pages under what was measured.

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serialiseLatencyState } from '../../src/detectors/latency/persist.ts';
+import { decodeBaseline, savedBody, serialiseLatencyState } from '../../src/detectors/latency/persist.ts';
 import { LatencyWatch } from '../../src/detectors/latency/watch.ts';
 import type { ProbeSpec, Signal } from '../../src/domain.ts';
 import { Store } from '../../src/store/store.ts';
@@ -79,6 +79,24 @@ describe('LatencyWatch', () => {
     // 168 buckets × 3 float32 per metric, plus the ring of recent calls and a few numbers.
     expect(full.total.baseline.how!.byteLength).toBe(168 * 3 * 4);
     expect(serialiseLatencyState(full).length).toBeLessThan(8_000);
+    await store.close();
+  });
+
+  it('restores a state saved before records had their own start, as learning (no new warm-up, nothing lost)', async () => {
+    const store = openStore();
+    const watch = new LatencyWatch(store);
+    await watch.sync([spec], start);
+    feed(watch, generate({ start, days: 10, stepMs: 5 * MIN, timezone: 'UTC', baseMs: 900, seed: 4 }));
+    const state = watch.stateOf('canary')!;
+    expect(state.total.recordsFrom).not.toBeNull();
+    // The older format: the same state without the field.
+    const old = JSON.parse(savedBody('UTC', state));
+    delete old.state.ttft.recordsFrom;
+    delete old.state.total.recordsFrom;
+    const back = decodeBaseline(JSON.stringify(old), 'UTC')!;
+    expect(back.total.recordsFrom).toBe(state.total.firstT);
+    expect(back.total.count).toBe(state.total.count);
+    expect(back.total.rec).toEqual(state.total.rec);
     await store.close();
   });
 });

@@ -83,6 +83,33 @@ describe('answer length', () => {
     expect(shorter[0].evidence.direction).toBe('down');
   });
 
+  it('does not warn about a change too small to act on, however significant', () => {
+    // 40 → 45 tokens (12 %) on steady answers: the CUSUM is sure within hours, and nobody would act on it.
+    const steady = (t: number, rng: () => number) => ({ tokensOut: (t >= CHANGE ? 45 : 40) + Math.round(rng() * 2 - 1) });
+    expect(run(plan, chat, T0 - WARMUP, CHANGE + 5 * DAY, steady)).toEqual([]);
+    // With the practical effect turned off, the same month warns (the test can fail).
+    const strict = planOutputDrift(SPECS, { lengthMinChange: 0, lengthMinTokens: 0 });
+    expect(run(strict, chat, T0 - WARMUP, CHANGE + 5 * DAY, steady).length).toBeGreaterThan(0);
+    // A short answer that loses one token in ten (7.4 → 6.7, the demo's old warning) is not news either.
+    const tiny = run(plan, chat, T0 - WARMUP, CHANGE + 5 * DAY, (t, rng) => ({ tokensOut: rng() < (t >= CHANGE ? 0.3 : 0.4) ? 8 : 7 }));
+    expect(tiny).toEqual([]);
+  });
+
+  it('leaves a change in how often a benign prompt is refused to refusal drift', () => {
+    const benign = spec('benign-q', { schedule: every5m, owner: 'safety', kind: 'benign' });
+    const p = planOutputDrift([...SPECS, benign]);
+    // Half the answers become short refusals: the answers that still comply keep their length.
+    const signals = run(p, benign, T0 - WARMUP, CHANGE + 3 * DAY, (t, rng) =>
+      t >= CHANGE && rng() < 0.5 ? { tokensOut: 12, refusal: 'full_refusal', finishReason: 'content_filter' } : { tokensOut: length(rng, 60), refusal: 'full_compliance' },
+    );
+    expect(signals).toEqual([]);
+    // The same answers on a canary are an output change worth a warning (the test can fail).
+    const canaryLike = run(p, chat, T0 - WARMUP, CHANGE + 3 * DAY, (t, rng) =>
+      t >= CHANGE && rng() < 0.5 ? { tokensOut: 12, refusal: 'full_refusal' } : { tokensOut: length(rng, 60), refusal: 'full_compliance' },
+    );
+    expect(canaryLike.map((s) => s.key)).toContain('chat:length');
+  });
+
   it('stays quiet for a calm month of skewed lengths across seeds', () => {
     let alarms = 0;
     const seeds = 40;
@@ -112,6 +139,15 @@ describe('rates', () => {
     expect(fire!.at - CHANGE).toBeLessThan(12 * HOUR);
     expect(fire!.summary).toMatch(/invalid JSON\/schema answers/);
     expect(signals.filter((s) => s.key !== 'extract:json_invalid')).toEqual([]);
+  });
+
+  it('does not warn about a rate rise too small to act on', () => {
+    const verdict = (ok: boolean) => [{ assertion: 'json_schema', passed: ok, detail: '', soft: false }];
+    const signals = run(plan, jsonProbe, T0 - WARMUP, CHANGE + 10 * DAY, (t, rng) => {
+      const bad = rng() < (t >= CHANGE ? 0.04 : 0.01);
+      return { assertions: verdict(!bad), outcome: bad ? 'failed' : 'ok', errorClass: bad ? 'assertion' : null };
+    });
+    expect(signals.map((s) => `${s.key} ${s.status} ${s.summary}`)).toEqual([]);
   });
 
   it('flags a shift in the finish-reason mix (truncation and content filters)', () => {

@@ -94,8 +94,10 @@ export interface LatencyDetectorOptions {
   halfLifeMs?: number;
   /** Weight of a value learnt while firing (1 = as usual). */
   firingWeight?: number;
-  /** No anomaly pages (SLO ceiling pages still fire) until this long after the first value... */
+  /** Records start learning this long after the first value (and once a bucket of its hour exists)... */
   warmupMs?: number;
+  /** ...and anomaly pages (SLO ceiling pages fire at once) this long after that. */
+  recordWarmupMs?: number;
   /** ...and until this many values. */
   warmupPoints?: number;
   slo?: LatencySlo;
@@ -136,6 +138,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   halfLifeMs: 14 * DAY,
   firingWeight: 0.2,
   warmupMs: DAY,
+  recordWarmupMs: DAY,
   warmupPoints: 50,
   slo: {},
 };
@@ -152,7 +155,7 @@ export function resolveOptions(o: LatencyDetectorOptions = {}): ResolvedOptions 
   }
   if (!(r.firingWeight > 0 && r.firingWeight <= 1)) throw new RangeError('latency detector: firingWeight must be in (0, 1]');
   if (!(r.priorSamples >= 0)) throw new RangeError('latency detector: priorSamples must be >= 0');
-  if (!(r.resolveAfterMs >= 0) || !(r.warmupMs >= 0)) throw new RangeError('latency detector: durations must be >= 0');
+  if (!(r.resolveAfterMs >= 0) || !(r.warmupMs >= 0) || !(r.recordWarmupMs >= 0)) throw new RangeError('latency detector: durations must be >= 0');
   return r;
 }
 
@@ -182,6 +185,8 @@ export interface LatencyState {
   /** Points seen, finite or not. */
   rows: number;
   firstT: number | null;
+  /** When the records started learning (the first value with an hour-specific baseline, after warm-up). */
+  recordsFrom: number | null;
   /** Latest time seen: the detector's clock, which never runs backwards. */
   lastT: number | null;
   baseline: BaselineState;
@@ -262,6 +267,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     count: 0,
     rows: 0,
     firstT: null,
+    recordsFrom: null,
     lastT: null,
     baseline: emptyBaseline(),
     ring: null,
@@ -406,7 +412,12 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       high: { level: beat[0], drift: beat[2], extreme: exHigh },
       low: { level: beat[1], drift: beat[3], extreme: exLow },
     };
-    const warm = base !== null && te - s.firstT >= o.warmupMs && s.count >= o.warmupPoints;
+    // Records learn once the baseline is hour-specific (statistics against an all-hours baseline would set records
+    // that last weeks); pages wait until they have learnt for `recordWarmupMs`, so a series does not page on
+    // whatever its statistics happen to be when the records start.
+    if (s.recordsFrom === null && base !== null && base.level !== 'global' && te - s.firstT >= o.warmupMs && s.count >= o.warmupPoints) s.recordsFrom = te;
+    const learning = s.recordsFrom !== null;
+    const warm = learning && te - s.recordsFrom! >= o.recordWarmupMs;
     const strongest = (side: Record<Channel, number>): [Channel, number] => {
       let best: Channel = 'level';
       for (const ch of CHANNELS) if (side[ch] > side[best]) best = ch;
@@ -467,8 +478,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
       const v = stats[j];
       if (v === null) continue;
       if (!s.alert.firing) {
-        // Not while warming up: statistics against a baseline of a few hours would set records that last weeks.
-        if (warm) rec[j] = Math.max(rec[j], v);
+        if (learning) rec[j] = Math.max(rec[j], v);
       }
       else epi[j] = Math.max(epi[j], v);
     }

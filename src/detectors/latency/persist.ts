@@ -84,6 +84,9 @@ export function decodeBaseline(body: string, timezone: string): ProbeLatencyStat
     const saved = parseLatencyState(body) as unknown as Saved;
     if (saved.timezone !== timezone) return null;
     if (!isState(saved.state?.ttft) || !isState(saved.state?.total)) return null;
+    // Saved before records had their own start: their records have learnt since the warm-up ended, so they count
+    // as learning from the first value (nothing learnt is thrown away, and no new warm-up is imposed).
+    for (const m of [saved.state.ttft, saved.state.total]) if (m.recordsFrom === undefined) m.recordsFrom = m.count > 0 ? m.firstT : null;
     return saved.state;
   } catch {
     return null;
