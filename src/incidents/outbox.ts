@@ -8,8 +8,10 @@
 // - Expiry: a row not delivered within expire_after is `expired` and stops holding the line. A resolve
 //   gets twice as long and still goes out after its trigger expired: the trigger may have reached the
 //   receiver without us seeing the answer, and resolving an unknown PagerDuty key is harmless.
-// - Restart: rows left `sending` by a dead process are queued again (at-least-once; PagerDuty dedups by
-//   key, a Slack update of the same message is idempotent).
+// - Restart: rows left `sending` by a dead process are queued again, and every retry tells the notifier its
+//   attempt number. Delivered exactly once all the same: PagerDuty dedups by key; Slack messages carry a
+//   marker (message metadata naming the row) that the Slack notifier looks for before posting again, and an
+//   update of the same message is idempotent.
 // - Secrets: rows hold the owner and the receiver kind; the receiver (token, routing key) is built from
 //   the live config at delivery.
 import { redactDeep } from '../config/redact.ts';
@@ -252,7 +254,7 @@ export class Outbox {
   }
 
   private async deliverOne(r: Record_, report: DeliveryReport): Promise<void> {
-    const n = this.notification(r.id)!;
+    const n: Notification = { ...this.notification(r.id)!, attempt: r.attempts + 1, queuedAt: r.created_at };
     const built = this.o.receiver(r.owner, r.receiver);
     const notifier = this.o.notifiers[r.receiver];
     let result: DeliveryResult;

@@ -4,6 +4,15 @@
 // call has a timeout; the outbox does the retrying. A client is built per delivery (cheap), with a fetch
 // that is looked up at call time (so msw, installed later, still sees it), carries the outbox's abort
 // signal, and records the status and Retry-After of what came back.
+//
+// Exactly once across a crash mid-send: every message and thread reply carries a marker in its message
+// metadata (`vigil_notification`, naming the group's dedup key, the outbox row and the part). When the outbox
+// retries a row (attempt 2 or later: the last try may have reached Slack unseen), the notifier first looks
+// for that marker (conversations.history for a message, conversations.replies for a thread reply) and, when
+// found, takes the existing message instead of posting a duplicate. Looking needs the channel's id: a
+// `#name` is resolved once per process with conversations.list. Scopes: chat:write, plus channels:history and
+// channels:read (groups:* for private channels) for the look-up; without them a retry posts again
+// (at-least-once, as before).
 import { ErrorCode, LogLevel, WebClient, type Logger } from '@slack/web-api';
 import { systemClock, type Clock } from '../clock.ts';
 import {
@@ -94,6 +103,24 @@ export function slackThreadReply(n: Notification): string {
   return `${statusEmoji(n)} Still ${statusWords(n)}, ${timeline(n)}.`;
 }
 
+export const MARKER_EVENT = 'vigil_notification';
+
+/** The marker a message or thread reply carries, unique per outbox row and part. */
+export function deliveryMarker(n: Notification, part: 'message' | 'reply'): { event_type: string; event_payload: Record<string, string | number> } {
+  return { event_type: MARKER_EVENT, event_payload: { delivery: `${n.dedupKey}/${n.id}/${part}`, dedup_key: n.dedupKey, action: n.action } };
+}
+
+type SlackMessage = { ts?: string; metadata?: { event_type?: string; event_payload?: { delivery?: unknown } } };
+
+function carries(m: SlackMessage, marker: ReturnType<typeof deliveryMarker>): boolean {
+  return m.metadata?.event_type === marker.event_type && m.metadata?.event_payload?.delivery === marker.event_payload.delivery;
+}
+
+/** Slack channel, group and DM ids (what conversations.* accept). */
+const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
+/** Bounds on a look-up: pages of history or channel list read before giving up (and posting). */
+const LOOKUP_PAGES = 5;
+
 /** `channel:ts` → parts. Channel ids never contain a colon; ts is `1700000000.000100`. */
 export function parseSlackRef(ref: string): { channel: string; ts: string } | null {
   const at = ref.indexOf(':');
@@ -114,6 +141,8 @@ const silent: Logger = {
 export function createSlackNotifier(opts: SlackOptions = {}): Notifier {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const clock = opts.clock ?? systemClock;
+  // `#name` → channel id, learnt from conversations.list and from every post's answer (per API URL).
+  const channelIds = new Map<string, string>();
 
   return {
     kind: 'slack',
@@ -140,8 +169,24 @@ export function createSlackNotifier(opts: SlackOptions = {}): Notifier {
         },
       });
       const msg = slackMessage(n);
+      // A test notification has no outbox row to name; everything else may be a retry of a send we never saw end.
+      const retry = n.action !== 'test' && (n.attempt ?? 1) > 1;
+      const apiUrl = r.slackApiUrl ?? DEFAULT_SLACK_API_URL;
       const post = async () => {
-        const res = await client.chat.postMessage({ channel: r.slackChannel!, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false });
+        const marker = deliveryMarker(n, 'message');
+        if (retry) {
+          const found = await findMessage(client, apiUrl, r.slackChannel!, marker, n.queuedAt);
+          if (found) return ok(found);
+        }
+        const res = await client.chat.postMessage({
+          channel: r.slackChannel!,
+          text: msg.text,
+          blocks: msg.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+          ...(n.action === 'test' ? {} : { metadata: marker }),
+        });
+        if (res.channel && !CHANNEL_ID.test(r.slackChannel!)) channelIds.set(`${apiUrl}|${r.slackChannel}`, res.channel);
         return ok(`${res.channel ?? r.slackChannel}:${res.ts}`);
       };
       try {
@@ -153,14 +198,75 @@ export function createSlackNotifier(opts: SlackOptions = {}): Notifier {
           if (platformError(err) && MESSAGE_GONE.has(platformError(err)!)) return await post();
           throw err;
         }
-        // Editing alone notifies nobody; the thread reply does (and records the duration).
-        await client.chat.postMessage({ channel: prior.channel, thread_ts: prior.ts, text: slackThreadReply(n) });
+        // Editing alone notifies nobody; the thread reply does (and records the duration). Once only.
+        const marker = deliveryMarker(n, 'reply');
+        if (!(retry && (await findReply(client, prior, marker)))) {
+          await client.chat.postMessage({ channel: prior.channel, thread_ts: prior.ts, text: slackThreadReply(n), metadata: marker });
+        }
         return ok(`${prior.channel}:${prior.ts}`);
       } catch (err) {
         return classify(err, seen, signal, secrets);
       }
     },
   };
+
+  /** `channel:ts` of the top-level message carrying `marker` since `since`, or null (also when we cannot look). */
+  async function findMessage(client: WebClient, apiUrl: string, channel: string, marker: ReturnType<typeof deliveryMarker>, since: number | undefined): Promise<string | null> {
+    return lookup(async () => {
+      const id = await channelId(client, apiUrl, channel);
+      if (!id) return null;
+      let cursor: string | undefined;
+      for (let page = 0; page < LOOKUP_PAGES; page++) {
+        const res = await client.conversations.history({
+          channel: id,
+          include_all_metadata: true,
+          limit: 200,
+          // A minute of slack for clock differences between us and Slack.
+          ...(since !== undefined ? { oldest: String(Math.max(0, since - 60_000) / 1000) } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
+        const hit = (res.messages as SlackMessage[] | undefined)?.find((m) => carries(m, marker));
+        if (hit?.ts) return `${id}:${hit.ts}`;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) return null;
+      }
+      return null;
+    });
+  }
+
+  async function findReply(client: WebClient, parent: { channel: string; ts: string }, marker: ReturnType<typeof deliveryMarker>): Promise<boolean> {
+    const found = await lookup(async () => {
+      let cursor: string | undefined;
+      for (let page = 0; page < LOOKUP_PAGES; page++) {
+        const res = await client.conversations.replies({ channel: parent.channel, ts: parent.ts, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
+        if ((res.messages as SlackMessage[] | undefined)?.some((m) => carries(m, marker))) return true;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) return null;
+      }
+      return null;
+    });
+    return found === true;
+  }
+
+  async function channelId(client: WebClient, apiUrl: string, channel: string): Promise<string | null> {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const key = `${apiUrl}|${channel}`;
+    const known = channelIds.get(key);
+    if (known) return known;
+    const name = channel.replace(/^#/, '');
+    let cursor: string | undefined;
+    for (let page = 0; page < LOOKUP_PAGES; page++) {
+      const res = await client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
+      const hit = res.channels?.find((c) => c.name === name);
+      if (hit?.id) {
+        channelIds.set(key, hit.id);
+        return hit.id;
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return null;
+  }
 
   function classify(err: unknown, seen: { status?: number; retryAfter?: string | null }, signal: AbortSignal | undefined, secrets: string[]): DeliveryResult {
     const e = err as { code?: string; retryAfter?: number; statusCode?: number; original?: unknown; data?: { error?: string; response_metadata?: { retryAfter?: number } } };
@@ -179,6 +285,21 @@ export function createSlackNotifier(opts: SlackOptions = {}): Notifier {
     if (seen.status === 429) return retryable('slack rate limited (HTTP 429)', parseRetryAfter(seen.retryAfter, clock.now()));
     if (e?.code === ErrorCode.RequestError) return transportFailure(e.original, timeoutMs, signal, secrets);
     return transportFailure(err, timeoutMs, signal, secrets);
+  }
+}
+
+/**
+ * Run a look-up for an earlier attempt. Slack saying "try later" (or the network failing) fails the delivery
+ * (the outbox retries, and looks again); any other refusal (a missing scope, not in the channel) means we
+ * cannot look: null, and the caller posts (at-least-once).
+ */
+async function lookup<T>(fn: () => Promise<T | null>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (err) {
+    const pe = platformError(err);
+    if (pe !== undefined && !TRANSIENT_SLACK_ERRORS.has(pe)) return null;
+    throw err;
   }
 }
 

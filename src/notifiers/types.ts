@@ -36,6 +36,14 @@ export interface Notification {
   /** Reference from an earlier delivery of this incident to this receiver (Slack `channel:ts`), for updates. */
   priorRef: string | null;
   /**
+   * Which delivery attempt this is (1 or absent: the first). From the second on, an earlier attempt may have
+   * reached the receiver without us seeing the answer (a crash or a timeout mid-send): a receiver that does not
+   * dedup by itself (Slack) looks for it before posting again.
+   */
+  attempt?: number;
+  /** When it was queued (epoch ms): where a receiver starts looking for an earlier attempt. */
+  queuedAt?: number;
+  /**
    * Why it is sent (added by the incidents engine): `new` first news; `escalated` a page after page_after;
    * `changed` members of the group changed (update the message); `repeat` a reminder while still firing
    * (Slack: a thread reply); `resolved` all clear; `test` from `vigil alerts test`. Absent: treat as `new`.

@@ -110,9 +110,21 @@ export async function startFakePagerDuty(): Promise<FakePagerDuty> {
 
 export interface SlackCall {
   method: string;
-  /** Form fields as sent (blocks still a JSON string). */
+  /** Form fields as sent (blocks and metadata still JSON strings). */
   fields: Record<string, string>;
   authorization: string | undefined;
+}
+
+export interface FakeSlackMessage {
+  channel: string;
+  text: string;
+  blocks: unknown;
+  /** Thread reply texts, in order. */
+  replies: string[];
+  /** Message metadata as posted (`{ event_type, event_payload }`), or undefined. */
+  metadata?: unknown;
+  /** Thread replies with their ts and metadata. */
+  thread: { ts: string; text: string; metadata?: unknown }[];
 }
 
 export interface FakeSlack {
@@ -120,44 +132,96 @@ export interface FakeSlack {
   apiUrl: string;
   calls: SlackCall[];
   /** Messages by ts as they stand now (after chat.update), with thread replies. */
-  messages: Map<string, { channel: string; text: string; blocks: unknown; replies: string[] }>;
+  messages: Map<string, FakeSlackMessage>;
   failNext(r: CannedResponse): void;
+  /**
+   * The next call matching `when` is carried out (the message is posted, as Slack would) but never answered: the
+   * connection stays open. Resolves with the call once it was carried out, so a test can kill the client mid-send.
+   */
+  holdNext(when: (call: SlackCall) => boolean): Promise<SlackCall>;
   close(): Promise<void>;
 }
 
-/** Plain HTTP on 127.0.0.1 serving chat.postMessage and chat.update like Slack (channel name → id C0VIGIL01). */
-export async function startFakeSlack(opts: { token?: string } = {}): Promise<FakeSlack> {
+/**
+ * Plain HTTP on 127.0.0.1 serving chat.postMessage, chat.update, conversations.history, conversations.replies and
+ * conversations.list like Slack: any `#name` is channel C0VIGIL01; message metadata is kept and returned with
+ * `include_all_metadata`.
+ */
+export async function startFakeSlack(opts: { token?: string; tsBase?: number } = {}): Promise<FakeSlack> {
+  // Message ts are `<tsBase>.<seq>` (seconds): 2026-01-05 08:00 UTC by default; pass the real time's when the
+  // client runs on the real clock (conversations.history's `oldest` compares with it).
+  const tsBase = opts.tsBase ?? 1767600000;
   const queue: CannedResponse[] = [];
+  const holds: { when: (c: SlackCall) => boolean; done: (c: SlackCall) => void }[] = [];
   const calls: SlackCall[] = [];
   const messages: FakeSlack['messages'] = new Map();
+  const names = new Set<string>(['llm-oncall']);
   let seq = 0;
+  const withMeta = (m: { metadata?: unknown }, include: boolean) => (include && m.metadata !== undefined ? { metadata: m.metadata } : {});
   const server = http.createServer(async (req, res) => {
     const fields = Object.fromEntries(new URLSearchParams(await readBody(req)));
     const method = (req.url ?? '').replace(/^\/api\//, '');
-    calls.push({ method, fields, authorization: req.headers.authorization });
+    const call = { method, fields, authorization: req.headers.authorization };
+    calls.push(call);
+    // Slack knows a channel whether or not this call succeeds.
+    if (fields.channel?.startsWith('#')) names.add(fields.channel.slice(1));
     const canned = queue.shift();
     if (canned) return reply(res, canned);
-    if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return reply(res, { status: 200, body: { ok: false, error: 'invalid_auth' } });
-    const channel = fields.channel?.startsWith('#') ? 'C0VIGIL01' : fields.channel;
-    if (!channel) return reply(res, { status: 200, body: { ok: false, error: 'channel_not_found' } });
+    const hold = holds.findIndex((h) => h.when(call));
+    const answer = (r: CannedResponse) => {
+      if (hold < 0) return reply(res, r);
+      holds.splice(hold, 1)[0].done(call); // done, not answered
+    };
+    if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return answer({ status: 200, body: { ok: false, error: 'invalid_auth' } });
+    if (method === 'conversations.list') {
+      return answer({ status: 200, body: { ok: true, channels: [...names].map((name) => ({ id: 'C0VIGIL01', name })), response_metadata: { next_cursor: '' } } });
+    }
+    const channel = fields.channel?.startsWith('#') ? (method.startsWith('conversations.') ? '' : 'C0VIGIL01') : fields.channel;
+    if (!channel) return answer({ status: 200, body: { ok: false, error: 'channel_not_found' } });
+    const metadata = fields.metadata ? JSON.parse(fields.metadata) : undefined;
+    const include = fields.include_all_metadata === 'true';
     if (method === 'chat.postMessage') {
-      const ts = `1767600000.${String(++seq).padStart(6, '0')}`;
+      const ts = `${tsBase}.${String(++seq).padStart(6, '0')}`;
       if (fields.thread_ts) {
         const parent = messages.get(fields.thread_ts);
-        if (!parent) return reply(res, { status: 200, body: { ok: false, error: 'thread_not_found' } });
+        if (!parent) return answer({ status: 200, body: { ok: false, error: 'thread_not_found' } });
         parent.replies.push(fields.text ?? '');
-      } else messages.set(ts, { channel, text: fields.text ?? '', blocks: fields.blocks ? JSON.parse(fields.blocks) : undefined, replies: [] });
-      return reply(res, { status: 200, body: { ok: true, channel, ts, message: { text: fields.text } } });
+        parent.thread.push({ ts, text: fields.text ?? '', ...(metadata ? { metadata } : {}) });
+      } else {
+        messages.set(ts, { channel, text: fields.text ?? '', blocks: fields.blocks ? JSON.parse(fields.blocks) : undefined, replies: [], thread: [], ...(metadata ? { metadata } : {}) });
+      }
+      return answer({ status: 200, body: { ok: true, channel, ts, message: { text: fields.text } } });
     }
     if (method === 'chat.update') {
       const m = messages.get(fields.ts ?? '');
-      if (!m || m.channel !== channel) return reply(res, { status: 200, body: { ok: false, error: 'message_not_found' } });
+      if (!m || m.channel !== channel) return answer({ status: 200, body: { ok: false, error: 'message_not_found' } });
       m.text = fields.text ?? '';
       m.blocks = fields.blocks ? JSON.parse(fields.blocks) : undefined;
-      return reply(res, { status: 200, body: { ok: true, channel, ts: fields.ts, text: m.text } });
+      return answer({ status: 200, body: { ok: true, channel, ts: fields.ts, text: m.text } });
     }
-    reply(res, { status: 200, body: { ok: false, error: 'unknown_method' } });
+    if (method === 'conversations.history') {
+      const oldest = Number(fields.oldest ?? 0);
+      const list = [...messages]
+        .filter(([ts, m]) => m.channel === channel && Number(ts) >= oldest)
+        .reverse()
+        .map(([ts, m]) => ({ type: 'message', ts, text: m.text, ...withMeta(m, include) }));
+      return answer({ status: 200, body: { ok: true, messages: list, has_more: false, response_metadata: { next_cursor: '' } } });
+    }
+    if (method === 'conversations.replies') {
+      const m = messages.get(fields.ts ?? '');
+      if (!m || m.channel !== channel) return answer({ status: 200, body: { ok: false, error: 'thread_not_found' } });
+      const list = [{ type: 'message', ts: fields.ts, text: m.text, ...withMeta(m, include) }, ...m.thread.map((t) => ({ type: 'message', ts: t.ts, thread_ts: fields.ts, text: t.text, ...withMeta(t, include) }))];
+      return answer({ status: 200, body: { ok: true, messages: list, has_more: false, response_metadata: { next_cursor: '' } } });
+    }
+    answer({ status: 200, body: { ok: false, error: 'unknown_method' } });
   });
   const port = await listen(server);
-  return { apiUrl: `http://127.0.0.1:${port}/api/`, calls, messages, failNext: (r) => void queue.push(r), close: closer(server) };
+  return {
+    apiUrl: `http://127.0.0.1:${port}/api/`,
+    calls,
+    messages,
+    failNext: (r) => void queue.push(r),
+    holdNext: (when) => new Promise((done) => holds.push({ when, done })),
+    close: closer(server),
+  };
 }

@@ -54,6 +54,71 @@ describe('slack on a loopback server (slackApiUrl)', () => {
   });
 });
 
+describe('slack: a retry never duplicates what an unseen earlier attempt posted', () => {
+  let fake: FakeSlack;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    fake = await startFakeSlack({ token: 'xoxb-loopback' });
+    receiver = { name: 'team-slack', kind: 'slack', slackToken: 'xoxb-loopback', slackChannel: '#llm-oncall', slackApiUrl: fake.apiUrl };
+  });
+  afterAll(() => fake.close());
+
+  it('a trigger whose answer was lost: the retry finds the posted message by its marker and takes it', async () => {
+    const queuedAt = Date.parse('2026-01-05T08:00:00Z'); // the fake's ts start then
+    const first = { ...notification({ id: 7, dedupKey: 'vigil-aaa' }), attempt: 1, queuedAt };
+    // The first attempt's answer never arrives (the process dies, or a timeout fires): the message is posted all the same.
+    const held = fake.holdNext((c) => c.method === 'chat.postMessage');
+    const lost = createNotifiers({ timeoutMs: 300 }).slack.deliver(first, receiver);
+    await held;
+    expect((await lost).ok).toBe(false);
+    expect(fake.messages.size).toBe(1);
+    const [ts] = [...fake.messages.keys()];
+
+    const { slack } = createNotifiers({ timeoutMs: 5000 });
+    const before = fake.calls.length;
+    const again = await slack.deliver({ ...first, attempt: 2 }, receiver);
+    expect(again).toEqual({ ok: true, retryable: false, ref: `C0VIGIL01:${ts}` });
+    expect(fake.messages.size).toBe(1);
+    expect(fake.calls.slice(before).map((c) => c.method)).toEqual(['conversations.list', 'conversations.history']);
+    expect(fake.calls.at(-1)!.fields).toMatchObject({ channel: 'C0VIGIL01', include_all_metadata: 'true', oldest: String((queuedAt - 60_000) / 1000) });
+
+    // Another row (another outbox id) of the same group is a new message: the marker names the row, not the group.
+    const other = await slack.deliver({ ...first, id: 8, attempt: 2 }, receiver);
+    expect(other.ref).not.toBe(again.ref);
+    expect(fake.messages.size).toBe(2);
+  });
+
+  it('a resolve retried after its thread reply went out: the message is updated again, the reply not repeated', async () => {
+    const { slack } = createNotifiers({ timeoutMs: 5000 });
+    const trig = await slack.deliver({ ...notification({ id: 20, dedupKey: 'vigil-bbb' }), attempt: 1 }, receiver);
+    const ts = trig.ref!.split(':')[1];
+    const res = resolved({ id: 21, dedupKey: 'vigil-bbb', priorRef: trig.ref! });
+    expect((await slack.deliver({ ...res, attempt: 1 }, receiver)).ok).toBe(true);
+    expect((await slack.deliver({ ...res, attempt: 2 }, receiver)).ok).toBe(true);
+    expect(fake.messages.get(ts)!.replies).toHaveLength(1);
+    expect(fake.calls.slice(-4).map((c) => c.method)).toEqual(['chat.update', 'chat.postMessage', 'chat.update', 'conversations.replies']);
+  });
+
+  it('a channel given by id needs no channel list; a look-up Slack refuses (missing scope) falls back to posting', async () => {
+    const { slack } = createNotifiers({ timeoutMs: 5000 });
+    const byId = { ...receiver, slackChannel: 'C0VIGIL01' };
+    const before = fake.calls.length;
+    await slack.deliver({ ...notification({ id: 30 }), attempt: 2 }, byId);
+    expect(fake.calls.slice(before).map((c) => c.method)).toEqual(['conversations.history', 'chat.postMessage']);
+
+    const size = fake.messages.size;
+    fake.failNext({ status: 200, body: { ok: false, error: 'missing_scope', needed: 'channels:history' } });
+    const res = await slack.deliver({ ...notification({ id: 31 }), attempt: 2 }, byId);
+    expect(res.ok).toBe(true);
+    expect(fake.messages.size).toBe(size + 1);
+    // Slack saying "later" is not "cannot look": the delivery is retried.
+    fake.failNext({ status: 200, body: { ok: false, error: 'ratelimited' } });
+    const later = await slack.deliver({ ...notification({ id: 32 }), attempt: 2 }, byId);
+    expect(later).toMatchObject({ ok: false, retryable: true });
+    expect(fake.messages.size).toBe(size + 1);
+  });
+});
+
 describe.skipIf(!hasOpenssl())('pagerduty on a loopback HTTPS server (pagerdutyServer + CA)', () => {
   let fake: FakePagerDuty;
   let receiver: Receiver;

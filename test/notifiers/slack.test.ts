@@ -77,8 +77,13 @@ describe('slack payloads', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0].method).toBe('chat.postMessage');
     expect(calls[0].auth).toBe('Bearer xoxb-test-token-1234');
-    const { blocks, ...rest } = calls[0].fields;
+    const { blocks, metadata, ...rest } = calls[0].fields;
     expect(rest).toEqual({ channel: '#search-oncall', text: FIRING_TEXT, unfurl_links: 'false', unfurl_media: 'false' });
+    // The marker a retry looks for: the group's dedup key, the outbox row and the part.
+    expect(JSON.parse(metadata)).toEqual({
+      event_type: 'vigil_notification',
+      event_payload: { delivery: 'availability/openai-canary/42/message', dedup_key: 'availability/openai-canary', action: 'trigger' },
+    });
     expect(JSON.parse(blocks)).toEqual(FIRING_BLOCKS);
     expect(JSON.stringify(calls[0].fields)).not.toContain('xoxb');
   });
@@ -100,7 +105,9 @@ describe('slack payloads', () => {
       '*What:* openai-canary failing: 3 of 3 probes failed (server_error)\n*When:* from 2026-01-05 09:00:00 UTC to 2026-01-05 09:12:30 UTC (lasted 12m 30s)\n*Owner:* search-team',
     );
     expect(b.slice(2)).toEqual(FIRING_BLOCKS.slice(2));
-    expect(calls[1].fields).toEqual({ channel: 'C024BE91L', thread_ts: '1767603600.000101', text: ':white_check_mark: RESOLVED after 12m 30s (at 2026-01-05 09:12:30 UTC).' });
+    const { metadata, ...replyFields } = calls[1].fields;
+    expect(replyFields).toEqual({ channel: 'C024BE91L', thread_ts: '1767603600.000101', text: ':white_check_mark: RESOLVED after 12m 30s (at 2026-01-05 09:12:30 UTC).' });
+    expect(JSON.parse(metadata).event_payload.delivery).toBe('availability/openai-canary/42/reply');
   });
 
   it('update with a prior ref → chat.update plus a "still firing" thread reply', async () => {
@@ -109,7 +116,8 @@ describe('slack payloads', () => {
     expect(res.ref).toBe('C024BE91L:1767603600.000101');
     expect(calls.map((c) => c.method)).toEqual(['chat.update', 'chat.postMessage']);
     expect(JSON.parse(calls[0].fields.blocks)[0].text.text).toBe(':rotating_light: FIRING critical flapping: openai-canary failing: 3 of 3 probes failed (server_error)');
-    expect(calls[1].fields).toEqual({
+    expect({ ...calls[1].fields, metadata: undefined }).toEqual({
+      metadata: undefined,
       channel: 'C024BE91L',
       thread_ts: '1767603600.000101',
       text: ':rotating_light: Still FIRING critical flapping, since 2026-01-05 09:00:00 UTC (for 4h 0m).',
