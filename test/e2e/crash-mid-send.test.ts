@@ -86,7 +86,7 @@ describe.skipIf(!hasOpenssl())('kill -9 mid-send through the daemon', () => {
     fleet = await startSimFleet({ behaviour: FAST });
     pd = await startFakePagerDuty();
     // The daemon runs on the real clock: message ts must be real time for conversations.history's `oldest`.
-    slack = await startFakeSlack({ tsBase: Math.floor(Date.now() / 1000) - 3600 });
+    slack = await startFakeSlack({ realTime: true });
     dir = writeDir();
     writeFileSync(join(dir, 'ca.pem'), pd.ca);
   });

@@ -147,10 +147,10 @@ export interface FakeSlack {
  * conversations.list like Slack: any `#name` is channel C0VIGIL01; message metadata is kept and returned with
  * `include_all_metadata`.
  */
-export async function startFakeSlack(opts: { token?: string; tsBase?: number } = {}): Promise<FakeSlack> {
-  // Message ts are `<tsBase>.<seq>` (seconds): 2026-01-05 08:00 UTC by default; pass the real time's when the
-  // client runs on the real clock (conversations.history's `oldest` compares with it).
-  const tsBase = opts.tsBase ?? 1767600000;
+export async function startFakeSlack(opts: { token?: string; realTime?: boolean } = {}): Promise<FakeSlack> {
+  // Message ts are `<seconds>.<seq>`: 2026-01-05 08:00 UTC by default; with realTime, the second the message is
+  // posted, as Slack's are (for a client on the real clock: conversations.history's `oldest` compares with it).
+  const tsSeconds = () => (opts.realTime ? Math.floor(Date.now() / 1000) : 1767600000);
   const queue: CannedResponse[] = [];
   const holds: { when: (c: SlackCall) => boolean; done: (c: SlackCall) => void }[] = [];
   const calls: SlackCall[] = [];
@@ -181,7 +181,7 @@ export async function startFakeSlack(opts: { token?: string; tsBase?: number } =
     const metadata = fields.metadata ? JSON.parse(fields.metadata) : undefined;
     const include = fields.include_all_metadata === 'true';
     if (method === 'chat.postMessage') {
-      const ts = `${tsBase}.${String(++seq).padStart(6, '0')}`;
+      const ts = `${tsSeconds()}.${String(++seq).padStart(6, '0')}`;
       if (fields.thread_ts) {
         const parent = messages.get(fields.thread_ts);
         if (!parent) return answer({ status: 200, body: { ok: false, error: 'thread_not_found' } });
