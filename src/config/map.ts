@@ -82,6 +82,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
     detectors: v.detectors ?? {},
     server: { host: v.server.host, port: v.server.port, ...serverSettings(v.server) },
     location: v.location ?? 'default',
+    cluster: v.cluster?.min_failing_locations !== undefined ? { minFailingLocations: v.cluster.min_failing_locations } : {},
     storage: {
       ...(v.storage.url ? { url: v.storage.url } : {}),
       path: path.resolve(dir, v.storage.path),

@@ -244,6 +244,18 @@ export const vigilFileSchema = z
     location: locationName
       .optional()
       .describe('Where this instance probes from (e.g. eu-west): stamped on every result, metric and status row. VIGIL_LOCATION overrides it; default "default".'),
+    cluster: z
+      .strictObject({
+        min_failing_locations: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe("Locations that must see a probe fail before it pages (default: a majority of the locations reporting it). Fewer is a warning naming the location, for Vigil's owner (alerts defaults.vigil_owner)."),
+      })
+      .optional()
+      .describe('Several instances on one PostgreSQL store (storage.url): how their locations decide together.'),
     server: serverConfigSchema,
     storage: z
       .strictObject({

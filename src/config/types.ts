@@ -36,6 +36,8 @@ export interface VigilConfig {
   detectors: DetectorsConfig;
   /** This instance's vantage point (VIGIL_LOCATION, else vigil.yaml `location`, else "default"). */
   location: string;
+  /** How locations decide together (vigil.yaml `cluster:`). */
+  cluster: { minFailingLocations?: number };
   storage: {
     /** Absolute (relative paths in vigil.yaml are resolved against `dir`). */
     path: string;

@@ -14,6 +14,8 @@ export interface ResultQuery {
   /** `only`: drill traffic only; `exclude`: none of it; default `include`. */
   drills?: 'include' | 'exclude' | 'only';
   drillId?: string;
+  /** The vantage point that recorded it. */
+  location?: string;
   limit?: number;
   /** By startedAt (then insertion order). Default `asc`. */
   order?: 'asc' | 'desc';
@@ -158,6 +160,7 @@ function where(q: ResultQuery): { sql: string; params: SqlValue[] } {
     ['started_at >= ?', q.since],
     ['started_at < ?', q.until],
     ['drill_id = ?', q.drillId],
+    ['location = ?', q.location],
     q.drills === 'exclude' && 'drill_id IS NULL',
     q.drills === 'only' && 'drill_id IS NOT NULL',
   ]);
@@ -289,6 +292,21 @@ export class ResultQueries {
   async count(q: Omit<ResultQuery, 'limit' | 'order'> = {}): Promise<number> {
     const w = where(q);
     return (await this.sql.get<{ c: number }>(`SELECT COUNT(*) AS c FROM probe_results${w.sql}`, w.params))!.c;
+  }
+
+  /**
+   * Rows with an id above `afterId`, in id order, each with its id: for following what other instances record.
+   * Ids are given at insert and rows become visible at commit, so a row may appear after one with a higher id:
+   * callers re-read from their lowest unseen id (see cluster/result-tail.ts).
+   */
+  async after(afterId: number, limit: number): Promise<{ id: number; result: ProbeResult }[]> {
+    const rows = await this.sql.all<Row & { id: number }>(`SELECT id, ${SELECT_COLS} FROM probe_results WHERE id > ? ORDER BY id LIMIT ?`, [afterId, limit]);
+    return rows.map((row) => ({ id: Number(row.id), result: rowToResult(row) }));
+  }
+
+  /** The highest row id (0 for an empty table). */
+  async maxId(): Promise<number> {
+    return Number((await this.sql.get<{ m: number | null }>('SELECT MAX(id) AS m FROM probe_results'))?.m ?? 0);
   }
 
   /** Newest non-drill result of every probe that has one. */

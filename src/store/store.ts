@@ -135,6 +135,16 @@ export class Store {
     return this.resultsQ.count(q);
   }
 
+  /** Results by row id above `afterId` (id order), for following what other instances record. */
+  resultsAfter(afterId: number, limit = 2_000): Promise<{ id: number; result: ProbeResult }[]> {
+    return this.resultsQ.after(afterId, limit);
+  }
+
+  /** The highest result row id (0 when there is none). */
+  maxResultId(): Promise<number> {
+    return this.resultsQ.maxId();
+  }
+
   /** Newest non-drill result per probe id. */
   latestResults(): Promise<Map<string, ProbeResult>> {
     return this.resultsQ.latest();

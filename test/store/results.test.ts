@@ -57,6 +57,19 @@ describe.each(BACKENDS)('store: results (%s)', (backend) => {
     await s.close();
   });
 
+  it.skipIf(skipBackend(backend))('filters by location; follows rows by id after a given one', async () => {
+    const s = await open();
+    const all = Array.from({ length: 30 }, (_, i) => ({ ...makeResult(i), location: i % 3 === 0 ? 'eu-west' : 'us-east' }));
+    await s.insertResults(all);
+    expect(await s.results({ location: 'eu-west' })).toStrictEqual(all.filter((r) => r.location === 'eu-west'));
+    expect(await s.maxResultId()).toBe(30);
+    const page = await s.resultsAfter(25, 3);
+    expect(page.map((p) => p.id)).toEqual([26, 27, 28]);
+    expect(page.map((p) => p.result)).toStrictEqual(all.slice(25, 28));
+    expect(await s.resultsAfter(30)).toEqual([]);
+    await s.close();
+  });
+
   it.skipIf(skipBackend(backend))('latestResults gives the newest non-drill result of each probe', async () => {
     const s = await open();
     const all = Array.from({ length: 300 }, (_, i) => makeResult(i, { probes: 7 }));
