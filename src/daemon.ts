@@ -324,7 +324,7 @@ export class Daemon {
     // Latency states come back from the store (nothing replayed); drift detectors resume from stored history, and
     // what still fires is re-asserted, what no longer does resolves.
     await d.latencyWatch.ready;
-    const restored = await d.drift.restore(d.store, d.clock.now());
+    const restored = await d.drift.restore(d.store, d.clock.now(), config.location);
     for (const s of restored.signals) d.signal(s);
     for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
     for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
@@ -354,8 +354,10 @@ export class Daemon {
     d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.signal(s))));
     // What waited in memory while the store could not be written goes out as soon as it can.
     d.loops.push(d.repeat(opts.spillRetryMs ?? 5_000, () => d.retrySpill()));
-    // Learnt baselines are saved often: a crash loses at most this much learning.
+    // Learnt baselines and drift states are saved often: a crash loses at most this much learning (drift states
+    // also catch up from the results stored after their save).
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
+    d.loops.push(d.repeat(15 * 60_000, async () => d.drift.save(d.store, d.clock.now(), d.current.location)));
     // Probing starts last, once everything its results flow into is in place.
     d.scheduler.start(probesHere(config));
     // Stalls count from here: loading a large store at start is slow by nature, not a hang.
@@ -457,6 +459,7 @@ export class Daemon {
           // Hand over at once rather than after the lease runs out.
           { name: 'leadership', run: () => this.leader?.stop(), timeoutMs: 3_000 },
           { name: 'latency baselines', run: () => this.latencyWatch.save(this.clock.now()), timeoutMs: 3_000 },
+          { name: 'drift states', run: () => this.drift.save(this.store, this.clock.now(), this.current.location), timeoutMs: 3_000 },
           {
             name: 'background loops',
             run: () => {

@@ -1,9 +1,11 @@
 // The daemon's side of the drift detectors (refusal/safety, output statistics, model change). The detectors are
-// pure functions over results in time order; this keeps their plans and states, rebuilds the states at start by
-// replaying recent stored history (no table needed), and re-plans on reload.
+// pure functions over results in time order; this keeps their plans and states, saves the states (drift-persist.ts)
+// and at start resumes from the last save plus the stored results after it (or, with no save, rebuilds from the
+// stored history of the last window), and re-plans on reload.
 import type { VigilConfig } from '../config/types.ts';
 import type { ProbeResult, Signal } from '../domain.ts';
 import type { Store } from '../store/store.ts';
+import { loadDriftSnapshot, saveDriftSnapshot } from './drift-persist.ts';
 import {
   activeModelSignals,
   modelChangeOptionsFromYaml,
@@ -38,6 +40,14 @@ import type { RefusalDriftPlan, RefusalDriftState } from './refusal-drift.ts';
 
 export const DRIFT_DETECTORS = ['refusal_drift', 'output_drift', 'model_change'] as const;
 
+/**
+ * Results are observed when they finish, not in startedAt order: on resume, stored results that started this long
+ * before the last one seen are looked at again (those already seen are skipped by identity). Longer than any probe.
+ */
+export const RESUME_SLACK_MS = 15 * 60_000;
+
+const identity = (r: ProbeResult) => `${r.probeId}|${r.startedAt}|${r.attempt}`;
+
 interface Plans {
   refusal: RefusalDriftPlan;
   output: OutputDriftPlan;
@@ -49,6 +59,10 @@ export class DriftWatch {
   private refusal: RefusalDriftState = newRefusalDriftState();
   private output: OutputDriftState = newOutputDriftState();
   private model: ModelChangeState = newModelChangeState();
+  /** Latest startedAt seen, and the results seen that started within RESUME_SLACK_MS of it. */
+  private watermark = -Infinity;
+  private recent = new Map<string, number>();
+  private pruneAt = 1024;
 
   constructor(config: VigilConfig) {
     this.plans = DriftWatch.plan(config);
@@ -68,12 +82,25 @@ export class DriftWatch {
    * Rebuild the states from stored history. Transitions on the way were sent when they happened; what is firing
    * now is returned (the incidents engine dedups it), with the keys to keep open per detector.
    */
-  async restore(store: Store, now: number): Promise<{ signals: Signal[]; keep: Record<(typeof DRIFT_DETECTORS)[number], Set<string>> }> {
-    const windowMs = Math.max(this.plans.refusal.options.windowMs, this.plans.output.options.windowMs, this.plans.model.options.windowMs);
-    const history = await store.results({ since: now - windowMs, drills: 'exclude', order: 'asc', limit: 10_000_000 });
-    this.refusal = replayRefusalDrift(this.plans.refusal, history).state;
-    this.output = replayOutputDrift(this.plans.output, history).state;
-    this.model = replayModelChange(this.plans.model, history).state;
+  async restore(store: Store, now: number, key = 'default'): Promise<{ signals: Signal[]; keep: Record<(typeof DRIFT_DETECTORS)[number], Set<string>> }> {
+    const saved = await loadDriftSnapshot(store, key);
+    if (saved) {
+      // Resume: the saved states, then what was stored after the save (its signals were sent when they happened).
+      this.refusal = saved.refusal;
+      this.output = saved.output;
+      this.model = saved.model;
+      this.watermark = saved.watermark;
+      this.recent = new Map(saved.seen.map((id) => [id, Number(id.split('|').at(-2))]));
+      const tail = await store.results({ since: saved.watermark - RESUME_SLACK_MS, drills: 'exclude', order: 'asc', limit: 10_000_000 });
+      for (const r of tail) if (!this.recent.has(identity(r))) this.observe(r);
+    } else {
+      const windowMs = Math.max(this.plans.refusal.options.windowMs, this.plans.output.options.windowMs, this.plans.model.options.windowMs);
+      const history = await store.results({ since: now - windowMs, drills: 'exclude', order: 'asc', limit: 10_000_000 });
+      this.refusal = replayRefusalDrift(this.plans.refusal, history).state;
+      this.output = replayOutputDrift(this.plans.output, history).state;
+      this.model = replayModelChange(this.plans.model, history).state;
+      for (const r of history) this.note(r);
+    }
     const active = {
       refusal_drift: activeRefusalSignals(this.plans.refusal, this.refusal),
       output_drift: activeOutputSignals(this.plans.output, this.output),
@@ -90,11 +117,38 @@ export class DriftWatch {
   }
 
   observe(r: ProbeResult): Signal[] {
+    this.note(r);
     return [
       ...observeRefusal(this.plans.refusal, this.refusal, r),
       ...observeOutput(this.plans.output, this.output, r),
       ...observeModel(this.plans.model, this.model, r),
     ];
+  }
+
+  private note(r: ProbeResult): void {
+    if (r.startedAt < this.watermark - RESUME_SLACK_MS) return;
+    this.recent.set(identity(r), r.startedAt);
+    if (r.startedAt > this.watermark) this.watermark = r.startedAt;
+    if (this.recent.size >= this.pruneAt) {
+      this.prune();
+      this.pruneAt = Math.max(1024, 2 * this.recent.size);
+    }
+  }
+
+  private prune(): void {
+    for (const [id, t] of this.recent) if (t < this.watermark - RESUME_SLACK_MS) this.recent.delete(id);
+  }
+
+  /** Persist the learnt states and how far they have seen (one row; a few kB per probe). */
+  async save(store: Store, now: number, key = 'default'): Promise<void> {
+    this.prune();
+    if (!Number.isFinite(this.watermark)) return; // nothing seen yet: nothing to keep
+    await saveDriftSnapshot(store, key, { version: 1, watermark: this.watermark, seen: [...this.recent.keys()], refusal: this.refusal, output: this.output, model: this.model }, now);
+  }
+
+  /** The live states (tests and diagnostics). */
+  states(): { refusal: RefusalDriftState; output: OutputDriftState; model: ModelChangeState } {
+    return { refusal: this.refusal, output: this.output, model: this.model };
   }
 
   /** Time-based resolves (settled model changes). */
