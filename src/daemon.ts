@@ -39,6 +39,7 @@ import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
 import { redact, secretValues } from './config/redact.ts';
 import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
+import { EGRESS_DETECTOR, EgressWatch } from './health/egress.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
 import { DRIFT_DETECTORS, DriftWatch } from './detectors/drift-watch.ts';
 import { linkProxy } from './chaos/sidecar.ts';
@@ -124,6 +125,8 @@ export class Daemon {
   readonly spill: Spill;
   /** The outbound dead man's switch (vigil.yaml `heartbeat:`). */
   readonly heartbeat: Heartbeat;
+  /** Our own egress versus the providers' outage (vigil.yaml `control:`). */
+  readonly egress: EgressWatch;
 
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
@@ -162,6 +165,15 @@ export class Daemon {
       healthy: () => this.healthyEndToEnd(),
       metrics: new HeartbeatMetrics(this.metrics.registry),
       log: this.log.child({ component: 'heartbeat' }),
+    });
+    this.egress = new EgressWatch({
+      config: () => this.current.control,
+      http: this.http,
+      clock: this.clock,
+      targets: () => [...new Set(probesHere(this.current).map((p) => p.target))],
+      owner: () => this.alerts.vigilOwner,
+      sink: (s) => this.signal(s),
+      log: this.log.child({ component: 'egress' }),
     });
     this.availability = new AvailabilityDetector(() => this.alerts.availability);
     // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
@@ -342,6 +354,7 @@ export class Daemon {
     if (d.leader.isLeader) await d.leadership(true);
     // Back after a crash: its page resolves (delivered after the trigger if that one never got out).
     d.signal(crashSignal(d.alerts.vigilOwner, 'resolved', d.clock.now(), 'Vigil is running again'));
+    d.egress.resume(d.incidents.listIncidents({ state: 'open' }).some((i) => i.detector === EGRESS_DETECTOR));
     d.forgetLastWords = onCrash((err, kind) => d.lastWords(err, kind));
     d.started = true;
     d.leader.start();
@@ -613,7 +626,8 @@ export class Daemon {
   private async runOne(spec: ProbeSpec, attempt: number, signal: AbortSignal): Promise<ProbeResult> {
     this.metrics.probeStarted(spec.target);
     try {
-      return await runProbe(spec, runnerDeps(this.current, this.http, this.clock), { attempt, signal });
+      // A failure without an answer may be our own egress: the control target decides (then it is `unknown`).
+      return await this.egress.judge(await runProbe(spec, runnerDeps(this.current, this.http, this.clock), { attempt, signal }));
     } finally {
       this.metrics.probeFinished(spec.target);
     }

@@ -69,7 +69,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
       headers: { ...(v.gateway.headers ?? {}) },
     };
     if (v.gateway.api_key) endpoint.apiKey = v.gateway.api_key;
-    gateway = { flavour: v.gateway.flavour, endpoint };
+    gateway = { flavour: v.gateway.flavour, endpoint, ...(v.gateway.owner ? { owner: v.gateway.owner } : {}) };
     endpoints.gateway = endpoint;
   }
   const d = v.defaults;
@@ -79,6 +79,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
     heartbeat: v.heartbeat
       ? { url: v.heartbeat.url, method: v.heartbeat.method, everyMs: ms(v.heartbeat.every), timeoutMs: ms(v.heartbeat.timeout), headers: { ...v.heartbeat.headers } }
       : null,
+    control: v.control ? { url: v.control.url, timeoutMs: ms(v.control.timeout) } : null,
     detectors: v.detectors ?? {},
     server: { host: v.server.host, port: v.server.port, ...serverSettings(v.server) },
     location: v.location ?? 'default',

@@ -102,6 +102,11 @@ export const gatewaySchema = z
     base_url: url.describe('Gateway base URL (OpenAI-compatible, e.g. LiteLLM http://127.0.0.1:4000 or Portkey http://127.0.0.1:8787).'),
     api_key: z.string().optional().describe('Gateway key (e.g. "${GATEWAY_API_KEY}"). Never printed.'),
     headers: headers.optional().describe('Extra headers on every gateway call, e.g. `x-portkey-config`.'),
+    owner: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Who owns the gateway: a gateway probe failing while the direct probe of the same model works is theirs (default: the gateway probe's owner)."),
   })
   .describe('An OpenAI-compatible LLM gateway that probes reach with `target: gateway`.');
 
@@ -339,6 +344,16 @@ export const vigilFileSchema = z
       })
       .optional()
       .describe("Dead man's switch: an outside service pages when these pings stop (Vigil, its host or its network down, or Vigil unhealthy)."),
+    control: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^https?:\/\/\S+$/, { error: withHint('not an http(s) URL', 'a URL that always answers, e.g. https://www.gstatic.com/generate_204 or the gateway\'s health route') })
+          .describe('A URL that normally answers (any HTTP status counts): checked when a provider probe fails without an answer.'),
+        timeout: duration('Give up on one control check after this long.', { ms: 100, text: '100ms' }).default('5s'),
+      })
+      .optional()
+      .describe("Egress control: when this URL and every provider fail together it is Vigil's own network or DNS: one incident to Vigil's owner, provider probes recorded unknown, no provider paged."),
     detectors: detectorsConfigSchema.optional(),
   })
   .describe('Vigil global settings (vigil.yaml).');

@@ -4,6 +4,7 @@ import type { ProbeSpec, ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { PricingTable } from './pricing.ts';
 import type { Disabled } from './requirements.ts';
 import type { ChaosConfig } from '../chaos/config.ts';
+import type { ControlConfig } from '../health/egress.ts';
 import type { HeartbeatConfig } from '../health/heartbeat.ts';
 import type { DetectorsConfig } from '../detectors/config.ts';
 import type { ServerSettings } from '../server/config.ts';
@@ -32,6 +33,8 @@ export interface VigilConfig {
   chaos: ChaosConfig | null;
   /** Outbound dead man's switch (vigil.yaml `heartbeat:`), or null. Its URL holds a secret. */
   heartbeat: HeartbeatConfig | null;
+  /** Egress control target (vigil.yaml `control:`), or null. */
+  control: ControlConfig | null;
   /** Drift detector settings (vigil.yaml `detectors:`). */
   detectors: DetectorsConfig;
   /** This instance's vantage point (VIGIL_LOCATION, else vigil.yaml `location`, else "default"). */
@@ -67,7 +70,8 @@ export interface VigilConfig {
   };
   /** By provider name (the `<name>` of `provider:<name>`). Holds secrets: print via `redactConfig`. */
   providers: Record<string, ProviderEndpoint>;
-  gateway: { flavour: GatewayFlavour; endpoint: ProviderEndpoint } | null;
+  /** `owner`: who owns the gateway (gateway-only failures go to them), when vigil.yaml says. */
+  gateway: { flavour: GatewayFlavour; endpoint: ProviderEndpoint; owner?: string } | null;
   /** Endpoint for each probe `target`: `provider:openai`, `gateway`. */
   endpoints: Record<string, ProviderEndpoint>;
   /** Shipped prices merged with vigil.yaml `pricing:`; look up with `findPrice`. */

@@ -13,8 +13,8 @@
 //   warning on the same key.
 // - Resolved: the last `success_threshold` results are ok (or degraded, when degraded does not alert).
 // - In between (a lone success after failures): nothing, the incident holds (hysteresis).
-// Not here yet: a control probe that tells "our own egress is down" from "every provider is down"; until
-// then a full egress outage shows as every provider failing, one grouped notification per provider.
+// Our own egress going down never reaches here: the control target (src/health/egress.ts) turns those
+// failures into `unknown` results, which this detector does not see.
 import type { ErrorClass, ProbeResult, ProbeSpec, Signal } from '../domain.ts';
 import type { AvailabilitySettings } from '../incidents/config.ts';
 

@@ -17,8 +17,8 @@ export const PUBLIC_URL = 'http://vigil.example.test:9464';
  * confirmation re-probe) plus alerts/ with the shipped routing: critical → PagerDuty and Slack, with the
  * API hosts taken from env (PD_SERVER, SLACK_API_URL) as an operator would set them.
  */
-export function writeE2eConfig(): string {
-  const dir = writeConfig({ every: '1m', confirm: 1 });
+export function writeE2eConfig(extraVigil?: string): string {
+  const dir = writeConfig({ every: '1m', confirm: 1, ...(extraVigil ? { extraVigil } : {}) });
   const vigil = join(dir, 'vigil.yaml');
   writeFileSync(vigil, readFileSync(vigil, 'utf8').replace('server: { host: 127.0.0.1, port: 0 }', `server: { host: 127.0.0.1, port: 0, public_url: "${PUBLIC_URL}" }`));
   mkdirSync(join(dir, 'alerts'));
