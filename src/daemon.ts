@@ -38,7 +38,8 @@ import { startServer } from './server/index.ts';
 import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
 import { redact, secretValues } from './config/redact.ts';
-import { AvailabilityDetector, probeLabels } from './detectors/availability.ts';
+import { AvailabilityDetector, isFinal, probeLabels } from './detectors/availability.ts';
+import { ON_FALLBACK, attribute, directPeers, fallbackSignal, isGatewayTarget, onFallback } from './detectors/attribution.ts';
 import { EGRESS_DETECTOR, EgressWatch } from './health/egress.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
 import { DRIFT_DETECTORS, DriftWatch } from './detectors/drift-watch.ts';
@@ -385,8 +386,18 @@ export class Daemon {
     const disabled = this.current.disabled?.probes ?? {};
     return this.current.probes.map((spec) => {
       const last = this.latest.get(spec.id) ?? null;
-      return disabled[spec.id] ? { spec, last, state: disabledReason(disabled[spec.id]) } : { spec, last };
+      if (disabled[spec.id]) return { spec, last, state: disabledReason(disabled[spec.id]) };
+      // A gateway answering from a fallback is up for its callers, but not as configured: say so.
+      if (last && isGatewayTarget(spec.target) && onFallback(spec, last)) return { spec, last, state: ON_FALLBACK };
+      return { spec, last };
     });
+  }
+
+  /** A gateway probe's availability signal says whose fault it is, from the direct probes of the same model. */
+  private attributed(signal: Signal, spec: ProbeSpec): Signal {
+    if (!isGatewayTarget(spec.target)) return signal;
+    const peers = directPeers(spec, probesHere(this.current)).map((p) => ({ spec: p, last: this.latest.get(p.id) }));
+    return attribute(signal, spec, peers, this.current.gateway?.owner);
   }
 
   get url(): string {
@@ -653,7 +664,9 @@ export class Daemon {
       // tests rates against a baseline), not an outage: it never reaches the availability detector.
       const refusalOnly = spec.kind !== 'canary' && result.errorClass === 'assertion';
       const signal = refusalOnly ? null : this.availability.observe(spec, result);
-      if (signal) this.signal(signal);
+      if (signal) this.signal(this.attributed(signal, spec));
+      const fallback = isFinal(result) ? fallbackSignal(spec, probeLabels(spec), result) : null;
+      if (fallback) this.signal(fallback);
       for (const s of this.latencyWatch.observe(result)) this.signal(s);
       for (const s of this.drift.observe(result)) this.signal(s);
       // Gemini says in its replies when a model is deprecated and when it retires: feed the countdown.

@@ -46,6 +46,11 @@ export function statusOf(last: ProbeResult | null, state?: string): StatusView {
   if (state === 'maintenance' || state === 'pending') {
     return { key: state, text: TEXT[state], outcome: last?.outcome ?? null, detail: null };
   }
+  // A gateway answering from a fallback (src/detectors/attribution.ts): up for callers, not as configured.
+  if (state === 'on fallback' && last) {
+    const by = last.gateway?.servedBy ?? last.servedModel;
+    return { key: 'degraded', text: 'On fallback', outcome: last.outcome, detail: by ? `served by ${by}${last.servedModel && last.servedModel !== by ? ` (${last.servedModel})` : ''}` : null };
+  }
   if (!last || state === 'unknown') return { key: 'unknown', text: TEXT.unknown, outcome: last?.outcome ?? null, detail: null };
   const detail = last.outcome === 'ok' ? null : [last.errorClass, last.httpStatus ? `HTTP ${last.httpStatus}` : null, last.errorMessage].filter(Boolean).join(' · ') || null;
   if (last.outcome === 'ok') return { key: 'ok', text: TEXT.ok, outcome: 'ok', detail };
