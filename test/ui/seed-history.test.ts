@@ -64,7 +64,8 @@ describe('seedHistory', () => {
   it('covers the week for every probe at its spacing, fast', async () => {
     expect(report.skipped).toEqual([]);
     expect(report.probes).toBe(config.probes.length);
-    expect(report.ms).toBeLessThan(20_000);
+    // Not under faketime (.ci/run's dated runs), where every clock read is intercepted: there only the dates matter.
+    if (!process.env.FAKETIME) expect(report.ms).toBeLessThan(20_000);
     for (const p of config.probes) {
       const rs = (await store.results({ probe: p.id })).filter((r) => r.attempt === 1);
       const step = Math.max(p.schedule.everyMs!, 300_000);
