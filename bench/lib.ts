@@ -17,6 +17,11 @@ export function summary(values: readonly number[]): { n: number; p50: number; p9
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
 }
 
+/** The verdict printed beside a figure: every bench says whether it met its target. */
+export function judge(ok: boolean): 'met' | 'missed' {
+  return ok ? 'met' : 'missed';
+}
+
 export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));

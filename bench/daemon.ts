@@ -1,0 +1,298 @@
+// The whole daemon's memory and start-up: `vigil run` in its own process, with N generated probes, against the
+// simulator in another process (real detectors, metrics, store and server; nothing mocked).
+// Run: npm run bench:daemon [-- --sizes 1000,10000 --seconds 150 --startup 10000 --history-days 14]
+//
+// Memory: for each size, RSS of the daemon process is sampled every second (/proc/<pid>/status: VmRSS; the
+// kernel's high-water mark VmHWM is the peak, so no spike between samples is missed). "steady" is the median of
+// the last third of the samples. Every probe runs at least once in the window (interval ≤ window / 1.2), so
+// every probe's detector state exists. The floor is the same daemon with 3 probes, measured in the same run.
+// Start-up: a store seeded directly with `history-days` of results for N probes (plus the detector states and
+// rollups a running daemon would have saved), then the time from spawn to the first 200 from /readyz.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadRunConfig } from '../src/config/run-load.ts';
+import type { ProbeResult } from '../src/domain.ts';
+import { DriftWatch } from '../src/detectors/drift-watch.ts';
+import { LatencyWatch } from '../src/detectors/latency/watch.ts';
+import { hourFloor, Store } from '../src/store/store.ts';
+import { makeResult } from '../test/fixtures.ts';
+import { judge, ROOT, startSimProcess, table } from './lib.ts';
+import { createRng } from '../src/sim/rng.ts';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    seconds: { type: 'string', default: '150' },
+    startup: { type: 'string', default: '10000' },
+    'history-days': { type: 'string', default: '14' },
+    'history-every': { type: 'string', default: '3600' },
+    'skip-memory': { type: 'boolean', default: false },
+  },
+});
+const SIZES = values.sizes.split(',').filter(Boolean).map(Number);
+const SECONDS = Number(values.seconds);
+const STARTUP_N = Number(values.startup);
+const HISTORY_DAYS = Number(values['history-days']);
+const HISTORY_EVERY_S = Number(values['history-every']);
+const RSS_TARGET_MB = 300;
+const STARTUP_TARGET_S = 5;
+const MB = 1024 * 1024;
+
+const kinds = ['openai', 'anthropic', 'gemini'] as const;
+const models: Record<(typeof kinds)[number], string> = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5', gemini: 'gemini-2.5-flash' };
+
+// Fast, steady answers: the bench measures Vigil's memory, not the simulator's delays.
+const sim = await startSimProcess({ latency: { ttfbMs: 5, ttftMs: 20, perTokenMs: 1, jitter: 0.1, diurnal: null } }, { logCapacity: 1_000 });
+const env = {
+  ...process.env,
+  OPENAI_BASE_URL: sim.urls.openai,
+  ANTHROPIC_BASE_URL: sim.urls.anthropic,
+  GEMINI_BASE_URL: sim.urls.gemini,
+  GATEWAY_BASE_URL: sim.urls.litellm,
+  OPENAI_API_KEY: 'bench',
+  ANTHROPIC_API_KEY: 'bench',
+  GEMINI_API_KEY: 'bench',
+  GATEWAY_API_KEY: 'bench',
+  VIGIL_LOG_FORMAT: 'json',
+  // info: the daemon's default, and the level that says 'vigil running' with its URL.
+  VIGIL_LOG_LEVEL: 'info',
+};
+
+/** A config dir with n streaming canaries spread over the three providers, every `everyS` seconds. */
+function writeConfig(n: number, everyS: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-daemon-'));
+  writeFileSync(
+    join(dir, 'vigil.yaml'),
+    `server: { host: 127.0.0.1, port: 0 }
+storage: { path: ./vigil.db, raw_retention: 14d, rollup_retention: 400d }
+scheduler: { confirm_failures: 1, concurrency_per_provider: 64, shutdown_grace: 2s }
+providers:
+  openai: { kind: openai, base_url: "\${OPENAI_BASE_URL}", api_key: "\${OPENAI_API_KEY}" }
+  anthropic: { kind: anthropic, base_url: "\${ANTHROPIC_BASE_URL}", api_key: "\${ANTHROPIC_API_KEY}" }
+  gemini: { kind: gemini, base_url: "\${GEMINI_BASE_URL}", api_key: "\${GEMINI_API_KEY}" }
+gateway: { flavour: litellm, base_url: "\${GATEWAY_BASE_URL}", api_key: "\${GATEWAY_API_KEY}" }
+`,
+  );
+  mkdirSync(join(dir, 'probes'));
+  const lines = ['probes:'];
+  for (let i = 0; i < n; i++) {
+    const k = kinds[i % 3];
+    lines.push(
+      `  - { id: p${i}, owner: platform, target: "provider:${k}", model: ${models[k]}, every: ${everyS}s, stream: true, prompt: "Reply with the single word: pong", max_tokens: 5, assert: [{ contains: pong }] }`,
+    );
+  }
+  writeFileSync(join(dir, 'probes', 'bench.yaml'), lines.join('\n') + '\n');
+  return dir;
+}
+
+interface Running {
+  child: ChildProcess;
+  url: Promise<string>;
+  spawnedAt: number;
+  stderrTail: string[];
+}
+
+function startDaemon(dir: string): Running {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'src/main.ts'), 'run', '-c', dir, '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderrTail: string[] = [];
+  const url = new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        stderrTail.push(line);
+        if (stderrTail.length > 20) stderrTail.shift();
+        try {
+          const o = JSON.parse(line) as { msg?: string; url?: string };
+          if (o.msg === 'vigil running' && o.url) resolve(o.url);
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`vigil run exited with ${code}:\n${stderrTail.join('\n')}`)));
+  });
+  url.catch(() => {});
+  return { child, url, spawnedAt, stderrTail };
+}
+
+async function stopDaemon(r: Running): Promise<void> {
+  if (r.child.exitCode !== null) return;
+  await new Promise<void>((done) => {
+    r.child.once('exit', () => done());
+    r.child.kill('SIGTERM');
+  });
+}
+
+/** RSS and its high-water mark of a process, in MB (Linux /proc). */
+function memOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Time from spawn until /readyz answers 200, polling every 25 ms once the server is listening. */
+async function timeToReady(r: Running): Promise<number> {
+  const url = await Promise.race([r.url, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no 'vigil running' after 300 s:\n${r.stderrTail.join('\n')}`)), 300_000).unref())]);
+  for (;;) {
+    const res = await fetch(`${url}/readyz`).catch(() => null);
+    await res?.body?.cancel();
+    if (res?.status === 200) return (performance.now() - r.spawnedAt) / 1000;
+    await new Promise((s) => setTimeout(s, 25));
+  }
+}
+
+async function countResults(dir: string): Promise<number> {
+  const store = Store.open(join(dir, 'vigil.db'));
+  try {
+    return await store.countResults({});
+  } finally {
+    await store.close();
+  }
+}
+
+async function memoryRun(n: number): Promise<{ ready: number; atReady: number; peak: number; steady: number; results: number; everyS: number }> {
+  // Every probe runs at least once in the window; the real rate stays what two shared cores can serve.
+  const everyS = Math.max(30, Math.min(Math.floor(SECONDS / 1.2), Math.ceil(n / 100)));
+  const dir = writeConfig(n, everyS);
+  const d = startDaemon(dir);
+  try {
+    const ready = await timeToReady(d);
+    const atReady = memOf(d.child.pid!)?.rss ?? NaN;
+    const samples: number[] = [];
+    let hwm = 0;
+    const end = performance.now() + SECONDS * 1000;
+    while (performance.now() < end) {
+      await new Promise((s) => setTimeout(s, 1000));
+      const m = memOf(d.child.pid!);
+      if (!m) throw new Error(`daemon gone:\n${d.stderrTail.join('\n')}`);
+      samples.push(m.rss);
+      hwm = m.hwm;
+    }
+    await stopDaemon(d);
+    const results = await countResults(dir);
+    return { ready, atReady, peak: hwm, steady: median(samples.slice(Math.floor((samples.length * 2) / 3))), results, everyS };
+  } finally {
+    await stopDaemon(d);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A store with `days` of history for n probes, as a running daemon would have left it: raw results, hourly
+ * rollups, and the detectors' saved states (made by feeding the same results through the daemon's own watchers).
+ */
+async function seedHistory(dir: string, n: number, days: number, everyS: number): Promise<{ rows: number; seconds: number }> {
+  const t0 = performance.now();
+  const { config } = loadRunConfig(dir, env, {});
+  if (!config) throw new Error('bench config did not load');
+  const store = Store.open(join(dir, 'vigil.db'));
+  const latency = new LatencyWatch(store);
+  const now = Date.now();
+  const from = now - days * 86_400_000;
+  await latency.sync(config.probes, from);
+  const drift = new DriftWatch(config);
+  await drift.restore(store, from);
+  const rng = createRng(7);
+  let rows = 0;
+  const batch: ProbeResult[] = [];
+  for (let t = from; t < now; t += everyS * 1000) {
+    for (let i = 0; i < n; i++) {
+      const spec = config.probes[i];
+      const slot = t + Math.floor((i / n) * everyS * 1000);
+      if (slot >= now) continue;
+      const hour = new Date(slot).getUTCHours();
+      const ttft = 300 + 80 * Math.sin((hour / 24) * 2 * Math.PI) + 40 * rng();
+      const failed = rng() < 0.002;
+      const r = makeResult({
+        probeId: spec.id,
+        startedAt: slot,
+        target: spec.target,
+        provider: spec.target.replace('provider:', '') as ProbeResult['provider'],
+        requestedModel: spec.model,
+        servedModel: spec.model,
+        outcome: failed ? 'failed' : 'ok',
+        errorClass: failed ? 'server_error' : null,
+        httpStatus: failed ? 500 : 200,
+        timings: { connectMs: 0, tlsMs: null, ttfbMs: ttft - 50, ttftMs: failed ? null : ttft, totalMs: ttft + 40, outputTokensPerSec: null },
+        excerpt: failed ? '' : 'pong',
+        assertions: [{ assertion: 'contains "pong"', passed: !failed, detail: '', soft: false }],
+      });
+      latency.observe(r);
+      drift.observe(r);
+      batch.push(r);
+      rows++;
+    }
+    if (batch.length >= 5_000) await store.insertResults(batch.splice(0));
+  }
+  if (batch.length) await store.insertResults(batch.splice(0));
+  await store.rollup(hourFloor(now));
+  await latency.save(now);
+  if ('save' in drift) await (drift as unknown as { save(s: Store, now: number): Promise<void> }).save(store, now);
+  await store.close();
+  return { rows, seconds: (performance.now() - t0) / 1000 };
+}
+
+const out: (string | number)[][] = [['figure', 'probes', 'value', 'target', 'verdict', 'detail']];
+let failed = false;
+const verdict = (ok: boolean) => {
+  if (!ok) failed = true;
+  return judge(ok);
+};
+
+if (!values['skip-memory']) {
+  const floor = await memoryRun(3);
+  out.push(['RSS steady (floor: 3 probes)', 3, floor.steady, '-', '-', `peak ${floor.peak.toFixed(0)} MB, ready in ${floor.ready.toFixed(2)} s, ${floor.results} results`]);
+  for (const n of SIZES) {
+    const m = await memoryRun(n);
+    const perProbeKb = ((m.steady - floor.steady) * 1024) / n;
+    out.push(['RSS at ready, MB', n, m.atReady, '-', '-', `ready ${m.ready.toFixed(2)} s after spawn`]);
+    out.push(['RSS peak, MB', n, m.peak, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.peak < RSS_TARGET_MB) : judge(m.peak < RSS_TARGET_MB), `every ${m.everyS}s, ${m.results} results in ${SECONDS}s`]);
+    out.push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor`]);
+  }
+}
+
+if (STARTUP_N > 0) {
+  const dir = writeConfig(STARTUP_N, 60);
+  try {
+    const seeded = await seedHistory(dir, STARTUP_N, HISTORY_DAYS, HISTORY_EVERY_S);
+    const floorDir = writeConfig(3, 60);
+    const f = startDaemon(floorDir);
+    const floorS = await timeToReady(f);
+    await stopDaemon(f);
+    rmSync(floorDir, { recursive: true, force: true });
+    const d = startDaemon(dir);
+    const s = await timeToReady(d);
+    const mem = memOf(d.child.pid!);
+    await stopDaemon(d);
+    out.push([
+      `start-up to /readyz, s (${HISTORY_DAYS} d history)`,
+      STARTUP_N,
+      s,
+      `< ${STARTUP_TARGET_S}`,
+      verdict(s < STARTUP_TARGET_S),
+      `floor (3 probes, empty store) ${floorS.toFixed(2)} s = ${(s / floorS).toFixed(1)}×; ${seeded.rows.toLocaleString('en')} results seeded in ${seeded.seconds.toFixed(0)} s; RSS peak at ready ${mem?.hwm.toFixed(0)} MB`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await sim.stop();
+console.log(`\nbench:daemon — \`vigil run\` in its own process against the simulator in another; ${SECONDS} s per size, RSS from /proc\n`);
+console.log(table(out));
+process.exitCode = failed ? 1 : 0;
