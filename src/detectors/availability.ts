@@ -53,12 +53,19 @@ function describeFailure(r: ProbeResult): string {
   return r.httpStatus ? `${cls} (HTTP ${r.httpStatus})` : cls;
 }
 
+/** A final result as the streaks need it: when it started and how it ended (the newest is kept whole). */
+export type AvailabilityPoint = Pick<ProbeResult, 'startedAt' | 'outcome'>;
+
 /** `results`: the probe's recent results, oldest first (any attempts; non-final ones are skipped). */
 export function evaluateAvailability(probe: ProbeIdentity, results: readonly ProbeResult[], settings: AvailabilitySettings): Signal | null {
   const final = results.filter((r) => !r.drillId && isFinal(r));
   const last = final[final.length - 1];
-  if (!last) return null;
-  const streak = (pred: (r: ProbeResult) => boolean): ProbeResult[] => {
+  return last ? evaluateFinal(probe, final, last, settings) : null;
+}
+
+/** `final`: the probe's recent final results, oldest first, ending with `last` (the only one read in full). */
+function evaluateFinal(probe: ProbeIdentity, final: readonly AvailabilityPoint[], last: ProbeResult, settings: AvailabilitySettings): Signal | null {
+  const streak = (pred: (r: AvailabilityPoint) => boolean): AvailabilityPoint[] => {
     let i = final.length;
     while (i > 0 && pred(final[i - 1])) i--;
     return final.slice(i);
@@ -135,9 +142,13 @@ function clip(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
-/** Keeps the last results per probe and evaluates on each final one. Seed it from the store at start. */
+/**
+ * Keeps the last final results per probe and evaluates on each one. Only the newest is kept whole (a page quotes
+ * it); older ones are kept as time and outcome, all a streak needs: 50 results × 10,000 probes would otherwise
+ * hold half a million full results (their texts, assertions and timings). Seed it from the store at start.
+ */
 export class AvailabilityDetector {
-  private readonly recent = new Map<string, ProbeResult[]>();
+  private readonly recent = new Map<string, { points: AvailabilityPoint[]; last: ProbeResult }>();
   private readonly settings: () => AvailabilitySettings;
   private readonly keep: number;
 
@@ -148,17 +159,23 @@ export class AvailabilityDetector {
 
   /** Results from before a restart (oldest first), so streaks continue across it. */
   seed(probeId: string, results: readonly ProbeResult[]): void {
-    this.recent.set(probeId, results.filter(isFinal).slice(-this.keep));
+    const final = results.filter((r) => !r.drillId && isFinal(r)).slice(-this.keep);
+    const last = final[final.length - 1];
+    if (!last) this.recent.delete(probeId);
+    else this.recent.set(probeId, { points: [...final.slice(0, -1).map(point), last], last });
   }
 
   /** One result from the scheduler (every attempt may be passed; only final ones count). */
   observe(probe: ProbeIdentity, result: ProbeResult): Signal | null {
     if (result.drillId || !isFinal(result)) return null;
-    const list = this.recent.get(probe.id) ?? [];
-    list.push(result);
-    if (list.length > this.keep) list.splice(0, list.length - this.keep);
-    this.recent.set(probe.id, list);
-    return evaluateAvailability(probe, list, this.settings());
+    const entry = this.recent.get(probe.id);
+    const points = entry?.points ?? [];
+    // The previous newest loses its detail now that it is no longer the one a page quotes.
+    if (entry && points.length > 0) points[points.length - 1] = point(entry.last);
+    points.push(result);
+    if (points.length > this.keep) points.splice(0, points.length - this.keep);
+    this.recent.set(probe.id, { points, last: result });
+    return evaluateFinal(probe, points, result, this.settings());
   }
 
   /** Forget probes a reload removed. */
@@ -166,3 +183,5 @@ export class AvailabilityDetector {
     for (const id of this.recent.keys()) if (!ids.has(id)) this.recent.delete(id);
   }
 }
+
+const point = (r: AvailabilityPoint): AvailabilityPoint => ({ startedAt: r.startedAt, outcome: r.outcome });

@@ -72,6 +72,19 @@ describe('evaluateAvailability', () => {
   });
 });
 
+describe('AvailabilityDetector', () => {
+  it('keeps its streaks (at most 50 results) across a seed and new results, quoting only the newest in full', () => {
+    const det = new AvailabilityDetector(() => S);
+    det.seed(probe.id, [r(0, 'ok'), ...Array.from({ length: 30 }, (_, i) => r(1 + i, 'failed', { errorMessage: `old ${i}` }))]);
+    let s = null;
+    for (let i = 31; i < 61; i++) s = det.observe(probe, r(i, 'failed', { cls: 'overloaded', errorMessage: 'newest' }));
+    // 60 failures in a row, of which the detector remembers the last 50: the streak starts at the 11th.
+    expect(s).toMatchObject({ status: 'firing', evidence: { failures: 50, last_error_class: 'overloaded', last_error: 'newest', since: new Date(r(11, 'failed').startedAt).toISOString() } });
+    det.observe(probe, r(61, 'ok'));
+    expect(det.observe(probe, r(62, 'degraded'))).toMatchObject({ status: 'resolved', evidence: { successes: 2 } });
+  });
+});
+
 describe('detector → incidents', () => {
   it('success_threshold 2: one success holds the incident, the second resolves it', async () => {
     const h = harness(BASE_ALERTS.replace('group_wait: 30s', 'group_wait: 0s'));
