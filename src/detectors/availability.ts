@@ -1,5 +1,5 @@
 // The availability detector: a probe's recent final results → a firing or resolved Signal, or nothing.
-// Pure (`evaluateAvailability`); `AvailabilityDetector` only keeps the last results per probe.
+// Pure (`evaluateAvailability`, `evaluateStreaks`); `AvailabilityDetector` keeps only running streaks per probe.
 //
 // - Only final results count: a failure that is about to be re-probed (not confirmed) is skipped, and so is
 //   a failure whose confirmation a shutdown cut short. Failures therefore count once, confirmed.
@@ -53,33 +53,58 @@ function describeFailure(r: ProbeResult): string {
   return r.httpStatus ? `${cls} (HTTP ${r.httpStatus})` : cls;
 }
 
-/** A final result as the streaks need it: when it started and how it ended (the newest is kept whole). */
-export type AvailabilityPoint = Pick<ProbeResult, 'startedAt' | 'outcome'>;
+/** The trailing runs of final results a verdict needs: how many in a row, and since when (the first's start). */
+export interface Streaks {
+  failed: Run;
+  degraded: Run;
+  /** ok only (degraded alerts on its own). */
+  ok: Run;
+  /** ok or degraded (degraded is not alerted on). */
+  okOrDegraded: Run;
+}
+interface Run {
+  n: number;
+  since: number;
+}
+
+export function emptyStreaks(): Streaks {
+  return { failed: { n: 0, since: 0 }, degraded: { n: 0, since: 0 }, ok: { n: 0, since: 0 }, okOrDegraded: { n: 0, since: 0 } };
+}
+
+/** Extend or break each run with one final result (in place). */
+export function extendStreaks(s: Streaks, r: Pick<ProbeResult, 'startedAt' | 'outcome'>): void {
+  const step = (run: Run, on: boolean) => {
+    if (!on) run.n = 0;
+    else if (run.n++ === 0) run.since = r.startedAt;
+  };
+  step(s.failed, r.outcome === 'failed');
+  step(s.degraded, r.outcome === 'degraded');
+  step(s.ok, r.outcome === 'ok');
+  step(s.okOrDegraded, r.outcome === 'ok' || r.outcome === 'degraded');
+}
 
 /** `results`: the probe's recent results, oldest first (any attempts; non-final ones are skipped). */
 export function evaluateAvailability(probe: ProbeIdentity, results: readonly ProbeResult[], settings: AvailabilitySettings): Signal | null {
   const final = results.filter((r) => !r.drillId && isFinal(r));
   const last = final[final.length - 1];
-  return last ? evaluateFinal(probe, final, last, settings) : null;
+  if (!last) return null;
+  const streaks = emptyStreaks();
+  for (const r of final) extendStreaks(streaks, r);
+  return evaluateStreaks(probe, streaks, last, settings);
 }
 
-/** `final`: the probe's recent final results, oldest first, ending with `last` (the only one read in full). */
-function evaluateFinal(probe: ProbeIdentity, final: readonly AvailabilityPoint[], last: ProbeResult, settings: AvailabilitySettings): Signal | null {
-  const streak = (pred: (r: AvailabilityPoint) => boolean): AvailabilityPoint[] => {
-    let i = final.length;
-    while (i > 0 && pred(final[i - 1])) i--;
-    return final.slice(i);
-  };
+/** The verdict from the trailing runs and the newest final result (`last`, the one a page quotes). */
+export function evaluateStreaks(probe: ProbeIdentity, streaks: Streaks, last: ProbeResult, settings: AvailabilitySettings): Signal | null {
   const labels = probeLabels(probe);
   const base = { detector: DETECTOR, key: probe.id, labels, at: last.startedAt };
 
-  const failures = streak((r) => r.outcome === 'failed');
-  if (failures.length > 0 && failures.length >= settings.failureThreshold) {
-    const since = failures[0].startedAt;
+  const failures = streaks.failed;
+  if (failures.n > 0 && failures.n >= settings.failureThreshold) {
+    const since = failures.since;
     const config = last.errorClass !== null && CONFIG_ERROR_CLASSES.includes(last.errorClass);
     const safety = probe.kind !== 'canary';
     const what = describeFailure(last);
-    const n = `${failures.length} confirmed failure${failures.length === 1 ? '' : 's'}`;
+    const n = `${failures.n} confirmed failure${failures.n === 1 ? '' : 's'}`;
     return {
       ...base,
       severity: config || safety ? 'warning' : 'critical',
@@ -89,34 +114,34 @@ function evaluateFinal(probe: ProbeIdentity, final: readonly AvailabilityPoint[]
         : safety
           ? `${probe.id} failing: ${what} since ${hhmm(since)}, ${n} (a ${probe.kind} safety probe: a warning; the canaries page for outages)`
           : `${probe.id} failing: ${what} since ${hhmm(since)}, ${n}`,
-      evidence: evidence(last, failures.length, since, probe),
+      evidence: evidence(last, failures.n, since, probe),
     };
   }
 
   const degradedAlerts = settings.degradedThreshold > 0;
   if (degradedAlerts) {
-    const degraded = streak((r) => r.outcome === 'degraded');
-    if (degraded.length >= settings.degradedThreshold) {
-      const since = degraded[0].startedAt;
+    const degraded = streaks.degraded;
+    if (degraded.n >= settings.degradedThreshold) {
+      const since = degraded.since;
       const why = last.errorMessage ?? last.assertions.find((a) => !a.passed)?.detail ?? 'slow or soft check failed';
       return {
         ...base,
         severity: 'warning',
         status: 'firing',
-        summary: `${probe.id} degraded since ${hhmm(since)}, ${degraded.length} results in a row: ${clip(why, 200)}`,
-        evidence: { ...evidence(last, 0, since, probe), degraded: degraded.length },
+        summary: `${probe.id} degraded since ${hhmm(since)}, ${degraded.n} results in a row: ${clip(why, 200)}`,
+        evidence: { ...evidence(last, 0, since, probe), degraded: degraded.n },
       };
     }
   }
 
-  const ok = streak((r) => r.outcome === 'ok' || (!degradedAlerts && r.outcome === 'degraded'));
-  if (ok.length >= settings.successThreshold) {
+  const ok = degradedAlerts ? streaks.ok : streaks.okOrDegraded;
+  if (ok.n >= settings.successThreshold) {
     return {
       ...base,
       severity: 'info',
       status: 'resolved',
-      summary: `${probe.id} recovered: ${ok.length} successful results in a row since ${hhmm(ok[0].startedAt)}`,
-      evidence: { successes: ok.length, last_status: last.httpStatus, ttft_ms: last.timings.ttftMs, served_model: last.servedModel },
+      summary: `${probe.id} recovered: ${ok.n} successful results in a row since ${hhmm(ok.since)}`,
+      evidence: { successes: ok.n, last_status: last.httpStatus, ttft_ms: last.timings.ttftMs, served_model: last.servedModel },
     };
   }
   return null;
@@ -143,39 +168,36 @@ function clip(s: string, n: number): string {
 }
 
 /**
- * Keeps the last final results per probe and evaluates on each one. Only the newest is kept whole (a page quotes
- * it); older ones are kept as time and outcome, all a streak needs: 50 results × 10,000 probes would otherwise
- * hold half a million full results (their texts, assertions and timings). Seed it from the store at start.
+ * Keeps, per probe, the running streaks and the newest final result (a page quotes it): a few numbers, however
+ * long the history (50 full results × 10,000 probes held half a million results). Seed it from the store at start.
  */
 export class AvailabilityDetector {
-  private readonly recent = new Map<string, { points: AvailabilityPoint[]; last: ProbeResult }>();
+  private readonly recent = new Map<string, { streaks: Streaks; last: ProbeResult }>();
   private readonly settings: () => AvailabilitySettings;
-  private readonly keep: number;
 
-  constructor(settings: () => AvailabilitySettings = () => DEFAULT_AVAILABILITY, keep = 50) {
+  constructor(settings: () => AvailabilitySettings = () => DEFAULT_AVAILABILITY) {
     this.settings = settings;
-    this.keep = keep;
   }
 
   /** Results from before a restart (oldest first), so streaks continue across it. */
   seed(probeId: string, results: readonly ProbeResult[]): void {
-    const final = results.filter((r) => !r.drillId && isFinal(r)).slice(-this.keep);
-    const last = final[final.length - 1];
-    if (!last) this.recent.delete(probeId);
-    else this.recent.set(probeId, { points: [...final.slice(0, -1).map(point), last], last });
+    this.recent.delete(probeId);
+    for (const r of results) if (!r.drillId && isFinal(r)) this.extend(probeId, r);
   }
 
   /** One result from the scheduler (every attempt may be passed; only final ones count). */
   observe(probe: ProbeIdentity, result: ProbeResult): Signal | null {
     if (result.drillId || !isFinal(result)) return null;
-    const entry = this.recent.get(probe.id);
-    const points = entry?.points ?? [];
-    // The previous newest loses its detail now that it is no longer the one a page quotes.
-    if (entry && points.length > 0) points[points.length - 1] = point(entry.last);
-    points.push(result);
-    if (points.length > this.keep) points.splice(0, points.length - this.keep);
-    this.recent.set(probe.id, { points, last: result });
-    return evaluateFinal(probe, points, result, this.settings());
+    const e = this.extend(probe.id, result);
+    return evaluateStreaks(probe, e.streaks, result, this.settings());
+  }
+
+  private extend(probeId: string, r: ProbeResult): { streaks: Streaks; last: ProbeResult } {
+    let e = this.recent.get(probeId);
+    if (!e) this.recent.set(probeId, (e = { streaks: emptyStreaks(), last: r }));
+    extendStreaks(e.streaks, r);
+    e.last = r;
+    return e;
   }
 
   /** Forget probes a reload removed. */
@@ -183,5 +205,3 @@ export class AvailabilityDetector {
     for (const id of this.recent.keys()) if (!ids.has(id)) this.recent.delete(id);
   }
 }
-
-const point = (r: AvailabilityPoint): AvailabilityPoint => ({ startedAt: r.startedAt, outcome: r.outcome });

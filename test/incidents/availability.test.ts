@@ -73,13 +73,16 @@ describe('evaluateAvailability', () => {
 });
 
 describe('AvailabilityDetector', () => {
-  it('keeps its streaks (at most 50 results) across a seed and new results, quoting only the newest in full', () => {
+  it('keeps its streaks across a seed and new results, however long, quoting the newest result', () => {
     const det = new AvailabilityDetector(() => S);
     det.seed(probe.id, [r(0, 'ok'), ...Array.from({ length: 30 }, (_, i) => r(1 + i, 'failed', { errorMessage: `old ${i}` }))]);
     let s = null;
     for (let i = 31; i < 61; i++) s = det.observe(probe, r(i, 'failed', { cls: 'overloaded', errorMessage: 'newest' }));
-    // 60 failures in a row, of which the detector remembers the last 50: the streak starts at the 11th.
-    expect(s).toMatchObject({ status: 'firing', evidence: { failures: 50, last_error_class: 'overloaded', last_error: 'newest', since: new Date(r(11, 'failed').startedAt).toISOString() } });
+    // 60 failures in a row since the first (the seed's 30 included), the newest quoted.
+    expect(s).toMatchObject({ status: 'firing', evidence: { failures: 60, last_error_class: 'overloaded', last_error: 'newest', since: new Date(r(1, 'failed').startedAt).toISOString() } });
+    // The same verdict as the pure function over the whole list.
+    const all = [r(0, 'ok'), ...Array.from({ length: 60 }, (_, i) => r(1 + i, 'failed', { cls: 'overloaded', errorMessage: 'newest' }))];
+    expect(evaluateAvailability(probe, all, S)).toEqual(s);
     det.observe(probe, r(61, 'ok'));
     expect(det.observe(probe, r(62, 'degraded'))).toMatchObject({ status: 'resolved', evidence: { successes: 2 } });
   });
