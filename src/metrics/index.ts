@@ -4,7 +4,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProbeResult } from '../domain.ts';
-import { ServedModelLimiter, configLabel, errorClassLabel, providerLabel } from './labels.ts';
+import { OTHER, ServedModelLimiter, UNKNOWN, configLabel, errorClassLabel, providerLabel } from './labels.ts';
 
 /** The parts of a ProbeSpec that name its series. */
 export interface ProbeIdentity {
@@ -79,10 +79,16 @@ const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_req
 type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
 type Labels = Record<string, string>;
 
+/**
+ * What is needed to remove a probe's series later, and no more: its identity labels and whether it has a served
+ * model series. Every other label set of the probe is rebuilt from bounded vocabularies (phases, outcomes, error
+ * classes, token types, the served models the limiter allowed), so 10,000 probes do not keep a map of label sets
+ * each beside prom-client's own.
+ */
 interface ProbeSeries {
   /** Identity labels at the time the series were written; a config edit that changes them drops the old ones. */
   identityKey: string;
-  written: Map<AnyMetric, Map<string, Labels>>;
+  id: Labels;
   servedModelInfo: Labels | null;
 }
 
@@ -203,20 +209,25 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
   });
 
   const probes = new Map<string, ProbeSeries>();
-
-  /** Remember every label set written for a probe so its series can be removed exactly later. */
-  function track(state: ProbeSeries, metric: AnyMetric, labels: Labels): Labels {
-    let m = state.written.get(metric);
-    if (!m) state.written.set(metric, (m = new Map()));
-    const key = JSON.stringify(labels);
-    if (!m.has(key)) m.set(key, labels);
-    return labels;
-  }
+  const OUTCOMES = ['ok', 'degraded', 'failed', 'unknown'] as const;
+  const TOKEN_TYPES = ['input', 'output'] as const;
+  /** error_class label values written so far (a bounded set: the error classes, `none` and `other`). */
+  const errorClasses = new Set<string>();
 
   function removeProbe(probeId: string): void {
     const state = probes.get(probeId);
     if (state) {
-      for (const [metric, sets] of state.written) for (const labels of sets.values()) metric.remove(labels);
+      const id = state.id;
+      for (const m of [probeSuccess, probeDegraded, probeDuration, probeHttpStatus, probeLastTimestamp]) m.remove(id);
+      for (const phase of PHASES) probeHttpDuration.remove({ ...id, phase });
+      if (state.servedModelInfo) servedModelInfo.remove(state.servedModelInfo);
+      for (const outcome of OUTCOMES) for (const error_class of errorClasses) results.remove({ ...id, outcome, error_class });
+      for (const servedModel of [...limiter.values(probeId), OTHER, UNKNOWN]) {
+        const served = { ...id, served_model: servedModel };
+        for (const m of [timeToFirstChunk, cost]) m.remove(served);
+        for (const error_class of errorClasses) operationDuration.remove({ ...served, error_class });
+        for (const gen_ai_token_type of TOKEN_TYPES) tokenUsage.remove({ ...served, gen_ai_token_type });
+      }
       probes.delete(probeId);
     }
     limiter.forget(probeId);
@@ -237,21 +248,23 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
       state = undefined;
     }
     if (!state) {
-      state = { identityKey, written: new Map(), servedModelInfo: null };
+      state = { identityKey, id, servedModelInfo: null };
       probes.set(spec.id, state);
     }
     const s = state;
+    // One identity object per probe, shared by its series (prom-client keeps a reference to the labels it is given).
+    const ids = s.id;
     const t = result.timings;
     const sec = (ms: number | null | undefined) => (ms != null && Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0);
 
     // An `unknown` result (Vigil's own fault) says nothing about the target: the success gauge keeps its last value.
     if (result.outcome !== 'unknown') {
-      probeSuccess.set(track(s, probeSuccess, id), result.outcome === 'failed' ? 0 : 1);
-      probeDegraded.set(track(s, probeDegraded, id), result.outcome === 'degraded' ? 1 : 0);
+      probeSuccess.set(ids, result.outcome === 'failed' ? 0 : 1);
+      probeDegraded.set(ids, result.outcome === 'degraded' ? 1 : 0);
     }
-    probeDuration.set(track(s, probeDuration, id), sec(t.totalMs));
-    probeHttpStatus.set(track(s, probeHttpStatus, id), result.httpStatus ?? 0);
-    probeLastTimestamp.set(track(s, probeLastTimestamp, id), result.startedAt / 1000);
+    probeDuration.set(ids, sec(t.totalMs));
+    probeHttpStatus.set(ids, result.httpStatus ?? 0);
+    probeLastTimestamp.set(ids, result.startedAt / 1000);
 
     // blackbox_exporter semantics: processing = first byte minus connect and TLS, transfer = rest.
     // Differences in ms first, then seconds, so 400 - 250 reads 0.15 and not 0.15000000000000002.
@@ -263,7 +276,7 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
       processing: reached ? sec(ms(t.ttfbMs) - ms(t.connectMs) - ms(t.tlsMs)) : 0,
       transfer: reached ? sec(ms(t.totalMs) - ms(t.ttfbMs)) : 0,
     };
-    for (const phase of PHASES) probeHttpDuration.set(track(s, probeHttpDuration, { ...id, phase }), phases[phase]);
+    for (const phase of PHASES) probeHttpDuration.set({ ...id, phase }, phases[phase]);
 
     const servedModel = limiter.label(spec.id, result.servedModel);
     const served: Labels = { ...id, served_model: servedModel };
@@ -271,22 +284,20 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
       // Info metric: exactly one series per probe, the latest served model.
       if (s.servedModelInfo && s.servedModelInfo.served_model !== servedModel) servedModelInfo.remove(s.servedModelInfo);
       s.servedModelInfo = served;
-      servedModelInfo.set(track(s, servedModelInfo, served), 1);
-      // Drop the stale one from tracking too, so removal later doesn't carry it forever.
-      const tracked = s.written.get(servedModelInfo);
-      if (tracked) for (const [k, l] of tracked) if (l.served_model !== servedModel) tracked.delete(k);
+      servedModelInfo.set(served, 1);
     }
 
     const errorClass = errorClassLabel(result.errorClass);
-    operationDuration.observe(track(s, operationDuration, { ...served, error_class: errorClass }), sec(t.totalMs));
+    errorClasses.add(errorClass);
+    operationDuration.observe({ ...served, error_class: errorClass }, sec(t.totalMs));
     if (t.ttftMs != null && Number.isFinite(t.ttftMs) && t.ttftMs >= 0) {
-      timeToFirstChunk.observe(track(s, timeToFirstChunk, served), t.ttftMs / 1000);
+      timeToFirstChunk.observe(served, t.ttftMs / 1000);
     }
-    if (isCount(result.tokensIn)) tokenUsage.inc(track(s, tokenUsage, { ...served, gen_ai_token_type: 'input' }), result.tokensIn);
-    if (isCount(result.tokensOut)) tokenUsage.inc(track(s, tokenUsage, { ...served, gen_ai_token_type: 'output' }), result.tokensOut);
-    if (isCount(result.costUsd)) cost.inc(track(s, cost, served), result.costUsd);
+    if (isCount(result.tokensIn)) tokenUsage.inc({ ...served, gen_ai_token_type: 'input' }, result.tokensIn);
+    if (isCount(result.tokensOut)) tokenUsage.inc({ ...served, gen_ai_token_type: 'output' }, result.tokensOut);
+    if (isCount(result.costUsd)) cost.inc(served, result.costUsd);
     const outcome = result.outcome === 'ok' || result.outcome === 'degraded' || result.outcome === 'failed' || result.outcome === 'unknown' ? result.outcome : 'failed';
-    results.inc(track(s, results, { ...id, outcome, error_class: errorClass }), 1);
+    results.inc({ ...id, outcome, error_class: errorClass }, 1);
   }
 
   return {

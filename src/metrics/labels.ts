@@ -71,6 +71,11 @@ export class ServedModelLimiter {
     return value;
   }
 
+  /** The served-model values a probe was allowed (besides `other` and `unknown`). */
+  values(probeId: string): Iterable<string> {
+    return this.seen.get(probeId) ?? [];
+  }
+
   forget(probeId: string): void {
     this.seen.delete(probeId);
   }
