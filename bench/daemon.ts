@@ -29,7 +29,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '150' },
     startup: { type: 'string', default: '10000' },
     'history-days': { type: 'string', default: '14' },
-    'history-every': { type: 'string', default: '3600' },
+    'history-every': { type: 'string', default: '10800' },
     'skip-memory': { type: 'boolean', default: false },
   },
 });
@@ -206,7 +206,7 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
   const from = now - days * 86_400_000;
   await latency.sync(config.probes, from);
   const drift = new DriftWatch(config);
-  await drift.restore(store, from);
+  await drift.restore(store, from, config.location);
   const rng = createRng(7);
   let rows = 0;
   const batch: ProbeResult[] = [];
@@ -237,17 +237,22 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
       batch.push(r);
       rows++;
     }
-    if (batch.length >= 5_000) await store.insertResults(batch.splice(0));
+    if (batch.length >= 20_000) await store.insertResults(batch.splice(0));
   }
   if (batch.length) await store.insertResults(batch.splice(0));
   await store.rollup(hourFloor(now));
   await latency.save(now);
-  if ('save' in drift) await (drift as unknown as { save(s: Store, now: number): Promise<void> }).save(store, now);
+  await drift.save(store, now, config.location);
   await store.close();
   return { rows, seconds: (performance.now() - t0) / 1000 };
 }
 
 const out: (string | number)[][] = [['figure', 'probes', 'value', 'target', 'verdict', 'detail']];
+/** Each figure as soon as it is measured (a long run interrupted still shows what it measured), the table at the end. */
+const push = (row: (string | number)[]) => {
+  out.push(row);
+  console.log(row.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)).join(' | '));
+};
 let failed = false;
 const verdict = (ok: boolean) => {
   if (!ok) failed = true;
@@ -256,13 +261,13 @@ const verdict = (ok: boolean) => {
 
 if (!values['skip-memory']) {
   const floor = await memoryRun(3);
-  out.push(['RSS steady (floor: 3 probes)', 3, floor.steady, '-', '-', `peak ${floor.peak.toFixed(0)} MB, ready in ${floor.ready.toFixed(2)} s, ${floor.results} results`]);
+  push(['RSS steady (floor: 3 probes)', 3, floor.steady, '-', '-', `peak ${floor.peak.toFixed(0)} MB, ready in ${floor.ready.toFixed(2)} s, ${floor.results} results`]);
   for (const n of SIZES) {
     const m = await memoryRun(n);
     const perProbeKb = ((m.steady - floor.steady) * 1024) / n;
-    out.push(['RSS at ready, MB', n, m.atReady, '-', '-', `ready ${m.ready.toFixed(2)} s after spawn`]);
-    out.push(['RSS peak, MB', n, m.peak, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.peak < RSS_TARGET_MB) : judge(m.peak < RSS_TARGET_MB), `every ${m.everyS}s, ${m.results} results in ${SECONDS}s`]);
-    out.push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor`]);
+    push(['RSS at ready, MB', n, m.atReady, '-', '-', `ready ${m.ready.toFixed(2)} s after spawn`]);
+    push(['RSS peak, MB', n, m.peak, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.peak < RSS_TARGET_MB) : judge(m.peak < RSS_TARGET_MB), `every ${m.everyS}s, ${m.results} results in ${SECONDS}s`]);
+    push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor`]);
   }
 }
 
@@ -279,7 +284,7 @@ if (STARTUP_N > 0) {
     const s = await timeToReady(d);
     const mem = memOf(d.child.pid!);
     await stopDaemon(d);
-    out.push([
+    push([
       `start-up to /readyz, s (${HISTORY_DAYS} d history)`,
       STARTUP_N,
       s,
