@@ -5,7 +5,8 @@
 //   incident goes to the gateway's owner (vigil.yaml `gateway.owner`, else the gateway probe's owner).
 // - Failing on both paths: the provider's; the incident goes to the direct probe's owner and joins the
 //   provider's alert group (its `provider` label is the provider's), so one outage is one notification.
-// - No direct probe of that model, or none has a result yet: left as it is (nothing to compare with).
+// - No direct probe of that model, or none has a result yet: left as it is (nothing to compare with); a direct
+//   success from before the gateway began failing: "not known yet" until the direct probe runs again.
 // - The gateway answering from a fallback (it says so: LiteLLM's fallback count, Portkey's option index; else
 //   the answer's model is not the one asked for): "on fallback", a warning, not a page; it resolves when the
 //   primary answers again.
@@ -58,7 +59,21 @@ export function attribute(signal: Signal, spec: ProbeSpec, peers: readonly Peer[
   if (signal.status !== 'firing' || !isGatewayTarget(spec.target)) return signal;
   const judged = peers.flatMap((p) => (p.last !== undefined && isFinal(p.last) ? [{ spec: p.spec, last: p.last }] : []));
   if (judged.length === 0) return signal;
-  const working = judged.find((p) => p.last.outcome === 'ok' || p.last.outcome === 'degraded');
+  // A success from before the gateway began failing says nothing about now: only later ones show the direct path
+  // works. Without one, a failing direct probe makes it the provider's; with neither, wait for the direct probe's
+  // next run (the gateway's next failure is attributed then).
+  const since = typeof signal.evidence.since === 'string' ? Date.parse(signal.evidence.since) : Number.NaN;
+  const answered = (p: { last: ProbeResult }) => p.last.outcome === 'ok' || p.last.outcome === 'degraded';
+  const working = judged.find((p) => answered(p) && !(p.last.startedAt < since));
+  if (!working && judged.every(answered)) {
+    const stale = judged[0];
+    return {
+      ...signal,
+      summary: `${signal.summary}; gateway or provider not known yet (${stale.spec.id} last answered at ${hhmm(stale.last.startedAt)}, before this began)`,
+      labels: { ...signal.labels, attribution: 'pending' },
+      evidence: { ...signal.evidence, attribution: 'pending', direct_probe: stale.spec.id },
+    };
+  }
   if (working) {
     const owner = gatewayOwner ?? spec.owner;
     return {
@@ -68,7 +83,7 @@ export function attribute(signal: Signal, spec: ProbeSpec, peers: readonly Peer[
       evidence: { ...signal.evidence, attribution: 'gateway', direct_probe: working.spec.id, direct_outcome: working.last.outcome },
     };
   }
-  const direct = judged[0];
+  const direct = judged.find((p) => !answered(p))!;
   const provider = direct.spec.target.slice('provider:'.length);
   return {
     ...signal,
