@@ -6,7 +6,10 @@
 //   error = measured − true, where "true" is the offset at which the simulator handed the first token (TTFT)
 //   and the last byte (total) to its socket, from the moment it had received the request.
 // The simulator runs in its own process, so its timers don't share an event loop with the client.
-// Also reported: the injected (planned) latency error, and CPU time per probe in the client process.
+// Also reported: the injected (planned) latency error, CPU time per probe in the client process, and the client's
+// young-generation GC pauses during the rounds (a scavenge stops the loop: answers arriving meanwhile wait).
+// Target: TTFT error p99 < 2 ms, against the simulator's truth and against the wire.
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.ts';
 import type { ProbeSpec, ProviderEndpoint } from '../src/domain.ts';
@@ -14,12 +17,22 @@ import { createHttpClient, warmUp } from '../src/http/client.ts';
 import { runProbe } from '../src/probes/run.ts';
 import type { RunnerDeps } from '../src/probes/run.ts';
 import { makeSpec } from '../test/fixtures.ts';
-import { getJson, startSimProcess, summary, table } from './lib.ts';
+import { getJson, judge, startSimProcess, summary, table } from './lib.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '' }, levels: { type: 'string', default: '1,50,500' } } });
 const LEVELS = values.levels.split(',').map(Number);
 const TTFT_MS = 150;
 const PER_TOKEN_MS = 5;
+const TARGET_P99_MS = 2;
+
+// Young-generation (scavenge) pauses in this, the client, process.
+const gcPauses: number[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (((e as { detail?: unknown }).detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.push(e.duration);
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 
 interface Truth {
   id: string;
@@ -48,14 +61,20 @@ await warmUp(http);
 await Promise.all(Array.from({ length: Math.max(...LEVELS) }, () => runProbe(spec(true), deps)));
 
 const rows: (string | number)[][] = [
-  ['concurrency', 'probes', 'ttft err p50', 'ttft err p99', 'total err p50', 'total err p99', 'vs wire ttft p50', 'vs wire ttft p99', 'vs injected ttft p99', 'cpu/probe ms'],
+  ['concurrency', 'probes', 'ttft err p50', 'ttft err p99', `p99 < ${TARGET_P99_MS}`, 'total err p50', 'total err p99', 'vs wire ttft p50', 'vs wire ttft p99', `p99 < ${TARGET_P99_MS}`, 'vs injected ttft p99', 'cpu/probe ms', 'young GC n', 'GC p50 ms', 'GC max ms'],
 ];
+let missed = false;
+const verdict = (ok: boolean) => {
+  if (!ok) missed = true;
+  return judge(ok);
+};
 let seq = (await getJson<{ requests: { seq: number }[] }>(`${sim.urls.openai}/_sim/requests?since=0`)).requests.at(-1)?.seq ?? 0;
 
 for (const c of LEVELS) {
   const rounds = values.rounds ? Number(values.rounds) : c === 1 ? 200 : c <= 50 ? 20 : 4;
   const measured = new Map<string, { ttft: number; total: number; wireAt: number }>();
   const cpu0 = process.cpuUsage();
+  gcPauses.length = 0;
   for (let r = 0; r < rounds; r++) {
     await Promise.all(
       Array.from({ length: c }, async () => {
@@ -70,6 +89,8 @@ for (const c of LEVELS) {
     await new Promise((r) => setTimeout(r, 20));
   }
   const cpu = process.cpuUsage(cpu0);
+  await new Promise((r) => setImmediate(r)); // let the GC observer deliver the round's entries
+  const gc = summary(gcPauses);
   const truth = await getJson<{ requests: (Truth & { seq: number })[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`);
   seq = truth.requests.at(-1)?.seq ?? seq;
   const ttftErr: number[] = [];
@@ -90,7 +111,23 @@ for (const c of LEVELS) {
   const b = summary(totalErr);
   const p = summary(plannedErr);
   const w = summary(wireErr);
-  rows.push([String(c), a.n, a.p50, a.p99, b.p50, b.p99, w.p50, w.p99, p.p99, (cpu.user + cpu.system) / 1000 / (rounds * c)]);
+  rows.push([
+    String(c),
+    a.n,
+    a.p50,
+    a.p99,
+    verdict(Math.abs(a.p99) < TARGET_P99_MS),
+    b.p50,
+    b.p99,
+    w.p50,
+    w.p99,
+    verdict(Math.abs(w.p99) < TARGET_P99_MS),
+    p.p99,
+    (cpu.user + cpu.system) / 1000 / (rounds * c),
+    gc.n,
+    gc.p50,
+    gc.max,
+  ]);
 }
 
 console.log(`\nbench:probe — OpenAI streaming probe, simulator TTFT ${TTFT_MS} ms + ${PER_TOKEN_MS} ms/token, no jitter`);
@@ -99,5 +136,8 @@ console.log(table(rows));
 console.log('\n"vs wire" measures TTFT against the moment our request reached the wire instead of when the simulator had');
 console.log('read it (absolute clock shared by both processes): it leaves out the simulator\'s own backlog reading 500 requests.');
 console.log('"vs injected" compares with the planned delay (adds the simulator\'s own timer lateness).');
+console.log('young GC = scavenges in the client process during the rounds (perf_hooks \'gc\', minor), their pause each.');
+gcObserver.disconnect();
 await http.close();
 await sim.stop();
+process.exitCode = missed ? 1 : 0;

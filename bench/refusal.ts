@@ -1,6 +1,6 @@
 // Refusal classifier throughput on one core: classifies the XSTest completions (1,350 real answers of three
 // models) in a loop for a few seconds. Without ../shared/data/xstest there is nothing representative to time, so
-// it prints no figure (built-in strings would be far shorter than real answers and flatter the classifier).
+// it refuses to report (exit 2): built-in strings would be far shorter than real answers and flatter the classifier.
 // The rate is per CPU-second of this process (wall time on a shared 2-core machine mostly measures the other
 // processes), and XSTest's string match is timed in the same run as a floor to read the figure against.
 // Run: npm run bench:refusal [-- seconds]
@@ -13,9 +13,9 @@ const TARGET = 20_000;
 const dir = join(sharedDataDir(), 'xstest');
 
 if (!xstestPresent(dir)) {
-  console.log(`refusal classifier: ${dir} is absent; no figure (timing built-in strings would not say anything about real answers)`);
-  console.log(`target (> ${TARGET.toLocaleString('en-US')}/s): not measured`);
-  process.exit(0);
+  console.error(`bench:refusal: ${dir} is absent, so there is no figure to report: timing built-in strings would say nothing about real answers.`);
+  console.error(`Put the XSTest completions there (../shared/data/xstest beside the repository) and run it again. Target (> ${TARGET.toLocaleString('en-US')}/s): not measured.`);
+  process.exit(2);
 }
 const texts = Object.values(loadXstest(dir)).flatMap((rows) => rows.map((r) => r.completion));
 const seconds = Number(process.argv[2] ?? 3);
@@ -48,3 +48,4 @@ console.log(
 );
 console.log(`floor in the same run, XSTest string match: ${Math.round(floor.perSec).toLocaleString('en-US')} /s (the classifier costs ${(floor.perSec / ours.perSec).toFixed(1)}× as much)`);
 console.log(`target (> ${TARGET.toLocaleString('en-US')}/s): ${ours.perSec > TARGET ? 'met' : 'missed'}`);
+process.exitCode = ours.perSec > TARGET ? 0 : 1;

@@ -16,7 +16,7 @@ import type { RunnerDeps } from '../src/probes/run.ts';
 import { Scheduler } from '../src/scheduler/index.ts';
 import { Store } from '../src/store/store.ts';
 import { makeSpec } from '../test/fixtures.ts';
-import { scaledClock, startSimProcess, summary, table } from './lib.ts';
+import { judge, scaledClock, startSimProcess, summary, table } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +29,9 @@ const { values } = parseArgs({
 const SPEED = Number(values.speed);
 const SIM_MINUTES = Number(values.minutes);
 const SIZES = values.sizes.split(',').map(Number);
+/** Targets: start-time skew p99 under 50 ms, and the scheduler, runner and store under 200 MB RSS at 10,000 probes. */
+const SKEW_P99_TARGET_MS = 50;
+const RSS_TARGET_MB = 200;
 
 const sim = await startSimProcess({ latency: { ttfbMs: 5, ttftMs: 20, perTokenMs: 1, jitter: 0.1, diurnal: null } });
 const kinds: ProviderKind[] = ['openai', 'anthropic', 'gemini'];
@@ -38,8 +41,13 @@ const endpoints: Record<string, ProviderEndpoint> = Object.fromEntries(
 const models: Record<string, string> = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5', gemini: 'gemini-2.5-flash' };
 
 const rows: (string | number)[][] = [
-  ['probes', 'interval', 'runs', 'skew p50 ms', 'skew p99 ms', 'skew max ms', 'missed', 'RSS MB', 'heap MB', 'cpu/probe ms', 'writes/s', 'slowest write ms'],
+  ['probes', 'interval', 'runs', 'skew p50 ms', 'skew p99 ms', `p99 < ${SKEW_P99_TARGET_MS} ms`, 'skew max ms', 'missed', 'RSS MB', `RSS < ${RSS_TARGET_MB} MB`, 'heap MB', 'cpu/probe ms', 'writes/s', 'slowest write ms'],
 ];
+let missedTarget = false;
+const verdict = (ok: boolean) => {
+  if (!ok) missedTarget = true;
+  return judge(ok);
+};
 
 for (const n of SIZES) {
   // 10,000 probes every 60 s would be 167 real probes/s at speed 1; keep the real rate a 2-core box can serve.
@@ -105,9 +113,11 @@ for (const n of SIZES) {
     writes,
     s.p50,
     s.p99,
+    verdict(s.p99 < SKEW_P99_TARGET_MS),
     s.max,
     missed,
     rssMax / 2 ** 20,
+    verdict(rssMax / 2 ** 20 < RSS_TARGET_MB),
     heapMax / 2 ** 20,
     (cpu.user + cpu.system) / 1000 / Math.max(1, writes),
     writes / (writeMs / 1000),
@@ -123,3 +133,4 @@ console.log('skew = start of the first attempt − planned slot, in real ms (inc
 console.log('writes/s = store insert throughput while inserting (one commit per result, as the daemon does)\n');
 console.log(table(rows));
 await sim.stop();
+process.exitCode = missedTarget ? 1 : 0;
