@@ -32,6 +32,7 @@ export function crossChecks(input: CheckInput): ConfigError[] {
     ...duplicateIds(input.drills, 'drill'),
     ...duplicateOwners(input.alerts),
     ...vigilOwnerKnown(input.alerts),
+    ...gatewayOwnerKnown(input),
     ...probeChecks(input),
     ...drillChecks(input),
   ];
@@ -109,6 +110,18 @@ function vigilOwnerKnown(files: CheckInput['alerts']): ConfigError[] {
     }
   }
   return errors;
+}
+
+/** vigil.yaml `gateway.owner` must name an owner (when alerts/ has any), or gateway-only failures reach nobody. */
+function gatewayOwnerKnown(input: CheckInput): ConfigError[] {
+  const named = input.vigil?.data?.gateway?.owner;
+  const owners = new Set(input.alerts.flatMap((a) => Object.keys(a.data.owners ?? {})));
+  if (!input.vigil || named === undefined || owners.size === 0 || owners.has(named)) return [];
+  return [
+    errorAt(input.vigil.src, ['gateway', 'owner'], `owner \`${named}\` has no entry under \`owners\` in alerts/`, {
+      hint: didYouMean(named, owners) ?? 'gateway-only failures would reach nobody',
+    }),
+  ];
 }
 
 /** What probe checks need from vigil.yaml, taken from the raw data when vigil.yaml itself is invalid. */

@@ -57,6 +57,15 @@ describe('config errors', () => {
     expect(problems({ 'alerts/a.yaml': alerts.replace('platfrom', 'platform') })).toBe('');
   });
 
+  it('names an unknown gateway.owner (gateway-only failures would reach nobody), with a did-you-mean', () => {
+    const alerts = 'owners:\n  gateway-team: { slack: "#gw" }\n';
+    const vigil = 'gateway: { base_url: "http://127.0.0.1:4000", owner: gateway-teem }\n';
+    expect(problems({ 'vigil.yaml': vigil, 'alerts/a.yaml': alerts })).toBe(
+      'vigil.yaml:1:54  gateway.owner  owner `gateway-teem` has no entry under `owners` in alerts/; hint: did you mean `gateway-team`?',
+    );
+    expect(problems({ 'vigil.yaml': vigil.replace('teem', 'team'), 'alerts/a.yaml': alerts })).toBe('');
+  });
+
   it('lists the known keys when nothing is close', () => {
     expect(problems({ 'vigil.yaml': 'scheduler: { zzzzzzzz: 1 }\n' })).toBe(
       'vigil.yaml:1:14  scheduler.zzzzzzzz  unknown key `zzzzzzzz`; hint: known keys here: confirm_failures, concurrency_per_provider, jitter, shutdown_grace',
