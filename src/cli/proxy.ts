@@ -12,7 +12,7 @@ import { startChaosProxy } from '../chaos/proxy.ts';
 import { createLogger } from '../log.ts';
 import { errorCode, startupStep, StartupError } from '../runtime/startup.ts';
 import { configDir, parse, UsageError } from './args.ts';
-import { loadOrExit } from './load.ts';
+import { loadForCommand } from './load.ts';
 
 export interface ProxyListening {
   type: 'listening';
@@ -34,7 +34,14 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     port: { type: 'string' },
   });
   const env = process.env;
-  const config = loadOrExit(configDir(values.config), env);
+  // Only the `chaos:` section's variables are needed: a daemon that runs with some provider keys unset (their
+  // probes disabled) still spawns its proxy.
+  const config = loadForCommand(
+    'proxy',
+    configDir(values.config),
+    (_c, missing) => ({ what: 'the fault proxy (chaos: in vigil.yaml)', missing: missing.filter((m) => /^vigil\.ya?ml$/.test(m.file) && m.path[0] === 'chaos') }),
+    env,
+  );
   const chaos = config.chaos;
   if (!chaos) throw new UsageError('no `chaos:` section in vigil.yaml: nothing says which upstreams to proxy');
   const tokens = controlTokens(chaos, env);
