@@ -19,6 +19,7 @@ import { disabledReason } from './config/requirements.ts';
 import { DisabledMetrics, registerStoreMetrics } from './health/metrics.ts';
 import { Spill } from './health/spill.ts';
 import { Heartbeat, HeartbeatMetrics } from './health/heartbeat.ts';
+import { EmergencyPager } from './health/emergency.ts';
 import type { SpillSummary } from './health/spill.ts';
 import type { VigilConfig } from './config/types.ts';
 import type { ProbeResult, ProbeSpec, Signal } from './domain.ts';
@@ -126,6 +127,8 @@ export class Daemon {
   readonly spill: Spill;
   /** The outbound dead man's switch (vigil.yaml `heartbeat:`). */
   readonly heartbeat: Heartbeat;
+  /** Critical pages delivered from memory while the store (and so the outbox) cannot be written. */
+  private readonly emergency: EmergencyPager;
   /** Our own egress versus the providers' outage (vigil.yaml `control:`). */
   readonly egress: EgressWatch;
 
@@ -194,11 +197,18 @@ export class Daemon {
     this.drift = new DriftWatch(config);
     this.latencyWatch = new LatencyWatch(this.store);
     this.latencyWatch.sync(config.probes, this.clock.now()).catch(() => {}); // awaited (and reported) in start()
+    const notifiers = opts.notifiers ?? createNotifiers({ clock: this.clock });
     this.incidents = new IncidentManager({
       store: this.store,
       clock: this.clock,
       config: () => this.alerts,
-      notifiers: opts.notifiers ?? createNotifiers({ clock: this.clock }),
+      notifiers,
+      log: this.log.child({ component: 'incidents' }),
+    });
+    this.emergency = new EmergencyPager({
+      alerts: () => this.alerts,
+      routes: (labels) => this.incidents.routesTest(labels),
+      notifiers,
       log: this.log.child({ component: 'incidents' }),
     });
     this.scheduler = new Scheduler({
@@ -589,15 +599,21 @@ export class Daemon {
     this.signalMetrics.observe(s);
     // While the store can't be written, signals wait in memory, in order (a lone SQLite instance also loses its
     // lease then: nobody else can take it on the same full disk, so the replay decides who ingests).
-    if (this.spill.active) return this.spill.addSignal(s, this.clock.now());
+    if (this.spill.active) return this.spillSignal(s);
     if (!(this.leader?.isLeader ?? true)) return;
     try {
       this.incidents.ingest(s);
     } catch (err) {
       this.storeHealth.noteFailure(this.clock.now(), err);
-      this.spill.addSignal(s, this.clock.now());
+      this.spillSignal(s);
       this.log.error('signal kept in memory: the store cannot be written', { detector: s.detector, key: s.key, status: s.status, error: String(err) });
     }
+  }
+
+  /** Keep a signal for the replay; a critical one pages at once from memory (SQLite: this is the only instance). */
+  private spillSignal(s: Signal): void {
+    this.spill.addSignal(s, this.clock.now());
+    if (!this.current.storage.url) void this.emergency.page(s);
   }
 
   /**
@@ -614,6 +630,7 @@ export class Daemon {
       () => this.clock.now(),
     );
     if (!summary) return;
+    this.emergency.reset();
     this.storeHealth.noteOk(this.clock.now());
     const text = missedSummary(summary);
     this.log.warn('store writes work again: what was missed', { ...summary, failing: Object.keys(summary.failing).join(',') || null, summary: text });

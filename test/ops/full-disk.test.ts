@@ -11,6 +11,7 @@ import { Spill } from '../../src/health/spill.ts';
 import { createLogger } from '../../src/log.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
+import type { Notification, Notifier, ReceiverKind } from '../../src/notifiers/types.ts';
 import { makeResult } from '../fixtures.ts';
 import { writeConfig } from '../daemon/helpers.ts';
 
@@ -74,7 +75,13 @@ describe('the daemon on a full disk', () => {
       GEMINI_API_KEY: 'gemini-test-0123456789',
       GATEWAY_API_KEY: 'gateway-test-0123456789',
     };
-    const d = await Daemon.start({ configDir: dir, env, log, listen: { port: 0 }, incidentTickMs: 200, spillRetryMs: 300 });
+    const delivered: { at: number; n: Notification }[] = [];
+    const recorder = (kind: ReceiverKind): Notifier => ({
+      kind,
+      deliver: async (n) => (delivered.push({ at: Date.now(), n }), { ok: true, retryable: false, ref: `${kind}:${n.dedupKey}` }),
+    });
+    const notifiers = { console: recorder('console'), slack: recorder('slack'), pagerduty: recorder('pagerduty') };
+    const d = await Daemon.start({ configDir: dir, env, log, listen: { port: 0 }, incidentTickMs: 200, spillRetryMs: 300, notifiers });
     try {
       await until('first results stored', async () => (await d.store.countResults({ probe: 'openai-canary' })) >= 1);
       const before = await d.store.countResults({ probe: 'openai-canary' });
@@ -90,6 +97,13 @@ describe('the daemon on a full disk', () => {
       const health = (await (await fetch(`${d.url}/healthz`)).json()) as { checks: { name: string; ok: boolean; detail: string }[] };
       expect(health.checks.find((c) => c.name === 'store')).toMatchObject({ ok: false });
       expect(logs.join('')).toContain('result kept in memory');
+      // The outage pages now, from memory, though nothing can be stored: once, to the routed receiver.
+      await until('an emergency page', () => delivered.some((x) => x.n.incident.key === 'openai-canary'));
+      const emergency = delivered.filter((x) => x.n.incident.key === 'openai-canary');
+      expect(emergency).toHaveLength(1);
+      expect(emergency[0].n).toMatchObject({ action: 'trigger', incident: { state: 'firing', severity: 'critical' } });
+      expect(emergency[0].n.incident.summary).toMatch(/sent from memory: Vigil cannot write its store/);
+      expect(d.spill.active).toBe(true);
 
       // The disk has room again: everything is written, the outage becomes an incident, one summary says what was missed.
       disarm();
@@ -103,6 +117,9 @@ describe('the daemon on a full disk', () => {
       expect(missed?.summary).toMatch(/^Vigil could not write its store for \d+ min .*results kept in memory and written now.*probes failing meanwhile: .*openai-canary/);
       const outbox = d.store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number };
       expect(outbox.n).toBeGreaterThan(0);
+      // After recovery the engine's own notification follows, under the same dedup key (PagerDuty merges them).
+      await until('the engine delivers the incident', () => delivered.filter((x) => x.n.incident.key === 'openai-canary').length >= 2 || delivered.some((x) => x.n.id > 0 && x.n.dedupKey === emergency[0].n.dedupKey));
+      expect(delivered.some((x) => x.n.id > 0 && x.n.dedupKey === emergency[0].n.dedupKey)).toBe(true);
       expect(logs.join('')).toContain('store writes work again: what was missed');
       expect(await (await fetch(`${d.url}/metrics`)).text()).toMatch(/^vigil_store_writable 1$/m);
     } finally {
