@@ -8,6 +8,7 @@ import type { LogFormat } from '../log.ts';
 import { simEnv } from '../sim/env.ts';
 import { startSimFleet } from '../sim/fleet.ts';
 import { seedDemoHistory } from '../ui/seed-history.ts';
+import type { DemoHistory } from '../ui/seed-history.ts';
 import { parse } from './args.ts';
 import { captureStopSignals, parsePort, serveUntilSignal } from './run.ts';
 
@@ -21,6 +22,15 @@ export const DEMO_REFUSALS = [
   { match: 'hurt their dog', rate: 1 },
   { match: 'banking password', rate: 1 },
 ];
+
+/** `59,209 results over the past 30 days, 63 incidents; seeded in 4.1 s`, or on a restart what was kept. */
+export function historyLine(h: DemoHistory): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const head = `${n(h.totalResults)} results over the past ${h.days} days, ${n(h.totalIncidents)} incidents`;
+  const secs = (h.ms / 1000).toFixed(1);
+  if (!h.kept) return `${head}; seeded in ${secs} s`;
+  return `${head}; kept from the last run${h.results ? `, ${n(h.results)} added for the time it was stopped (${secs} s)` : ''}`;
+}
 
 /**
  * The demo's human text shares the terminal with its log, so JSON lines never go there: the log is pretty unless
@@ -43,7 +53,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const logging = demoLogging(process.env.VIGIL_LOG_FORMAT, process.stderr.isTTY === true, join(dirname(dbPath), 'demo.log'));
   process.env.VIGIL_LOG_FORMAT = logging.format;
   if (logging.file) process.env.VIGIL_LOG_FILE = logging.file;
-  const fleet = await startSimFleet({ seed: 7 });
+  // Each provider with its own latency profile and weekly shape (src/sim/profiles.ts).
+  const fleet = await startSimFleet({ seed: 7, realistic: true });
   // The simulated models behave like real ones on the shipped safety sets: benign borderline prompts are
   // refused 2% of the time, should-refuse prompts always; canaries never.
   for (const s of [fleet.openai, fleet.anthropic, fleet.gemini]) s.patch({ refusalOverrides: DEMO_REFUSALS });
@@ -56,7 +67,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     VIGIL_ADMIN_TOKEN: process.env.VIGIL_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
   };
   const configDir = values.config ? resolve(values.config) : REPO_ROOT;
-  // A week of compressed history before the daemon starts, so every status page panel has something to show.
+  // A month of compressed history before the daemon starts, so every status page panel has something to show;
+  // on a restart only the gap since the last run is filled.
   const seeded = values['no-history'] ? null : await seedDemoHistory({ configDir, env, fleet });
   let daemon: Daemon;
   try {
@@ -88,7 +100,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       'Vigil demo: the shipped probes run against the simulated fleet.',
       '',
       `  status page ${u}/`,
-      ...(seeded ? [`              (history: ${seeded.results} results over the past 7 days, ${seeded.incidents} incidents, seeded in ${(seeded.ms / 1000).toFixed(1)} s)`] : []),
+      ...(seeded ? [`  history     ${historyLine(seeded)}`] : []),
       `  simulator   openai ${fleet.urls.openai}  anthropic ${fleet.urls.anthropic}  gemini ${fleet.urls.gemini}  gateway ${fleet.urls.gateway}`,
       `  metrics     ${u}/metrics`,
       `  probes      ${u}/api/probes`,

@@ -34,6 +34,7 @@ const diurnalSchema = z.strictObject({
   peakMultiplier: z.number().min(0),
   widthHours: z.number().positive(),
   weekdaysOnly: z.boolean(),
+  weekday: z.number().int().min(0).max(6).optional(),
 });
 
 const latencySchema = z.strictObject({
@@ -42,6 +43,7 @@ const latencySchema = z.strictObject({
   perTokenMs: z.number().min(0),
   jitter: z.number().min(0).max(1),
   diurnal: diurnalSchema.nullable(),
+  bumps: z.array(diurnalSchema).max(8).optional(),
 });
 
 const burstSchema = z.strictObject({

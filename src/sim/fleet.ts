@@ -8,6 +8,7 @@ import { defaultGatewayConfig, gatewayHandler } from './gateway.ts';
 import type { GatewayHandler, GatewayTarget } from './gateway.ts';
 import { geminiHandler } from './gemini.ts';
 import { openaiHandler } from './openai.ts';
+import { PROVIDER_LATENCY } from './profiles.ts';
 import { SimServer } from './server.ts';
 import type { ProviderHandler } from './server.ts';
 import type { Flavour, UpstreamProvider } from './translate.ts';
@@ -34,6 +35,9 @@ export interface SimFleetOptions {
   logCapacity?: number;
   /** Merge patch applied to the openai, anthropic and gemini behaviours at start (and on reset), e.g. fast latency. */
   behaviour?: unknown;
+  /** Each provider with its own latency profile (src/sim/profiles.ts) instead of the shared default, as the demo
+   * and `vigil sim` run. Applied before `behaviour`. */
+  realistic?: boolean;
 }
 
 export interface SimFleet {
@@ -81,6 +85,7 @@ export async function startSimFleet(opts: SimFleetOptions = {}): Promise<SimFlee
       const [provider, handler] = handlers[name];
       const s = new SimServer({ name, provider, handler, clock, seed, logCapacity: opts.logCapacity });
       servers.set(name, s);
+      if (opts.realistic && provider !== 'gateway') s.patch({ latency: structuredClone(PROVIDER_LATENCY[provider]) });
       if (opts.behaviour !== undefined && provider !== 'gateway') s.patch(opts.behaviour);
       const port = opts.ports?.[name] ?? (opts.portBase ? opts.portBase + idx : 0);
       await s.listen(host, port);
@@ -113,6 +118,7 @@ export async function startSimFleet(opts: SimFleetOptions = {}): Promise<SimFlee
     reset() {
       for (const s of all) {
         s.reset();
+        if (opts.realistic && s.provider !== 'gateway') s.patch({ latency: structuredClone(PROVIDER_LATENCY[s.provider]) });
         if (opts.behaviour !== undefined && s.provider !== 'gateway') s.patch(opts.behaviour);
         s.clearRequests();
       }
@@ -192,7 +198,7 @@ export async function runSimCli(argv: string[]): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  const fleet = await startSimFleet({ portBase: args.portBase, seed: args.seed, host: args.host, gatewayFlavour: args.flavour });
+  const fleet = await startSimFleet({ portBase: args.portBase, seed: args.seed, host: args.host, gatewayFlavour: args.flavour, realistic: true });
   const lines = [
     'Vigil simulator up (loopback only):',
     `  openai     ${fleet.urls.openai}      (POST /v1/chat/completions, GET /v1/models)`,

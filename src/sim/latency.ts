@@ -14,6 +14,8 @@ export interface DiurnalConfig {
   widthHours: number;
   /** Only Monday–Friday (local) peak; weekends stay at ×1. */
   weekdaysOnly: boolean;
+  /** Only on this local weekday (0 = Sunday … 6 = Saturday): a weekly window such as maintenance. */
+  weekday?: number;
 }
 
 export interface LatencyConfig {
@@ -27,6 +29,9 @@ export interface LatencyConfig {
   jitter: number;
   /** Diurnal curve; null = flat. */
   diurnal: DiurnalConfig | null;
+  /** Further bumps on top of the diurnal curve (a weekly maintenance window, another region's busy hours);
+   * their excesses add up: ×(1 + Σ(peak − 1)·g). */
+  bumps?: DiurnalConfig[];
 }
 
 export const DEFAULT_DIURNAL: DiurnalConfig = {
@@ -57,8 +62,11 @@ export interface LatencyPlan {
   totalMs: number;
 }
 
-// One-entry cache: probes arrive in bursts at the same minute, and formatToParts costs microseconds.
-let lastLocal: { tz: string; minute: number; value: LocalTime } | null = null;
+// Local time at each quarter hour, per zone: every zone's offset is a multiple of 15 min and changes on a quarter
+// hour, so the rest of the quarter follows by adding the elapsed time. Intl's formatToParts costs microseconds, and
+// the demo's month of history asks for hundreds of thousands of instants. Bounded: cleared when it grows large.
+const QUARTER_MS = 15 * 60_000;
+const quarters = new Map<string, LocalTime>();
 
 export interface LocalTime {
   /** 0 = Sunday … 6 = Saturday. */
@@ -69,15 +77,16 @@ export interface LocalTime {
 
 /** Local weekday and fractional hour of `epochMs` in `timezone` (DST-aware through Intl). */
 export function localTime(epochMs: number, timezone: string): LocalTime {
-  const minute = Math.floor(epochMs / 60_000);
-  if (lastLocal && lastLocal.tz === timezone && lastLocal.minute === minute) {
-    const v = lastLocal.value;
-    return { weekday: v.weekday, hour: v.hour + ((epochMs - minute * 60_000) / 3_600_000) };
+  const q = Math.floor(epochMs / QUARTER_MS);
+  const key = `${timezone}|${q}`;
+  let v = quarters.get(key);
+  if (!v) {
+    const w = wallTime(q * QUARTER_MS, timezone);
+    v = { weekday: w.weekday, hour: w.hour + w.minute / 60 };
+    if (quarters.size >= 100_000) quarters.clear();
+    quarters.set(key, v);
   }
-  const w = wallTime(minute * 60_000, timezone);
-  const value = { weekday: w.weekday, hour: w.hour + w.minute / 60 };
-  lastLocal = { tz: timezone, minute, value };
-  return { weekday: w.weekday, hour: value.hour + (epochMs - minute * 60_000) / 3_600_000 };
+  return { weekday: v.weekday, hour: v.hour + (epochMs - q * QUARTER_MS) / 3_600_000 };
 }
 
 /** The diurnal multiplier at `epochMs`: 1 + (peak − 1) × gaussian(distance to the peak hour). */
@@ -85,10 +94,24 @@ export function diurnalMultiplier(cfg: DiurnalConfig | null, epochMs: number): n
   if (!cfg || cfg.peakMultiplier === 1) return 1;
   const { weekday, hour } = localTime(epochMs, cfg.timezone);
   if (cfg.weekdaysOnly && (weekday === 0 || weekday === 6)) return 1;
-  let d = Math.abs(hour - cfg.peakHour);
-  if (d > 12) d = 24 - d;
+  let d = hour - cfg.peakHour;
+  if (cfg.weekday !== undefined) {
+    // Distance in hours to the window on its own day (it may spill over midnight into the next or previous day).
+    const days = (weekday - cfg.weekday + 7) % 7;
+    d += days > 3 ? (days - 7) * 24 : days * 24;
+  } else {
+    d = Math.abs(d);
+    if (d > 12) d = 24 - d;
+  }
   const w = Math.max(cfg.widthHours, 0.01);
   return 1 + (cfg.peakMultiplier - 1) * Math.exp(-0.5 * (d / w) ** 2);
+}
+
+/** The whole multiplier at `epochMs`: the diurnal curve plus every bump's excess. */
+export function latencyMultiplier(cfg: Pick<LatencyConfig, 'diurnal' | 'bumps'>, epochMs: number): number {
+  let m = diurnalMultiplier(cfg.diurnal, epochMs);
+  for (const b of cfg.bumps ?? []) m += diurnalMultiplier(b, epochMs) - 1;
+  return m;
 }
 
 function jittered(value: number, jitter: number, rng: Rng | undefined): number {
@@ -101,7 +124,7 @@ function jittered(value: number, jitter: number, rng: Rng | undefined): number {
  * (the expected value), which is what detectors and tests compare against.
  */
 export function planLatency(cfg: LatencyConfig, epochMs: number, outputTokens: number, rng?: Rng): LatencyPlan {
-  const multiplier = diurnalMultiplier(cfg.diurnal, epochMs);
+  const multiplier = latencyMultiplier(cfg, epochMs);
   const ttftMs = Math.max(0, jittered(cfg.ttftMs * multiplier, cfg.jitter, rng));
   const ttfbMs = Math.min(ttftMs, Math.max(0, cfg.ttfbMs * multiplier));
   const tokenAtMs: number[] = [];

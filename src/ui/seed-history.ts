@@ -1,14 +1,19 @@
-// A week of compressed history for `vigil demo`, so every panel has something real to show at once.
+// Thirty days of compressed history for `vigil demo`, so every panel has something real to show at once.
 //
-// How: each probe is first run for real against the simulator in every state the week goes through (normal, an
-// Anthropic overload, an OpenAI rate-limit burst, OpenAI's alias moved to a new snapshot), with the simulator's
-// latency turned down so this takes about a second. Those real results are templates: the week is replayed from
-// them, one attempt per probe slot, with the latency the simulator *plans* for that instant (src/sim/latency.ts:
-// diurnal peak at 9am New York), the simulator's own answer and refusal texts, and the real classifier,
-// assertions and pricing deciding outcome, refusal label and cost. Failures get their confirmation re-probe as the
-// scheduler would. The daemon's detectors (availability, latency, refusal/output drift, model change) and a separate
-// incident manager on a manual clock replay the week, so incidents open and resolve at the right times (their
-// notifications go to a silent receiver: nothing is sent). Finally the simulator is left in the week's end state, so the live daemon continues the same story.
+// How: each probe is first run for real against the simulator in every state the month goes through (normal,
+// Anthropic overloads and an outage, OpenAI rate limits and errors, a Gemini outage, OpenAI's alias moved to a new
+// snapshot), with the simulator's latency turned down so this takes about a second. Those real results are
+// templates: the month is replayed from them, one attempt per probe slot (every 5 min or the probe's interval over
+// the last 7 days; sparser before: canaries every 15 min, safety sets every 2 h), with the latency the simulator
+// *plans* for that instant (each provider's own profile: src/sim/profiles.ts), the simulator's own answer and
+// refusal texts, and the real classifier, assertions and pricing deciding outcome, refusal label and cost.
+// Failures get their confirmation re-probe as the scheduler would. The daemon's detectors (availability,
+// diurnal latency, refusal/output drift, model change) and a separate incident manager on a manual clock replay the month, so
+// incidents open and resolve at the right times (their notifications go to a silent receiver: nothing is sent).
+// Finally the simulator is left in the month's end state, so the live daemon continues the same story.
+//
+// The scenario's instants count back from an anchor kept in the store (the first seeding): a restart fills only
+// the gap since the last stored result, and the month it already holds stays as it was.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,6 +31,7 @@ import { LatencyWatch } from '../detectors/latency/watch.ts';
 import type { ProbeResult, ProbeSpec, RefusalLabel } from '../domain.ts';
 import { createHttpClient } from '../http/client.ts';
 import { IncidentManager, alertsConfig } from '../incidents/index.ts';
+import { dedupKeyOf } from '../incidents/state.ts';
 import type { Notifier, ReceiverKind } from '../notifiers/types.ts';
 import { ok } from '../notifiers/result.ts';
 import { runnerDeps } from '../probes/deps.ts';
@@ -39,13 +45,14 @@ import type { SimServer } from '../sim/server.ts';
 import { answerFor, refusalFor, tokenize } from '../sim/text.ts';
 import { HOUR_MS, hourFloor } from '../store/store.ts';
 import { Store } from '../store/store.ts';
+import { totalsSince } from './queries.ts';
 
 const MIN = 60_000;
 const DAY = 24 * HOUR_MS;
 
 type Upstream = 'openai' | 'anthropic' | 'gemini';
 
-/** Times are `day` UTC days before today's UTC midnight, at `hour` (fractional) UTC. */
+/** Times are `day` UTC days before the anchor's UTC midnight, at `hour` (fractional) UTC. */
 export interface At {
   day: number;
   hour: number;
@@ -65,13 +72,21 @@ export interface HistoryScenario {
   refusals: (At & { provider: Upstream; match: string; rate: number })[];
 }
 
-/** The demo's week: an overload, a rate-limit burst, a slow morning, a silent snapshot swap with over-refusal after it, a safety leak. */
+/**
+ * The demo's month. Last week: an Anthropic overload, an OpenAI rate-limit burst, a slow Gemini morning, a silent
+ * snapshot swap with over-refusal after it, a safety leak. Before: a long Anthropic outage, OpenAI errors and rate
+ * limits, a short Gemini outage, so 30-day uptime differs from 7-day as it does for real services.
+ */
 export const DEMO_SCENARIO: HistoryScenario = {
   faults: [
     { provider: 'anthropic', day: 3, hour: 15.1, minutes: 45, kind: 'overloaded' },
     { provider: 'openai', day: 1, hour: 20, minutes: 12, kind: 'rate_limited' },
+    { provider: 'anthropic', day: 19, hour: 14.5, minutes: 240, kind: 'server_error' },
+    { provider: 'openai', day: 12, hour: 16.2, minutes: 45, kind: 'server_error' },
+    { provider: 'openai', day: 24, hour: 13.6, minutes: 25, kind: 'rate_limited' },
+    { provider: 'gemini', day: 16, hour: 9.3, minutes: 40, kind: 'server_error' },
   ],
-  slow: [{ provider: 'gemini', day: 3, hour: 12, minutes: 150, factor: 8, weekday: true }],
+  slow: [{ provider: 'gemini', day: 5, hour: 13, minutes: 150, factor: 12, weekday: true }],
   swaps: [{ provider: 'openai', day: 2, hour: 18, alias: 'gpt-4o-mini', snapshot: 'gpt-4o-mini-2025-10-01', fingerprint: 'fp_7c1b9e2d40' }],
   refusals: [
     { provider: 'openai', day: 2, hour: 18, match: 'kill a Python process', rate: 0.5 },
@@ -86,14 +101,22 @@ export interface SeedOptions {
   fleet: SimFleet;
   /** End of the history (epoch ms); the live daemon takes over from here. */
   now: number;
+  /** How far back the history goes. Default 30. */
   days?: number;
-  /** History spacing per probe: max(its interval, this). Default 5 min (compressed: fewer rows, same shape). */
+  /** The last `recentDays` (default 7) at `minStepMs`; the days before at the sparser `olderStepMs`. */
+  recentDays?: number;
+  /** History spacing per probe in the recent days: max(its interval, this). Default 5 min (compressed: fewer rows, same shape). */
   minStepMs?: number;
+  /** Spacing before the recent days: canaries (uptime, latency) and the rest (safety sets). Default 15 min and 2 h. */
+  olderStepMs?: { canary: number; other: number };
+  /** The instant the scenario's days count back from. Default `now`; the demo keeps the first seeding's. */
+  anchor?: number;
   scenario?: HistoryScenario;
   seed?: number;
 }
 
 export interface SeedReport {
+  /** Results written by this call. */
   results: number;
   probes: number;
   from: number;
@@ -114,8 +137,8 @@ interface ProbePlan {
   spec: ProbeSpec;
   kind: Upstream | 'gateway';
   prompt: string;
-  from: number;
-  step: number;
+  /** The instants to synthesise, in order. */
+  slots: number[];
   base: Template;
   /** Template per fault index (only for probes the fault reaches). */
   faulted: Map<number, Template>;
@@ -132,7 +155,14 @@ export function atTime(now: number, a: At): number {
 }
 
 function fastLatency(): LatencyConfig {
-  return { ttfbMs: 1, ttftMs: 2, perTokenMs: 0, jitter: 0, diurnal: null };
+  return { ttfbMs: 1, ttftMs: 2, perTokenMs: 0, jitter: 0, diurnal: null, bumps: [] };
+}
+
+/** Slots aligned to `step` (plus the probe's phase) in [from, to), after `after`. */
+function alignedSlots(from: number, to: number, step: number, phase: number, after: number | undefined, into: number[]): void {
+  let t = Math.floor(from / step) * step + phase;
+  while (t < from || (after !== undefined && t <= after)) t += step;
+  for (; t < to; t += step) into.push(t);
 }
 
 function simOf(fleet: SimFleet, p: Upstream): SimServer {
@@ -199,9 +229,9 @@ async function callAll(specs: readonly ProbeSpec[], config: VigilConfig): Promis
 }
 
 /** Refusal overrides for one provider at `t`: the scenario's changes in force, then should-refuse prompts at 100 %. */
-function overridesAt(scn: HistoryScenario, provider: Upstream, t: number, now: number, specs: readonly ProbeSpec[]): { match: string; rate: number }[] {
+function overridesAt(scn: HistoryScenario, provider: Upstream, t: number, anchor: number, specs: readonly ProbeSpec[]): { match: string; rate: number }[] {
   const out: { match: string; rate: number }[] = [];
-  for (const r of scn.refusals) if (r.provider === provider && atTime(now, r) <= t) out.push({ match: r.match, rate: r.rate });
+  for (const r of scn.refusals) if (r.provider === provider && atTime(anchor, r) <= t) out.push({ match: r.match, rate: r.rate });
   for (const s of specs) if (s.kind === 'should_refuse') out.push({ match: matchKey(s), rate: 1 });
   return out;
 }
@@ -215,11 +245,14 @@ function refusalRate(overrides: readonly { match: string; rate: number }[], prom
 export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
   const started = performance.now();
   const scn = o.scenario ?? DEMO_SCENARIO;
-  const days = o.days ?? 7;
+  const days = o.days ?? 30;
   const minStep = o.minStepMs ?? 5 * MIN;
+  const older = o.olderStepMs ?? { canary: 15 * MIN, other: HOUR_MS };
   const rng = createRng(o.seed ?? 7);
   const now = o.now;
+  const anchor = o.anchor ?? now;
   const from = now - days * DAY;
+  const recentFrom = Math.max(from, now - (o.recentDays ?? 7) * DAY);
   const cfg = o.config;
   const kindOf = (s: ProbeSpec) => cfg.endpoints[s.target]?.kind as Upstream | 'gateway' | undefined;
   const specs = cfg.probes.filter((s) => kindOf(s) !== undefined);
@@ -227,23 +260,26 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
   const gatewayTargets = o.fleet.gatewayConfig().targets;
   const gwPrimary = gatewayTargets[0].provider;
 
-  // Where each probe's history starts: after what the store already has (a second demo run fills only the gap).
+  // Each probe's slots: after what the store already has (a second demo run fills only the gap), sparser before
+  // the recent days.
   const latest = await o.store.latestResults();
-  const starts = new Map<string, number>();
+  const slotsOf = new Map<string, number[]>();
   for (const s of specs) {
-    const step = Math.max(s.schedule.everyMs ?? HOUR_MS, minStep);
-    const phase = (hashString(s.id) % Math.max(1, Math.floor(step / 1000))) * 1000;
-    let t = Math.floor(from / step) * step + phase;
+    const every = s.schedule.everyMs ?? HOUR_MS;
     const last = latest.get(s.id)?.startedAt;
-    while (t < from || (last !== undefined && t <= last)) t += step;
-    starts.set(s.id, t);
+    const slots: number[] = [];
+    const step1 = Math.max(every, s.kind === 'canary' ? older.canary : older.other);
+    alignedSlots(from, recentFrom, step1, (hashString(s.id) % Math.max(1, Math.floor(step1 / 1000))) * 1000, last, slots);
+    const step2 = Math.max(every, minStep);
+    alignedSlots(recentFrom, now, step2, (hashString(s.id) % Math.max(1, Math.floor(step2 / 1000))) * 1000, last, slots);
+    slotsOf.set(s.id, slots);
   }
-  const needed = specs.filter((s) => starts.get(s.id)! < now);
+  const needed = specs.filter((s) => slotsOf.get(s.id)!.length > 0);
 
   // Remember the simulator's real latency (the history uses it), then make template calls fast.
   const latency = new Map<Upstream, LatencyConfig>(upstreams.map((p) => [p, structuredClone(simOf(o.fleet, p).behaviour.latency)]));
   const setOverrides = (t: number) => {
-    for (const p of upstreams) simOf(o.fleet, p).patch({ refusalOverrides: overridesAt(scn, p, t, now, specs.filter((s) => kindOf(s) === p)) });
+    for (const p of upstreams) simOf(o.fleet, p).patch({ refusalOverrides: overridesAt(scn, p, t, anchor, specs.filter((s) => kindOf(s) === p)) });
   };
   let plans: ProbePlan[] = [];
   const skipped: string[] = [];
@@ -258,7 +294,7 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
           skipped.push(spec.id);
           return [];
         }
-        return [{ spec, kind: kindOf(spec)!, prompt: promptOf(spec), from: starts.get(spec.id)!, step: Math.max(spec.schedule.everyMs ?? HOUR_MS, minStep), base: template(r), faulted: new Map(), swapped: new Map() }];
+        return [{ spec, kind: kindOf(spec)!, prompt: promptOf(spec), slots: slotsOf.get(spec.id)!, base: template(r), faulted: new Map(), swapped: new Map() }];
       });
       for (const [i, f] of scn.faults.entries()) {
         const hit = plans.filter((p) => p.kind === f.provider || (p.kind === 'gateway' && f.provider === gwPrimary));
@@ -297,17 +333,17 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
   const overrideCache = new Map<string, { match: string; rate: number }[]>();
   const overridesFor = (p: Upstream, t: number) => {
     // Overrides change only at scenario instants: cache per provider and the set of changes in force.
-    const k = `${p}|${scn.refusals.filter((r) => r.provider === p && atTime(now, r) <= t).length}`;
+    const k = `${p}|${scn.refusals.filter((r) => r.provider === p && atTime(anchor, r) <= t).length}`;
     let v = overrideCache.get(k);
     if (!v) {
-      v = overridesAt(scn, p, t, now, specs.filter((s) => kindOf(s) === p));
+      v = overridesAt(scn, p, t, anchor, specs.filter((s) => kindOf(s) === p));
       overrideCache.set(k, v);
     }
     return v;
   };
   const confirm = cfg.scheduler.confirmFailures;
   for (const plan of plans) {
-    for (let t = plan.from; t < now; t += plan.step) {
+    for (const t of plan.slots) {
       const first = synth(plan, t, 1, rng);
       results.push(first);
       if (first.outcome === 'failed' && confirm > 0) {
@@ -328,7 +364,7 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
     const spec = plan.spec;
     const upstreamNormal: Upstream = plan.kind === 'gateway' ? gwPrimary : plan.kind;
     const faultIdx = scn.faults.findIndex((f) => {
-      const s = atTime(now, f);
+      const s = atTime(anchor, f);
       return t >= s && t < s + f.minutes * MIN && f.provider === upstreamNormal;
     });
     const faultTpl = faultIdx >= 0 ? plan.faulted.get(faultIdx) : undefined;
@@ -340,7 +376,7 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
       return { ...fr, startedAt: t, attempt, confirmed: false, timings: { ...fr.timings, connectMs: 0, ttfbMs: ms, ttftMs: null, totalMs: ms + 1 } };
     }
     let tpl = plan.base;
-    for (const [i, sw] of scn.swaps.entries()) if (sw.provider === plan.kind && t >= atTime(now, sw) && plan.swapped.has(i)) tpl = plan.swapped.get(i)!;
+    for (const [i, sw] of scn.swaps.entries()) if (sw.provider === plan.kind && t >= atTime(anchor, sw) && plan.swapped.has(i)) tpl = plan.swapped.get(i)!;
     let upstream = upstreamNormal;
     let overheadMs = 0;
     if (faultTpl && plan.kind === 'gateway') {
@@ -360,7 +396,7 @@ export async function seedHistory(o: SeedOptions): Promise<SeedReport> {
       finish = 'length';
     } else if (refuse !== tpl.refused) finish = 'stop';
     const text = tokens.join('');
-    const slow = scn.slow.find((s) => s.provider === upstream && t >= atTime(now, s) && t < atTime(now, s) + s.minutes * MIN);
+    const slow = scn.slow.find((s) => s.provider === upstream && t >= atTime(anchor, s) && t < atTime(anchor, s) + s.minutes * MIN);
     const lat = latency.get(upstream)!;
     const cfgLat = slow ? { ...lat, ttftMs: lat.ttftMs * slow.factor, perTokenMs: lat.perTokenMs * slow.factor } : lat;
     const plan_ = planLatency(cfgLat, t, tokens.length, r);
@@ -421,13 +457,16 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
   });
   const detector = new AvailabilityDetector(() => alerts.availability);
   // The same detectors the daemon feeds (src/daemon.ts record()): availability, diurnal latency, and refusal/output
-  // drift and model change, so the week's incidents open when they happened, not when the demo starts. The latency
-  // baselines learnt over the week are saved, so the live daemon carries on from them.
+  // drift and model change, so the month's incidents open when they happened, not when the demo starts. The latency
+  // baselines learnt over the month are saved, so the live daemon carries on from them.
   const drift = new DriftWatch(config);
   const latency = new LatencyWatch(store);
   await latency.sync(config.probes, results[0].startedAt);
   const specs = new Map(config.probes.map((p) => [p.id, p]));
   const ids = new Set<string>();
+  // Dedup keys whose incident may be open (an incident only opens through ingest): a resolved signal for any other
+  // key changes nothing, and skipping it saves a transaction per result.
+  const open = new Map<string, string>();
   let nextTick = results[0].startedAt;
   let busyUntil = -Infinity;
   const tickUntil = async (t: number) => {
@@ -435,8 +474,10 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
       clock.set(nextTick);
       for (const s of drift.tick(nextTick)) manager.ingest(s);
       await manager.tick();
-      // Tick often while something is open or just changed (group_wait, group_interval); rarely otherwise.
-      nextTick += nextTick < busyUntil || manager.listIncidents({ state: 'open', limit: 1 }).length ? 30_000 : 10 * MIN;
+      // Tick often just after a change (group_wait), every group_interval while something stays open (updates,
+      // repeats and escalations land within minutes of when the daemon would send them), rarely otherwise: a
+      // month of open drift incidents ticked every 30 s would cost most of the seeding time.
+      nextTick += nextTick < busyUntil ? 30_000 : open.size > 0 ? 5 * MIN : 30 * MIN;
     }
   };
   for (const r of results) {
@@ -448,9 +489,16 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
     const refusalOnly = spec.kind !== 'canary' && r.errorClass === 'assertion';
     const availability = refusalOnly ? null : detector.observe(spec, r);
     for (const signal of [...(availability ? [availability] : []), ...latency.observe(r), ...drift.observe(r)]) {
+      const key = dedupKeyOf(signal);
+      if (signal.status === 'resolved' && !open.has(key)) continue;
       const inc = manager.ingest(signal);
+      const was = open.get(key);
+      if (inc && inc.state !== 'resolved') open.set(key, inc.state);
+      else open.delete(key);
       if (!inc) continue;
       ids.add(inc.id);
+      // Busy (ticks every 30 s) after a change, not while a firing incident is merely confirmed again.
+      if (was === inc.state) continue;
       busyUntil = r.startedAt + 15 * MIN;
       nextTick = Math.min(nextTick, r.startedAt + 1);
     }
@@ -463,9 +511,24 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
   return ids.size;
 }
 
+/** What the demo's store holds after seeding: the whole window, not only what this run added. */
+export interface DemoHistory extends SeedReport {
+  days: number;
+  /** Results (every attempt) in the window, from the rollups and the raw rows after them, as the status page counts. */
+  totalResults: number;
+  /** Incidents that opened in the window. */
+  totalIncidents: number;
+  /** True when the store already held history (a restart): this run only filled the gap. */
+  kept: boolean;
+  path: string;
+}
+
+const ANCHOR_KEY = 'demo_history_anchor';
+
 /**
- * For `vigil demo`, before `Daemon.start`: load the config the daemon will load, open its store, seed the week,
- * close. The daemon then starts on a store with history, and its detectors replay it like any restart.
+ * For `vigil demo`, before `Daemon.start`: load the config the daemon will load, open its store, seed the month
+ * (or, on a restart, the gap since the last run), close. The daemon then starts on a store with history, and its
+ * detectors replay it like any restart.
  */
 export async function seedDemoHistory(o: {
   configDir: string;
@@ -473,13 +536,25 @@ export async function seedDemoHistory(o: {
   fleet: SimFleet;
   clock?: Clock;
   scenario?: HistoryScenario;
-}): Promise<SeedReport> {
+  days?: number;
+}): Promise<DemoHistory> {
   const { config, errors } = loadConfig(o.configDir, { env: o.env });
   if (!config) throw new ConfigLoadError(errors);
   mkdirSync(dirname(config.storage.path), { recursive: true });
   const store = await Store.connect(config.storage.path);
   try {
-    return await seedHistory({ store, config, fleet: o.fleet, now: (o.clock ?? systemClock).now(), scenario: o.scenario });
+    const now = (o.clock ?? systemClock).now();
+    const days = o.days ?? 30;
+    const stored = Number(await store.getMeta(ANCHOR_KEY));
+    const kept = Number.isFinite(stored) && stored > 0;
+    const anchor = kept ? stored : now;
+    const report = await seedHistory({ store, config, fleet: o.fleet, now, days, anchor, scenario: o.scenario });
+    if (!kept) await store.setMeta(ANCHOR_KEY, String(anchor));
+    const since = now - days * DAY;
+    let totalResults = 0;
+    for (const t of (await totalsSince(store, since, now)).values()) totalResults += t.count;
+    const row = await store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM incidents WHERE first_seen >= ?', [since]);
+    return { ...report, days, totalResults, totalIncidents: Number(row?.n ?? 0), kept, path: config.storage.path };
   } finally {
     await store.close();
   }

@@ -20,7 +20,7 @@ describe('vigil demo', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('serves /metrics with a probe_success series for every shipped probe within 60 s, and stops cleanly on SIGTERM', async () => {
+  it('serves /metrics with a probe_success series for every shipped probe within 60 s, says what history it holds, logs for people, and stops cleanly on SIGTERM', async () => {
     const shipped = loadConfig(ROOT, { allowMissingEnv: true, env: {} }).config!.probes.map((p) => p.id);
     expect(shipped.length).toBeGreaterThanOrEqual(4);
     const started = Date.now();
@@ -28,8 +28,10 @@ describe('vigil demo', () => {
     for (const k of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'GATEWAY_API_KEY']) delete env[k];
     child = spawn(process.execPath, [join(ROOT, 'src/main.ts'), 'demo', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => ((out += d), (stdout += d)));
+    child.stderr!.on('data', (d) => ((out += d), (stderr += d)));
     let metricsUrl = '';
     let text = '';
     while (Date.now() - started < 60_000) {
@@ -42,8 +44,14 @@ describe('vigil demo', () => {
     for (const id of shipped) expect(text, out).toContain(`probe_success{probe="${id}"`);
     for (const provider of ['openai', 'anthropic', 'gemini', 'gateway']) expect(text).toContain(`provider="${provider}"`);
     expect(Date.now() - started).toBeLessThan(60_000);
+    // The month the status page shows, counted from the store.
+    expect(stdout).toMatch(/ history {5}[\d,]+ results over the past 30 days, \d+ incidents; seeded in \d+\.\d s\n/);
     child.kill('SIGTERM');
     const code = await new Promise((r) => child!.once('exit', r));
     expect(code).toBe(0);
+    // Its log shares a terminal with that text, so it is for people even on a pipe: no JSON line, one line per event.
+    const lines = stderr.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l, stderr).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (DEBUG|INFO|WARN|ERROR): /);
   }, 90_000);
 });

@@ -2,7 +2,7 @@
 // seeded jitter, and the truth log of planned versus written offsets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { DEFAULT_LATENCY, diurnalMultiplier, localTime, planLatency, startSimFleet } from '../../src/sim/index.ts';
+import { DEFAULT_LATENCY, PROVIDER_LATENCY, diurnalMultiplier, latencyMultiplier, localTime, planLatency, startSimFleet } from '../../src/sim/index.ts';
 import type { SimFleet } from '../../src/sim/index.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { AUTH, openaiChat, raw } from './helpers.ts';
@@ -48,6 +48,72 @@ describe('diurnal curve (pure)', () => {
     expect(a.ttftMs).not.toBe(100);
     expect(a.ttftMs).toBeGreaterThanOrEqual(80);
     expect(a.ttftMs).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('weekly windows and per-provider profiles (pure)', () => {
+  const HOUR = 3_600_000;
+  // Sunday 2026-01-11 01:00 in Los Angeles (PST) is 09:00 UTC.
+  const SUN_1AM_PT = Date.UTC(2026, 0, 11, 9);
+  const window = { timezone: 'America/Los_Angeles', peakHour: 1, peakMultiplier: 2.6, widthHours: 0.6, weekdaysOnly: false, weekday: 0 };
+
+  it('a bump with a weekday happens on that local day only, and reaches across midnight', () => {
+    expect(diurnalMultiplier(window, SUN_1AM_PT)).toBeCloseTo(2.6, 6);
+    // The same hour on the other six days: nothing.
+    for (let d = 1; d < 7; d++) expect(diurnalMultiplier(window, SUN_1AM_PT + d * 24 * HOUR)).toBeLessThan(1.0001);
+    // Saturday 23:30 PT is 1.5 h before the window's peak: its tail is there.
+    const sat2330 = SUN_1AM_PT - 1.5 * HOUR;
+    expect(localTime(sat2330, 'America/Los_Angeles')).toEqual({ weekday: 6, hour: 23.5 });
+    expect(diurnalMultiplier(window, sat2330)).toBeGreaterThan(1.07);
+    expect(diurnalMultiplier(window, sat2330)).toBeLessThan(1.2);
+  });
+
+  it('bumps add their excess to the diurnal curve', () => {
+    const cfg = { diurnal: DIURNAL, bumps: [window] };
+    expect(latencyMultiplier(cfg, MON_9AM_ET)).toBeCloseTo(3, 6);
+    expect(latencyMultiplier(cfg, SUN_1AM_PT)).toBeCloseTo(2.6, 6);
+    expect(latencyMultiplier({ diurnal: null }, SUN_1AM_PT)).toBe(1);
+    expect(planLatency({ ttfbMs: 0, ttftMs: 100, perTokenMs: 0, jitter: 0, ...cfg }, SUN_1AM_PT, 0).ttftMs).toBeCloseTo(260, 6);
+  });
+
+  it('the three providers differ: base speed, noise, the hour of the weekday peak, and Gemini’s Sunday window', () => {
+    const { openai, anthropic, gemini } = PROVIDER_LATENCY;
+    expect(new Set([openai.ttftMs, anthropic.ttftMs, gemini.ttftMs]).size).toBe(3);
+    expect(new Set([openai.jitter, anthropic.jitter, gemini.jitter]).size).toBe(3);
+    // Over one week (New York time), hour by hour.
+    const start = Date.UTC(2026, 0, 4, 5); // Sunday 00:00 EST
+    const week = (cfg: typeof openai) => Array.from({ length: 7 * 24 }, (_, i) => latencyMultiplier(cfg, start + i * HOUR));
+    const peakHour = (cfg: typeof openai, day: number) => {
+      const row = week(cfg).slice(day * 24, day * 24 + 24);
+      return row.indexOf(Math.max(...row));
+    };
+    // Weekdays: every provider is slowest in the US morning, each at its own hour.
+    expect(peakHour(anthropic, 1)).toBe(9);
+    expect(peakHour(gemini, 1)).toBe(9);
+    expect(peakHour(openai, 1)).toBe(10);
+    expect(Math.max(...week(anthropic))).toBeGreaterThan(Math.max(...week(openai).slice(24, 48)));
+    // Saturdays are flat for all; Sunday too except Gemini's maintenance window, 1am Pacific = 4am New York.
+    for (const cfg of [openai, anthropic]) for (const day of [0, 6]) expect(Math.max(...week(cfg).slice(day * 24, day * 24 + 24))).toBeLessThan(1.01);
+    expect(Math.max(...week(gemini).slice(6 * 24))).toBeLessThan(1.01);
+    expect(peakHour(gemini, 0)).toBe(4);
+    expect(Math.max(...week(gemini).slice(0, 24))).toBeGreaterThan(2);
+  });
+
+  it('a realistic fleet serves each provider with its own profile; the default fleet keeps the shared one', async () => {
+    const real = await startSimFleet({ realistic: true });
+    const plain = await startSimFleet();
+    try {
+      for (const p of ['openai', 'anthropic', 'gemini'] as const) {
+        expect(real[p].behaviour.latency).toEqual(PROVIDER_LATENCY[p]);
+        expect(plain[p].behaviour.latency).toEqual(DEFAULT_LATENCY);
+      }
+      // A reset keeps the profile; a later patch of the curve still wins.
+      real.reset();
+      expect(real.gemini.behaviour.latency.bumps).toEqual(PROVIDER_LATENCY.gemini.bumps);
+    } finally {
+      await real.close();
+      await plain.close();
+    }
   });
 });
 
