@@ -136,7 +136,7 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in a real browser', () => {
     rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  it('seeded a month of history quickly', () => {
+  it('seeded a month of history', () => {
     expect(seeded.skipped).toEqual([]);
     expect(seeded.results).toBeGreaterThan(30_000);
     expect(seeded.incidents).toBeGreaterThan(0);

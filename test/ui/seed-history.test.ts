@@ -66,7 +66,7 @@ describe('seedDemoHistory', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('covers 30 days for every probe: the last 7 at its spacing, sparser before; fast', async () => {
+  it('covers 30 days for every probe: the last 7 at its spacing, sparser before', async () => {
     expect(report.skipped).toEqual([]);
     expect(report.probes).toBe(config.probes.length);
     expect(report.kept).toBe(false);
