@@ -10,6 +10,8 @@ import { startSimFleet } from '../sim/fleet.ts';
 import { seedDemoHistory } from '../ui/seed-history.ts';
 import type { DemoHistory } from '../ui/seed-history.ts';
 import { parse } from './args.ts';
+import { DEMO_DB, shown } from './store-path.ts';
+import type { Args } from './args.ts';
 import { captureStopSignals, parsePort, serveUntilSignal } from './run.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -41,14 +43,16 @@ export function demoLogging(asked: string | undefined, stderrIsTty: boolean, fil
   return { format: 'json', file: stderrIsTty ? file : null };
 }
 
-export async function demoCommand(argv: string[]): Promise<number> {
+export async function demoCommand(argv: Args): Promise<number> {
   const { values } = parse(argv, {
     port: { type: 'string', default: '9464' },
     config: { type: 'string', short: 'c' },
     'no-history': { type: 'boolean', default: false },
   });
   const signals = captureStopSignals();
-  const dbPath = process.env.VIGIL_DB ?? './data/demo.db';
+  const configDir = values.config ? resolve(values.config) : REPO_ROOT;
+  // Beside the shipped config's data/vigil.db, where the read commands look for it (src/cli/store-path.ts).
+  const dbPath = process.env.VIGIL_DB ?? join(configDir, 'data', DEMO_DB);
   // Set in the process env: the daemon's logger, and the fault proxy it spawns, read them.
   const logging = demoLogging(process.env.VIGIL_LOG_FORMAT, process.stderr.isTTY === true, join(dirname(dbPath), 'demo.log'));
   process.env.VIGIL_LOG_FORMAT = logging.format;
@@ -66,7 +70,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // Changes through the API need an admin token even on loopback; the demo makes one and prints it.
     VIGIL_ADMIN_TOKEN: process.env.VIGIL_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
   };
-  const configDir = values.config ? resolve(values.config) : REPO_ROOT;
   // A month of compressed history before the daemon starts, so every status page panel has something to show;
   // on a restart only the gap since the last run is filled.
   const seeded = values['no-history'] ? null : await seedDemoHistory({ configDir, env, fleet });
@@ -108,6 +111,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  health      ${u}/healthz  ${u}/readyz`,
       ...(logging.file ? [`  log (JSON)  ${logging.file}`] : []),
       `  incidents   ${u}/api/incidents      drills ${u}/api/drills`,
+      `  store       ${shown(dbPath)}: \`npm run vigil -- incidents\` (and report, deprecations, routes test) read it from here; elsewhere add --db ${dbPath}`,
       '',
       `  admin token for this run (silences and other changes):  export VIGIL_ADMIN_TOKEN=${env.VIGIL_ADMIN_TOKEN}`,
       `  then e.g.  npm run vigil -- silence add --url ${u} provider=gemini --duration 1h --comment "demo" --created-by me`,

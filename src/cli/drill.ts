@@ -19,7 +19,8 @@ import type { ChaosProxy } from '../chaos/proxy.ts';
 import { createHttpClient } from '../http/client.ts';
 import { redactUrl } from '../store/postgres.ts';
 import { Store, storeTarget } from '../store/store.ts';
-import { configDir, parse, UsageError } from './args.ts';
+import { configDir, parse, unknownId, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 import { loadOrExit } from './load.ts';
 
 // `running` and `interrupted` are stored states, never what runDrill returns; listed so the map covers every verdict.
@@ -31,7 +32,7 @@ export interface DrillCommandIo {
   env?: Record<string, string | undefined>;
 }
 
-export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Promise<number> {
+export async function drillCommand(argv: Args, io: DrillCommandIo = {}): Promise<number> {
   const out = io.stdout ?? ((s: string) => process.stdout.write(s));
   const err = io.stderr ?? ((s: string) => process.stderr.write(s));
   const env = io.env ?? process.env;
@@ -52,7 +53,7 @@ export async function drillCommand(argv: string[], io: DrillCommandIo = {}): Pro
     const id = positionals[0];
     if (!id) throw new UsageError(`which drill? one of: ${ids.join(', ') || '(none configured)'}`);
     const spec = catalog.spec(id);
-    if (!spec) throw new UsageError(`no drill "${id}"; known: ${ids.join(', ') || 'none'}`);
+    if (!spec) throw unknownId('drill', id, ids, 'drills/*.yaml');
 
     const chaos = config.chaos;
     // The environment's token first (a sidecar's), else the config's first one.

@@ -8,10 +8,11 @@ import { sharedDataDir } from '../detectors/cv/data-dir.ts';
 import { defaultGrid, leaveOneFamilyOut, runGrid } from '../detectors/cv/latency-cv.ts';
 import { loadNab, nabPresent } from '../detectors/cv/nab-data.ts';
 import type { PooledScore } from '../detectors/cv/nab-score.ts';
-import { parse, UsageError } from './args.ts';
+import { parse, splitSub, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 
-export async function evalCommand(argv: string[]): Promise<number> {
-  const [what, ...rest] = argv;
+export async function evalCommand(argv: Args): Promise<number> {
+  const [what, rest] = splitSub(argv);
   const { values } = parse(rest, {
     input: { type: 'string' },
     output: { type: 'string' },

@@ -7,9 +7,10 @@ import { copyStore } from '../store/copy.ts';
 import { redactUrl } from '../store/postgres.ts';
 import { isPostgresUrl, Store } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 import { loadLenient } from './load.ts';
 
-export async function migrateCommand(argv: string[]): Promise<number> {
+export async function migrateCommand(argv: Args): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string', short: 'c' }, from: { type: 'string' }, to: { type: 'string' } });
   if (!values.from) throw new UsageError('usage: vigil migrate --from sqlite|PATH --to postgres://… [--config DIR]');
   const config = values.from === 'sqlite' || !values.to ? loadLenient(configDir(values.config)) : null;

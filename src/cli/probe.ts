@@ -4,11 +4,12 @@ import { createHttpClient } from '../http/client.ts';
 import { runnerDeps } from '../probes/deps.ts';
 import { formatResult } from '../probes/format.ts';
 import { runProbe } from '../probes/run.ts';
-import { configDir, parse, UsageError } from './args.ts';
+import { configDir, parse, unknownId, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 import { missingForProbe } from '../config/requirements.ts';
 import { loadForCommand } from './load.ts';
 
-export async function probeCommand(argv: string[]): Promise<number> {
+export async function probeCommand(argv: Args): Promise<number> {
   const { values, positionals } = parse(argv, {
     config: { type: 'string', short: 'c' },
     json: { type: 'boolean', default: false },
@@ -19,9 +20,10 @@ export async function probeCommand(argv: string[]): Promise<number> {
     const spec = cfg.probes.find((p) => p.id === id);
     return { what: `probe ${id}`, missing: spec ? missingForProbe(spec, missing) : [] };
   });
-  if (!id) throw new UsageError(`which probe? one of: ${config.probes.map((p) => p.id).join(', ')}`);
+  const ids = config.probes.map((p) => p.id);
+  if (!id) throw new UsageError(`which probe? ${ids.length} are configured; \`vigil validate\` lists them (e.g. ${ids.slice(0, 3).join(', ')})`);
   const spec = config.probes.find((p) => p.id === id);
-  if (!spec) throw new UsageError(`no probe "${id}"; known: ${config.probes.map((p) => p.id).join(', ')}`);
+  if (!spec) throw unknownId('probe', id, ids, '`vigil validate`');
   const http = createHttpClient();
   try {
     const result = await runProbe(spec, runnerDeps(config, http, systemClock));

@@ -12,6 +12,7 @@ import { startChaosProxy } from '../chaos/proxy.ts';
 import { createLogger } from '../log.ts';
 import { errorCode, startupStep, StartupError } from '../runtime/startup.ts';
 import { configDir, parse, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 import { loadForCommand } from './load.ts';
 
 export interface ProxyListening {
@@ -27,7 +28,7 @@ export interface ProxyFailed {
   code: string | null;
 }
 
-export async function proxyCommand(argv: string[]): Promise<number> {
+export async function proxyCommand(argv: Args): Promise<number> {
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
     host: { type: 'string' },

@@ -1,27 +1,31 @@
 // `vigil report latency [--probe ID]`: the hour-of-week latency profile from the stored hourly rollups.
-import { existsSync } from 'node:fs';
 import { formatLatencyReport } from '../detectors/report-latency.ts';
 import { Store } from '../store/store.ts';
-import { configDir, parse, UsageError } from './args.ts';
+import { configDir, parse, splitSub, unknownId, UsageError } from './args.ts';
+import { readStore } from './store-path.ts';
+import type { Args } from './args.ts';
 import { loadLenient } from './load.ts';
 
-export async function reportCommand(argv: string[]): Promise<number> {
-  const [what, ...rest] = argv;
+export async function reportCommand(argv: Args): Promise<number> {
+  const [what, rest] = splitSub(argv);
   if (what !== 'latency') throw new UsageError('usage: vigil report latency [--probe ID] [--timezone TZ] [--since 28d]');
   const { values } = parse(rest, {
     config: { type: 'string', short: 'c' },
+    db: { type: 'string' },
     probe: { type: 'string' },
     timezone: { type: 'string' },
     days: { type: 'string', default: '28' },
   });
   const config = loadLenient(configDir(values.config));
   const specs = values.probe ? config.probes.filter((p) => p.id === values.probe) : config.probes.filter((p) => p.kind === 'canary');
-  if (values.probe && specs.length === 0) throw new UsageError(`no probe "${values.probe}"`);
-  if (!existsSync(config.storage.path)) {
-    process.stdout.write(`no data yet: ${config.storage.path} does not exist (has the daemon run?)\n`);
+  if (values.probe && specs.length === 0) throw unknownId('probe', values.probe, config.probes.map((p) => p.id), '`vigil validate`');
+  const where = readStore(config.storage, { db: values.db });
+  process.stderr.write(where.note + '\n');
+  if (!where.target) {
+    process.stdout.write('no data yet\n');
     return 0;
   }
-  const store = await Store.connect(config.storage.path, { readOnly: true });
+  const store = await Store.connect(where.target, { readOnly: true });
   try {
     const since = Date.now() - Number(values.days) * 86_400_000;
     for (const spec of specs) {

@@ -1,8 +1,9 @@
 // `vigil run`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown that always ends.
 import { Daemon } from '../daemon.ts';
 import { configDir, parse, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 
-export async function runCommand(argv: string[]): Promise<number> {
+export async function runCommand(argv: Args): Promise<number> {
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
     host: { type: 'string' },

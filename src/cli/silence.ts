@@ -4,7 +4,8 @@
 import { request } from 'undici';
 import type { VigilConfig } from '../config/types.ts';
 import { bearer } from '../server/auth.ts';
-import { configDir, parse, UsageError } from './args.ts';
+import { configDir, parse, splitSub, UsageError } from './args.ts';
+import type { Args } from './args.ts';
 import { loadLenient } from './load.ts';
 
 const USAGE = `usage:
@@ -19,11 +20,11 @@ export interface SilenceIo {
   env?: Record<string, string | undefined>;
 }
 
-export async function silenceCommand(argv: string[], io: SilenceIo = {}): Promise<number> {
+export async function silenceCommand(argv: Args, io: SilenceIo = {}): Promise<number> {
   const out = io.stdout ?? ((s: string) => process.stdout.write(s));
   const err = io.stderr ?? ((s: string) => process.stderr.write(s));
   const env = io.env ?? process.env;
-  const [sub, ...rest] = argv;
+  const [sub, rest] = splitSub(argv);
   if (!sub || !['add', 'list', 'expire'].includes(sub)) throw new UsageError(USAGE);
   const { values, positionals } = parse(rest, {
     config: { type: 'string', short: 'c' },

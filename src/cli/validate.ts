@@ -3,8 +3,9 @@
 // errors with --strict-env, as they always are for `run` and `probe`.
 import { validateCommand } from '../config/validate-cli.ts';
 import { configDir, parse } from './args.ts';
+import type { Args } from './args.ts';
 
-export async function validateCli(argv: string[]): Promise<number> {
+export async function validateCli(argv: Args): Promise<number> {
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
     'strict-env': { type: 'boolean', default: false },

@@ -4,7 +4,7 @@ export type { IncidentDetail, IncidentManagerOptions, RoutesTest, RouteTestResul
 export { alertsConfig, buildReceiver, emptyAlertsConfig, ownerReceivers } from './config.ts';
 export type { AlertsConfig, AvailabilitySettings, OwnerConfig, RouteConfig } from './config.ts';
 export { incidentRoutes, silenceBodySchema } from './api.ts';
-export { formatIncidents, formatRoutesTest } from './format.ts';
+export { formatIncidentDetail, formatIncidents, formatRoutesTest } from './format.ts';
 export { Outbox, retryDelay } from './outbox.ts';
 export type { DeliveryReport, OutboxRow } from './outbox.ts';
 export type { IncidentRow, Labels } from './types.ts';

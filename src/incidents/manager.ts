@@ -69,6 +69,8 @@ export interface RouteTestResult {
   groupBy: string[];
   groupKey: string;
   receivers: { kind: ReceiverKind; name: string; ok: boolean; note: string }[];
+  /** When none of the receivers can be used, the alert still goes to Vigil's console log (as routeOf does): why. */
+  fallback: string | null;
 }
 
 export interface RoutesTest {
@@ -520,6 +522,11 @@ export function routesTest(cfg: AlertsConfig, labels: Labels, silences: readonly
       groupBy: route.groupBy,
       groupKey: groupKeyOf(route, owner, labels).key,
       receivers,
+      // The same rule as routeOf: with no usable receiver, nothing is lost; the console log hears it.
+      fallback:
+        receivers.length > 0 && receivers.every((r) => !r.ok)
+          ? `fallback: no receiver above is configured for owner "${owner}", so this alert goes to Vigil's console log (stderr) instead`
+          : null,
     };
   });
   return {

@@ -66,10 +66,11 @@ describe('vigil probe against vigil sim', () => {
     }
   });
 
-  it('names the known probes for an unknown id', async () => {
-    const { code, stderr } = await vigil(['probe', 'nope', '--config', ROOT], env);
+  it('suggests the closest probe for a mistyped id instead of listing them all', async () => {
+    const { code, stderr } = await vigil(['probe', 'openai-canry', '--config', ROOT], env);
     expect(code).toBe(2);
-    expect(stderr).toContain('no probe "nope"; known:');
+    expect(stderr).toContain('no probe "openai-canry"; did you mean "openai-canary"?');
+    expect(stderr).not.toContain('gemini-canary');
   });
 });
 

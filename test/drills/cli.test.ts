@@ -94,7 +94,7 @@ describe('vigil drill', () => {
 
   it('usage errors name the known drills', async () => {
     await expect(cli([])).rejects.toThrow(UsageError);
-    await expect(cli(['nope'])).rejects.toThrow('no drill "nope"; known: primary-down');
+    await expect(cli(['nope'])).rejects.toThrow('no drill "nope" (known: primary-down)');
   });
 });
 
