@@ -194,15 +194,22 @@ describe('seedDemoHistory', () => {
     expect(overload!.notifications.some((n) => n.action === 'resolve')).toBe(true);
 
     // The slow Gemini morning is a latency incident on both Gemini canaries (the history runs the daemon's latency
-    // detector), opened during the slowdown; every latency incident of the week is resolved by the end.
+    // detector), opened during the slowdown; every latency incident of the month is resolved by the end.
     const slow = DEMO_SCENARIO.slow[0];
     const latency = all.filter((i) => i.detector === 'latency');
     const staged = latency.filter((i) => i.firstSeen >= at(slow) && i.firstSeen < at(slow) + slow.minutes * 60_000);
-    expect(new Set(staged.map((i) => i.labels.probe))).toEqual(new Set(['gemini-canary', 'gemini-canary-nostream']));
+    // Over a month every Gemini probe has learnt its baseline, so the safety sets on Gemini may page on it too; no
+    // probe of another provider does.
+    const stagedProbes = new Set(staged.map((i) => i.labels.probe));
+    expect(stagedProbes).toContain('gemini-canary');
+    expect(stagedProbes).toContain('gemini-canary-nostream');
+    for (const id of stagedProbes) expect(config.probes.find((p) => p.id === id)?.target, id).toBe('provider:gemini');
     expect(latency.filter((i) => i.state !== 'resolved')).toEqual([]);
-    // Known imperfection, bounded: a probe every 30 minutes has seen only two weekday peaks when Monday's comes, and
-    // at most one such probe pages on it (ttft and total).
-    expect(new Set(latency.filter((i) => !staged.includes(i)).map((i) => i.labels.probe)).size).toBeLessThanOrEqual(1);
+    // In its first weeks the detector meets each weekly pattern (Gemini's Sunday window, Anthropic's US mornings)
+    // for the first time and may page on it, as on a new deployment; by the last week it knows them, and nothing
+    // but the staged morning pages there (at most one probe every 30 minutes on a weekday peak it saw twice).
+    const lastWeek = latency.filter((i) => !staged.includes(i) && i.firstSeen >= NOW - 7 * DAY);
+    expect(new Set(lastWeek.map((i) => i.labels.probe)).size, lastWeek.map((i) => `${i.labels.probe} ${i.summary}`).join('\n')).toBeLessThanOrEqual(1);
     // Output drift does not repeat what the refusal-drift incidents of the week already say.
     expect(all.filter((i) => i.detector === 'output_drift').map((i) => `${i.key} ${i.summary}`)).toEqual([]);
   });
