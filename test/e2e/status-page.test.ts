@@ -95,6 +95,8 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in a real browser', () => {
       ...process.env,
       ...simEnv(fleet.urls),
       VIGIL_DB: join(tmp, 'demo.db'),
+      // An ephemeral port for the spawned fault proxy, not the shipped 9465 (another run may hold it).
+      VIGIL_CHAOS_PORT: '0',
     };
     for (const k of ['SLACK_BOT_TOKEN', 'PD_PLATFORM_ROUTING_KEY']) delete env[k];
     seeded = await seedDemoHistory({ configDir: ROOT, env, fleet });
