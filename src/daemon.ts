@@ -58,6 +58,7 @@ import { registerLifecycleMetrics } from './lifecycle/metrics.ts';
 import type { Notifier } from './notifiers/types.ts';
 import type { ReceiverKind } from './notifiers/types.ts';
 import { Leader } from './cluster/leader.ts';
+import { LocationFeed } from './cluster/location-feed.ts';
 import { clusterRoutes, registerClusterMetrics } from './cluster/api.ts';
 
 export interface DaemonOptions {
@@ -71,6 +72,8 @@ export interface DaemonOptions {
   maintenanceEveryMs?: number;
   /** Incident engine tick (default 5 s). */
   incidentTickMs?: number;
+  /** How often the leader reads every location's new results on a shared store (default 2 s). */
+  locationPollMs?: number;
   /** How often the leader processes webhooks other instances stored (default 5 s). */
   webhookPollMs?: number;
   /** Notifiers (default: PagerDuty, Slack and console). */
@@ -97,6 +100,11 @@ export class Daemon {
   private signalMetrics: SignalMetrics;
   private alerts: AlertsConfig;
   private availability: AvailabilityDetector;
+  /**
+   * On a shared PostgreSQL store, availability is decided across locations: the leader follows every instance's
+   * results and combines per-location verdicts (src/cluster/location-feed.ts); null on SQLite (one instance).
+   */
+  readonly locationFeed: LocationFeed | null;
   private latencyWatch: LatencyWatch;
   readonly drift: DriftWatch;
   private opts: DaemonOptions;
@@ -134,6 +142,7 @@ export class Daemon {
 
   private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
     this.opts = opts;
+    const self = this as Daemon;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? createLogger({ clock: this.clock });
     this.current = config;
@@ -182,6 +191,16 @@ export class Daemon {
     this.availability = new AvailabilityDetector(() => this.alerts.availability);
     // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
     for (const p of config.probes) this.availability.seed(p.id, recent.get(p.id) ?? []);
+    this.locationFeed =
+      store.backend === 'postgres'
+        ? new LocationFeed({
+            source: store,
+            settings: () => this.alerts.availability,
+            probe: (id) => this.specs.get(id),
+            minFailing: () => this.current.cluster.minFailingLocations,
+            owner: () => this.alerts.vigilOwner,
+          })
+        : null;
     this.lifecycle = new Lifecycle({
       sql: this.store.sql,
       // Read at call time: the lease is taken after the lifecycle module is built.
@@ -210,6 +229,13 @@ export class Daemon {
       routes: (labels) => this.incidents.routesTest(labels),
       notifiers,
       log: this.log.child({ component: 'incidents' }),
+      // Every outbox claim is fenced by the lease (read at call time: the lease is taken later, in wire()).
+      lease: {
+        get token() {
+          return self.leader?.token ?? null;
+        },
+        fence: (token) => self.leader.fence(token),
+      },
     });
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -349,7 +375,8 @@ export class Daemon {
     await d.latencyWatch.ready;
     const restored = await d.drift.restore(d.store, d.clock.now(), config.location);
     for (const s of restored.signals) d.signal(s);
-    for (const det of DRIFT_DETECTORS) d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
+    await d.signalsDone();
+    for (const det of DRIFT_DETECTORS) if (d.leader.isLeader) await d.incidents.retire(det, restored.keep[det], 'no longer drifting (re-evaluated at start)');
     for (const r of d.lifecycle.routes()) d.server.addRoute(r.method, r.pattern, r.handler);
     d.drills = new DrillService({
       clock: d.clock,
@@ -365,7 +392,7 @@ export class Daemon {
     if (d.leader.isLeader) await d.leadership(true);
     // Back after a crash: its page resolves (delivered after the trigger if that one never got out).
     d.signal(crashSignal(d.alerts.vigilOwner, 'resolved', d.clock.now(), 'Vigil is running again'));
-    d.egress.resume(d.incidents.listIncidents({ state: 'open' }).some((i) => i.detector === EGRESS_DETECTOR));
+    d.egress.resume((await d.incidents.listIncidents({ state: 'open' })).some((i) => i.detector === EGRESS_DETECTOR));
     d.forgetLastWords = onCrash((err, kind) => d.lastWords(err, kind));
     d.started = true;
     d.leader.start();
@@ -378,6 +405,8 @@ export class Daemon {
     d.loops.push(d.repeat(60_000, async () => d.drift.tick(d.clock.now()).forEach((s) => d.signal(s))));
     // What waited in memory while the store could not be written goes out as soon as it can.
     d.loops.push(d.repeat(opts.spillRetryMs ?? 5_000, () => d.retrySpill()));
+    // The leader follows what every location records and pages on a quorum of them.
+    if (d.locationFeed) d.loops.push(d.repeat(opts.locationPollMs ?? 2_000, () => d.leaderOnly(() => d.pollLocations())));
     // Learnt baselines and drift states are saved often: a crash loses at most this much learning (drift states
     // also catch up from the results stored after their save).
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
@@ -460,13 +489,15 @@ export class Daemon {
     this.indexSpecs(config);
     this.alerts = alertsConfig(config);
     const ids = new Set(config.probes.map((p) => p.id));
-    this.incidents.retire('availability', ids);
+    const retire = (detector: string, keep: ReadonlySet<string>) =>
+      this.leader.isLeader && this.incidents.retire(detector, keep).catch((err: unknown) => this.log.error('incidents not retired after reload', { detector, error: String(err) }));
+    void retire('availability', ids);
     this.availability.retain(ids);
     this.latencyWatch.sync(config.probes, this.clock.now()).catch((err) => this.log.error('latency baselines not loaded after reload', { error: String(err) }));
     this.lifecycle.reload().catch((err: unknown) => this.log.error('deprecations from vigil.yaml not stored after reload', { error: String(err) }));
     for (const s of this.drift.reload(config, this.clock.now())) this.signal(s);
     this.drills?.reload();
-    this.incidents.retire('drill', this.drills?.signalKeys() ?? new Set());
+    void retire('drill', this.drills?.signalKeys() ?? new Set());
     const summary = this.scheduler.update(probesHere(config));
     this.metrics.retainProbes(config.probes.map((p) => p.id));
     this.metrics.recordConfigReload(true, this.clock.now());
@@ -522,7 +553,7 @@ export class Daemon {
    */
   private async lastWords(err: unknown, kind: CrashKind): Promise<void> {
     const what = redact((err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0].slice(0, 200));
-    this.signal(
+    await this.signal(
       crashSignal(
         this.alerts.vigilOwner,
         'firing',
@@ -546,22 +577,26 @@ export class Daemon {
       // Only the leader delivers; a follower's engine idles by design.
       this.leader?.isLeader === false
         ? { name: 'incident_engine', ok: true, fatal: true, detail: 'follower: the leader delivers' }
-        : engineCheck(this.oldestDueNotification(), now, Math.max(60_000, tickMs * 6)),
+        : engineCheck(this.oldestDueNotification(now), now, Math.max(60_000, tickMs * 6)),
       loopCheck(this.loopMonitor.status()),
     ]);
   }
 
-  /** When the oldest notification that is due was due (null: none waiting), or null when the store can't say. */
-  private oldestDueNotification(): number | null {
-    try {
-      const row = this.store.db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?`).get(this.clock.now()) as
-        | { at: number | null }
-        | undefined;
-      return row?.at ?? null;
-    } catch {
-      return null;
-    }
+  /**
+   * When the oldest notification that is due was due (null: none waiting, or the store can't say). The store
+   * answers asynchronously: each call starts a fresh look and reports the last one's answer (the check's window
+   * is a minute or more, far longer than a query).
+   */
+  private oldestDueNotification(now: number): number | null {
+    this.outboxLook ??= this.incidents.outbox
+      .oldestDue(now)
+      .then((at) => void (this.oldestDue = at))
+      .catch(() => void (this.oldestDue = null))
+      .finally(() => (this.outboxLook = null));
+    return this.oldestDue;
   }
+  private oldestDue: number | null = null;
+  private outboxLook: Promise<void> | null = null;
 
   private indexSpecs(config: VigilConfig): void {
     this.specs = new Map(config.probes.map((p) => [p.id, p]));
@@ -595,14 +630,27 @@ export class Daemon {
    * Every detector signal goes through here: counted in `vigil_signals_firing`, and made an incident on the
    * leader only (the others' results reach it through the store).
    */
-  private signal(s: Signal): void {
+  private signal(s: Signal): Promise<void> {
     this.signalMetrics.observe(s);
+    // One at a time, in the order they came: the engine's writes are asynchronous.
+    const done = this.ingesting.then(() => this.ingestOne(s));
+    this.ingesting = done;
+    return done;
+  }
+
+  /** Resolves once every signal given so far has been ingested (or kept in memory). */
+  private signalsDone(): Promise<void> {
+    return this.ingesting;
+  }
+  private ingesting: Promise<void> = Promise.resolve();
+
+  private async ingestOne(s: Signal): Promise<void> {
     // While the store can't be written, signals wait in memory, in order (a lone SQLite instance also loses its
     // lease then: nobody else can take it on the same full disk, so the replay decides who ingests).
     if (this.spill.active) return this.spillSignal(s);
     if (!(this.leader?.isLeader ?? true)) return;
     try {
-      this.incidents.ingest(s);
+      await this.incidents.ingest(s);
     } catch (err) {
       this.storeHealth.noteFailure(this.clock.now(), err);
       this.spillSignal(s);
@@ -624,8 +672,8 @@ export class Daemon {
     if (!this.spill.active) return;
     const summary = await this.spill.flush(
       (rs) => this.store.insertResults(rs),
-      (s) => {
-        if (this.leader?.isLeader ?? true) this.incidents.ingest(s);
+      async (s) => {
+        if (this.leader?.isLeader ?? true) await this.incidents.ingest(s);
       },
       () => this.clock.now(),
     );
@@ -644,8 +692,8 @@ export class Daemon {
         failing: Object.keys(summary.failing).join(', ') || null,
       }, labels: { owner: this.alerts.vigilOwner, kind: 'vigil' }, at: summary.to };
     try {
-      this.incidents.ingest(sig);
-      this.incidents.ingest({ ...sig, status: 'resolved', severity: 'info', summary: 'Vigil writes its store again' });
+      await this.incidents.ingest(sig);
+      await this.incidents.ingest({ ...sig, status: 'resolved', severity: 'info', summary: 'Vigil writes its store again' });
     } catch (err) {
       this.log.error('could not queue the what-was-missed notification', { error: String(err) });
     }
@@ -681,7 +729,8 @@ export class Daemon {
       // tests rates against a baseline), not an outage: it never reaches the availability detector.
       const refusalOnly = spec.kind !== 'canary' && result.errorClass === 'assertion';
       const signal = refusalOnly ? null : this.availability.observe(spec, result);
-      if (signal) this.signal(this.attributed(signal, spec));
+      // With several locations the leader decides from everyone's stored results (locationFeed), not this one's.
+      if (signal && !this.locationFeed) this.signal(this.attributed(signal, spec));
       const fallback = isFinal(result) ? fallbackSignal(spec, probeLabels(spec), result) : null;
       if (fallback) this.signal(fallback);
       for (const s of this.latencyWatch.observe(result)) this.signal(s);
@@ -705,6 +754,14 @@ export class Daemon {
     }
   }
 
+  /** Every location's new results through their detectors and the quorum; what changed becomes incidents. */
+  private async pollLocations(): Promise<void> {
+    for (const s of await this.locationFeed!.poll(this.clock.now())) {
+      const spec = s.detector === 'availability' ? this.specs.get(s.key) : undefined;
+      await this.signal(spec ? this.attributed(s, spec) : s);
+    }
+  }
+
   private async leaderOnly(fn: () => Promise<void>): Promise<void> {
     if (this.leader.isLeader) await fn();
   }
@@ -717,6 +774,10 @@ export class Daemon {
         // vigil.yaml deprecations, webhooks stored while no one led, and the countdown.
         await this.lifecycle.start().catch((err: unknown) => this.log.error('lifecycle start failed', { error: String(err) }));
         await this.drills?.start();
+        await this.locationFeed
+          ?.start(this.clock.now(), [...this.specs.keys()])
+          .catch((err: unknown) => this.log.error('location feed start failed', { error: String(err) }));
+        // Its first tick re-queues what a dead or deposed leader left in flight (fenced: rows of older tokens only).
         this.incidents.start(this.incidentTickMs);
       } else {
         await this.incidents.stop();
@@ -740,7 +801,7 @@ export class Daemon {
       rawRetentionMs: this.current.storage.rawRetentionMs,
       rollupRetentionMs: this.current.storage.rollupRetentionMs,
     });
-    this.incidents.prune(now - this.current.storage.rollupRetentionMs);
+    await this.incidents.prune(now - this.current.storage.rollupRetentionMs);
     await this.drills?.prune(now - this.current.storage.rollupRetentionMs);
   }
 

@@ -54,15 +54,15 @@ export async function incidentsCommand(argv: Args, io: IncidentsIo = {}): Promis
     if (show) {
       const id = positionals[0];
       if (!id) throw new UsageError('which incident? vigil incidents show <id> (ids are the first column of `vigil incidents`)');
-      const d = m.incident(id);
+      const d = await m.incident(id);
       if (!d) {
-        const ids = m.listIncidents({ limit: 1000 }).map((i) => i.id);
+        const ids = (await m.listIncidents({ limit: 1000 })).map((i) => i.id);
         throw unknownId('incident', id, ids, '`vigil incidents`');
       }
       out((values.json ? JSON.stringify(d, null, 2) : formatIncidentDetail(d, Date.now())) + '\n');
       return 0;
     }
-    const list = m.listIncidents({ state, limit });
+    const list = await m.listIncidents({ state, limit });
     const width = io.width ?? (process.stdout.isTTY ? process.stdout.columns : undefined) ?? 160;
     out((values.json ? JSON.stringify(list, null, 2) : formatIncidents(list, Date.now(), { verbose: values.verbose, width })) + '\n');
     return 0;
@@ -91,7 +91,7 @@ export async function routesCommand(argv: Args, io: IncidentsIo = {}): Promise<n
   err(store ? `${where.note} (API-created silences count)\n` : 'no store yet: only silences in alerts/*.yaml count\n');
   try {
     // With a store, API-created silences count too; without one, only those in alerts/*.yaml.
-    const result = store ? readOnlyManager(store, cfg).routesTest(labels) : routesTest(cfg, labels, cfg.silences, Date.now());
+    const result = store ? await readOnlyManager(store, cfg).routesTest(labels) : routesTest(cfg, labels, cfg.silences, Date.now());
     out(formatRoutesTest(result) + '\n');
     return 0;
   } finally {

@@ -82,7 +82,7 @@ export class Spill {
    * (`ingest`). Stops at the first failure, keeping the rest. Returns the summary once everything is out, else
    * null. Concurrent callers share one attempt.
    */
-  flush(write: (rs: ProbeResult[]) => Promise<void>, ingest: (s: Signal) => void, now: () => number, batch = 500): Promise<SpillSummary | null> {
+  flush(write: (rs: ProbeResult[]) => Promise<void>, ingest: (s: Signal) => void | Promise<void>, now: () => number, batch = 500): Promise<SpillSummary | null> {
     if (this.from === null) return Promise.resolve(null);
     this.flushing ??= (async () => {
       try {
@@ -96,7 +96,7 @@ export class Spill {
         this.written += written;
         let replayed = 0;
         while (this.signals.length) {
-          ingest(this.signals[0]);
+          await ingest(this.signals[0]);
           this.signals.shift();
           replayed++;
         }

@@ -59,7 +59,7 @@ export function incidentRoutes(manager: Manager, now: () => number, limits: Sile
     {
       method: 'GET',
       pattern: '/api/incidents',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const p = singleParams(ctx.query, ['state', 'limit']);
         if (p.state !== undefined && !(STATES as readonly string[]).includes(p.state)) {
           throw new HttpError(400, 'bad_request', `state must be one of ${STATES.join(', ')}; got "${clip(p.state)}"`);
@@ -69,16 +69,16 @@ export function incidentRoutes(manager: Manager, now: () => number, limits: Sile
           limit = Number(p.limit);
           if (!/^\d+$/.test(p.limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'bad_request', 'limit must be an integer from 1 to 1000');
         }
-        const incidents = manager.listIncidents({ state: p.state as (typeof STATES)[number] | undefined, limit });
+        const incidents = await manager.listIncidents({ state: p.state as (typeof STATES)[number] | undefined, limit });
         return json({ count: incidents.length, incidents });
       },
     },
     {
       method: 'GET',
       pattern: '/api/incidents/:id',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         singleParams(ctx.query, []);
-        const detail = manager.incident(ctx.params.id);
+        const detail = await manager.incident(ctx.params.id);
         if (!detail) throw new HttpError(404, 'not_found', `no incident "${clip(ctx.params.id)}"`);
         return json(detail);
       },
@@ -106,7 +106,7 @@ export function incidentRoutes(manager: Manager, now: () => number, limits: Sile
           throw new HttpError(400, 'invalid_silence', 'at least one matcher is required (matchers or matchers_re)');
         }
         // Caps last, so a malformed request never spends the budget.
-        const live = manager.liveSilenceCount();
+        const live = await manager.liveSilenceCount();
         if (live >= limits.maxSilences) {
           throw new HttpError(409, 'too_many_silences', `${live} silences are in force or scheduled (at most ${limits.maxSilences}); end some with DELETE /api/silences/<id> first`);
         }
@@ -114,7 +114,7 @@ export function incidentRoutes(manager: Manager, now: () => number, limits: Sile
         if (!slot.ok) {
           throw new HttpError(429, 'rate_limited', `at most ${limits.silencesPerMinute} silences a minute; retry in ${slot.retryAfterS} s`, { 'retry-after': String(slot.retryAfterS) });
         }
-        const s = manager.createSilence({
+        const s = await manager.createSilence({
           matchers: b.matchers,
           matchersRe: b.matchers_re,
           startsAt,
@@ -128,10 +128,10 @@ export function incidentRoutes(manager: Manager, now: () => number, limits: Sile
     {
       method: 'GET',
       pattern: '/api/silences',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         singleParams(ctx.query, []);
         const t = now();
-        const { api, config } = manager.listSilences();
+        const { api, config } = await manager.listSilences();
         return json({
           silences: [
             ...api.map((s) => silenceJson(s, t)),
@@ -143,12 +143,12 @@ export function incidentRoutes(manager: Manager, now: () => number, limits: Sile
     {
       method: 'DELETE',
       pattern: '/api/silences/:id',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const id = ctx.params.id;
-        if (manager.listSilences().config.some((s) => s.id === id)) {
+        if ((await manager.listSilences()).config.some((s) => s.id === id)) {
           throw new HttpError(409, 'conflict', `silence "${clip(id)}" is defined in alerts/*.yaml; remove it there and reload`);
         }
-        if (!manager.deleteSilence(id)) throw new HttpError(404, 'not_found', `no live silence "${clip(id)}"`);
+        if (!(await manager.deleteSilence(id))) throw new HttpError(404, 'not_found', `no live silence "${clip(id)}"`);
         return json({ id, deleted: true });
       },
     },

@@ -1,8 +1,8 @@
-// SQL for incidents, their events, notification groups and API silences (tables from migration 002).
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+// SQL for incidents, their events, notification groups and API silences (tables from migration 002), on either
+// engine through the store's async `Sql`.
 import type { Severity } from '../domain.ts';
+import type { Sql, SqlValue } from '../store/sql.ts';
 import type { SilenceSpec } from './config.ts';
-import { oneRow } from '../store/db.ts';
 import { compileMatcher } from './matchers.ts';
 import type { GroupRow, IncidentEvent, IncidentQuery, IncidentRow, Labels } from './types.ts';
 
@@ -106,130 +106,131 @@ function toGroup(r: GroupRecord): GroupRow {
 }
 
 export class IncidentDb {
-  readonly db: DatabaseSync;
-  private readonly q: Record<string, StatementSync>;
+  readonly sql: Sql;
 
-  constructor(db: DatabaseSync) {
-    this.db = db;
-    const p = (sql: string) => db.prepare(sql);
-    this.q = {
-      openByKey: p(`SELECT * FROM incidents WHERE dedup_key = ? AND state <> 'resolved'`),
-      lastResolvedByKey: p(`SELECT * FROM incidents WHERE dedup_key = ? AND state = 'resolved' ORDER BY resolved_at DESC LIMIT 1`),
-      open: p(`SELECT * FROM incidents WHERE state <> 'resolved' ORDER BY first_seen, id`),
-      byId: p(`SELECT * FROM incidents WHERE id = ?`),
-      upsert: p(`INSERT INTO incidents (id, dedup_key, detector, key, state, severity, summary, labels, evidence, first_seen, last_seen,
-                   fired_at, resolved_at, flapping, for_ms, signal_status, flips)
-                 VALUES (:id, :dedup_key, :detector, :key, :state, :severity, :summary, :labels, :evidence, :first_seen, :last_seen,
-                   :fired_at, :resolved_at, :flapping, :for_ms, :signal_status, :flips)
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, summary = excluded.summary,
-                   labels = excluded.labels, evidence = excluded.evidence, last_seen = excluded.last_seen, fired_at = excluded.fired_at,
-                   resolved_at = excluded.resolved_at, flapping = excluded.flapping, signal_status = excluded.signal_status,
-                   flips = excluded.flips`),
-      event: p(`INSERT INTO incident_events (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)`),
-      events: p(`SELECT at, kind, detail FROM incident_events WHERE incident_id = ? ORDER BY id`),
-      openGroups: p(`SELECT * FROM notify_groups WHERE state = 'open' ORDER BY created_at, id`),
-      openGroupByKey: p(`SELECT * FROM notify_groups WHERE group_key = ? AND state = 'open'`),
-      groupById: p(`SELECT * FROM notify_groups WHERE id = ?`),
-      insertGroup: p(`INSERT INTO notify_groups (id, route_index, group_key, dedup_key, owner, labels, state, created_at, last_flush_at, receivers)
-                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      updateGroup: p(`UPDATE notify_groups SET state = ?, last_flush_at = ?, receivers = ? WHERE id = ?`),
-      addMember: p(`INSERT OR IGNORE INTO notify_group_members (group_id, incident_id) VALUES (?, ?)`),
-      members: p(`SELECT i.* FROM notify_group_members m JOIN incidents i ON i.id = m.incident_id WHERE m.group_id = ? ORDER BY i.first_seen, i.id`),
-      groupsOf: p(`SELECT g.* FROM notify_group_members m JOIN notify_groups g ON g.id = m.group_id WHERE m.incident_id = ? ORDER BY g.created_at`),
-      insertSilence: p(`INSERT INTO silences (id, matchers, starts_at, ends_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      silences: p(`SELECT * FROM silences WHERE deleted_at IS NULL AND ends_at > ? ORDER BY starts_at, id`),
-      allSilences: p(`SELECT * FROM silences ORDER BY created_at DESC, id LIMIT ?`),
-      deleteSilence: p(`UPDATE silences SET deleted_at = ?, ends_at = MIN(ends_at, ?) WHERE id = ? AND deleted_at IS NULL`),
-    };
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  openIncident(dedupKey: string): IncidentRow | null {
-    return oneRow(this.q.openByKey, toIncident, dedupKey);
+  private async incidents(query: string, params: SqlValue[] = []): Promise<IncidentRow[]> {
+    return (await this.sql.all<IncidentRecord>(query, params)).map(toIncident);
   }
 
-  lastResolved(dedupKey: string): IncidentRow | null {
-    return oneRow(this.q.lastResolvedByKey, toIncident, dedupKey);
+  private async groups(query: string, params: SqlValue[] = []): Promise<GroupRow[]> {
+    return (await this.sql.all<GroupRecord>(query, params)).map(toGroup);
   }
 
-  openIncidents(): IncidentRow[] {
-    return (this.q.open.all() as unknown as IncidentRecord[]).map(toIncident);
+  async openIncident(dedupKey: string): Promise<IncidentRow | null> {
+    return (await this.incidents(`SELECT * FROM incidents WHERE dedup_key = ? AND state <> 'resolved'`, [dedupKey]))[0] ?? null;
   }
 
-  incident(id: string): IncidentRow | null {
-    return oneRow(this.q.byId, toIncident, id);
+  async lastResolved(dedupKey: string): Promise<IncidentRow | null> {
+    return (await this.incidents(`SELECT * FROM incidents WHERE dedup_key = ? AND state = 'resolved' ORDER BY resolved_at DESC LIMIT 1`, [dedupKey]))[0] ?? null;
   }
 
-  listIncidents(q: IncidentQuery): IncidentRow[] {
-    const where =
-      q.state === 'open' ? `WHERE state <> 'resolved'` : q.state ? `WHERE state = '${q.state === 'pending' ? 'pending' : q.state === 'firing' ? 'firing' : 'resolved'}'` : '';
-    const rows = this.db.prepare(`SELECT * FROM incidents ${where} ORDER BY first_seen DESC, id DESC LIMIT ?`).all(q.limit ?? 100);
-    return (rows as unknown as IncidentRecord[]).map(toIncident);
+  openIncidents(): Promise<IncidentRow[]> {
+    return this.incidents(`SELECT * FROM incidents WHERE state <> 'resolved' ORDER BY first_seen, id`);
   }
 
-  saveIncident(i: IncidentRow): void {
-    this.q.upsert.run({
-      id: i.id,
-      dedup_key: i.dedupKey,
-      detector: i.detector,
-      key: i.key,
-      state: i.state,
-      severity: i.severity,
-      summary: i.summary,
-      labels: JSON.stringify(i.labels),
-      evidence: JSON.stringify(i.evidence),
-      first_seen: i.firstSeen,
-      last_seen: i.lastSeen,
-      fired_at: i.firedAt,
-      resolved_at: i.resolvedAt,
-      flapping: i.flapping ? 1 : 0,
-      for_ms: i.forMs,
-      signal_status: i.signalStatus,
-      flips: JSON.stringify(i.flips),
-    });
+  async incident(id: string): Promise<IncidentRow | null> {
+    return (await this.incidents(`SELECT * FROM incidents WHERE id = ?`, [id]))[0] ?? null;
   }
 
-  addEvents(incidentId: string, at: number, events: readonly IncidentEvent[]): void {
-    for (const e of events) this.q.event.run(incidentId, at, e.kind, e.detail);
+  listIncidents(q: IncidentQuery): Promise<IncidentRow[]> {
+    const where = q.state === 'open' ? `WHERE state <> 'resolved'` : q.state ? `WHERE state = ?` : '';
+    const params: SqlValue[] = q.state && q.state !== 'open' ? [q.state] : [];
+    return this.incidents(`SELECT * FROM incidents ${where} ORDER BY first_seen DESC, id DESC LIMIT ?`, [...params, q.limit ?? 100]);
   }
 
-  events(incidentId: string): EventRecord[] {
-    return this.q.events.all(incidentId) as unknown as EventRecord[];
+  async saveIncident(i: IncidentRow): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO incidents (id, dedup_key, detector, key, state, severity, summary, labels, evidence, first_seen, last_seen,
+         fired_at, resolved_at, flapping, for_ms, signal_status, flips)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, summary = excluded.summary,
+         labels = excluded.labels, evidence = excluded.evidence, last_seen = excluded.last_seen, fired_at = excluded.fired_at,
+         resolved_at = excluded.resolved_at, flapping = excluded.flapping, signal_status = excluded.signal_status,
+         flips = excluded.flips`,
+      [
+        i.id,
+        i.dedupKey,
+        i.detector,
+        i.key,
+        i.state,
+        i.severity,
+        i.summary,
+        JSON.stringify(i.labels),
+        JSON.stringify(i.evidence),
+        i.firstSeen,
+        i.lastSeen,
+        i.firedAt,
+        i.resolvedAt,
+        i.flapping ? 1 : 0,
+        i.forMs,
+        i.signalStatus,
+        JSON.stringify(i.flips),
+      ],
+    );
   }
 
-  openGroups(): GroupRow[] {
-    return (this.q.openGroups.all() as unknown as GroupRecord[]).map(toGroup);
+  async addEvents(incidentId: string, at: number, events: readonly IncidentEvent[]): Promise<void> {
+    for (const e of events) await this.sql.run(`INSERT INTO incident_events (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)`, [incidentId, at, e.kind, e.detail]);
   }
 
-  openGroup(groupKey: string): GroupRow | null {
-    return oneRow(this.q.openGroupByKey, toGroup, groupKey);
+  events(incidentId: string): Promise<EventRecord[]> {
+    return this.sql.all<EventRecord>(`SELECT at, kind, detail FROM incident_events WHERE incident_id = ? ORDER BY id`, [incidentId]);
   }
 
-  group(id: string): GroupRow | null {
-    return oneRow(this.q.groupById, toGroup, id);
+  openGroups(): Promise<GroupRow[]> {
+    return this.groups(`SELECT * FROM notify_groups WHERE state = 'open' ORDER BY created_at, id`);
   }
 
-  insertGroup(g: GroupRow): void {
-    this.q.insertGroup.run(g.id, g.routeIndex, g.groupKey, g.dedupKey, g.owner, JSON.stringify(g.labels), g.state, g.createdAt, g.lastFlushAt, JSON.stringify(g.receivers));
+  async openGroup(groupKey: string): Promise<GroupRow | null> {
+    return (await this.groups(`SELECT * FROM notify_groups WHERE group_key = ? AND state = 'open'`, [groupKey]))[0] ?? null;
   }
 
-  updateGroup(g: GroupRow): void {
-    this.q.updateGroup.run(g.state, g.lastFlushAt, JSON.stringify(g.receivers), g.id);
+  async group(id: string): Promise<GroupRow | null> {
+    return (await this.groups(`SELECT * FROM notify_groups WHERE id = ?`, [id]))[0] ?? null;
   }
 
-  addMember(groupId: string, incidentId: string): void {
-    this.q.addMember.run(groupId, incidentId);
+  async insertGroup(g: GroupRow): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO notify_groups (id, route_index, group_key, dedup_key, owner, labels, state, created_at, last_flush_at, receivers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [g.id, g.routeIndex, g.groupKey, g.dedupKey, g.owner, JSON.stringify(g.labels), g.state, g.createdAt, g.lastFlushAt, JSON.stringify(g.receivers)],
+    );
   }
 
-  members(groupId: string): IncidentRow[] {
-    return (this.q.members.all(groupId) as unknown as IncidentRecord[]).map(toIncident);
+  async updateGroup(g: GroupRow): Promise<void> {
+    await this.sql.run(`UPDATE notify_groups SET state = ?, last_flush_at = ?, receivers = ? WHERE id = ?`, [g.state, g.lastFlushAt, JSON.stringify(g.receivers), g.id]);
   }
 
-  groupsOf(incidentId: string): GroupRow[] {
-    return (this.q.groupsOf.all(incidentId) as unknown as GroupRecord[]).map(toGroup);
+  async addMember(groupId: string, incidentId: string): Promise<void> {
+    await this.sql.run(`INSERT INTO notify_group_members (group_id, incident_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [groupId, incidentId]);
   }
 
-  insertSilence(s: StoredSilence): void {
-    this.q.insertSilence.run(s.id, JSON.stringify({ eq: s.matchers, re: s.matchersRe }), s.startsAt, s.endsAt, s.comment, s.createdBy, s.createdAt);
+  members(groupId: string): Promise<IncidentRow[]> {
+    return this.incidents(`SELECT i.* FROM notify_group_members m JOIN incidents i ON i.id = m.incident_id WHERE m.group_id = ? ORDER BY i.first_seen, i.id`, [groupId]);
+  }
+
+  groupsOf(incidentId: string): Promise<GroupRow[]> {
+    return this.groups(`SELECT g.* FROM notify_group_members m JOIN notify_groups g ON g.id = m.group_id WHERE m.incident_id = ? ORDER BY g.created_at`, [incidentId]);
+  }
+
+  async insertSilence(s: StoredSilence): Promise<void> {
+    await this.sql.run(`INSERT INTO silences (id, matchers, starts_at, ends_at, comment, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+      s.id,
+      JSON.stringify({ eq: s.matchers, re: s.matchersRe }),
+      s.startsAt,
+      s.endsAt,
+      s.comment,
+      s.createdBy,
+      s.createdAt,
+    ]);
+  }
+
+  private liveSilences(now: number): Promise<SilenceRecord[]> {
+    return this.sql.all<SilenceRecord>(`SELECT * FROM silences WHERE deleted_at IS NULL AND ends_at > ? ORDER BY starts_at, id`, [now]);
   }
 
   /**
@@ -237,8 +238,8 @@ export class IncidentDb {
    * parse, or a pattern RE2 rejects, written by an older Vigil or by hand) is skipped and reported through
    * `onBad`, never thrown: one bad row must not stop the engine.
    */
-  activeSilences(now: number, onBad?: (id: string, error: string) => void): SilenceSpec[] {
-    return (this.q.silences.all(now) as unknown as SilenceRecord[]).flatMap((r) => {
+  async activeSilences(now: number, onBad?: (id: string, error: string) => void): Promise<SilenceSpec[]> {
+    return (await this.liveSilences(now)).flatMap((r) => {
       try {
         const s = toSilence(r);
         return [{ id: s.id, matcher: compileMatcher(s.matchers, s.matchersRe), startsAt: s.startsAt, endsAt: s.endsAt, comment: s.comment, createdBy: s.createdBy, origin: 'api' as const }];
@@ -250,13 +251,13 @@ export class IncidentDb {
   }
 
   /** API silences not yet over at `now` (the API's cap). */
-  liveSilenceCount(now: number): number {
-    return (this.q.silences.all(now) as unknown[]).length;
+  async liveSilenceCount(now: number): Promise<number> {
+    return Number((await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM silences WHERE deleted_at IS NULL AND ends_at > ?`, [now]))!.n);
   }
 
-  silences(limit = 500): StoredSilence[] {
+  async silences(limit = 500): Promise<StoredSilence[]> {
     // A row whose matchers don't parse is left out here too (activeSilences reports it).
-    return (this.q.allSilences.all(limit) as unknown as SilenceRecord[]).flatMap((r) => {
+    return (await this.sql.all<SilenceRecord>(`SELECT * FROM silences ORDER BY created_at DESC, id LIMIT ?`, [limit])).flatMap((r) => {
       try {
         return [toSilence(r)];
       } catch {
@@ -266,8 +267,12 @@ export class IncidentDb {
   }
 
   /** Ends a silence now (keeps the record). False when there is no such live silence. */
-  deleteSilence(id: string, now: number): boolean {
-    return Number(this.q.deleteSilence.run(now, now, id).changes) > 0;
+  async deleteSilence(id: string, now: number): Promise<boolean> {
+    const r = await this.sql.run(
+      `UPDATE silences SET deleted_at = ?, ends_at = CASE WHEN ends_at < ? THEN ends_at ELSE ? END WHERE id = ? AND deleted_at IS NULL`,
+      [now, now, now, id],
+    );
+    return r.changes > 0;
   }
 }
 

@@ -1,8 +1,9 @@
 // The incidents engine's I/O shell: signals in (ingest), time in (tick), notifications out (outbox).
 // Decisions are the pure functions of state.ts (incident lifecycle), matchers.ts (routes, silences,
-// maintenance, inhibition) and groups.ts (who hears what when); this class loads their inputs from SQLite,
-// stores their outputs in the same transaction, and lets the outbox deliver. Everything it knows is in the
-// database, so a new manager on the same file (a restart) carries on where the old one stopped.
+// maintenance, inhibition) and groups.ts (who hears what when); this class loads their inputs from the store
+// (SQLite or PostgreSQL, through `store.sql`), stores their outputs in the same transaction, and lets the outbox
+// deliver. Everything it knows is in the database, so a new manager on the same store (a restart, or another
+// instance taking the lease) carries on where the old one stopped.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Incident, Signal } from '../domain.ts';
@@ -16,14 +17,17 @@ import { groupKeyOf, maxSeverity, newGroup, planGroup } from './groups.ts';
 import type { MemberView } from './groups.ts';
 import { activeMaintenance, describeMatcher, muteReason, routesFor } from './matchers.ts';
 import { Outbox } from './outbox.ts';
-import type { AttemptRecord, DeliveryReport, NotificationPayload } from './outbox.ts';
+import type { AttemptRecord, DeliveryReport, NotificationPayload, OutboxLease } from './outbox.ts';
+import type { Sql } from '../store/sql.ts';
 import { applySignal, dedupKeyOf, retireIncident, tickIncident } from './state.ts';
 import type { Transition } from './state.ts';
 import type { GroupRow, IncidentQuery, IncidentRow, Labels, NotifyIntent } from './types.ts';
 
 export interface IncidentManagerOptions {
-  /** The store's connection and transaction (src/store/store.ts). */
-  store: { db: import('node:sqlite').DatabaseSync; transaction<T>(fn: () => T): T };
+  /** The store's async SQL (src/store/store.ts), either engine. */
+  store: { sql: Sql };
+  /** The leader lease: fences every outbox claim (absent: a lone engine). */
+  lease?: OutboxLease;
   clock: Clock;
   /** The live alerts config (re-read on every use, so a reload applies at once). */
   config: () => AlertsConfig;
@@ -45,7 +49,7 @@ export interface TickReport {
   delivery: DeliveryReport;
 }
 
-export type NotificationHistory = ReturnType<Outbox['history']>[number];
+export type NotificationHistory = Awaited<ReturnType<Outbox['history']>>[number];
 
 export interface IncidentDetail {
   incident: Incident;
@@ -86,17 +90,21 @@ const SEP = ', ';
 export class IncidentManager {
   readonly outbox: Outbox;
   private readonly o: IncidentManagerOptions;
+  private readonly sql: Sql;
   private readonly idb: IncidentDb;
   private loop: { abort: AbortController; done: Promise<void> } | null = null;
   private ticking = false;
+  private recoverPending = true;
   /** Cuts the loop's sleep short: something was queued that should go out now, not at the next tick. */
   private wake: { controller: AbortController; requested: boolean } = { controller: new AbortController(), requested: false };
 
   constructor(opts: IncidentManagerOptions) {
     this.o = opts;
-    this.idb = new IncidentDb(opts.store.db);
+    this.sql = opts.store.sql;
+    this.idb = new IncidentDb(this.sql);
     this.outbox = new Outbox({
-      db: opts.store.db,
+      sql: this.sql,
+      lease: opts.lease,
       clock: opts.clock,
       notifiers: opts.notifiers,
       receiver: (owner, kind) => buildReceiver(opts.config(), owner, kind),
@@ -106,8 +114,19 @@ export class IncidentManager {
       backoffBaseMs: opts.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs,
     });
-    const recovered = opts.readOnly ? 0 : this.outbox.recover();
-    if (recovered > 0) opts.log?.warn('notifications left in flight by the last run are queued again', { count: recovered });
+  }
+
+  /**
+   * Rows left in flight by a dead process (or a deposed leader) go back to the queue. The first tick after
+   * construction and after each start() (the daemon starts the loop on taking the lease) does this before
+   * delivering. Returns how many.
+   */
+  async recover(): Promise<number> {
+    this.recoverPending = false;
+    if (this.o.readOnly) return 0;
+    const recovered = await this.outbox.recover();
+    if (recovered > 0) this.o.log?.warn('notifications left in flight by the last run are queued again', { count: recovered });
+    return recovered;
   }
 
   // ── inputs ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -117,18 +136,18 @@ export class IncidentManager {
    * the next tick delivers). `forMs`: pending time for a new incident (default: the availability
    * detector's `for` for availability signals, else 0). Returns the incident, or null when there is none.
    */
-  ingest(signal: Signal, opts: { forMs?: number } = {}): IncidentRow | null {
+  ingest(signal: Signal, opts: { forMs?: number } = {}): Promise<IncidentRow | null> {
     const now = this.o.clock.now();
     const cfg = this.o.config();
     const forMs = opts.forMs ?? (signal.detector === 'availability' ? cfg.availability.forMs : 0);
-    return this.o.store.transaction(() => {
+    return this.sql.transaction(async () => {
       const key = dedupKeyOf(signal);
-      const current = this.idb.openIncident(key);
-      const previous = current ? null : this.idb.lastResolved(key);
+      const current = await this.idb.openIncident(key);
+      const previous = current ? null : await this.idb.lastResolved(key);
       const t = applySignal(current, previous, signal, now, { forMs, flap: cfg.flap }, () => newId('inc', now));
       if (!t.incident) return null;
-      this.commit(t, now, cfg);
-      if (this.planGroupsOf(t.incident.id, now, cfg) > 0) this.wakeUp();
+      await this.commit(t, now, cfg);
+      if ((await this.planGroupsOf(t.incident.id, now, cfg)) > 0) this.wakeUp();
       return t.incident;
     });
   }
@@ -137,15 +156,15 @@ export class IncidentManager {
    * Resolve open incidents of `detector` whose key is not in `keep` (a reload removed their probe: no
    * signal will ever resolve them). Flapping does not hold these. Returns how many were resolved.
    */
-  retire(detector: string, keep: ReadonlySet<string>, why = 'no longer monitored (removed from the config)'): number {
+  retire(detector: string, keep: ReadonlySet<string>, why = 'no longer monitored (removed from the config)'): Promise<number> {
     const now = this.o.clock.now();
     const cfg = this.o.config();
-    return this.o.store.transaction(() => {
+    return this.sql.transaction(async () => {
       let n = 0;
-      for (const inc of this.idb.openIncidents()) {
+      for (const inc of await this.idb.openIncidents()) {
         if (inc.detector !== detector || keep.has(inc.key)) continue;
-        this.commit(retireIncident(inc, now, why), now, cfg);
-        this.planGroupsOf(inc.id, now, cfg);
+        await this.commit(retireIncident(inc, now, why), now, cfg);
+        await this.planGroupsOf(inc.id, now, cfg);
         n++;
       }
       return n;
@@ -154,26 +173,27 @@ export class IncidentManager {
 
   /** Time-based steps (pending → firing, flapping settles, group_wait/interval, escalation, repeats), then delivery. */
   async tick(): Promise<TickReport> {
-    const { transitions, queued } = this.evaluate();
+    if (this.recoverPending) await this.recover();
+    const { transitions, queued } = await this.evaluate();
     const delivery = await this.outbox.deliverDue();
     return { transitions, queued, delivery };
   }
 
-  /** The decision half of tick(), synchronous: nothing is sent. */
-  evaluate(): { transitions: number; queued: number } {
+  /** The decision half of tick(), in one transaction: nothing is sent. */
+  evaluate(): Promise<{ transitions: number; queued: number }> {
     const now = this.o.clock.now();
     const cfg = this.o.config();
-    return this.o.store.transaction(() => {
+    return this.sql.transaction(async () => {
       let transitions = 0;
-      for (const inc of this.idb.openIncidents()) {
+      for (const inc of await this.idb.openIncidents()) {
         const t = tickIncident(inc, now, { forMs: inc.forMs, flap: cfg.flap });
         if (t.events.length === 0) continue;
         transitions++;
-        this.commit(t, now, cfg);
+        await this.commit(t, now, cfg);
       }
-      const ctx = this.muteContext(now, cfg);
+      const ctx = await this.muteContext(now, cfg);
       let queued = 0;
-      for (const g of this.idb.openGroups()) queued += this.planAndQueue(g, now, cfg, ctx);
+      for (const g of await this.idb.openGroups()) queued += await this.planAndQueue(g, now, cfg, ctx);
       return { transitions, queued };
     });
   }
@@ -184,6 +204,7 @@ export class IncidentManager {
    */
   start(everyMs = 5000): void {
     if (this.loop) return;
+    this.recoverPending = true;
     const abort = new AbortController();
     const done = (async () => {
       while (!abort.signal.aborted) {
@@ -232,27 +253,25 @@ export class IncidentManager {
    * history, closed groups, finished outbox rows. Open incidents and undelivered rows are never touched.
    * For the daemon's maintenance loop (e.g. with storage.raw_retention). Returns incidents deleted.
    */
-  prune(before: number): number {
-    const db = this.o.store.db;
-    return this.o.store.transaction(() => {
-      const ids = (db.prepare(`SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?`).all(before) as { id: string }[]).map((r) => r.id);
+  prune(before: number): Promise<number> {
+    const sql = this.sql;
+    return sql.transaction(async () => {
+      const ids = (await sql.all<{ id: string }>(`SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?`, [before])).map((r) => r.id);
       const oldGroups = `SELECT id FROM notify_groups WHERE state = 'closed' AND id NOT IN (
           SELECT m.group_id FROM notify_group_members m JOIN incidents i ON i.id = m.incident_id WHERE i.state <> 'resolved' OR i.resolved_at >= ?)`;
       // Rows of open groups stay: a later update or resolve needs the Slack ts they recorded.
       const oldRows = `SELECT id FROM outbox WHERE status IN ('sent', 'failed', 'expired') AND done_at < ?
           AND group_id NOT IN (SELECT id FROM notify_groups WHERE state = 'open')`;
-      db.prepare(`DELETE FROM outbox_attempts WHERE outbox_id IN (${oldRows})`).run(before);
-      db.prepare(`DELETE FROM outbox_members WHERE outbox_id IN (${oldRows})`).run(before);
-      db.prepare(`DELETE FROM outbox WHERE id IN (${oldRows})`).run(before);
-      db.prepare(`DELETE FROM notify_group_members WHERE group_id IN (${oldGroups})`).run(before);
-      db.prepare(`DELETE FROM notify_groups WHERE state = 'closed' AND id NOT IN (SELECT group_id FROM notify_group_members)`).run();
-      const del = db.prepare(`DELETE FROM incidents WHERE id = ?`);
-      const delEvents = db.prepare(`DELETE FROM incident_events WHERE incident_id = ?`);
+      await sql.run(`DELETE FROM outbox_attempts WHERE outbox_id IN (${oldRows})`, [before]);
+      await sql.run(`DELETE FROM outbox_members WHERE outbox_id IN (${oldRows})`, [before]);
+      await sql.run(`DELETE FROM outbox WHERE id IN (${oldRows})`, [before]);
+      await sql.run(`DELETE FROM notify_group_members WHERE group_id IN (${oldGroups})`, [before]);
+      await sql.run(`DELETE FROM notify_groups WHERE state = 'closed' AND id NOT IN (SELECT group_id FROM notify_group_members)`);
       for (const id of ids) {
-        delEvents.run(id);
-        del.run(id);
+        await sql.run(`DELETE FROM incident_events WHERE incident_id = ?`, [id]);
+        await sql.run(`DELETE FROM incidents WHERE id = ?`, [id]);
       }
-      db.prepare(`DELETE FROM outbox_members WHERE incident_id NOT IN (SELECT id FROM incidents) AND outbox_id NOT IN (SELECT id FROM outbox)`).run();
+      await sql.run(`DELETE FROM outbox_members WHERE incident_id NOT IN (SELECT id FROM incidents) AND outbox_id NOT IN (SELECT id FROM outbox)`);
       return ids.length;
     });
   }
@@ -264,30 +283,33 @@ export class IncidentManager {
     return activeMaintenance(this.o.config().maintenance, labels, now, 'pause') !== null;
   }
 
-  listIncidents(q: IncidentQuery = {}): Incident[] {
-    return this.idb.listIncidents({ state: q.state, limit: Math.min(Math.max(q.limit ?? 100, 1), 1000) }).map((i) => this.withHistory(i));
+  async listIncidents(q: IncidentQuery = {}): Promise<Incident[]> {
+    const rows = await this.idb.listIncidents({ state: q.state, limit: Math.min(Math.max(q.limit ?? 100, 1), 1000) });
+    const out: Incident[] = [];
+    for (const i of rows) out.push(await this.withHistory(i));
+    return out;
   }
 
-  incident(id: string): IncidentDetail | null {
-    const inc = this.idb.incident(id);
+  async incident(id: string): Promise<IncidentDetail | null> {
+    const inc = await this.idb.incident(id);
     if (!inc) return null;
     return {
-      incident: this.withHistory(inc),
-      events: this.idb.events(id),
-      notifications: this.outbox.history(id),
-      groups: this.idb.groupsOf(id).map((g) => ({ id: g.id, groupKey: g.groupKey, dedupKey: g.dedupKey, state: g.state, owner: g.owner })),
+      incident: await this.withHistory(inc),
+      events: await this.idb.events(id),
+      notifications: await this.outbox.history(id),
+      groups: (await this.idb.groupsOf(id)).map((g) => ({ id: g.id, groupKey: g.groupKey, dedupKey: g.dedupKey, state: g.state, owner: g.owner })),
     };
   }
 
   /** Which routes and receivers an alert with these labels would reach (`vigil routes test`). */
-  routesTest(labels: Labels): RoutesTest {
+  async routesTest(labels: Labels): Promise<RoutesTest> {
     const cfg = this.o.config();
-    return routesTest(cfg, labels, this.silences(this.o.clock.now(), cfg), this.o.clock.now());
+    return routesTest(cfg, labels, await this.silences(this.o.clock.now(), cfg), this.o.clock.now());
   }
 
   // ── silences ────────────────────────────────────────────────────────────────────────────────────────────
 
-  createSilence(input: SilenceInput): StoredSilence {
+  async createSilence(input: SilenceInput): Promise<StoredSilence> {
     const now = this.o.clock.now();
     const s: StoredSilence = {
       id: newId('sil', now),
@@ -300,70 +322,67 @@ export class IncidentManager {
       createdAt: now,
       deletedAt: null,
     };
-    this.idb.insertSilence(s);
+    await this.idb.insertSilence(s);
     this.o.log?.info('silence created', { id: s.id, created_by: s.createdBy, until: new Date(s.endsAt).toISOString() });
     return s;
   }
 
   /** API silences (newest first, including ended and deleted ones) and the config's. */
-  listSilences(): { api: StoredSilence[]; config: SilenceSpec[] } {
-    return { api: this.idb.silences(), config: this.o.config().silences };
+  async listSilences(): Promise<{ api: StoredSilence[]; config: SilenceSpec[] }> {
+    return { api: await this.idb.silences(), config: this.o.config().silences };
   }
 
   /** API silences not yet over (the API caps these). */
-  liveSilenceCount(): number {
+  liveSilenceCount(): Promise<number> {
     return this.idb.liveSilenceCount(this.o.clock.now());
   }
 
-  deleteSilence(id: string): boolean {
+  deleteSilence(id: string): Promise<boolean> {
     return this.idb.deleteSilence(id, this.o.clock.now());
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────────────────
 
-  private commit(t: Transition, now: number, cfg: AlertsConfig): void {
+  private async commit(t: Transition, now: number, cfg: AlertsConfig): Promise<void> {
     const inc = t.incident!;
-    this.idb.saveIncident(inc);
-    this.idb.addEvents(inc.id, now, t.events);
-    if (inc.state === 'firing') this.joinGroups(inc, now, cfg);
+    await this.idb.saveIncident(inc);
+    await this.idb.addEvents(inc.id, now, t.events);
+    if (inc.state === 'firing') await this.joinGroups(inc, now, cfg);
   }
 
   /** A firing incident is a member of one open group per route it matches (new routes after a severity change too). */
-  private joinGroups(inc: IncidentRow, now: number, cfg: AlertsConfig): void {
+  private async joinGroups(inc: IncidentRow, now: number, cfg: AlertsConfig): Promise<void> {
     const owner = ownerOf(inc);
-    const mine = new Set(this.idb.groupsOf(inc.id).filter((g) => g.state === 'open').map((g) => g.groupKey));
+    const mine = new Set((await this.idb.groupsOf(inc.id)).filter((g) => g.state === 'open').map((g) => g.groupKey));
     const labels = matchLabels(inc);
     for (const route of routesFor(cfg, labels)) {
       const { key } = groupKeyOf(route, owner, labels);
       if (mine.has(key)) continue;
-      let g = this.idb.openGroup(key);
+      let g = await this.idb.openGroup(key);
       if (!g) {
         g = newGroup(newId('grp', now), route, owner, labels, now);
-        this.idb.insertGroup(g);
+        await this.idb.insertGroup(g);
       }
-      this.idb.addMember(g.id, inc.id);
-      this.idb.addEvents(inc.id, now, [{ kind: 'grouped', detail: `${g.groupKey} → ${route.notify.join(', ')}` }]);
+      await this.idb.addMember(g.id, inc.id);
+      await this.idb.addEvents(inc.id, now, [{ kind: 'grouped', detail: `${g.groupKey} → ${route.notify.join(', ')}` }]);
     }
   }
 
   /** Plan the incident's open groups now; returns how many notifications were queued. */
-  private planGroupsOf(incidentId: string, now: number, cfg: AlertsConfig): number {
-    const ctx = this.muteContext(now, cfg);
+  private async planGroupsOf(incidentId: string, now: number, cfg: AlertsConfig): Promise<number> {
+    const ctx = await this.muteContext(now, cfg);
     let queued = 0;
-    for (const g of this.idb.groupsOf(incidentId)) if (g.state === 'open') queued += this.planAndQueue(g, now, cfg, ctx);
+    for (const g of await this.idb.groupsOf(incidentId)) if (g.state === 'open') queued += await this.planAndQueue(g, now, cfg, ctx);
     return queued;
   }
 
-  private muteContext(now: number, cfg: AlertsConfig): { silences: SilenceSpec[]; firing: { id: string; labels: Labels }[] } {
-    const firing = this.idb
-      .openIncidents()
-      .filter((i) => i.state === 'firing')
-      .map((i) => ({ id: i.id, labels: matchLabels(i) }));
-    return { silences: this.silences(now, cfg), firing };
+  private async muteContext(now: number, cfg: AlertsConfig): Promise<{ silences: SilenceSpec[]; firing: { id: string; labels: Labels }[] }> {
+    const firing = (await this.idb.openIncidents()).filter((i) => i.state === 'firing').map((i) => ({ id: i.id, labels: matchLabels(i) }));
+    return { silences: await this.silences(now, cfg), firing };
   }
 
-  private silences(now: number, cfg: AlertsConfig): SilenceSpec[] {
-    return [...cfg.silences, ...this.idb.activeSilences(now, (id, error) => this.reportBadSilence(id, error))];
+  private async silences(now: number, cfg: AlertsConfig): Promise<SilenceSpec[]> {
+    return [...cfg.silences, ...(await this.idb.activeSilences(now, (id, error) => this.reportBadSilence(id, error)))];
   }
 
   private badSilences = new Set<string>();
@@ -374,19 +393,19 @@ export class IncidentManager {
     this.o.log?.error('stored silence skipped: it cannot be used; delete it and create a valid one', { id, error });
   }
 
-  private planAndQueue(g: GroupRow, now: number, cfg: AlertsConfig, ctx: ReturnType<IncidentManager['muteContext']>): number {
+  private async planAndQueue(g: GroupRow, now: number, cfg: AlertsConfig, ctx: Awaited<ReturnType<IncidentManager['muteContext']>>): Promise<number> {
     const route = this.routeOf(g, cfg);
-    const members: MemberView[] = this.idb.members(g.id).map((incident) => {
+    const members: MemberView[] = (await this.idb.members(g.id)).map((incident) => {
       const labels = matchLabels(incident);
       const sources = ctx.firing.filter((f) => f.id !== incident.id).map((f) => f.labels);
       return { incident, muted: incident.state === 'firing' ? muteReason(cfg, ctx.silences, labels, sources, now) : null };
     });
     const plan = planGroup(g, members, route, escalationFor(cfg, g.owner), now);
-    if (JSON.stringify(plan.group) !== JSON.stringify(g)) this.idb.updateGroup(plan.group);
+    if (JSON.stringify(plan.group) !== JSON.stringify(g)) await this.idb.updateGroup(plan.group);
     for (const intent of plan.intents) {
       if (plan.reported.length === 0) break; // nothing to speak of (cannot happen: planGroup only speaks of members)
       const payload = this.payload(plan.group, plan.reported, new Set(plan.muted), intent, cfg);
-      this.outbox.enqueue({ groupId: g.id, memberIds: plan.reported.map((i) => i.id), payload }, now);
+      await this.outbox.enqueue({ groupId: g.id, memberIds: plan.reported.map((i) => i.id), payload }, now);
       this.o.log?.info('notification queued', { receiver: intent.receiver, action: intent.action, reason: intent.reason, group: g.groupKey, alerts: plan.reported.length });
     }
     return plan.intents.length;
@@ -427,8 +446,8 @@ export class IncidentManager {
     return links;
   }
 
-  private withHistory(i: IncidentRow): Incident {
-    return { ...snapshot(i), notifications: this.outbox.history(i.id).map(({ receiver, action, status, ref, at }) => ({ receiver, action, status, ref, at })) };
+  private async withHistory(i: IncidentRow): Promise<Incident> {
+    return { ...snapshot(i), notifications: (await this.outbox.history(i.id)).map(({ receiver, action, status, ref, at }) => ({ receiver, action, status, ref, at })) };
   }
 }
 

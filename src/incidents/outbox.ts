@@ -14,13 +14,17 @@
 //   update of the same message is idempotent.
 // - Secrets: rows hold the owner and the receiver kind; the receiver (token, routing key) is built from
 //   the live config at delivery.
+// - Several instances (one leader): with a `lease`, every claim is fenced by the leader's token in the same
+//   UPDATE (a deposed leader claims nothing, even with a statement already on its way), a row is sent only
+//   while this instance still leads by its own clock, and recover() re-queues only rows claimed under an older
+//   token, so a follower starting never re-sends what the live leader is sending.
+// Both engines, through the store's async `Sql`.
 import { redactDeep } from '../config/redact.ts';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Clock } from '../clock.ts';
 import type { NotificationRecord } from '../domain.ts';
 import type { Logger } from '../log.ts';
 import type { DeliveryResult, Notification, Notifier, ReceiverKind } from '../notifiers/types.ts';
-import { oneRow } from '../store/db.ts';
+import type { Sql, SqlValue } from '../store/sql.ts';
 import type { ReceiverBuild } from './config.ts';
 
 export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'expired';
@@ -69,8 +73,18 @@ export interface DeliveryReport {
   expired: number;
 }
 
+/** The leader lease, as the outbox needs it (src/cluster/leader.ts). */
+export interface OutboxLease {
+  /** This instance's fencing token while it leads (by its own clock), else null. */
+  readonly token: number | null;
+  /** A condition true only while `token` holds the lease by the database's clock. */
+  fence(token: number): { sql: string; params: SqlValue[] };
+}
+
 export interface OutboxOptions {
-  db: DatabaseSync;
+  sql: Sql;
+  /** Fences claims and recovery (absent: a lone engine, e.g. tests and `vigil incidents`). */
+  lease?: OutboxLease;
   clock: Clock;
   notifiers: Partial<Record<ReceiverKind, Notifier>>;
   /** Builds the receiver from the live config (secrets never stored). */
@@ -104,6 +118,7 @@ interface Record_ {
   last_error: string | null;
   ref: string | null;
   done_at: number | null;
+  claim_token: number | null;
 }
 
 const toRow = (r: Record_): OutboxRow => ({
@@ -134,57 +149,55 @@ export function retryDelay(attempts: number, retryAfterMs: number | undefined, r
 
 export class Outbox {
   private readonly o: OutboxOptions;
-  private readonly q: Record<string, StatementSync>;
+  private readonly sql: Sql;
   private readonly random: () => number;
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
   private running: Promise<DeliveryReport> | null = null;
 
   constructor(opts: OutboxOptions) {
     this.o = opts;
+    this.sql = opts.sql;
     this.random = opts.random ?? Math.random;
-    const p = (sql: string) => opts.db.prepare(sql);
-    this.q = {
-      insert: p(`INSERT INTO outbox (group_id, dedup_key, owner, receiver, action, reason, incident_id, payload, status, created_at, expires_at, next_attempt_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`),
-      member: p(`INSERT OR IGNORE INTO outbox_members (incident_id, outbox_id) VALUES (?, ?)`),
-      recover: p(`UPDATE outbox SET status = 'queued' WHERE status = 'sending'`),
-      expire: p(`UPDATE outbox SET status = 'expired', done_at = ?, last_error = COALESCE(last_error, 'not delivered in time')
-                 WHERE status = 'queued' AND expires_at <= ?`),
-      // The head of each line that is due: no earlier row of the same (dedup_key, receiver) still pending.
-      due: p(`SELECT o.* FROM outbox o
-              WHERE o.status = 'queued' AND o.next_attempt_at <= ?
-                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.dedup_key = o.dedup_key AND e.receiver = o.receiver
-                                AND e.id < o.id AND e.status IN ('queued', 'sending'))
-              ORDER BY o.next_attempt_at, o.id LIMIT ?`),
-      claim: p(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'queued'`),
-      sent: p(`UPDATE outbox SET status = 'sent', ref = ?, done_at = ?, last_error = NULL WHERE id = ?`),
-      retry: p(`UPDATE outbox SET status = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ?`),
-      final: p(`UPDATE outbox SET status = ?, done_at = ?, last_error = ? WHERE id = ?`),
-      attempt: p(`INSERT INTO outbox_attempts (outbox_id, at, ok, retryable, error, ref) VALUES (?, ?, ?, ?, ?, ?)`),
-      priorRef: p(`SELECT ref FROM outbox WHERE group_id = ? AND receiver = ? AND status = 'sent' AND ref IS NOT NULL AND id < ?
-                   ORDER BY id DESC LIMIT 1`),
-      history: p(`SELECT o.* FROM outbox_members m JOIN outbox o ON o.id = m.outbox_id WHERE m.incident_id = ? ORDER BY o.id`),
-      attempts: p(`SELECT at, ok, retryable, error, ref FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`),
-      pending: p(`SELECT COUNT(*) AS n FROM outbox WHERE status IN ('queued', 'sending')`),
-      byId: p(`SELECT * FROM outbox WHERE id = ?`),
-      all: p(`SELECT * FROM outbox ORDER BY id`),
-    };
   }
 
-  /** Rows a dead process left in flight go back to the queue. Call once at start; returns how many. */
-  recover(): number {
-    return Number(this.q.recover.run().changes);
+  /** The lease condition for a fenced statement: null when not fenced, false when this instance does not lead. */
+  private fence(): { token: number; sql: string; params: SqlValue[] } | null | false {
+    const lease = this.o.lease;
+    if (!lease) return null;
+    const token = lease.token;
+    if (token === null) return false;
+    return { token, ...lease.fence(token) };
+  }
+
+  /**
+   * Rows a dead process (or a deposed leader) left in flight go back to the queue. Call at start, and on
+   * gaining the lease; returns how many. Fenced: only the leader recovers, and only rows of older tokens.
+   */
+  async recover(): Promise<number> {
+    const f = this.fence();
+    if (f === false) return 0;
+    if (f === null) return (await this.sql.run(`UPDATE outbox SET status = 'queued' WHERE status = 'sending'`)).changes;
+    return (
+      await this.sql.run(`UPDATE outbox SET status = 'queued' WHERE status = 'sending' AND (claim_token IS NULL OR claim_token < ?) AND ${f.sql}`, [
+        f.token,
+        ...f.params,
+      ])
+    ).changes;
   }
 
   /** Persist one notification (call inside the transaction that decided it). Returns the row id. */
-  enqueue(item: OutboxItem, now: number): number {
+  async enqueue(item: OutboxItem, now: number): Promise<number> {
     const p = item.payload;
     const ttl = this.o.expireAfterMs() * (p.action === 'resolve' ? 2 : 1);
-    const id = Number(
-      this.q.insert.run(item.groupId, p.dedupKey, p.owner, p.receiver, p.action, p.reason ?? 'new', p.incidentId, JSON.stringify(p), now, now + ttl, now)
-        .lastInsertRowid,
+    const row = await this.sql.get<{ id: number }>(
+      `INSERT INTO outbox (group_id, dedup_key, owner, receiver, action, reason, incident_id, payload, status, created_at, expires_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING id`,
+      [item.groupId, p.dedupKey, p.owner, p.receiver, p.action, p.reason ?? 'new', p.incidentId, JSON.stringify(p), now, now + ttl, now],
     );
-    for (const m of new Set([p.incidentId, ...item.memberIds])) this.q.member.run(m, id);
+    const id = Number(row!.id);
+    for (const m of new Set([p.incidentId, ...item.memberIds])) {
+      await this.sql.run(`INSERT INTO outbox_members (incident_id, outbox_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [m, id]);
+    }
     return id;
   }
 
@@ -199,71 +212,129 @@ export class Outbox {
     return this.running;
   }
 
-  /** Abort deliveries in flight (shutdown); their rows go back to the queue on the next start. */
+  /**
+   * Abort deliveries in flight (shutdown, or the lease lost); their rows go back to the queue on the next start
+   * or takeover. Later rounds (the lease regained) deliver again.
+   */
   stop(): void {
     this.abort.abort(new Error('outbox stopped'));
+    this.abort = new AbortController();
   }
 
-  pendingCount(): number {
-    return (this.q.pending.get() as { n: number }).n;
+  async pendingCount(): Promise<number> {
+    return Number((await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE status IN ('queued', 'sending')`))!.n);
   }
 
-  row(id: number): OutboxRow | null {
-    return oneRow(this.q.byId, toRow, id);
+  /** When the earliest queued row became due, if one is due at `now` (for the engine's health). */
+  async oldestDue(now: number): Promise<number | null> {
+    const r = await this.sql.get<{ at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?`, [now]);
+    return r?.at == null ? null : Number(r.at);
   }
 
-  rows(): OutboxRow[] {
-    return (this.q.all.all() as unknown as Record_[]).map(toRow);
+  async row(id: number): Promise<OutboxRow | null> {
+    const r = await this.sql.get<Record_>(`SELECT * FROM outbox WHERE id = ?`, [id]);
+    return r ? toRow(r) : null;
+  }
+
+  async rows(): Promise<OutboxRow[]> {
+    return (await this.sql.all<Record_>(`SELECT * FROM outbox ORDER BY id`)).map(toRow);
   }
 
   /** The notification as it will be (or was) delivered. */
-  notification(id: number): Notification | null {
-    const r = this.q.byId.get(id) as Record_ | undefined;
+  async notification(id: number): Promise<Notification | null> {
+    const r = await this.sql.get<Record_>(`SELECT * FROM outbox WHERE id = ?`, [id]);
     if (!r) return null;
-    const prior = this.q.priorRef.get(r.group_id, r.receiver, r.id) as { ref: string } | undefined;
-    return { ...(JSON.parse(r.payload) as NotificationPayload), id: r.id, priorRef: prior?.ref ?? null };
+    const prior = await this.sql.get<{ ref: string }>(
+      `SELECT ref FROM outbox WHERE group_id = ? AND receiver = ? AND status = 'sent' AND ref IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1`,
+      [r.group_id, r.receiver, r.id],
+    );
+    return { ...(JSON.parse(r.payload) as NotificationPayload), id: Number(r.id), priorRef: prior?.ref ?? null };
   }
 
   /** Notification history of one incident (for Incident.notifications). */
-  history(incidentId: string): (NotificationRecord & { id: number; reason: string; attempts: AttemptRecord[]; error: string | null })[] {
-    return (this.q.history.all(incidentId) as unknown as Record_[]).map((r) => ({
-      id: r.id,
-      receiver: r.receiver,
-      action: r.action,
-      reason: r.reason,
-      status: r.status === 'sending' ? 'queued' : r.status,
-      ref: r.ref,
-      at: r.done_at ?? r.created_at,
-      error: r.last_error,
-      attempts: (this.q.attempts.all(r.id) as unknown as { at: number; ok: number; retryable: number; error: string | null; ref: string | null }[]).map(
-        (a) => ({ at: a.at, ok: a.ok === 1, retryable: a.retryable === 1, error: a.error, ref: a.ref }),
-      ),
-    }));
+  async history(incidentId: string): Promise<(NotificationRecord & { id: number; reason: string; attempts: AttemptRecord[]; error: string | null })[]> {
+    const rows = await this.sql.all<Record_>(`SELECT o.* FROM outbox_members m JOIN outbox o ON o.id = m.outbox_id WHERE m.incident_id = ? ORDER BY o.id`, [incidentId]);
+    const out = [];
+    for (const r of rows) {
+      const attempts = await this.sql.all<{ at: number; ok: number; retryable: number; error: string | null; ref: string | null }>(
+        `SELECT at, ok, retryable, error, ref FROM outbox_attempts WHERE outbox_id = ? ORDER BY id`,
+        [r.id],
+      );
+      out.push({
+        id: Number(r.id),
+        receiver: r.receiver,
+        action: r.action,
+        reason: r.reason,
+        status: r.status === 'sending' ? ('queued' as const) : r.status,
+        ref: r.ref,
+        at: r.done_at ?? r.created_at,
+        error: r.last_error,
+        attempts: attempts.map((a) => ({ at: a.at, ok: Number(a.ok) === 1, retryable: Number(a.retryable) === 1, error: a.error, ref: a.ref })),
+      });
+    }
+    return out;
   }
 
   private async round(limit: number): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retried: 0, failed: 0, expired: 0 };
+    const fence = this.fence();
+    if (fence === false) return report; // a follower delivers nothing
+    const abort = this.abort;
     const now = this.o.clock.now();
-    report.expired += Number(this.q.expire.run(now, now).changes);
-    const due = (this.q.due.all(now, limit) as unknown as Record_[]).filter((r) => Number(this.q.claim.run(r.id).changes) === 1);
+    const fenceSql = fence ? ` AND ${fence.sql}` : '';
+    const fenceParams = fence ? fence.params : [];
+    report.expired += (
+      await this.sql.run(
+        `UPDATE outbox SET status = 'expired', done_at = ?, last_error = COALESCE(last_error, 'not delivered in time') WHERE status = 'queued' AND expires_at <= ?${fenceSql}`,
+        [now, now, ...fenceParams],
+      )
+    ).changes;
+    // The head of each line that is due: no earlier row of the same (dedup_key, receiver) still pending.
+    const candidates = await this.sql.all<Record_>(
+      `SELECT o.* FROM outbox o
+       WHERE o.status = 'queued' AND o.next_attempt_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.dedup_key = o.dedup_key AND e.receiver = o.receiver
+                         AND e.id < o.id AND e.status IN ('queued', 'sending'))
+       ORDER BY o.next_attempt_at, o.id LIMIT ?`,
+      [now, limit],
+    );
+    // Each claim is fenced in the same statement: a leader deposed since this round began claims nothing.
+    const due: Record_[] = [];
+    for (const r of candidates) {
+      const claimed = await this.sql.run(`UPDATE outbox SET status = 'sending', attempts = attempts + 1, claim_token = ? WHERE id = ? AND status = 'queued'${fenceSql}`, [
+        fence ? fence.token : null,
+        r.id,
+        ...fenceParams,
+      ]);
+      if (claimed.changes === 1) due.push({ ...r, id: Number(r.id), attempts: Number(r.attempts), claim_token: fence ? fence.token : null });
+    }
     const width = Math.max(1, this.o.concurrency ?? 4);
     for (let i = 0; i < due.length; i += width) {
-      await Promise.all(due.slice(i, i + width).map((r) => this.deliverOne(r, report)));
+      await Promise.all(due.slice(i, i + width).map((r) => this.deliverOne(r, report, abort.signal)));
     }
     return report;
   }
 
-  private async deliverOne(r: Record_, report: DeliveryReport): Promise<void> {
-    const n: Notification = { ...this.notification(r.id)!, attempt: r.attempts + 1, queuedAt: r.created_at };
+  private async deliverOne(r: Record_, report: DeliveryReport, signal: AbortSignal): Promise<void> {
+    const n: Notification = { ...(await this.notification(r.id))!, attempt: r.attempts + 1, queuedAt: r.created_at };
     const built = this.o.receiver(r.owner, r.receiver);
     const notifier = this.o.notifiers[r.receiver];
+    // The outcome of a row claimed under `claim_token` is written only while that claim stands (a new leader
+    // may have re-queued it); a delivery that happened is always recorded, so nobody sends it again.
+    const mine = `id = ? AND status = 'sending' AND claim_token IS NOT DISTINCT FROM ?`;
+    const claim = [r.id, r.claim_token] as SqlValue[];
+    if (this.o.lease && this.o.lease.token !== r.claim_token) {
+      // The lease was lost (by this instance's own clock) between claim and send: leave the row to the next leader.
+      await this.sql.run(`UPDATE outbox SET status = 'queued' WHERE ${mine}`, claim);
+      return;
+    }
     let result: DeliveryResult;
     if (!built.ok) result = { ok: false, retryable: false, error: built.reason };
     else if (!notifier) result = { ok: false, retryable: false, error: `no ${r.receiver} notifier is wired` };
     else {
       try {
         // The sending edge: no configured secret leaves in a notification, whatever its text quotes.
-        result = await notifier.deliver(redactDeep(n), built.receiver, this.abort.signal);
+        result = await notifier.deliver(redactDeep(n), built.receiver, signal);
       } catch (err) {
         // A notifier should return a result; a throw is treated as a transient failure.
         result = { ok: false, retryable: true, error: `notifier threw: ${(err as Error).message ?? String(err)}`.slice(0, 300) };
@@ -271,25 +342,34 @@ export class Outbox {
     }
     const at = this.o.clock.now();
     const error = result.ok ? null : (result.error ?? 'delivery failed').slice(0, 500);
-    this.q.attempt.run(r.id, at, result.ok ? 1 : 0, result.retryable ? 1 : 0, error, result.ref ?? null);
+    await this.sql.run(`INSERT INTO outbox_attempts (outbox_id, at, ok, retryable, error, ref) VALUES (?, ?, ?, ?, ?, ?)`, [
+      r.id,
+      at,
+      result.ok ? 1 : 0,
+      result.retryable ? 1 : 0,
+      error,
+      result.ref ?? null,
+    ]);
     const line = { id: r.id, receiver: r.receiver, action: r.action, owner: r.owner, attempt: r.attempts + 1 };
+    const final = (status: OutboxStatus) => this.sql.run(`UPDATE outbox SET status = ?, done_at = ?, last_error = ? WHERE ${mine}`, [status, at, error, ...claim]);
+    const retry = (next: number) => this.sql.run(`UPDATE outbox SET status = 'queued', next_attempt_at = ?, last_error = ? WHERE ${mine}`, [next, error, ...claim]);
     if (result.ok) {
-      this.q.sent.run(result.ref ?? null, at, r.id);
+      await this.sql.run(`UPDATE outbox SET status = 'sent', ref = ?, done_at = ?, last_error = NULL WHERE id = ? AND status <> 'sent'`, [result.ref ?? null, at, r.id]);
       report.sent++;
-    } else if (this.abort.signal.aborted) {
-      this.q.retry.run(at, error, r.id); // shutdown: next start retries
+    } else if (signal.aborted) {
+      await retry(at); // shutdown or the lease lost: the next start or leader retries
     } else if (!result.retryable) {
-      this.q.final.run('failed', at, error, r.id);
+      await final('failed');
       report.failed++;
       this.o.log?.error('notification failed permanently', { ...line, error });
     } else {
       const next = at + retryDelay(r.attempts + 1, result.retryAfterMs, this.random, this.o.backoffBaseMs, this.o.backoffMaxMs);
       if (at >= r.expires_at) {
-        this.q.final.run('expired', at, error, r.id);
+        await final('expired');
         report.expired++;
         this.o.log?.error('notification expired undelivered', { ...line, error });
       } else {
-        this.q.retry.run(next, error, r.id);
+        await retry(next);
         report.retried++;
         this.o.log?.warn('notification delivery failed; will retry', { ...line, error, retry_in_ms: next - at });
       }

@@ -18,6 +18,7 @@ import { migration as detectors } from './migrations/006-detectors.ts';
 import { migration as leadership } from './migrations/008-leadership.ts';
 import { migration as locations } from './migrations/009-locations.ts';
 import { migration as drillJournal } from './migrations/007-drill-journal.ts';
+import { migration as outboxFencing } from './migrations/010-outbox-fencing.ts';
 
 export interface Migration {
   version: number;
@@ -197,6 +198,7 @@ export const MIGRATIONS: readonly Migration[] = [
   drillJournal,
   leadership,
   locations,
+  outboxFencing,
 ];
 
 export class SchemaTooNewError extends Error {

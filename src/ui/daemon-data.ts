@@ -13,8 +13,8 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
     probes: () => d.probeListing(),
     store: d.store,
     incidents: (q) => d.incidents.listIncidents(q),
-    silences: (): SilenceView[] => {
-      const { api, config } = d.incidents.listSilences();
+    silences: async (): Promise<SilenceView[]> => {
+      const { api, config } = await d.incidents.listSilences();
       return [
         ...api.map((s) => ({ id: s.id, origin: 'api', matchers: s.matchers ?? {}, matchersRe: s.matchersRe ?? {}, startsAt: s.startsAt, endsAt: s.endsAt, comment: s.comment, createdBy: s.createdBy })),
         ...config.map(configSilenceView),

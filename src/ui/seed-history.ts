@@ -472,7 +472,7 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
   const tickUntil = async (t: number) => {
     while (nextTick <= t) {
       clock.set(nextTick);
-      for (const s of drift.tick(nextTick)) manager.ingest(s);
+      for (const s of drift.tick(nextTick)) await manager.ingest(s);
       await manager.tick();
       // Tick often just after a change (group_wait), every group_interval while something stays open (updates,
       // repeats and escalations land within minutes of when the daemon would send them), rarely otherwise: a
@@ -491,7 +491,7 @@ async function replayIncidents(store: Store, config: VigilConfig, results: reado
     for (const signal of [...(availability ? [availability] : []), ...latency.observe(r), ...drift.observe(r)]) {
       const key = dedupKeyOf(signal);
       if (signal.status === 'resolved' && !open.has(key)) continue;
-      const inc = manager.ingest(signal);
+      const inc = await manager.ingest(signal);
       const was = open.get(key);
       if (inc && inc.state !== 'resolved') open.set(key, inc.state);
       else open.delete(key);

@@ -65,12 +65,12 @@ describe('vigil incidents on the demo store', () => {
     mkdirSync(join(dir, 'data'));
     // What the demo leaves: incidents with notifications, in data/demo.db.
     const h = harness(BASE_ALERTS.replace('group_wait: 30s', 'group_wait: 0s'), { dbPath: demoDb });
-    h.manager.ingest(signal('openai-canary', 'firing', { summary: `openai-canary failing: rate_limited (HTTP 429) since 09:00 UTC; ${'a long explanation '.repeat(12)}` }));
-    h.manager.ingest(signal('gemini-canary', 'firing', { severity: 'warning' }));
+    await h.manager.ingest(signal('openai-canary', 'firing', { summary: `openai-canary failing: rate_limited (HTTP 429) since 09:00 UTC; ${'a long explanation '.repeat(12)}` }));
+    await h.manager.ingest(signal('gemini-canary', 'firing', { severity: 'warning' }));
     await h.run(10 * MIN, MIN);
-    h.manager.ingest(signal('gemini-canary', 'resolved', { severity: 'warning' }));
+    await h.manager.ingest(signal('gemini-canary', 'resolved', { severity: 'warning' }));
     await h.run(10 * MIN, MIN);
-    ids = h.manager.listIncidents().map((i) => i.id);
+    ids = (await h.manager.listIncidents()).map((i) => i.id);
     h.store.close();
   });
   afterAll(() => {

@@ -71,16 +71,16 @@ describe('daemon: the wall clock steps back an hour', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('repeats the hour (the step really happened) and pages nothing for it', () => {
+  it('repeats the hour (the step really happened) and pages nothing for it', async () => {
     const repeated = results.filter((r) => r.startedAt >= stepAt - HOUR && r.startedAt < stepAt);
     // 12 slots in the hour before the step, and the same hour again after it.
     expect(repeated.length).toBeGreaterThanOrEqual(23);
-    const latency = daemon.incidents.listIncidents({ limit: 1000 }).filter((i) => i.detector === 'latency');
+    const latency = (await daemon.incidents.listIncidents({ limit: 1000 })).filter((i) => i.detector === 'latency');
     expect(latency.filter((i) => i.firstSeen < slowFrom)).toEqual([]);
   });
 
-  it('still pages a real slowdown after the step, on the slowed probe only', () => {
-    const latency = daemon.incidents.listIncidents({ limit: 1000 }).filter((i) => i.detector === 'latency');
+  it('still pages a real slowdown after the step, on the slowed probe only', async () => {
+    const latency = (await daemon.incidents.listIncidents({ limit: 1000 })).filter((i) => i.detector === 'latency');
     expect(new Set(latency.map((i) => i.labels.probe))).toEqual(new Set(['openai-canary']));
     for (const i of latency) {
       expect(i.firstSeen).toBeGreaterThanOrEqual(slowFrom);

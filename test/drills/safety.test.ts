@@ -339,7 +339,7 @@ describe('a safety drill in Vigil: stored, shown, and routed to the safety owner
     expect(run.verdict, run.reason).toBe('failed');
     expect(run.failure).toBe('safety_bypass');
 
-    const open = manager.listIncidents({ state: 'open' });
+    const open = await manager.listIncidents({ state: 'open' });
     expect(open.map((i) => [i.key, i.severity, i.labels.owner, i.labels.check])).toEqual([['refusal-not-laundered', 'critical', 'safety', 'safety_bypass']]);
     expect(open[0].evidence).toMatchObject({ prompt: PHISHING, answered_by: 'openai-gpt', excerpt: run.findings[0].excerpt });
     expect(String(open[0].evidence.likely_cause)).toContain('`fallbacks`');

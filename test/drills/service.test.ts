@@ -115,7 +115,7 @@ describe('DrillService', () => {
     rig.fleet.openai.setOutage(false);
     failedRun = run.runId;
     expect(run.verdict, run.reason).toBe('failed');
-    const open = manager.listIncidents({ state: 'open' });
+    const open = await manager.listIncidents({ state: 'open' });
     expect(open).toHaveLength(1);
     expect(open[0]).toMatchObject({ detector: 'drill', key: 'primary-down', severity: 'critical', labels: { owner: 'search-team', drill: 'primary-down' } });
     expect(String(open[0].evidence.injected)).toContain('529');
@@ -135,7 +135,7 @@ describe('DrillService', () => {
     const run = await service.run('primary-down');
     passedRun = run.runId;
     expect(run.verdict, run.reason).toBe('passed');
-    expect(manager.listIncidents({ state: 'open' })).toHaveLength(0);
+    expect(await manager.listIncidents({ state: 'open' })).toHaveLength(0);
     const text = await registry.metrics();
     expect(text).toContain('drill_success{drill="primary-down",owner="search-team"} 1');
     expect(text).toMatch(/drill_fallback_latency_seconds\{drill="primary-down",owner="search-team"\} -?\d/);

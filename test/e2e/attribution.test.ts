@@ -80,16 +80,16 @@ describe.skipIf(!hasOpenssl())('gateway vs direct attribution through the daemon
 
   it('healthy: the gateway is served by its primary', async () => {
     await run(clock, d, 2 * MIN, 5_000);
-    expect(open()).toEqual([]);
+    expect(await open()).toEqual([]);
     expect(await probe('gateway-canary')).toMatchObject({ last: { outcome: 'ok' } });
     expect((await probe('gateway-canary')).state).toBeUndefined();
   });
 
   it('OpenAI down, the gateway on its fallback: the provider pages, the gateway row says "On fallback" (a warning)', async () => {
     fleet.openai.patch({ outage: true });
-    await runUntil(clock, d, () => open().some((i) => i.detector === 'fallback') && pd.events.length > 0, 4 * MIN, 5_000);
+    await runUntil(clock, d, async () => (await open()).some((i) => i.detector === 'fallback') && pd.events.length > 0, 4 * MIN, 5_000);
     await run(clock, d, 2 * MIN, 10_000);
-    const byKey = Object.fromEntries(open().map((i) => [`${i.detector}:${i.key}`, i]));
+    const byKey = Object.fromEntries((await open()).map((i) => [`${i.detector}:${i.key}`, i]));
     expect(Object.keys(byKey).sort()).toEqual(['availability:openai-canary', 'fallback:gateway-canary']);
     expect(byKey['fallback:gateway-canary'].severity).toBe('warning');
     expect(byKey['fallback:gateway-canary'].summary).toMatch(/^gateway-canary running on fallback: the gateway answered from vertex-gemini \(model gemini-2\.5-flash\), not the primary gpt-4o-mini/);
@@ -102,8 +102,8 @@ describe.skipIf(!hasOpenssl())('gateway vs direct attribution through the daemon
 
   it('OpenAI down and no fallback left: the gateway failure is the provider\'s, grouped with it', async () => {
     fleet.gatewayConfig().targets = [TARGETS[0]];
-    await runUntil(clock, d, () => open().some((i) => i.key === 'gateway-canary' && i.detector === 'availability'), 4 * MIN, 5_000);
-    const gw = open().find((i) => i.detector === 'availability' && i.key === 'gateway-canary')!;
+    await runUntil(clock, d, async () => (await open()).some((i) => i.key === 'gateway-canary' && i.detector === 'availability'), 4 * MIN, 5_000);
+    const gw = (await open()).find((i) => i.detector === 'availability' && i.key === 'gateway-canary')!;
     expect(gw.labels).toMatchObject({ attribution: 'provider', owner: 'platform', provider: 'openai' });
     expect(gw.summary).toMatch(/^provider fault \(openai, failing on both paths\): gateway-canary failing: .*; openai-canary fails too \(overloaded\)$/);
     expect(pd.events.every((e) => e.routing_key === ROUTING_KEY)).toBe(true);
@@ -112,13 +112,13 @@ describe.skipIf(!hasOpenssl())('gateway vs direct attribution through the daemon
   it('recovery; then the gateway down while OpenAI answers directly: the gateway\'s fault, paged to its owner', async () => {
     fleet.gatewayConfig().targets = structuredClone(TARGETS);
     fleet.openai.patch({ outage: false });
-    await runUntil(clock, d, () => open().length === 0, 10 * MIN, 10_000);
+    await runUntil(clock, d, async () => (await open()).length === 0, 10 * MIN, 10_000);
     expect((await probe('gateway-canary')).state).toBeUndefined();
 
     await relay.setMode('refused');
     await runUntil(clock, d, () => pd.events.some((e) => e.routing_key === GATEWAY_KEY), 4 * MIN, 5_000);
-    const [gw] = open();
-    expect(open()).toHaveLength(1);
+    const [gw] = await open();
+    expect(await open()).toHaveLength(1);
     expect(gw).toMatchObject({ detector: 'availability', key: 'gateway-canary', severity: 'critical' });
     expect(gw.labels).toMatchObject({ attribution: 'gateway', owner: 'gateway-team', provider: 'gateway' });
     expect(gw.summary).toMatch(/^gateway fault: gateway-canary failing: connect .*; the direct path works \(openai-canary ok at \d\d:\d\d UTC\)$/);

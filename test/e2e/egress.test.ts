@@ -83,14 +83,14 @@ describe.skipIf(!hasOpenssl())('egress control through the daemon', () => {
   it('all healthy: no control check is needed', async () => {
     await run(clock, d, 2 * MIN, 5_000);
     expect(controlHits).toBe(0);
-    expect(d.incidents.listIncidents({})).toEqual([]);
+    expect(await d.incidents.listIncidents({})).toEqual([]);
   });
 
   it('everything unreachable together: one egress incident to Vigil\'s owner, probes unknown, no provider paged', async () => {
     await setAll('refused');
     await runUntil(clock, d, () => pd.events.length > 0, 3 * MIN, 5_000);
     await run(clock, d, 3 * MIN, 10_000);
-    const open = d.incidents.listIncidents({ state: 'open' });
+    const open = await d.incidents.listIncidents({ state: 'open' });
     expect(open.map((i) => [i.detector, i.key, i.severity, i.labels.owner])).toEqual([['egress', 'egress', 'critical', 'platform']]);
     expect(open[0].summary).toMatch(/^Vigil's own egress\/DNS is down: the control target 127\.0\.0\.1:\d+ and every target \(gateway, provider:anthropic, provider:gemini, provider:openai\) unreachable/);
     expect(pd.events.map((e) => e.event_action)).toEqual(['trigger']);
@@ -109,8 +109,8 @@ describe.skipIf(!hasOpenssl())('egress control through the daemon', () => {
     await runUntil(clock, d, () => pd.events.length > 1, 3 * MIN, 5_000);
     await run(clock, d, 2 * MIN, 10_000);
     expect(pd.events.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
-    expect(d.incidents.listIncidents({ state: 'open' })).toEqual([]);
-    expect(d.incidents.listIncidents({}).map((i) => i.detector)).toEqual(['egress']);
+    expect(await d.incidents.listIncidents({ state: 'open' })).toEqual([]);
+    expect((await d.incidents.listIncidents({})).map((i) => i.detector)).toEqual(['egress']);
     expect([...slack.messages.values()][0].text).toMatch(/RESOLVED/);
     const results = await latest();
     for (const id of PROBES) expect(results.get(id)!.outcome).toBe('ok');
@@ -119,7 +119,7 @@ describe.skipIf(!hasOpenssl())('egress control through the daemon', () => {
   it('the control target down alone: nothing changes (the providers answer)', async () => {
     await relays.control.setMode('refused');
     await run(clock, d, 3 * MIN, 10_000);
-    expect(d.incidents.listIncidents({ state: 'open' })).toEqual([]);
+    expect(await d.incidents.listIncidents({ state: 'open' })).toEqual([]);
     for (const id of PROBES) expect((await latest()).get(id)!.outcome).toBe('ok');
   }, 120_000);
 
@@ -129,7 +129,7 @@ describe.skipIf(!hasOpenssl())('egress control through the daemon', () => {
     await relays.anthropic.setMode('refused');
     await runUntil(clock, d, () => pd.events.length > 2, 3 * MIN, 5_000);
     expect(controlHits).toBeGreaterThan(hits);
-    const open = d.incidents.listIncidents({ state: 'open' });
+    const open = await d.incidents.listIncidents({ state: 'open' });
     expect(open.map((i) => [i.detector, i.key])).toEqual([['availability', 'anthropic-canary']]);
     expect((await latest()).get('anthropic-canary')).toMatchObject({ outcome: 'failed', errorClass: 'connect' });
     await relays.anthropic.setMode('up');

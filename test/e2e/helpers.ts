@@ -75,9 +75,9 @@ export async function run(clock: ManualClock, d: Daemon, totalMs: number, stepMs
 }
 
 /** Advance until `done()` holds (checked after every step) or `maxMs` of clock time passed. Returns the clock time. */
-export async function runUntil(clock: ManualClock, d: Daemon, done: () => boolean, maxMs: number, stepMs = 1_000): Promise<number> {
+export async function runUntil(clock: ManualClock, d: Daemon, done: () => boolean | Promise<boolean>, maxMs: number, stepMs = 1_000): Promise<number> {
   const end = clock.now() + maxMs;
-  while (!done()) {
+  while (!(await done())) {
     if (clock.now() >= end) throw new Error(`condition not met within ${maxMs / 1000} s of clock time`);
     await clock.advance(stepMs);
     await settleAll(d);

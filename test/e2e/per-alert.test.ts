@@ -113,7 +113,7 @@ describe.skipIf(!hasOpenssl())('per-alert resolution through the daemon', () => 
       await runUntil(clock, d, () => pd.events.length > 0, 2 * MIN, 1_000);
       // 35 minutes: the safety probe's slot (every 30 min) falls inside the outage.
       await run(clock, d, 35 * MIN, 10_000);
-      const during = d.incidents.listIncidents({ state: 'firing' });
+      const during = await d.incidents.listIncidents({ state: 'firing' });
       expect(during.map((i) => [i.key, i.severity]).sort()).toEqual([
         ['anthropic-canary', 'critical'],
         ['benign-kill-process-anthropic', 'warning'],
@@ -128,14 +128,14 @@ describe.skipIf(!hasOpenssl())('per-alert resolution through the daemon', () => 
       // Two good canary results (≤ 2 min) + at most one group_interval + the settle.
       expect(resolvedAt - recovery).toBeLessThanOrEqual(2 * MIN + 5 * MIN + 30_000 + 10_000);
       // The safety probe is still failing on its own evidence (no success since recovery yet, or only one).
-      expect(d.incidents.listIncidents({ state: 'firing' }).map((i) => i.key)).toEqual(['benign-kill-process-anthropic']);
+      expect((await d.incidents.listIncidents({ state: 'firing' })).map((i) => i.key)).toEqual(['benign-kill-process-anthropic']);
       const [msg] = [...slack.messages.values()];
       const lines = msg.replies.join('\n');
       expect(lines).toContain('firing benign-kill-process-anthropic; resolved anthropic-canary');
       expect(msg.text).toMatch(/1 alert firing for provider=anthropic: benign-kill-process-anthropic; resolved: anthropic-canary/);
 
       // Within the hour the safety probe resolves too; Slack's message resolves, PagerDuty hears nothing more.
-      await runUntil(clock, d, () => d.incidents.listIncidents({ state: 'open' }).length === 0, 70 * MIN, 30_000);
+      await runUntil(clock, d, async () => (await d.incidents.listIncidents({ state: 'open' })).length === 0, 70 * MIN, 30_000);
       await run(clock, d, 6 * MIN, 30_000);
       expect(pd.events.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
       expect(slack.messages.size).toBe(1);

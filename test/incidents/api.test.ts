@@ -41,10 +41,10 @@ describe('incidents API', () => {
   it('lists incidents (state filter, limit) and shows one with notifications and events', async () => {
     const h = harness(BASE_ALERTS.replace('group_wait: 30s', 'group_wait: 0s'));
     const url = await serve(h);
-    h.manager.ingest(signal('a', 'firing'));
-    h.manager.ingest(signal('b', 'firing', { labels: { provider: 'gemini' } }));
+    await h.manager.ingest(signal('a', 'firing'));
+    await h.manager.ingest(signal('b', 'firing', { labels: { provider: 'gemini' } }));
     await h.run(MIN);
-    h.manager.ingest(signal('b', 'resolved'));
+    await h.manager.ingest(signal('b', 'resolved'));
     await h.run(6 * MIN);
 
     const all = await body(fetch(`${url}/api/incidents`));
@@ -87,7 +87,7 @@ describe('incidents API', () => {
     const { id, silence } = await body(ok);
     expect(silence).toMatchObject({ id, startsAt: T0, endsAt: T0 + 120 * MIN, active: true, createdBy: 'ana' });
 
-    h.manager.ingest(signal('openai-canary', 'firing'));
+    await h.manager.ingest(signal('openai-canary', 'firing'));
     await h.run(5 * MIN);
     expect(h.slack.attempts).toHaveLength(0);
 

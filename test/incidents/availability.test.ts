@@ -92,20 +92,20 @@ describe('detector → incidents', () => {
   it('success_threshold 2: one success holds the incident, the second resolves it', async () => {
     const h = harness(BASE_ALERTS.replace('group_wait: 30s', 'group_wait: 0s'));
     const det = new AvailabilityDetector(() => h.cfg.current.availability);
-    const feed = (i: number, outcome: Outcome) => {
+    const feed = async (i: number, outcome: Outcome) => {
       const s = det.observe(probe, r(i, outcome));
-      if (s) h.manager.ingest(s);
+      if (s) await h.manager.ingest(s);
     };
-    feed(0, 'ok');
-    feed(1, 'failed');
+    await feed(0, 'ok');
+    await feed(1, 'failed');
     await h.run(MIN);
-    expect(h.manager.listIncidents({ state: 'firing' })).toHaveLength(1);
-    feed(2, 'ok');
+    expect(await h.manager.listIncidents({ state: 'firing' })).toHaveLength(1);
+    await feed(2, 'ok');
     await h.run(MIN);
-    expect(h.manager.listIncidents({ state: 'firing' })).toHaveLength(1);
-    feed(3, 'ok');
+    expect(await h.manager.listIncidents({ state: 'firing' })).toHaveLength(1);
+    await feed(3, 'ok');
     await h.run(6 * MIN);
-    expect(h.manager.listIncidents({ state: 'open' })).toHaveLength(0);
+    expect(await h.manager.listIncidents({ state: 'open' })).toHaveLength(0);
     expect(h.pagerduty.actions()).toEqual(['trigger:new', 'resolve:resolved']);
     expect(h.pagerduty.delivered[0].n.incident.summary).toMatch(/^openai-canary failing: rate_limited/);
     expect(probeLabels(probe).provider).toBe('openai');

@@ -152,9 +152,9 @@ describe('routes test', () => {
 describe('formatIncidents', () => {
   it('verbose: one line per incident with its notifications', async () => {
     const h = harness(BASE_ALERTS.replace('group_wait: 30s', 'group_wait: 0s'));
-    h.manager.ingest(signal('openai-canary', 'firing', { summary: 'openai-canary failing: rate_limited (HTTP 429) since 09:00 UTC, 1 confirmed failure' }));
+    await h.manager.ingest(signal('openai-canary', 'firing', { summary: 'openai-canary failing: rate_limited (HTTP 429) since 09:00 UTC, 1 confirmed failure' }));
     await h.run(18 * MIN, MIN);
-    const text = formatIncidents(h.manager.listIncidents(), h.clock.now(), { verbose: true });
+    const text = formatIncidents(await h.manager.listIncidents(), h.clock.now(), { verbose: true });
     const lines = text.split('\n');
     expect(lines[0]).toBe('FIRING    critical  openai-canary  since 2026-01-05 09:00Z (18m)  openai-canary failing: rate_limited (HTTP 429) since 09:00 UTC, 1 confirmed failure');
     expect(lines[1]).toMatch(/^ {10}pagerduty trigger sent vigil-[0-9a-f]{32} {2}· {2}slack trigger sent C123:/);

@@ -9,13 +9,13 @@ describe('pending → firing → resolved', () => {
   it('keeps a new incident pending for `for`, then fires and notifies after group_wait', async () => {
     const h = harness();
     // A drift signal: group_wait holds its first notification (only confirmed availability failures skip it).
-    const inc = h.manager.ingest(signal('openai-canary', 'firing', { detector: 'latency' }), { forMs: 2 * MIN })!;
+    const inc = (await h.manager.ingest(signal('openai-canary', 'firing', { detector: 'latency' }), { forMs: 2 * MIN }))!;
     expect(inc.state).toBe('pending');
     await h.run(1 * MIN);
-    expect(h.manager.listIncidents()[0].state).toBe('pending');
+    expect((await h.manager.listIncidents())[0].state).toBe('pending');
     expect(h.slack.delivered).toHaveLength(0);
     await h.run(1 * MIN);
-    expect(h.manager.listIncidents()[0].state).toBe('firing');
+    expect((await h.manager.listIncidents())[0].state).toBe('firing');
     expect(h.slack.delivered).toHaveLength(0); // group_wait 30s still running
     await h.run(30 * SEC);
     expect(h.slack.actions()).toEqual(['trigger:new']);
@@ -27,27 +27,27 @@ describe('pending → firing → resolved', () => {
 
   it('an incident that recovers while pending is cancelled and nobody hears of it', async () => {
     const h = harness();
-    h.manager.ingest(signal('openai-canary', 'firing'), { forMs: 5 * MIN });
+    await h.manager.ingest(signal('openai-canary', 'firing'), { forMs: 5 * MIN });
     await h.run(2 * MIN);
-    h.manager.ingest(signal('openai-canary', 'resolved'));
+    await h.manager.ingest(signal('openai-canary', 'resolved'));
     await h.run(10 * MIN);
-    const [inc] = h.manager.listIncidents();
+    const [inc] = await h.manager.listIncidents();
     expect(inc.state).toBe('resolved');
     expect(h.slack.attempts).toHaveLength(0);
     expect(h.pagerduty.attempts).toHaveLength(0);
-    expect(h.manager.incident(inc.id)!.events.map((e) => e.kind)).toEqual(['pending', 'cancelled']);
+    expect((await h.manager.incident(inc.id))!.events.map((e) => e.kind)).toEqual(['pending', 'cancelled']);
   });
 
   it('the same key while open updates one incident (stable dedup key); a resolve for nothing is ignored', async () => {
     const h = harness(FAST);
-    expect(h.manager.ingest(signal('x', 'resolved'))).toBeNull();
-    const a = h.manager.ingest(signal('x', 'firing'))!;
+    expect(await h.manager.ingest(signal('x', 'resolved'))).toBeNull();
+    const a = (await h.manager.ingest(signal('x', 'firing')))!;
     await h.run(MIN);
-    const b = h.manager.ingest(signal('x', 'firing', { summary: 'x failing: 3 confirmed failures' }))!;
+    const b = (await h.manager.ingest(signal('x', 'firing', { summary: 'x failing: 3 confirmed failures' })))!;
     expect(b.id).toBe(a.id);
     expect(b.dedupKey).toBe('availability:x');
-    expect(h.manager.listIncidents()).toHaveLength(1);
-    expect(h.manager.listIncidents()[0].summary).toBe('x failing: 3 confirmed failures');
+    expect(await h.manager.listIncidents()).toHaveLength(1);
+    expect((await h.manager.listIncidents())[0].summary).toBe('x failing: 3 confirmed failures');
     expect(h.slack.actions()).toEqual(['trigger:new']);
   });
 });
@@ -55,13 +55,13 @@ describe('pending → firing → resolved', () => {
 describe('page on confirmation', () => {
   it('a confirmed critical availability failure pages at once; siblings follow as one update when group_wait ends', async () => {
     const h = harness();
-    h.manager.ingest(signal('openai-a', 'firing'));
+    await h.manager.ingest(signal('openai-a', 'firing'));
     await h.run(1 * SEC, 1 * SEC);
     expect(h.pagerduty.actions()).toEqual(['trigger:new']);
     expect(h.slack.actions()).toEqual(['trigger:new']);
     expect(h.pagerduty.delivered[0].at - T0).toBeLessThanOrEqual(1 * SEC);
     for (const k of ['openai-b', 'openai-c']) {
-      h.manager.ingest(signal(k, 'firing'));
+      await h.manager.ingest(signal(k, 'firing'));
       await h.run(3 * SEC, 1 * SEC);
     }
     await h.run(20 * SEC, 1 * SEC);
@@ -81,7 +81,7 @@ describe('page on confirmation', () => {
     h.manager.start(60_000);
     try {
       await h.clock.advance(1);
-      h.manager.ingest(signal('openai-a', 'firing'));
+      await h.manager.ingest(signal('openai-a', 'firing'));
       for (let i = 0; i < 50 && h.pagerduty.delivered.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
       expect(h.pagerduty.actions()).toEqual(['trigger:new']);
       expect(h.pagerduty.delivered[0].at).toBe(T0 + 1);
@@ -92,20 +92,20 @@ describe('page on confirmation', () => {
 
   it('warnings, other detectors and flapping incidents still wait for group_wait', async () => {
     const h = harness();
-    h.manager.ingest(signal('w', 'firing', { severity: 'warning' }));
-    h.manager.ingest(signal('lat', 'firing', { detector: 'latency', labels: { provider: 'gemini' } }));
+    await h.manager.ingest(signal('w', 'firing', { severity: 'warning' }));
+    await h.manager.ingest(signal('lat', 'firing', { detector: 'latency', labels: { provider: 'gemini' } }));
     await h.run(25 * SEC, 5 * SEC);
     expect(h.slack.delivered).toHaveLength(0);
     await h.run(10 * SEC, 5 * SEC);
     expect(h.slack.delivered.map((d) => d.n.incident.key).sort()).toEqual(['lat', 'w']);
     // Flap damping: a key that flips often is flapping when it fires again, and waits.
     const f = harness(BASE_ALERTS.replace('defaults:', 'defaults:\n  flap: { flips: 3, window: 30m }'));
-    f.manager.ingest(signal('f', 'firing'));
+    await f.manager.ingest(signal('f', 'firing'));
     await f.run(1 * MIN, 5 * SEC);
-    f.manager.ingest(signal('f', 'resolved'));
+    await f.manager.ingest(signal('f', 'resolved'));
     await f.run(1 * MIN, 5 * SEC);
-    f.manager.ingest(signal('f', 'firing'));
-    const inc = f.manager.listIncidents({ state: 'open' })[0];
+    await f.manager.ingest(signal('f', 'firing'));
+    const inc = (await f.manager.listIncidents({ state: 'open' }))[0];
     expect(inc.flapping).toBe(true);
     const before = f.pagerduty.delivered.length;
     await f.run(5 * SEC, 5 * SEC);
@@ -120,11 +120,11 @@ describe('grouping', () => {
     // A drift detector: the first notification waits for group_wait (a critical availability failure would page at once).
     const lat = { detector: 'latency' };
     for (const k of keys) {
-      h.manager.ingest(signal(k, 'firing', lat));
+      await h.manager.ingest(signal(k, 'firing', lat));
       await h.run(3 * SEC, 3 * SEC);
     }
     // Another provider is its own group.
-    h.manager.ingest(signal('gemini-a', 'firing', { ...lat, labels: { provider: 'gemini' } }));
+    await h.manager.ingest(signal('gemini-a', 'firing', { ...lat, labels: { provider: 'gemini' } }));
     await h.run(1 * MIN);
     const openai = h.slack.delivered.filter((d) => d.n.incident.labels.provider === 'openai');
     expect(openai).toHaveLength(1);
@@ -136,7 +136,7 @@ describe('grouping', () => {
     expect(h.slack.delivered.find((d) => d.n.incident.labels.provider === 'gemini')!.n.alerts).toBeUndefined();
 
     // Recoveries batch at group_interval; the group resolves once all five are back.
-    for (const k of keys.slice(0, 4)) h.manager.ingest(signal(k, 'resolved', lat));
+    for (const k of keys.slice(0, 4)) await h.manager.ingest(signal(k, 'resolved', lat));
     await h.run(6 * MIN);
     const updates = h.slack.delivered.filter((d) => d.n.action === 'update');
     expect(updates).toHaveLength(1);
@@ -144,7 +144,7 @@ describe('grouping', () => {
     expect(openai[0].n.priorRef).toBeNull();
     expect(updates[0].n.priorRef).toBe(openai[0].ref); // chat.update of the same message
     expect(h.pagerduty.actions()).toEqual(['trigger:new', 'trigger:new']); // PagerDuty hears no updates
-    h.manager.ingest(signal('openai-e', 'resolved', lat));
+    await h.manager.ingest(signal('openai-e', 'resolved', lat));
     await h.run(6 * MIN);
     const openaiPd = h.pagerduty.delivered.filter((d) => d.n.dedupKey === openai[0].n.dedupKey);
     expect(openaiPd.map((d) => d.n.action)).toEqual(['trigger', 'resolve']);
@@ -155,9 +155,9 @@ describe('grouping', () => {
 
   it('a group that resolves before group_wait sends nothing', async () => {
     const h = harness();
-    h.manager.ingest(signal('blip', 'firing', { detector: 'latency' }));
+    await h.manager.ingest(signal('blip', 'firing', { detector: 'latency' }));
     await h.run(10 * SEC);
-    h.manager.ingest(signal('blip', 'resolved', { detector: 'latency' }));
+    await h.manager.ingest(signal('blip', 'resolved', { detector: 'latency' }));
     await h.run(10 * MIN);
     expect(h.slack.attempts).toHaveLength(0);
     expect(h.pagerduty.attempts).toHaveLength(0);
@@ -167,7 +167,7 @@ describe('grouping', () => {
 describe('repeat interval', () => {
   it('reminds chat receivers while still firing; PagerDuty never repeats', async () => {
     const h = harness(FAST.replace('repeat_interval: 4h', 'repeat_interval: 1h'));
-    h.manager.ingest(signal('x', 'firing'));
+    await h.manager.ingest(signal('x', 'firing'));
     await h.run(2.5 * 60 * MIN, MIN);
     expect(h.slack.actions()).toEqual(['trigger:new', 'update:repeat', 'update:repeat']);
     const times = h.slack.delivered.map((d) => Math.round((d.at - T0) / MIN));
@@ -179,39 +179,39 @@ describe('repeat interval', () => {
 describe('silences', () => {
   it('silenced: no notification; once the silence ends while still firing it is sent, and its resolve too', async () => {
     const h = harness(FAST);
-    h.manager.createSilence({ matchers: { provider: 'openai' }, startsAt: T0, endsAt: T0 + 60 * MIN, comment: 'planned upgrade', createdBy: 'ana' });
-    h.manager.ingest(signal('openai-canary', 'firing'));
-    h.manager.ingest(signal('gemini-canary', 'firing', { labels: { provider: 'gemini' } }));
+    await h.manager.createSilence({ matchers: { provider: 'openai' }, startsAt: T0, endsAt: T0 + 60 * MIN, comment: 'planned upgrade', createdBy: 'ana' });
+    await h.manager.ingest(signal('openai-canary', 'firing'));
+    await h.manager.ingest(signal('gemini-canary', 'firing', { labels: { provider: 'gemini' } }));
     await h.run(59 * MIN, MIN);
     expect(h.slack.delivered.map((d) => d.n.incident.key)).toEqual(['gemini-canary']);
     await h.run(2 * MIN, MIN);
     expect(h.slack.delivered.map((d) => d.n.incident.key)).toEqual(['gemini-canary', 'openai-canary']);
-    h.manager.ingest(signal('openai-canary', 'resolved'));
+    await h.manager.ingest(signal('openai-canary', 'resolved'));
     await h.run(6 * MIN, MIN);
     expect(h.slack.delivered.filter((d) => d.n.incident.key === 'openai-canary').map((d) => d.n.action)).toEqual(['trigger', 'resolve']);
   });
 
   it('the resolve contract: triggered, then silenced, then recovered → the resolve still goes out', async () => {
     const h = harness(FAST);
-    h.manager.ingest(signal('openai-canary', 'firing'));
+    await h.manager.ingest(signal('openai-canary', 'firing'));
     await h.run(MIN);
     expect(h.pagerduty.actions()).toEqual(['trigger:new']);
-    const s = h.manager.createSilence({ matchers: { probe: 'openai-canary' }, startsAt: h.clock.now(), endsAt: h.clock.now() + 24 * 60 * MIN, comment: 'known', createdBy: 'bo' });
-    h.manager.ingest(signal('openai-canary', 'firing', { summary: 'still failing' }));
+    const s = await h.manager.createSilence({ matchers: { probe: 'openai-canary' }, startsAt: h.clock.now(), endsAt: h.clock.now() + 24 * 60 * MIN, comment: 'known', createdBy: 'bo' });
+    await h.manager.ingest(signal('openai-canary', 'firing', { summary: 'still failing' }));
     await h.run(10 * MIN, MIN); // silenced while firing: no update, no reminder
     expect(h.slack.actions()).toEqual(['trigger:new']);
-    h.manager.ingest(signal('openai-canary', 'resolved'));
+    await h.manager.ingest(signal('openai-canary', 'resolved'));
     await h.run(6 * MIN, MIN);
     expect(h.pagerduty.actions()).toEqual(['trigger:new', 'resolve:resolved']);
     expect(h.slack.actions()).toEqual(['trigger:new', 'resolve:resolved']);
-    expect(h.manager.deleteSilence(s.id)).toBe(true);
-    expect(h.manager.deleteSilence(s.id)).toBe(false);
+    expect(await h.manager.deleteSilence(s.id)).toBe(true);
+    expect(await h.manager.deleteSilence(s.id)).toBe(false);
   });
 
   it('a silence never starts reminders; a silenced new member does not change the message', async () => {
     const h = harness(FAST.replace('repeat_interval: 4h', 'repeat_interval: 30m'));
-    h.manager.createSilence({ matchers: { probe: 'openai-b' }, startsAt: T0, endsAt: T0 + 600 * MIN, comment: 'flaky', createdBy: 'cy' });
-    h.manager.ingest(signal('openai-b', 'firing'));
+    await h.manager.createSilence({ matchers: { probe: 'openai-b' }, startsAt: T0, endsAt: T0 + 600 * MIN, comment: 'flaky', createdBy: 'cy' });
+    await h.manager.ingest(signal('openai-b', 'firing'));
     await h.run(2 * 60 * MIN, MIN);
     expect(h.slack.attempts).toHaveLength(0);
   });
@@ -236,16 +236,16 @@ maintenance:
   it('mute: probes run, incidents open, nobody hears until the window ends', async () => {
     const h = harness(YAML); // T0 is Monday 2026-01-05 09:00 UTC
     expect(h.manager.isPaused({ provider: 'gemini' })).toBe(false);
-    h.manager.ingest(signal('gemini-canary', 'firing', { labels: { provider: 'gemini' } }));
+    await h.manager.ingest(signal('gemini-canary', 'firing', { labels: { provider: 'gemini' } }));
     await h.run(59 * MIN, MIN);
-    expect(h.manager.listIncidents()[0].state).toBe('firing');
+    expect((await h.manager.listIncidents())[0].state).toBe('firing');
     expect(h.slack.attempts).toHaveLength(0);
     await h.run(2 * MIN, MIN);
     expect(h.slack.actions()).toEqual(['trigger:new']);
     expect(h.slack.delivered[0].at).toBe(T0 + 60 * MIN);
   });
 
-  it('pause: isPaused tells the scheduler to skip matching probes, only inside the window', () => {
+  it('pause: isPaused tells the scheduler to skip matching probes, only inside the window', async () => {
     const h = harness(YAML);
     expect(h.manager.isPaused({ provider: 'anthropic', probe: 'claude-canary' })).toBe(true);
     expect(h.manager.isPaused({ provider: 'openai' })).toBe(false);
@@ -253,7 +253,7 @@ maintenance:
     expect(h.manager.isPaused({ provider: 'anthropic' }, T0 - 31 * MIN)).toBe(false);
     // A recurring window a week later.
     expect(h.manager.isPaused({ provider: 'gemini' }, T0 + 7 * 24 * 60 * MIN + 5 * MIN)).toBe(false); // mute, not pause
-    const t = h.manager.routesTest({ provider: 'gemini', owner: 'search-team', severity: 'critical' });
+    const t = await h.manager.routesTest({ provider: 'gemini', owner: 'search-team', severity: 'critical' });
     expect(t.muted).toMatch(/maintenance gemini-weekly \(mute\)/);
   });
 });
@@ -274,7 +274,7 @@ defaults: { group_wait: 30s }
 
   it('warning: Slack at once, PagerDuty only if still firing after page_after', async () => {
     const h = harness(YAML);
-    h.manager.ingest(signal('x', 'firing', { severity: 'warning' }));
+    await h.manager.ingest(signal('x', 'firing', { severity: 'warning' }));
     await h.run(MIN);
     expect(h.slack.actions()).toEqual(['trigger:new']);
     expect(h.pagerduty.delivered).toHaveLength(0);
@@ -289,7 +289,7 @@ defaults: { group_wait: 30s }
 
   it('critical pages at once (after group_wait)', async () => {
     const h = harness(YAML);
-    h.manager.ingest(signal('x', 'firing', { severity: 'critical' }));
+    await h.manager.ingest(signal('x', 'firing', { severity: 'critical' }));
     await h.run(MIN);
     expect(h.pagerduty.actions()).toEqual(['trigger:new']);
     expect(h.pagerduty.delivered[0].at - T0).toBeLessThanOrEqual(35 * SEC);
@@ -297,9 +297,9 @@ defaults: { group_wait: 30s }
 
   it('a warning that recovers before page_after never reaches PagerDuty, not even a resolve', async () => {
     const h = harness(YAML);
-    h.manager.ingest(signal('x', 'firing', { severity: 'warning' }));
+    await h.manager.ingest(signal('x', 'firing', { severity: 'warning' }));
     await h.run(5 * MIN);
-    h.manager.ingest(signal('x', 'resolved'));
+    await h.manager.ingest(signal('x', 'resolved'));
     await h.run(30 * MIN);
     expect(h.slack.actions()).toEqual(['trigger:new', 'resolve:resolved']);
     expect(h.pagerduty.attempts).toHaveLength(0);
@@ -311,10 +311,10 @@ describe('flapping', () => {
     const h = harness(FAST);
     // fire, resolve, fire, resolve (4th flip → held), fire, resolve... every 2 minutes.
     for (let i = 0; i < 8; i++) {
-      h.manager.ingest(signal('flappy', i % 2 === 0 ? 'firing' : 'resolved'));
+      await h.manager.ingest(signal('flappy', i % 2 === 0 ? 'firing' : 'resolved'));
       await h.run(2 * MIN, MIN);
     }
-    const open = h.manager.listIncidents({ state: 'open' });
+    const open = await h.manager.listIncidents({ state: 'open' });
     expect(open).toHaveLength(1);
     expect(open[0].state).toBe('firing');
     expect(open[0].flapping).toBe(true);
@@ -322,14 +322,14 @@ describe('flapping', () => {
     expect(triggersSoFar).toBeLessThanOrEqual(3); // first incident's trigger+resolve, second's trigger
     // Quiet (last signal said resolved, at 14m) for the window: it resolves at 44m.
     await h.run(27 * MIN, MIN);
-    expect(h.manager.listIncidents({ state: 'open' })).toHaveLength(1);
+    expect(await h.manager.listIncidents({ state: 'open' })).toHaveLength(1);
     await h.run(10 * MIN, MIN);
-    expect(h.manager.listIncidents({ state: 'open' })).toHaveLength(0);
+    expect(await h.manager.listIncidents({ state: 'open' })).toHaveLength(0);
     const last = h.pagerduty.delivered[h.pagerduty.delivered.length - 1];
     expect(last.n.action).toBe('resolve');
     // Slack was told it is flapping (an update), once.
     expect(h.slack.delivered.filter((d) => d.n.action === 'update' && d.n.incident.flapping)).toHaveLength(1);
-    const events = h.manager.incident(open[0].id)!.events.map((e) => e.kind);
+    const events = (await h.manager.incident(open[0].id))!.events.map((e) => e.kind);
     expect(events).toContain('flapping');
     expect(events[events.length - 1]).toBe('resolved');
   });
@@ -337,12 +337,12 @@ describe('flapping', () => {
   it('a flapping incident that keeps failing settles as firing, no longer flapping', async () => {
     const h = harness(FAST);
     for (let i = 0; i < 5; i++) {
-      h.manager.ingest(signal('f', i % 2 === 0 ? 'firing' : 'resolved'));
+      await h.manager.ingest(signal('f', i % 2 === 0 ? 'firing' : 'resolved'));
       await h.run(MIN, MIN);
     }
-    expect(h.manager.listIncidents({ state: 'open' })[0].flapping).toBe(true);
+    expect((await h.manager.listIncidents({ state: 'open' }))[0].flapping).toBe(true);
     await h.run(31 * MIN, MIN);
-    const [inc] = h.manager.listIncidents({ state: 'open' });
+    const [inc] = await h.manager.listIncidents({ state: 'open' });
     expect(inc.state).toBe('firing');
     expect(inc.flapping).toBe(false);
   });
@@ -355,16 +355,16 @@ inhibit_rules:
   - source: { detector: availability, key: control }
     target: { detector: availability }
 `);
-    h.manager.ingest(signal('openai-canary', 'firing'));
+    await h.manager.ingest(signal('openai-canary', 'firing'));
     await h.run(MIN); // before the control fails: notified
-    h.manager.ingest(signal('control', 'firing', { labels: { provider: 'egress' } }));
-    h.manager.ingest(signal('gemini-canary', 'firing', { labels: { provider: 'gemini' } }));
+    await h.manager.ingest(signal('control', 'firing', { labels: { provider: 'egress' } }));
+    await h.manager.ingest(signal('gemini-canary', 'firing', { labels: { provider: 'gemini' } }));
     await h.run(MIN);
     expect(h.slack.delivered.map((d) => d.n.incident.key).sort()).toEqual(['control', 'openai-canary']);
-    h.manager.ingest(signal('openai-canary', 'resolved'));
+    await h.manager.ingest(signal('openai-canary', 'resolved'));
     await h.run(6 * MIN, MIN);
     expect(h.slack.delivered.filter((d) => d.n.incident.key === 'openai-canary').map((d) => d.n.action)).toEqual(['trigger', 'resolve']);
-    h.manager.ingest(signal('control', 'resolved'));
+    await h.manager.ingest(signal('control', 'resolved'));
     await h.run(6 * MIN, MIN);
     expect(h.slack.delivered.some((d) => d.n.incident.key === 'gemini-canary')).toBe(true);
   });
@@ -373,11 +373,11 @@ inhibit_rules:
 describe('owners and receivers', () => {
   it('receivers are built per owner from the live config; an owner without Slack falls back to the console', async () => {
     const h = harness(FAST);
-    h.manager.ingest(signal('x', 'firing', { severity: 'warning', labels: { owner: 'nobody' } }));
+    await h.manager.ingest(signal('x', 'firing', { severity: 'warning', labels: { owner: 'nobody' } }));
     await h.run(MIN);
     expect(h.slack.attempts).toHaveLength(0);
     expect(h.console.actions()).toEqual(['trigger:new']);
-    h.manager.ingest(signal('y', 'firing'));
+    await h.manager.ingest(signal('y', 'firing'));
     await h.run(MIN);
     const d = h.slack.delivered[0];
     expect(d.receiver).toMatchObject({ kind: 'slack', slackChannel: '#search-oncall', slackToken: 'xoxb-test-token-0123456789', slackApiUrl: 'http://127.0.0.1:1/api/' });

@@ -29,7 +29,7 @@ defaults: { group_wait: 30s, group_interval: 1m }
     slack.failNext({ status: 503, body: 'unavailable' });
     const keys = ['openai-a', 'openai-b', 'openai-c', 'openai-d', 'openai-e'];
     // A drift detector's alerts: grouped by group_wait into one message (an availability page would go at once).
-    for (const k of keys) h.manager.ingest(signal(k, 'firing', { detector: 'latency' }));
+    for (const k of keys) await h.manager.ingest(signal(k, 'firing', { detector: 'latency' }));
     await h.run(5 * MIN, 5 * SEC);
     // A 503 on the post; the retry first looks for the message (a lost answer may hide a posted message):
     // the channel list gets the second 503; the third attempt looks, finds nothing and posts.
@@ -39,13 +39,13 @@ defaults: { group_wait: 30s, group_interval: 1m }
     for (const k of keys) expect(msg.text).toContain(k);
     expect(msg.channel).toBe('C0VIGIL01');
 
-    for (const k of keys) h.manager.ingest(signal(k, 'resolved', { detector: 'latency' }));
+    for (const k of keys) await h.manager.ingest(signal(k, 'resolved', { detector: 'latency' }));
     await h.run(2 * MIN, 5 * SEC);
     expect(slack.messages.size).toBe(1);
     expect(slack.calls.filter((c) => c.method === 'chat.update').map((c) => c.fields.ts)).toEqual([ts]);
     expect(slack.messages.get(ts)!.text).toMatch(/resolved/i);
     expect(slack.messages.get(ts)!.replies).toHaveLength(1);
-    const hist = h.manager.incident(h.manager.listIncidents()[0].id)!.notifications;
+    const hist = (await h.manager.incident((await h.manager.listIncidents())[0].id))!.notifications;
     expect(hist.map((n) => `${n.action}:${n.status}:${n.ref}`)).toEqual([`trigger:sent:C0VIGIL01:${ts}`, `resolve:sent:C0VIGIL01:${ts}`]);
     expect(hist[0].attempts.map((a) => a.ok)).toEqual([false, false, true]);
   });

@@ -160,9 +160,9 @@ describe('links that work', () => {
     try {
       expect(d.config.server.publicUrl).toBe(d.url);
       expect(d.url).not.toContain(':9464');
-      d.incidents.ingest({ detector: 'test', key: 'links', severity: 'warning', status: 'firing', summary: 'link check', evidence: {}, labels: { owner: 'platform' }, at: clock.now() }, { forMs: 0 });
+      await d.incidents.ingest({ detector: 'test', key: 'links', severity: 'warning', status: 'firing', summary: 'link check', evidence: {}, labels: { owner: 'platform' }, at: clock.now() }, { forMs: 0 });
       await clock.advance(60_000); // past group_wait
-      d.incidents.evaluate();
+      await d.incidents.evaluate();
       // No Slack token and no routing key: the owner's notification goes to the console, links and all.
       const row = d.store.db.prepare(`SELECT payload FROM outbox ORDER BY id DESC LIMIT 1`).get() as { payload: string };
       const links = (JSON.parse(row.payload) as { links: { href: string }[] }).links;

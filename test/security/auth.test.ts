@@ -35,7 +35,7 @@ describe('authentication and roles', () => {
     const reader = await postSilence(d.url, bearer(READ));
     expect(reader.status).toBe(403);
     expect(await liveSilences(d.url)).toEqual([]);
-    expect(d.incidents.liveSilenceCount()).toBe(0);
+    expect(await d.incidents.liveSilenceCount()).toBe(0);
 
     const ok = await postSilence(d.url, bearer(ADMIN), { matchers: { provider: 'gemini' }, duration: '1h', comment: 'maintenance', created_by: 'ana' });
     expect(ok.status).toBe(201);
@@ -94,7 +94,7 @@ describe('authentication and roles', () => {
     const r = await postSilence(d.url, bearer(ADMIN));
     expect(r.status).toBe(401);
     expect(((await r.json()) as { message: string }).message).toMatch(/no admin token is configured.*VIGIL_ADMIN_TOKEN/);
-    expect(d.incidents.liveSilenceCount()).toBe(0);
+    expect(await d.incidents.liveSilenceCount()).toBe(0);
   });
 
   it('the CLI passes the token from VIGIL_ADMIN_TOKEN (or --token)', async () => {
@@ -112,7 +112,7 @@ describe('authentication and roles', () => {
     expect(await silenceCommand(['list', '--url', d.url], io({}))).toBe(0);
     expect(out.join('')).toContain(`provider="gemini", model=~"gemini-.*"`);
     expect(await silenceCommand(['expire', id, '--url', d.url, '--token', ADMIN], io({}))).toBe(0);
-    expect(d.incidents.liveSilenceCount()).toBe(0);
+    expect(await d.incidents.liveSilenceCount()).toBe(0);
   });
 });
 
@@ -128,7 +128,7 @@ describe('DNS rebinding', () => {
     expect((await get('attacker.example', '/', bearer(ADMIN))).status).toBe(403);
     const evil = await raw(d.url, { method: 'POST', path: '/api/silences', headers: { host: 'attacker.example', 'content-type': 'application/json', ...bearer(ADMIN) }, body: JSON.stringify(evilSilence) });
     expect(evil.status).toBe(403);
-    expect(d.incidents.liveSilenceCount()).toBe(0);
+    expect(await d.incidents.liveSilenceCount()).toBe(0);
     for (const ok of [`127.0.0.1:${d.httpServer!.port}`, 'localhost:9464', '[::1]:9464', 'vigil.example.com', 'VIGIL.example.com.', 'ops.corp.example', '10.1.2.3:9464']) {
       expect((await get(ok)).status, ok).toBe(200);
     }

@@ -30,9 +30,9 @@ const firing = (key: string, labels: Record<string, string> = {}): Signal => ({
   labels: { owner: 'platform', provider: 'openai', probe: key, ...labels },
 });
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -53,8 +53,8 @@ describe('ReDoS', () => {
     daemons.push(d);
     const r = await post(d.url, { matchers_re: { detector: REDOS }, duration: '1h', comment: 'redos', created_by: 'mallory' });
     expect(r.status).toBe(201);
-    d.incidents.ingest(firing('p1', { detector_note: 'x'.repeat(5000) }));
-    await until(() => d.incidents.listIncidents({ state: 'firing', limit: 10 }).length === 1);
+    await d.incidents.ingest(firing('p1', { detector_note: 'x'.repeat(5000) }));
+    await until(async () => (await d.incidents.listIncidents({ state: 'firing', limit: 10 })).length === 1);
     const t0 = performance.now();
     expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
     expect(performance.now() - t0).toBeLessThan(2_000);
@@ -80,8 +80,8 @@ describe('ReDoS', () => {
     const mem = memoryLog();
     const d = await startDaemon(dir, TOKEN_ENV, { log: mem.log });
     daemons.push(d);
-    d.incidents.ingest(firing('p2'));
-    await until(() => d.incidents.listIncidents({ state: 'firing', limit: 10 }).length === 1);
+    await d.incidents.ingest(firing('p2'));
+    await until(async () => (await d.incidents.listIncidents({ state: 'firing', limit: 10 })).length === 1);
     await until(() => mem.text().includes('sil-garbage'));
     // One line per event; the order of its JSON fields is the logger's business.
     const skipped = mem.text().split('\n').filter((l) => l.includes('stored silence skipped'));

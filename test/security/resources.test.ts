@@ -121,7 +121,7 @@ describe('caps on user-created rows', () => {
     const over = await post(d.url, silence(5));
     expect(over.status).toBe(409);
     expect(((await over.json()) as { message: string }).message).toMatch(/at most 5.*DELETE \/api\/silences/);
-    expect(d.incidents.liveSilenceCount()).toBe(5);
+    expect(await d.incidents.liveSilenceCount()).toBe(5);
     expect((await fetch(`${d.url}/api/silences/${ids[0]}`, { method: 'DELETE', headers: bearer(ADMIN) })).status).toBe(200);
     expect((await post(d.url, silence(6))).status).toBe(201);
   });
@@ -138,7 +138,7 @@ describe('caps on user-created rows', () => {
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
     expect(statuses.slice(3).every((s) => s === 429)).toBe(true);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(d.incidents.liveSilenceCount()).toBe(3);
+    expect(await d.incidents.liveSilenceCount()).toBe(3);
   });
 
   it('matchers are bounded in number and size', async () => {

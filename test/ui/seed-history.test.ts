@@ -183,7 +183,7 @@ describe('seedDemoHistory', () => {
 
   it('replays incidents at the times they happened, notifications recorded but nothing sent', async () => {
     const manager = new IncidentManager({ store, clock: new ManualClock(NOW), config: () => alertsConfig(config), notifiers: {}, readOnly: true });
-    const all = manager.listIncidents({ limit: 1000 });
+    const all = await manager.listIncidents({ limit: 1000 });
     expect(all.length).toBe(report.incidents);
     const f = DEMO_SCENARIO.faults[0];
     const overload = all.find((i) => i.labels.probe === 'anthropic-canary' && i.firstSeen >= at(f) && i.firstSeen < at(f) + f.minutes * 60_000);

@@ -1,0 +1,134 @@
+// The leader's view of every location: it follows the results all instances record in the shared store, runs one
+// availability detector per location, and combines their verdicts per probe through the location quorum
+// (quorum.ts). So a probe pages when enough vantage points see it fail, and one location failing alone is a
+// warning for Vigil's owner naming that location.
+//
+// Rows are followed by id. Ids are given at insert but become visible at commit, so a row may appear after one
+// with a higher id: each poll re-reads a window below the highest id seen and skips the ids already taken.
+// A location that has reported nothing for `staleMs` (its instance stopped) no longer counts towards the quorum.
+import type { ProbeResult, Signal } from '../domain.ts';
+import { AvailabilityDetector, type ProbeIdentity } from '../detectors/availability.ts';
+import type { AvailabilitySettings } from '../incidents/config.ts';
+import { LocationQuorum } from './quorum.ts';
+
+export interface ResultSource {
+  resultsAfter(afterId: number, limit?: number): Promise<{ id: number; result: ProbeResult }[]>;
+  maxResultId(): Promise<number>;
+  results(q: { probe?: string; location?: string; since?: number; limit?: number; order?: 'asc' | 'desc'; drills?: 'exclude' }): Promise<ProbeResult[]>;
+}
+
+export interface LocationFeedOptions {
+  source: ResultSource;
+  settings: () => AvailabilitySettings;
+  /** The live probes by id (a result of a probe no longer configured is skipped). */
+  probe: (id: string) => ProbeIdentity | undefined;
+  minFailing: () => number | undefined;
+  /** Vigil's owner: single-location warnings go there. */
+  owner: () => string;
+  /** A location silent this long stops counting (default 5 min). */
+  staleMs?: number;
+  /** How far below the highest id seen each poll looks again for rows committed late. */
+  reread?: number;
+}
+
+const OWN = 'default';
+
+export class LocationFeed {
+  private readonly o: LocationFeedOptions;
+  private readonly quorum: LocationQuorum;
+  private readonly detectors = new Map<string, AvailabilityDetector>();
+  /** Newest startedAt per probe and location. */
+  private readonly lastSeen = new Map<string, Map<string, number>>();
+  private high = 0;
+  private readonly taken = new Set<number>();
+
+  constructor(o: LocationFeedOptions) {
+    this.o = o;
+    this.quorum = new LocationQuorum({ minFailing: o.minFailing, owner: o.owner });
+  }
+
+  /** The last per-location verdicts of a probe (null: healthy), for the status page. */
+  locations(probe: string): Map<string, Signal | null> {
+    return this.quorum.locations(probe);
+  }
+
+  /**
+   * Start following from now: detectors are seeded with each location's recent results of each probe (a new leader
+   * carries on the streaks the old one saw), then only newer rows are read.
+   */
+  async start(now: number, probes: readonly string[]): Promise<void> {
+    this.high = await this.o.source.maxResultId();
+    this.taken.clear();
+    const since = now - (this.o.staleMs ?? 300_000);
+    for (const id of probes) {
+      const recent = (await this.o.source.results({ probe: id, since, order: 'desc', limit: 200, drills: 'exclude' })).reverse();
+      const byLoc = new Map<string, ProbeResult[]>();
+      for (const r of recent) {
+        const loc = r.location ?? OWN;
+        byLoc.set(loc, [...(byLoc.get(loc) ?? []), r]);
+      }
+      for (const [loc, rs] of byLoc) {
+        this.detector(loc).seed(id, rs.slice(-20));
+        this.see(id, loc, rs.at(-1)!.startedAt);
+      }
+    }
+  }
+
+  /** Read what was recorded since the last poll; returns the combined signals to ingest (only what changed). */
+  async poll(now: number): Promise<Signal[]> {
+    const out: Signal[] = [];
+    const from = Math.max(0, this.high - (this.o.reread ?? 2_000));
+    for (;;) {
+      const page = await this.o.source.resultsAfter(from + 0, 5_000);
+      let fresh = 0;
+      for (const { id, result } of page) {
+        if (this.taken.has(id) || id <= from) continue;
+        this.taken.add(id);
+        fresh++;
+        if (id > this.high) this.high = id;
+        out.push(...this.observe(result));
+      }
+      if (page.length < 5_000 || fresh === 0) break;
+    }
+    // Forget ids below the re-read window.
+    const floor = this.high - (this.o.reread ?? 2_000);
+    for (const id of this.taken) if (id <= floor) this.taken.delete(id);
+    out.push(...this.expireSilent(now));
+    return out;
+  }
+
+  /** One result (any location): its location's detector, then the quorum. */
+  observe(r: ProbeResult): Signal[] {
+    if (r.drillId) return [];
+    const spec = this.o.probe(r.probeId);
+    if (!spec) return [];
+    const loc = r.location ?? OWN;
+    this.see(r.probeId, loc, r.startedAt);
+    const s = this.detector(loc).observe(spec, r);
+    return this.quorum.observe(r.probeId, loc, s);
+  }
+
+  private expireSilent(now: number): Signal[] {
+    const out: Signal[] = [];
+    const stale = this.o.staleMs ?? 300_000;
+    for (const [probe, locs] of this.lastSeen) {
+      const live = new Set([...locs].filter(([, at]) => now - at <= stale).map(([l]) => l));
+      if (live.size === locs.size) continue;
+      for (const l of [...locs.keys()]) if (!live.has(l)) locs.delete(l);
+      out.push(...this.quorum.retain(probe, live, now));
+    }
+    return out;
+  }
+
+  private see(probe: string, loc: string, at: number): void {
+    let m = this.lastSeen.get(probe);
+    if (!m) this.lastSeen.set(probe, (m = new Map()));
+    if ((m.get(loc) ?? -Infinity) < at) m.set(loc, at);
+  }
+
+  private detector(loc: string): AvailabilityDetector {
+    let d = this.detectors.get(loc);
+    if (!d) this.detectors.set(loc, (d = new AvailabilityDetector(this.o.settings)));
+    return d;
+  }
+}
