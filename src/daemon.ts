@@ -223,12 +223,6 @@ export class Daemon {
       config: () => this.alerts,
       notifiers,
       log: this.log.child({ component: 'incidents' }),
-    });
-    this.emergency = new EmergencyPager({
-      alerts: () => this.alerts,
-      routes: (labels) => this.incidents.routesTest(labels),
-      notifiers,
-      log: this.log.child({ component: 'incidents' }),
       // Every outbox claim is fenced by the lease (read at call time: the lease is taken later, in wire()).
       lease: {
         get token() {
@@ -236,6 +230,12 @@ export class Daemon {
         },
         fence: (token) => self.leader.fence(token),
       },
+    });
+    this.emergency = new EmergencyPager({
+      alerts: () => this.alerts,
+      routes: (labels) => this.incidents.routesTest(labels),
+      notifiers,
+      log: this.log.child({ component: 'incidents' }),
     });
     this.scheduler = new Scheduler({
       clock: this.clock,

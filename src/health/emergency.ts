@@ -20,7 +20,7 @@ interface Log {
 export interface EmergencyOptions {
   alerts: () => AlertsConfig;
   /** Routes, receivers and mute state for these labels (the engine's `vigil routes test`; reads only). */
-  routes: (labels: Record<string, string>) => RoutesTest;
+  routes: (labels: Record<string, string>) => RoutesTest | Promise<RoutesTest>;
   notifiers: Record<ReceiverKind, Notifier>;
   log: Log;
   timeoutMs?: number;
@@ -43,7 +43,7 @@ export class EmergencyPager {
     const labels: Record<string, string> = { ...s.labels, detector: s.detector, key: s.key, severity: s.severity };
     let rt: RoutesTest;
     try {
-      rt = this.o.routes(labels);
+      rt = await this.o.routes(labels);
     } catch (err) {
       this.o.log.error('emergency page: routes could not be read', { alert, error: String(err) });
       return 0;

@@ -16,11 +16,11 @@ routes:
 defaults: { group_wait: 30s, group_interval: 1m }
 `);
     const gw = { provider: 'gateway', probe: 'gateway-canary' };
-    h.manager.ingest(signal('gateway-canary', 'firing', { labels: { ...gw, owner: 'platform', attribution: 'pending' } }));
+    await h.manager.ingest(signal('gateway-canary', 'firing', { labels: { ...gw, owner: 'platform', attribution: 'pending' } }));
     await h.run(2 * MIN, 5 * SEC);
-    h.manager.ingest(signal('gateway-canary', 'firing', { labels: { ...gw, owner: 'gateway-team', attribution: 'gateway' } }));
+    await h.manager.ingest(signal('gateway-canary', 'firing', { labels: { ...gw, owner: 'gateway-team', attribution: 'gateway' } }));
     await h.run(2 * MIN, 5 * SEC);
-    h.manager.ingest(signal('gateway-canary', 'resolved', { severity: 'info', labels: { ...gw, owner: 'gateway-team', attribution: 'gateway' } }));
+    await h.manager.ingest(signal('gateway-canary', 'resolved', { severity: 'info', labels: { ...gw, owner: 'gateway-team', attribution: 'gateway' } }));
     await h.run(10 * MIN, 5 * SEC);
     const byOwner = (o: string) => h.pagerduty.delivered.filter((d) => d.n.owner === o).map((d) => d.n.action);
     expect(byOwner('platform')).toEqual(['trigger', 'resolve']);
