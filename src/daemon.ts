@@ -670,12 +670,17 @@ export class Daemon {
    */
   private async retrySpill(): Promise<void> {
     if (!this.spill.active) return;
+    // A lone SQLite instance loses its lease while it cannot write (renewals fail) and takes it back within
+    // seconds once it can: its signals wait for that rather than being dropped as a follower's would.
+    const holdSignals = !this.current.storage.url && !(this.leader?.isLeader ?? true);
     const summary = await this.spill.flush(
       (rs) => this.store.insertResults(rs),
       async (s) => {
         if (this.leader?.isLeader ?? true) await this.incidents.ingest(s);
       },
       () => this.clock.now(),
+      500,
+      holdSignals,
     );
     if (!summary) return;
     this.emergency.reset();

@@ -31,6 +31,8 @@ export class Spill {
   private signalsDropped = 0;
   private failing: Record<string, number> = {};
   private flushing: Promise<SpillSummary | null> | null = null;
+  /** Why the last flush stopped (for the log), or ''. */
+  lastError = '';
   private readonly capacity: () => number;
   private readonly maxSignals: number;
 
@@ -79,46 +81,66 @@ export class Spill {
 
   /**
    * Try to write what is waiting: results in batches (`write`, one transaction each), then signals in order
-   * (`ingest`). Stops at the first failure, keeping the rest. Returns the summary once everything is out, else
-   * null. Concurrent callers share one attempt.
+   * (`ingest`; not yet with `holdSignals`). Stops at the first failure, keeping the rest. Returns the summary once
+   * everything is out, else null. Concurrent callers share one attempt.
    */
-  flush(write: (rs: ProbeResult[]) => Promise<void>, ingest: (s: Signal) => void | Promise<void>, now: () => number, batch = 500): Promise<SpillSummary | null> {
+  flush(
+    write: (rs: ProbeResult[]) => Promise<void>,
+    ingest: (s: Signal) => void | Promise<void>,
+    now: () => number,
+    batch = 500,
+    holdSignals = false,
+  ): Promise<SpillSummary | null> {
     if (this.from === null) return Promise.resolve(null);
-    this.flushing ??= (async () => {
-      try {
-        let written = 0;
-        while (this.results.length) {
-          const chunk = this.results.slice(0, batch);
-          await write(chunk);
-          this.results.splice(0, chunk.length);
-          written += chunk.length;
-        }
-        this.written += written;
-        let replayed = 0;
-        while (this.signals.length) {
-          await ingest(this.signals[0]);
-          this.signals.shift();
-          replayed++;
-        }
-        this.replayed += replayed;
-        const summary: SpillSummary = {
-          from: this.from!,
-          to: now(),
-          written: this.written,
-          dropped: this.dropped - this.droppedBefore,
-          signals: this.replayed,
-          signalsDropped: this.signalsDropped,
-          failing: this.failing,
-        };
-        this.reset();
-        return summary;
-      } catch {
-        return null;
-      } finally {
-        this.flushing = null;
-      }
-    })();
+    if (!this.flushing) {
+      // Assigned before it can settle: an attempt with nothing to await finishes synchronously.
+      const attempt = this.flushOnce(write, ingest, now, batch, holdSignals);
+      this.flushing = attempt;
+      void attempt.finally(() => {
+        if (this.flushing === attempt) this.flushing = null;
+      });
+    }
     return this.flushing;
+  }
+
+  private async flushOnce(
+    write: (rs: ProbeResult[]) => Promise<void>,
+    ingest: (s: Signal) => void | Promise<void>,
+    now: () => number,
+    batch: number,
+    holdSignals: boolean,
+  ): Promise<SpillSummary | null> {
+    try {
+      while (this.results.length) {
+        const chunk = this.results.slice(0, batch);
+        await write(chunk);
+        this.results.splice(0, chunk.length);
+        this.written += chunk.length;
+      }
+      // Results are out; signals wait until whoever ingests them is ready (the lease taken back).
+      if (holdSignals && this.signals.length) return null;
+      let replayed = 0;
+      while (this.signals.length) {
+        await ingest(this.signals[0]);
+        this.signals.shift();
+        replayed++;
+      }
+      this.replayed += replayed;
+      const summary: SpillSummary = {
+        from: this.from!,
+        to: now(),
+        written: this.written,
+        dropped: this.dropped - this.droppedBefore,
+        signals: this.replayed,
+        signalsDropped: this.signalsDropped,
+        failing: this.failing,
+      };
+      this.reset();
+      return summary;
+    } catch (err) {
+      this.lastError = (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 200);
+      return null;
+    }
   }
 
   private reset(): void {

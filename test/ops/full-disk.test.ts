@@ -46,6 +46,15 @@ describe('Spill', () => {
     expect(summary).toMatchObject({ from: at(0), to: at(9), written: 3, dropped: 2, signals: 1, failing: { p1: 5 } });
     expect(s.active).toBe(false);
     expect(await s.flush(async () => {}, () => {}, () => at(10))).toBeNull();
+
+    // Signals held (the lease not back yet) with nothing to write: the attempt settles at once, and the next one,
+    // no longer held, replays them.
+    s.addSignal({ detector: 'availability', key: 'p2', severity: 'critical', status: 'firing', summary: 'y', evidence: {}, labels: {}, at: at(11) }, at(11));
+    const replayed: string[] = [];
+    expect(await s.flush(async () => {}, (sig) => void replayed.push(sig.key), () => at(12), 500, true)).toBeNull();
+    expect(replayed).toEqual([]);
+    expect(await s.flush(async () => {}, (sig) => void replayed.push(sig.key), () => at(13), 500, false)).toMatchObject({ signals: 1, written: 0 });
+    expect(replayed).toEqual(['p2']);
   });
 });
 
@@ -104,6 +113,8 @@ describe('the daemon on a full disk', () => {
       expect(emergency[0].n).toMatchObject({ action: 'trigger', incident: { state: 'firing', severity: 'critical' } });
       expect(emergency[0].n.incident.summary).toMatch(/sent from memory: Vigil cannot write its store/);
       expect(d.spill.active).toBe(true);
+      // Long enough for the lone instance to lose its lease (its renewals are writes): the replay must wait for it.
+      await until('the lease lost', () => !d.leader.isLeader, 20_000);
 
       // The disk has room again: everything is written, the outage becomes an incident, one summary says what was missed.
       disarm();
