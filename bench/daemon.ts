@@ -31,6 +31,8 @@ const { values } = parseArgs({
     'history-days': { type: 'string', default: '14' },
     'history-every': { type: 'string', default: '10800' },
     'skip-memory': { type: 'boolean', default: false },
+    /** Keep the seeded start-up store and config (its path is printed) to profile a start by hand. */
+    keep: { type: 'boolean', default: false },
   },
 });
 const SIZES = values.sizes.split(',').filter(Boolean).map(Number);
@@ -293,7 +295,8 @@ if (STARTUP_N > 0) {
       `floor (3 probes, empty store) ${floorS.toFixed(2)} s = ${(s / floorS).toFixed(1)}×; ${seeded.rows.toLocaleString('en')} results seeded in ${seeded.seconds.toFixed(0)} s; RSS peak at ready ${mem?.hwm.toFixed(0)} MB`,
     ]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.log(`kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

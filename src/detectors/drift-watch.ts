@@ -63,6 +63,8 @@ export class DriftWatch {
   private watermark = -Infinity;
   private recent = new Map<string, number>();
   private pruneAt = 1024;
+  /** Something was learnt since the last save or load: the periodic save (which also runs at start) skips otherwise. */
+  private changed = true;
 
   constructor(config: VigilConfig) {
     this.plans = DriftWatch.plan(config);
@@ -91,6 +93,7 @@ export class DriftWatch {
       this.model = saved.model;
       this.watermark = saved.watermark;
       this.recent = new Map(saved.seen.map((id) => [id, Number(id.split('|').at(-2))]));
+      this.changed = false;
       const tail = await store.results({ since: saved.watermark - RESUME_SLACK_MS, drills: 'exclude', order: 'asc', limit: 10_000_000 });
       for (const r of tail) if (!this.recent.has(identity(r))) this.observe(r);
     } else {
@@ -126,6 +129,7 @@ export class DriftWatch {
   }
 
   private note(r: ProbeResult): void {
+    this.changed = true;
     if (r.startedAt < this.watermark - RESUME_SLACK_MS) return;
     this.recent.set(identity(r), r.startedAt);
     if (r.startedAt > this.watermark) this.watermark = r.startedAt;
@@ -143,7 +147,15 @@ export class DriftWatch {
   async save(store: Store, now: number, key = 'default'): Promise<void> {
     this.prune();
     if (!Number.isFinite(this.watermark)) return; // nothing seen yet: nothing to keep
-    await saveDriftSnapshot(store, key, { version: 1, watermark: this.watermark, seen: [...this.recent.keys()], refusal: this.refusal, output: this.output, model: this.model }, now);
+    // Unchanged since loaded or saved (the save the daemon runs at start): encoding 10,000 probes' states is not free.
+    if (!this.changed) return;
+    this.changed = false;
+    try {
+      await saveDriftSnapshot(store, key, { version: 1, watermark: this.watermark, seen: [...this.recent.keys()], refusal: this.refusal, output: this.output, model: this.model }, now);
+    } catch (err) {
+      this.changed = true;
+      throw err;
+    }
   }
 
   /** The live states (tests and diagnostics). */
@@ -153,12 +165,15 @@ export class DriftWatch {
 
   /** Time-based resolves (settled model changes). */
   tick(now: number): Signal[] {
-    return tickModelChange(this.plans.model, this.model, now);
+    const signals = tickModelChange(this.plans.model, this.model, now);
+    if (signals.length) this.changed = true;
+    return signals;
   }
 
   /** After a config reload: re-plan (thresholds depend on the number of streams); resolve what removed probes left firing. */
   reload(config: VigilConfig, now: number): Signal[] {
     this.plans = DriftWatch.plan(config);
+    this.changed = true;
     return [...tickRefusalDrift(this.plans.refusal, this.refusal, now), ...tickOutputDrift(this.plans.output, this.output, now)];
   }
 

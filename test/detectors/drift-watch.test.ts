@@ -91,4 +91,25 @@ describe('DriftWatch across a restart', () => {
     expect(w.states()).toEqual(replayed.states());
     await store.close();
   });
+
+  it('does not rewrite an unchanged save (the daemon saves at start, right after loading)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'vigil-drift-watch-'));
+    dirs.push(d);
+    const store = Store.open(join(d, 'vigil.db'));
+    const first = new DriftWatch(config);
+    await first.restore(store, T0);
+    for (const r of history(3, T0, T0 + DAY, () => 0.05)) first.observe(r);
+    await first.save(store, T0 + DAY);
+    const at = async () => (await store.sql.get<{ updated_at: number }>('SELECT updated_at FROM detector_state WHERE detector = ?', [DRIFT_STATE_DETECTOR]))!.updated_at;
+    expect(await at()).toBe(T0 + DAY);
+    const second = new DriftWatch(config);
+    await second.restore(store, T0 + DAY + MIN);
+    await second.save(store, T0 + DAY + 2 * MIN);
+    expect(await at()).toBe(T0 + DAY);
+    // Once it learns something, the next save writes.
+    second.observe(result(canary, T0 + DAY + 3 * MIN, { tokensOut: 40 }));
+    await second.save(store, T0 + DAY + 4 * MIN);
+    expect(await at()).toBe(T0 + DAY + 4 * MIN);
+    await store.close();
+  });
 });
