@@ -367,7 +367,7 @@ export class Daemon {
       log: d.log.child({ component: 'leader' }),
       onChange: (leading) => void (d.started && d.leadership(leading)),
     });
-    for (const r of clusterRoutes(d.leader)) d.server.addRoute(r.method, r.pattern, r.handler);
+    for (const r of clusterRoutes(d.leader, { store: d.store, now: () => d.clock.now() })) d.server.addRoute(r.method, r.pattern, r.handler);
     registerClusterMetrics(d.metrics.registry, d.leader);
     await d.leader.campaign();
     // Latency states come back from the store (nothing replayed); drift detectors resume from stored history, and

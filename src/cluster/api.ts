@@ -4,11 +4,38 @@
 //   vigil_leader_token N        the fencing token it holds (0 when not leading): jumps on every takeover
 import { Gauge, type Registry } from 'prom-client';
 import type { Handler } from '../server/router.ts';
-import { json } from '../server/router.ts';
+import { HttpError, json } from '../server/router.ts';
+import type { LocationSummary } from '../store/store.ts';
 import type { Leader } from './leader.ts';
 
-export function clusterRoutes(leader: Leader): { method: 'GET'; pattern: string; handler: Handler }[] {
+export interface LocationsSource {
+  resultsByLocation(since: number): Promise<LocationSummary[]>;
+}
+
+const WINDOWS: Record<string, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 24 * 3_600_000 };
+
+export function clusterRoutes(leader: Leader, locations?: { store: LocationsSource; now: () => number }): { method: 'GET'; pattern: string; handler: Handler }[] {
   return [
+    // Per probe, per location: status and latency over a window (default 1h), and who leads now.
+    //   GET /api/locations?window=15m|1h|6h|24h → { window, since, leader, probes: { <id>: [{ location, results, failed, meanTotalMs, lastAt, lastOutcome }] } }
+    ...(locations
+      ? [
+          {
+            method: 'GET' as const,
+            pattern: '/api/locations',
+            handler: (async (ctx) => {
+              const w = ctx.query.get('window') ?? '1h';
+              const ms = WINDOWS[w];
+              if (!ms) throw new HttpError(400, 'bad_request', `window must be one of ${Object.keys(WINDOWS).join(', ')}`);
+              const since = locations.now() - ms;
+              const probes: Record<string, Omit<LocationSummary, 'probe'>[]> = {};
+              for (const { probe, ...rest } of await locations.store.resultsByLocation(since)) (probes[probe] ??= []).push(rest);
+              const lease = await leader.current();
+              return json({ window: w, since, leader: lease && lease.live ? { holder: lease.holder, location: lease.location } : null, probes });
+            }) as Handler,
+          },
+        ]
+      : []),
     {
       method: 'GET',
       pattern: '/api/cluster',

@@ -5,6 +5,17 @@ import type { ProbeResult } from '../domain.ts';
 import { whereClause } from './db.ts';
 import type { Sql, SqlValue } from './sql.ts';
 
+export interface LocationSummary {
+  probe: string;
+  location: string;
+  results: number;
+  failed: number;
+  /** Mean total time of the results that answered (ok or degraded), ms; null when none did. */
+  meanTotalMs: number | null;
+  lastAt: number;
+  lastOutcome: string;
+}
+
 export interface ResultQuery {
   probe?: string;
   /** Inclusive lower bound on startedAt (epoch ms). */
@@ -302,6 +313,32 @@ export class ResultQueries {
   async after(afterId: number, limit: number): Promise<{ id: number; result: ProbeResult }[]> {
     const rows = await this.sql.all<Row & { id: number }>(`SELECT id, ${SELECT_COLS} FROM probe_results WHERE id > ? ORDER BY id LIMIT ?`, [afterId, limit]);
     return rows.map((row) => ({ id: Number(row.id), result: rowToResult(row) }));
+  }
+
+  /**
+   * Per probe and location since `since` (drills left out): how many results, how many failed, the mean total
+   * time of those that answered, and the newest result's outcome and time. For the per-location view.
+   */
+  async byLocation(since: number): Promise<LocationSummary[]> {
+    const rows = await this.sql.all<{ probe_id: string; location: string | null; n: number; failed: number; mean_ms: number | null; last_at: number; last_outcome: string }>(
+      `SELECT a.probe_id, a.location, a.n, a.failed, a.mean_ms, a.last_at,
+              (SELECT r.outcome FROM probe_results r WHERE r.probe_id = a.probe_id AND r.location IS NOT DISTINCT FROM a.location
+                 AND r.started_at = a.last_at AND r.drill_id IS NULL LIMIT 1) AS last_outcome
+       FROM (SELECT probe_id, location, COUNT(*) AS n, SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS failed,
+                    AVG(CASE WHEN outcome <> 'failed' THEN total_ms END) AS mean_ms, MAX(started_at) AS last_at
+             FROM probe_results WHERE started_at >= ? AND drill_id IS NULL GROUP BY probe_id, location) a
+       ORDER BY a.probe_id, a.location`,
+      [since],
+    );
+    return rows.map((r) => ({
+      probe: r.probe_id,
+      location: r.location ?? 'default',
+      results: Number(r.n),
+      failed: Number(r.failed),
+      meanTotalMs: r.mean_ms === null ? null : Math.round(Number(r.mean_ms) * 10) / 10,
+      lastAt: Number(r.last_at),
+      lastOutcome: r.last_outcome,
+    }));
   }
 
   /** The highest row id (0 for an empty table). */

@@ -7,7 +7,7 @@ import type { ProbeResult } from '../domain.ts';
 import { openDatabase, transaction, type OpenOptions } from './db.ts';
 import { migrate, migrateSqlite, type Migration, type MigrateReport } from './migrations.ts';
 import { PgSql, redactUrl, type PgOptions } from './postgres.ts';
-import { ResultQueries, type ResultQuery } from './results.ts';
+import { ResultQueries, type LocationSummary, type ResultQuery } from './results.ts';
 import { RetentionQueries, type RetentionPolicy, type RetentionReport } from './retention.ts';
 import { RollupQueries, type HourlyRollup, type RollupQuery, type RollupReport } from './rollups.ts';
 import type { Sql } from './sql.ts';
@@ -15,7 +15,7 @@ import { SqliteSql } from './sqlite.ts';
 
 export type { OpenOptions } from './db.ts';
 export { SchemaTooNewError, MIGRATIONS, type Migration, type MigrateReport } from './migrations.ts';
-export type { ResultQuery } from './results.ts';
+export type { LocationSummary, ResultQuery } from './results.ts';
 export type { RetentionPolicy, RetentionReport } from './retention.ts';
 export { HOUR_MS, RollupAccumulator, hourFloor, nearestRank } from './rollups.ts';
 export type { HourlyRollup, LatencySummary, RollupQuery, RollupReport, RollupSourceRow } from './rollups.ts';
@@ -138,6 +138,11 @@ export class Store {
   /** Results by row id above `afterId` (id order), for following what other instances record. */
   resultsAfter(afterId: number, limit = 2_000): Promise<{ id: number; result: ProbeResult }[]> {
     return this.resultsQ.after(afterId, limit);
+  }
+
+  /** Per probe and location since `since`: counts, failures, mean total time, the newest outcome. */
+  resultsByLocation(since: number): Promise<LocationSummary[]> {
+    return this.resultsQ.byLocation(since);
   }
 
   /** The highest result row id (0 when there is none). */

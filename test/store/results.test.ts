@@ -70,6 +70,28 @@ describe.each(BACKENDS)('store: results (%s)', (backend) => {
     await s.close();
   });
 
+  it.skipIf(skipBackend(backend))('summarises per probe and location: counts, failures, mean time of answers, newest outcome', async () => {
+    const s = await open();
+    const t0 = 1_767_600_000_000;
+    const r = (i: number, location: string, outcome: 'ok' | 'failed', totalMs: number) => ({
+      ...makeResult(i),
+      probeId: 'p',
+      drillId: undefined,
+      startedAt: t0 + i * 1000,
+      location,
+      outcome,
+      timings: { ...makeResult(i).timings, totalMs },
+    });
+    await s.insertResults([r(0, 'eu-west', 'ok', 100), r(1, 'eu-west', 'failed', 5), r(2, 'us-east', 'ok', 40), r(3, 'us-east', 'ok', 60), r(4, 'eu-west', 'failed', 7)]);
+    const rows = await s.resultsByLocation(t0);
+    expect(rows).toEqual([
+      { probe: 'p', location: 'eu-west', results: 3, failed: 2, meanTotalMs: 100, lastAt: t0 + 4000, lastOutcome: 'failed' },
+      { probe: 'p', location: 'us-east', results: 2, failed: 0, meanTotalMs: 50, lastAt: t0 + 3000, lastOutcome: 'ok' },
+    ]);
+    expect(await s.resultsByLocation(t0 + 3500)).toHaveLength(1);
+    await s.close();
+  });
+
   it.skipIf(skipBackend(backend))('latestResults gives the newest non-drill result of each probe', async () => {
     const s = await open();
     const all = Array.from({ length: 300 }, (_, i) => makeResult(i, { probes: 7 }));
