@@ -65,6 +65,22 @@ describe('LatencyWatch', () => {
     await store2.close();
   });
 
+  it('a restored state is decoded when the probe\'s first result arrives, and that result continues it', async () => {
+    const store = openStore();
+    const watch = new LatencyWatch(store);
+    await watch.sync([spec], start);
+    const calm = generate({ start, days: 3, stepMs: 5 * MIN, timezone: 'UTC', baseMs: 900, seed: 8 });
+    feed(watch, calm);
+    const learnt = watch.stateOf('canary')!.total.count;
+    await watch.save(start + 3 * DAY);
+    const watch2 = new LatencyWatch(store);
+    await watch2.sync([spec], start + 3 * DAY);
+    // No stateOf() first: the first result itself must find the stored state, not a fresh one.
+    watch2.observe(resultAt(start + 3 * DAY, 900));
+    expect(watch2.stateOf('canary')!.total.count).toBe(learnt + 1);
+    await store.close();
+  });
+
   it('keeps per-probe state compact: nothing allocated before the first value, a few kB after weeks', async () => {
     const store = openStore();
     const watch = new LatencyWatch(store);

@@ -1,5 +1,5 @@
 // The daemon's side of the latency detector: one tracker and state per probe, restored from the store (one query,
-// no raw results replayed), fed every result, saved every 15 minutes and at shutdown. A metric's state is a few
+// no raw results replayed; each state decoded at its probe's first result), fed every result, saved every 15 minutes and at shutdown. A metric's state is a few
 // hundred bytes until its first value and about 3 kB after (168 hour-of-week buckets of 3 float32 and a ring of
 // recent calls), so 10,000 probes hold tens of MB. The detector itself does no I/O.
 import type { ProbeResult, ProbeSpec, Signal } from '../../domain.ts';
@@ -18,6 +18,11 @@ interface Entry {
   dirty: boolean;
   /** True until the stored state has been looked up (a result seen before then keeps the live state). */
   loading: boolean;
+  /**
+   * The stored state, not decoded yet: decoding 10,000 states at start took seconds before /readyz, so each is
+   * decoded when its probe's first result arrives (or its state is asked for).
+   */
+  pending: string | null;
 }
 
 export class LatencyWatch {
@@ -54,7 +59,7 @@ export class LatencyWatch {
         kind: spec.kind,
       };
       const tracker = createProbeLatencyTracker({ id: spec.id, owner: spec.owner, labels }, settings);
-      const e: Entry = { spec, timezone: settings.timezone, tracker, state: tracker.init(), dirty: false, loading: true };
+      const e: Entry = { spec, timezone: settings.timezone, tracker, state: tracker.init(), dirty: false, loading: true, pending: null };
       next.set(spec.id, e);
       fresh.push(e);
     }
@@ -72,15 +77,26 @@ export class LatencyWatch {
     for (const e of fresh) {
       e.loading = false;
       const body = stored.get(e.spec.id);
-      // A baseline saved under another timezone is discarded: its buckets would be misaligned.
-      const state = body === undefined ? null : decodeBaseline(body, e.timezone);
-      if (state && !e.dirty) e.state = state;
+      // A result that arrived meanwhile started a live state: it is kept.
+      if (body !== undefined && !e.dirty) e.pending = body;
     }
   }
 
+  /** Decode the stored state, if it is still pending. */
+  private resolve(e: Entry): Entry {
+    if (e.pending !== null) {
+      // A baseline saved under another timezone is discarded: its buckets would be misaligned.
+      const state = decodeBaseline(e.pending, e.timezone);
+      e.pending = null;
+      if (state) e.state = state;
+    }
+    return e;
+  }
+
   observe(result: ProbeResult): Signal[] {
-    const e = this.entries.get(result.probeId);
-    if (!e) return [];
+    const found = this.entries.get(result.probeId);
+    if (!found) return [];
+    const e = this.resolve(found);
     const { state, signals } = e.tracker.observe(e.state, result);
     e.state = state;
     e.dirty = true;
@@ -95,7 +111,7 @@ export class LatencyWatch {
   private async write(entries: Entry[], now: number): Promise<void> {
     if (entries.length === 0) return;
     // Serialised now, so results arriving while the write runs are simply in the next save.
-    const rows = entries.map((e) => ({ probeId: e.spec.id, timezone: e.timezone, state: e.state }));
+    const rows = entries.map((e) => ({ probeId: e.spec.id, timezone: e.timezone, state: this.resolve(e).state }));
     for (const e of entries) e.dirty = false;
     try {
       await saveBaselines(this.store, rows, now);
@@ -107,6 +123,7 @@ export class LatencyWatch {
 
   /** The live state of a probe (for tests and diagnostics). */
   stateOf(probeId: string): ProbeLatencyState | undefined {
-    return this.entries.get(probeId)?.state;
+    const e = this.entries.get(probeId);
+    return e && this.resolve(e).state;
   }
 }
