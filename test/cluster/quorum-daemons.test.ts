@@ -69,10 +69,11 @@ describe.skipIf(!pgAvailable())('location quorum through daemons on PostgreSQL',
     expect(warning.labels.owner).toBe(alertsConfig(leader().config).vigilOwner); // Vigil's owner, not the probe's
     // Any instance shows each location's view of the probe, and who leads.
     const follower = daemons.find((d) => !d.leader.isLeader)!;
-    const view = (await (await fetch(`${follower.url}/api/locations?window=15m`)).json()) as {
-      leader: { location: string } | null;
-      probes: Record<string, { location: string; failed: number; results: number; lastOutcome: string }[]>;
-    };
+    type View = { leader: { location: string } | null; probes: Record<string, { location: string; failed: number; results: number; lastOutcome: string }[]> };
+    const view = await until('every location in /api/locations', async () => {
+      const v = (await (await fetch(`${follower.url}/api/locations?window=15m`)).json()) as View;
+      return (v.probes['openai-canary'] ?? []).length === LOCATIONS.length && v;
+    });
     expect(view.leader?.location).toBe(leader().config.location);
     const byLoc = Object.fromEntries(view.probes['openai-canary'].map((x) => [x.location, x]));
     expect(Object.keys(byLoc).sort()).toEqual([...LOCATIONS].sort());
