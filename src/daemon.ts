@@ -127,6 +127,8 @@ export class Daemon {
   private loops: Promise<void>[] = [];
   private stopping: Promise<ShutdownReport> | null = null;
   private forgetLastWords: () => void = () => {};
+  /** Whether this process raised the Watchdog (so that turning it off by a reload resolves it). */
+  private watchdogRaised = false;
   /** Outcome of the daemon's writes to its store (/healthz, /readyz, the heartbeat). */
   readonly storeHealth: StoreHealth;
   private readonly loopMonitor: LoopMonitor;
@@ -399,6 +401,8 @@ export class Daemon {
     d.loops.push(d.repeat(opts.maintenanceEveryMs ?? HOUR, () => d.leaderOnly(() => d.maintain())));
     // Model lists are polled when due (every 6 h, persisted across restarts); countdowns checked each minute.
     d.loops.push(d.repeat(60_000, () => d.leaderOnly(async () => void (await d.lifecycle.tick()))));
+    // The Watchdog fires for as long as the engine runs, so its repeats prove engine and outbox work end to end.
+    d.loops.push(d.repeat(60_000, () => d.leaderOnly(async () => d.watchdog())));
     d.loops.push(d.repeat(24 * HOUR, () => d.leaderOnly(async () => void (await d.lifecycle.intake.prune()))));
     // Webhooks that reached another instance are stored there; the leader processes them from the store.
     d.loops.push(d.repeat(opts.webhookPollMs ?? 5_000, () => d.leaderOnly(async () => void (await d.lifecycle.intake.reprocessPending({ retryFailed: false })))));
@@ -564,6 +568,25 @@ export class Daemon {
     // Two rounds: one may already be under way without this notification in it.
     await this.incidents.tick();
     await this.incidents.tick();
+  }
+
+  /** Assert (or, once turned off, resolve) the always-firing Watchdog alert. */
+  private watchdog(): void {
+    const on = this.alerts.watchdog;
+    if (!on && !this.watchdogRaised) return;
+    this.watchdogRaised = on;
+    this.signal({
+      detector: 'watchdog',
+      key: 'vigil:watchdog',
+      severity: 'info',
+      status: on ? 'firing' : 'resolved',
+      summary: on
+        ? "Watchdog: always firing while Vigil's incident engine and outbox work; route it to a dead man's switch, which pages when it stops"
+        : 'Watchdog turned off in alerts/',
+      evidence: {},
+      labels: { owner: this.alerts.vigilOwner, alertname: 'Watchdog', kind: 'vigil' },
+      at: this.clock.now(),
+    });
   }
 
   /** /healthz: can this process still do its job? Also starts a small test write (throttled). */

@@ -738,6 +738,12 @@ export const alertDefaultsSchema = z
       .min(1)
       .optional()
       .describe("Owner of Vigil's own alerts (a crash, its own egress, one location failing alone); default: the first owner listed."),
+    watchdog: z
+      .boolean()
+      .default(false)
+      .describe(
+        "An always-firing info alert 'Watchdog' (detector watchdog) for Vigil's owner, re-sent every repeat_interval while the incident engine and outbox work; route it (match: { detector: watchdog }) to a dead man's switch that pages when it stops.",
+      ),
     group_by: z.array(labelName).default(['provider', 'detector']).describe('Default grouping labels.'),
     group_wait: duration('Default group_wait.').default('30s'),
     group_interval: duration('Default group_interval.').default('5m'),

@@ -92,6 +92,8 @@ export interface AlertsConfig {
   availability: AvailabilitySettings;
   /** Who hears about Vigil itself (its crash, its own egress, one location failing alone). */
   vigilOwner: string;
+  /** Raise the always-firing Watchdog alert (Alertmanager's pattern) for a dead man's switch route. */
+  watchdog: boolean;
 }
 
 const ms = (text: string): number => {
@@ -216,6 +218,7 @@ export function alertsConfig(config: Pick<VigilConfig, 'alerts'> & { server: Pic
       forMs: ms(d.availability.for),
     },
     vigilOwner: vigilOwnerOf(d.vigil_owner, owners, a.defaults),
+    watchdog: d.watchdog,
   };
 }
 

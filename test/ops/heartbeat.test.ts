@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 // @ts-expect-error a plain-JS fixture shared with child processes (--import)
 import { arm, disarm } from './fixtures/disk-full.mjs';
@@ -140,4 +141,55 @@ describe('heartbeat', () => {
       v.kill('SIGKILL');
     }
   }, 120_000);
+
+  it("the Watchdog (alerts defaults.watchdog) fires for Vigil's owner and is re-sent every repeat_interval through the engine and outbox", async () => {
+    const dir = opsConfig();
+    dirs.push(dir);
+    mkdirSync(join(dir, 'alerts'), { recursive: true });
+    const routing = (watchdog: boolean) => `owners:
+  platform: { slack: "#oncall" }
+  vigil-team: { slack: "#vigil" }
+routes:
+  - match: { detector: watchdog }
+    notify: [console]
+defaults:
+  vigil_owner: vigil-team
+  watchdog: ${watchdog}
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 2s
+`;
+    writeFileSync(join(dir, 'alerts', 'routing.yaml'), routing(true));
+    const logs: string[] = [];
+    const log = createLogger({ stream: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }), json: true });
+    const d = await Daemon.start({ configDir: dir, env: DEAD_ENV, log, listen: { port: 0 }, incidentTickMs: 200 });
+    const watchdog = async () => (await d.incidents.listIncidents({ limit: 50 })).filter((i) => i.detector === 'watchdog');
+    const deliveries = async () => {
+      const [w] = await watchdog();
+      return w ? w.notifications.filter((n) => n.receiver.endsWith('console') && n.status === 'sent') : [];
+    };
+    try {
+      await until('the Watchdog delivered', async () => (await deliveries()).length >= 1);
+      const [w] = await watchdog();
+      expect(w).toMatchObject({ state: 'firing', severity: 'info', labels: { owner: 'vigil-team', alertname: 'Watchdog' } });
+      expect(w.summary).toMatch(/^Watchdog: always firing/);
+      await until('the Watchdog re-sent after repeat_interval', async () => (await deliveries()).length >= 2, 20_000);
+      expect(await watchdog()).toHaveLength(1);
+    } finally {
+      await d.stop();
+    }
+
+    // Turned off: the next start resolves nothing it did not raise, and raises nothing.
+    writeFileSync(join(dir, 'alerts', 'routing.yaml'), routing(false));
+    const d2 = await Daemon.start({ configDir: dir, env: DEAD_ENV, log, listen: { port: 0 }, incidentTickMs: 200 });
+    try {
+      // Off: this process raised nothing, so nothing new is delivered (the old incident stays as it was).
+      const before = (await d2.incidents.listIncidents({ limit: 50 })).filter((i) => i.detector === 'watchdog').flatMap((i) => i.notifications).length;
+      await sleep(1_500);
+      const after = (await d2.incidents.listIncidents({ limit: 50 })).filter((i) => i.detector === 'watchdog').flatMap((i) => i.notifications).length;
+      expect(after).toBe(before);
+    } finally {
+      await d2.stop();
+    }
+  }, 90_000);
 });
