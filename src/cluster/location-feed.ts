@@ -40,6 +40,8 @@ export class LocationFeed {
   /** Newest startedAt per probe and location. */
   private readonly lastSeen = new Map<string, Map<string, number>>();
   private high = 0;
+  /** Rows up to this id were covered by start()'s seeding: never observed again (a takeover would re-fire old failures). */
+  private seededUpTo = 0;
   private readonly taken = new Set<number>();
 
   constructor(o: LocationFeedOptions) {
@@ -58,6 +60,7 @@ export class LocationFeed {
    */
   async start(now: number, probes: readonly string[]): Promise<void> {
     this.high = await this.o.source.maxResultId();
+    this.seededUpTo = this.high;
     this.taken.clear();
     const since = now - (this.o.staleMs ?? 300_000);
     for (const id of probes) {
@@ -82,7 +85,7 @@ export class LocationFeed {
       const page = await this.o.source.resultsAfter(from + 0, 5_000);
       let fresh = 0;
       for (const { id, result } of page) {
-        if (this.taken.has(id) || id <= from) continue;
+        if (this.taken.has(id) || id <= from || id <= this.seededUpTo) continue;
         this.taken.add(id);
         fresh++;
         if (id > this.high) this.high = id;
