@@ -14,6 +14,7 @@
 import type { Clock } from '../clock.ts';
 import type { ProbeResult, Signal } from '../domain.ts';
 import type { HttpClient } from '../http/types.ts';
+import { heartbeatHost } from './heartbeat.ts';
 
 export interface ControlConfig {
   url: string;
@@ -56,13 +57,7 @@ export function unanswered(r: ProbeResult): boolean {
 }
 
 /** Host of the control URL: what is logged and shown (a URL may carry a token in its path or query). */
-export function controlHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'invalid';
-  }
-}
+export const controlHost = heartbeatHost;
 
 export class EgressWatch {
   private readonly o: EgressOptions;

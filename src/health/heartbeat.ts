@@ -25,7 +25,7 @@ interface Log {
   warn(msg: string, fields?: Record<string, unknown>): void;
 }
 
-/** Host of the check-in URL: the only part safe to log or label (the path and query hold the token). */
+/** Host of a URL that holds a secret (a check-in or control URL): the only part safe to log or label. */
 export function heartbeatHost(url: string): string {
   try {
     return new URL(url).host;

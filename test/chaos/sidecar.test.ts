@@ -49,6 +49,18 @@ function run(args: string[], env: Record<string, string | undefined> = {}): { ch
 const base = () => `http://127.0.0.1:${port}`;
 const auth = { authorization: `Bearer ${TOKEN}` };
 
+/** The proxy a daemon spawned, once it answers (up to 30 s, or until the daemon exits). */
+async function spawnedProxy(daemon: ReturnType<typeof run>): Promise<{ pid: number; faults: number }> {
+  const deadline = Date.now() + 30_000;
+  let st = await status();
+  while (!st && Date.now() < deadline && daemon.child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 100));
+    st = await status();
+  }
+  expect(st, daemon.stderr()).not.toBeNull();
+  return st!;
+}
+
 async function status(): Promise<{ pid: number; faults: number } | null> {
   try {
     const r = await fetch(`${base()}/proxy/_status`, { headers: auth, signal: AbortSignal.timeout(1_000) });
@@ -104,14 +116,8 @@ describe('vigil proxy', () => {
   it('spawned by the daemon: keeps passing traffic after kill -9 of the daemon, and the fault still expires by its TTL', async () => {
     writeConfig(`  control_token: ${TOKEN}\n`);
     const daemon = run(['run']);
-    const deadline = Date.now() + 30_000;
-    let st = await status();
-    while (!st && Date.now() < deadline && daemon.child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 100));
-      st = await status();
-    }
-    expect(st, daemon.stderr()).not.toBeNull();
-    const proxyPid = st!.pid;
+    const st = await spawnedProxy(daemon);
+    const proxyPid = st.pid;
     expect(proxyPid).not.toBe(daemon.child.pid);
 
     const ttlMs = 3_000;
@@ -146,13 +152,7 @@ describe('vigil proxy', () => {
   it('a clean daemon stop stops the proxy it spawned', async () => {
     writeConfig(`  control_token: ${TOKEN}\n`);
     const daemon = run(['run']);
-    const deadline = Date.now() + 30_000;
-    let st = await status();
-    while (!st && Date.now() < deadline && daemon.child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 100));
-      st = await status();
-    }
-    expect(st, daemon.stderr()).not.toBeNull();
+    await spawnedProxy(daemon);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
     expect(await status()).toBeNull();
