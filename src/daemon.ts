@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { StartupError, startupStep } from './runtime/startup.ts';
 import { runShutdown } from './runtime/shutdown.ts';
-import { onCrash } from './runtime/crash.ts';
+import { errorLine, onCrash } from './runtime/crash.ts';
 import type { CrashKind } from './runtime/crash.ts';
 import type { ShutdownReport } from './runtime/shutdown.ts';
 import { LoopMonitor } from './health/loop.ts';
@@ -38,7 +38,7 @@ import { Scheduler } from './scheduler/index.ts';
 import { startServer } from './server/index.ts';
 import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
-import { redact, secretValues } from './config/redact.ts';
+import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector, isFinal, probeLabels } from './detectors/availability.ts';
 import { ON_FALLBACK, attribute, directPeers, fallbackSignal, isGatewayTarget, onFallback } from './detectors/attribution.ts';
 import { EGRESS_DETECTOR, EgressWatch } from './health/egress.ts';
@@ -556,7 +556,7 @@ export class Daemon {
    * delivery cut short by the exit goes out after the restart). The policy bounds how long this may take.
    */
   private async lastWords(err: unknown, kind: CrashKind): Promise<void> {
-    const what = redact((err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0].slice(0, 200));
+    const what = errorLine(err, 200);
     await this.signal(
       crashSignal(
         this.alerts.vigilOwner,

@@ -69,7 +69,8 @@ export function uninstallCrashPolicy(): void {
   hooks.clear();
 }
 
-function errorLine(err: unknown): string {
+/** An error's first line (`Name: message`), cut to `max` characters, secrets masked: safe to log or send. */
+export function errorLine(err: unknown, max = 300): string {
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return redact(msg.split('\n')[0].slice(0, 300));
+  return redact(msg.split('\n')[0].slice(0, max));
 }
