@@ -129,6 +129,8 @@ export class Daemon {
   private forgetLastWords: () => void = () => {};
   /** Whether this process raised the Watchdog (so that turning it off by a reload resolves it). */
   private watchdogRaised = false;
+  /** Whether this process has resolved a Watchdog left by an earlier one since it was turned off. */
+  private watchdogSwept = false;
   /** Outcome of the daemon's writes to its store (/healthz, /readyz, the heartbeat). */
   readonly storeHealth: StoreHealth;
   private readonly loopMonitor: LoopMonitor;
@@ -570,19 +572,26 @@ export class Daemon {
     await this.incidents.tick();
   }
 
-  /** Assert (or, once turned off, resolve) the always-firing Watchdog alert. */
-  private watchdog(): void {
+  /**
+   * Assert the always-firing Watchdog alert, or once it is turned off resolve it, including one an earlier
+   * process raised (turned off across a restart, it would otherwise fire for ever).
+   */
+  private async watchdog(): Promise<void> {
     const on = this.alerts.watchdog;
-    if (!on && !this.watchdogRaised) return;
-    this.watchdogRaised = on;
+    if (!on) {
+      if (this.watchdogSwept && !this.watchdogRaised) return;
+      this.watchdogRaised = false;
+      this.watchdogSwept = true;
+      await this.incidents.retire('watchdog', new Set(), 'Watchdog turned off in alerts/');
+      return;
+    }
+    this.watchdogRaised = true;
     this.signal({
       detector: 'watchdog',
       key: 'vigil:watchdog',
       severity: 'info',
-      status: on ? 'firing' : 'resolved',
-      summary: on
-        ? "Watchdog: always firing while Vigil's incident engine and outbox work; route it to a dead man's switch, which pages when it stops"
-        : 'Watchdog turned off in alerts/',
+      status: 'firing',
+      summary: "Watchdog: always firing while Vigil's incident engine and outbox work; route it to a dead man's switch, which pages when it stops",
       evidence: {},
       labels: { owner: this.alerts.vigilOwner, alertname: 'Watchdog', kind: 'vigil' },
       at: this.clock.now(),

@@ -179,17 +179,25 @@ defaults:
       await d.stop();
     }
 
-    // Turned off: the next start resolves nothing it did not raise, and raises nothing.
+    // Turned off across a restart: the next start resolves the Watchdog the earlier process raised (and tells
+    // the route so), then raises nothing.
     writeFileSync(join(dir, 'alerts', 'routing.yaml'), routing(false));
     const d2 = await Daemon.start({ configDir: dir, env: DEAD_ENV, log, listen: { port: 0 }, incidentTickMs: 200 });
     try {
-      // Off: this process raised nothing, so nothing new is delivered (the old incident stays as it was).
-      const before = (await d2.incidents.listIncidents({ limit: 50 })).filter((i) => i.detector === 'watchdog').flatMap((i) => i.notifications).length;
+      await until('the old Watchdog resolved', async () => (await watchdog2()).every((i) => i.state === 'resolved'), 20_000);
+      const all = await watchdog2();
+      expect(all).toHaveLength(1);
+      expect(all[0].resolvedAt).not.toBeNull();
+      await until('the resolve delivered', async () => all.length === 1 && (await watchdog2())[0].notifications.some((n) => n.action === 'resolve' && n.status === 'sent'), 20_000);
+      const n = (await watchdog2())[0].notifications.length;
       await sleep(1_500);
-      const after = (await d2.incidents.listIncidents({ limit: 50 })).filter((i) => i.detector === 'watchdog').flatMap((i) => i.notifications).length;
-      expect(after).toBe(before);
+      expect(await watchdog2()).toHaveLength(1);
+      expect((await watchdog2())[0].notifications.length).toBe(n);
     } finally {
       await d2.stop();
+    }
+    async function watchdog2() {
+      return (await d2.incidents.listIncidents({ limit: 50 })).filter((i) => i.detector === 'watchdog');
     }
   }, 90_000);
 });
