@@ -102,6 +102,20 @@ export interface DocInterpolation {
  */
 export function interpolateDocument(src: SourceFile, env: Env): DocInterpolation {
   const result: DocInterpolation = { errors: [], secretValues: new Set(), missing: [] };
+  if (src.fast) {
+    // The lean parse listed every string with a `$`; the same substitution, on its values.
+    for (const { path, plain } of src.fast.dollars) {
+      const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], src.fast.value) as Record<string | number, unknown>;
+      const key = path[path.length - 1];
+      const original = parent[key] as string;
+      const r = interpolateString(original, env);
+      for (const v of r.secretValues) result.secretValues.add(v);
+      for (const p of r.problems) result.errors.push(errorAt(src, path, p.message, { hint: p.hint }));
+      for (const name of r.missing) result.missing.push({ name, path });
+      parent[key] = coerce(r.value, original, plain ? 'PLAIN' : 'QUOTE_DOUBLE');
+    }
+    return result;
+  }
   walk(src.doc.contents, [], (scalar, path) => {
     if (typeof scalar.value !== 'string' || !scalar.value.includes('$')) return;
     const original = scalar.value;

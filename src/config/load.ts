@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ConfigError, FieldPath } from './errors.ts';
 import { pathToString, sortErrors } from './errors.ts';
-import { locate, parseSource } from './source.ts';
+import { lineOf, locate, parseSource, valuesOf } from './source.ts';
 import type { SourceFile } from './source.ts';
 import { interpolateDocument } from './interpolate.ts';
 import type { Env } from './interpolate.ts';
@@ -93,7 +93,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
       ),
     );
     for (const s of interpolation.secretValues) secrets.add(s);
-    const raw = source.doc.toJS({ maxAliasCount: 1000 }) ?? {};
+    const raw = valuesOf(source) ?? {};
     for (const m of interpolation.missing) missingEnv.push({ name: m.name, file: rel, path: m.path, line: locate(source, m.path).line, item: itemId(raw, m.path) });
     collectSecretFields(raw, secrets);
     return { src: source, raw };
@@ -197,14 +197,14 @@ function assemble(
 ): VigilConfig {
   const sourced = <T extends Record<string, unknown>>(src: SourceFile, p: FieldPath, value: T): Sourced<T> => ({
     value,
-    source: { file: src.file, line: locate(src, p).line },
+    source: { file: src.file, line: lineOf(src, p) },
   });
   const v = vigil.data;
 
   const config: VigilConfig = {
     ...mapGlobal(v, root),
     files,
-    probes: probes.map(({ src, path: p, data }) => mapProbe(data!, v, { file: src.file, line: locate(src, p).line })),
+    probes: probes.map(({ src, path: p, data }) => mapProbe(data!, v, { file: src.file, line: lineOf(src, p) })),
     drills: drills.map(({ src, path: p, data }) => sourced(src, p, data!)),
     alerts: { owners: {}, receivers: {}, routes: [], silences: [], maintenance: [], inhibitRules: [], escalation: null, defaults: null },
     webhooks: Object.fromEntries(Object.entries(v.webhooks ?? {}).map(([name, w]) => [name, sourced(vigil.src, ['webhooks', name], w)])),

@@ -4,12 +4,78 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } f
 import type { Document, Node } from 'yaml';
 import type { ConfigError, FieldPath } from './errors.ts';
 import { pathToString } from './errors.ts';
+import { fastParse } from './fast-yaml.ts';
+import type { FastParse } from './fast-yaml.ts';
 
 export interface SourceFile {
   /** Relative to the config directory. */
   file: string;
-  doc: Document;
-  lineCounter: LineCounter;
+  /** With every node's position; for a file read by the lean parse, parsed on first use (a problem to place). */
+  readonly doc: Document;
+  readonly lineCounter: LineCounter;
+  /** Set when the lean parse read the file (fast-yaml.ts): its values, `$` strings and top-level offsets. */
+  readonly fast?: FastParse;
+}
+
+/** Files from this size on are read by the lean parse first; smaller ones cost `yaml` little. */
+export const FAST_PARSE_MIN_BYTES = 64 * 1024;
+
+/** A file read by the lean parse; `yaml`'s Document is made only when a position beyond its index is asked for. */
+class LeanSource implements SourceFile {
+  readonly file: string;
+  readonly fast: FastParse;
+  readonly #text: string;
+  #doc: Document | undefined;
+  #lineCounter: LineCounter | undefined;
+  #newlines: number[] | undefined;
+  constructor(file: string, text: string, fast: FastParse) {
+    this.file = file;
+    this.#text = text;
+    this.fast = fast;
+  }
+  #parse(): void {
+    this.#lineCounter = new LineCounter();
+    this.#doc = parseDocument(this.#text, { lineCounter: this.#lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  }
+  get doc(): Document {
+    if (!this.#doc) this.#parse();
+    return this.#doc!;
+  }
+  get lineCounter(): LineCounter {
+    if (!this.#lineCounter) this.#parse();
+    return this.#lineCounter!;
+  }
+  /** 1-based line of a source offset. */
+  lineAt(offset: number): number {
+    if (!this.#newlines) {
+      const nl: number[] = [];
+      for (let i = this.#text.indexOf('\n'); i >= 0; i = this.#text.indexOf('\n', i + 1)) nl.push(i);
+      this.#newlines = nl;
+    }
+    // number of newlines before offset, + 1
+    let lo = 0;
+    let hi = this.#newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#newlines[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  }
+}
+
+/** The values of a parsed file, as `yaml`'s `toJS` gives them (after interpolation, which edits them in place). */
+export function valuesOf(src: SourceFile): unknown {
+  return src.fast ? src.fast.value : src.doc.toJS({ maxAliasCount: 1000 });
+}
+
+/** The line of `path`: from the lean parse's index when it has it (a probe in a 10,000-probe file), else `locate`. */
+export function lineOf(src: SourceFile, path: FieldPath): number {
+  if (src instanceof LeanSource && path.length >= 1 && path.length <= 2) {
+    const off = src.fast.starts.get(path.length === 1 ? String(path[0]) : `${String(path[0])}\0${String(path[1])}`);
+    if (off !== undefined) return src.lineAt(off);
+  }
+  return locate(src, path).line;
 }
 
 export interface Position {
@@ -18,7 +84,11 @@ export interface Position {
 }
 
 /** Parse YAML; syntax errors come back with yaml's own positions and `source` is then null. */
-export function parseSource(file: string, text: string): { source: SourceFile | null; errors: ConfigError[] } {
+export function parseSource(file: string, text: string, opts: { fastFrom?: number } = {}): { source: SourceFile | null; errors: ConfigError[] } {
+  if (text.length >= (opts.fastFrom ?? FAST_PARSE_MIN_BYTES)) {
+    const fast = fastParse(text);
+    if (fast) return { source: new LeanSource(file, text, fast), errors: [] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const problems = [
