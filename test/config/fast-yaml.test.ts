@@ -152,7 +152,7 @@ describe('large config files (read by the lean parse)', () => {
       if (name === 'valid') {
         expect(shown(small)).toBe('');
         expect(large.config!.probes).toStrictEqual(small.config!.probes);
-        expect(large.config!.probes.map((p) => p.source.line)).toStrictEqual([2, 7, 14]);
+        expect(large.config!.probes.map((p) => p.source?.line)).toStrictEqual([2, 7, 14]);
         // `max_tokens: ${MAXTOK}` unquoted reads as the number, `"${EVERY}"` stays a string.
         expect(large.config!.probes[1].maxTokens).toBe(7);
         expect(large.config!.probes[1].schedule).toMatchObject({ everyMs: 45_000 });
