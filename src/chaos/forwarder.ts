@@ -82,6 +82,9 @@ const U_BODY_CLOSE = 3;
 const U_IDLE = 4;
 const U_TUNNEL = 5;
 
+/** At most this many body bytes are copied to go out with a rewritten head in one write. */
+const COALESCE = 64 * 1024;
+
 function plain(status: number, reason: string, message: string): Buffer {
   const body = JSON.stringify({ error: { message: `vigil chaos proxy: ${message}` } });
   return Buffer.from(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
@@ -104,6 +107,8 @@ class UpConn {
   /** Response bytes forwarded for the current request. */
   sent = 0;
   lastUsed = 0;
+  /** Reused only within this idle time: the upstream's Keep-Alive timeout hint less a second, else the default. */
+  idleMs: number;
   /** Last byte from the upstream while an answer was due (fw.now). */
   activeAt = 0;
   closed = false;
@@ -111,6 +116,7 @@ class UpConn {
   constructor(fw: Fwd, dest: Destination) {
     this.fw = fw;
     this.dest = dest;
+    this.idleMs = fw.o.upstreamIdleMs;
     const opts = { host: dest.host, port: dest.port, noDelay: true };
     this.sock = dest.tls ? tls.connect({ ...opts, servername: net.isIP(dest.host) ? undefined : dest.host, ALPNProtocols: ['http/1.1'] }) : net.connect(opts);
     this.sock.on('data', (b: Buffer) => this.onData(b));
@@ -147,13 +153,34 @@ class UpConn {
       c.write(b);
       return;
     }
-    // Head and body of an answer go out in one write, as they came in one read.
-    const sock = c.sock;
-    sock.cork();
-    try {
-      this.relay(b, c);
-    } finally {
-      sock.uncork();
+    this.relay(b, c);
+    this.flush(c);
+  }
+
+  // What relay() has to pass on from one read, as one contiguous range [outFrom, outTo) of outBuf: head and body
+  // of an answer leave in a single write, as they came in a single read.
+  private outBuf: Buffer | null = null;
+  private outFrom = 0;
+  private outTo = 0;
+
+  private out(b: Buffer, from: number, to: number): void {
+    if (b === this.outBuf && from === this.outTo) {
+      this.outTo = to;
+      return;
+    }
+    if (this.outBuf !== null && this.client !== null) this.flush(this.client);
+    this.outBuf = b;
+    this.outFrom = from;
+    this.outTo = to;
+  }
+
+  private flush(c: ClientConn): void {
+    const b = this.outBuf;
+    if (b === null) return;
+    this.outBuf = null;
+    if (this.outTo > this.outFrom) {
+      this.sent += this.outTo - this.outFrom;
+      c.write(this.outFrom === 0 && this.outTo === b.length ? b : b.subarray(this.outFrom, this.outTo));
     }
   }
 
@@ -169,26 +196,35 @@ class UpConn {
         }
         const end = buf.indexOf(CRLF2, start);
         if (end < 0) {
-          if (buf.length - start > MAX_HEAD) return this.broken('response head too large');
+          if (buf.length - start > MAX_HEAD) return this.broken('response head too large', null, c);
           this.head = start === 0 ? buf : buf.subarray(start);
           return;
         }
         this.head = null;
         const headEnd = end + 4;
-        const rh = parseResponseHead(start === 0 ? buf : buf.subarray(start), headEnd - start);
-        if (rh === null) return this.broken('malformed response head');
+        const h = start === 0 ? buf : buf.subarray(start);
+        const rh = parseResponseHead(h, headEnd - start);
+        if (rh === null) return this.broken('malformed response head', null, c);
+        // The upstream's Keep-Alive (hop-by-hop) describes its connection to us, not ours to the client, which
+        // closes on its own idle timeout: drop the line in place (shift what precedes it over it).
+        if (rh.keepAliveStart >= 0) {
+          const cut = rh.keepAliveEnd - rh.keepAliveStart;
+          h.copyWithin(cut, 0, rh.keepAliveStart);
+          start += cut;
+        }
+        if (rh.keepAliveTimeoutS > 0) this.idleMs = Math.min(this.fw.o.upstreamIdleMs * 15, Math.max(this.fw.o.upstreamIdleMs, (rh.keepAliveTimeoutS - 1) * 1000));
         const method = c.method;
-        c.write(buf.subarray(start, headEnd));
-        this.sent += headEnd - start;
+        this.out(buf, start, headEnd);
         this.fresh = false;
         // Continue in the (possibly concatenated) buffer from the end of the head.
         b = buf;
         off = headEnd;
         if (rh.status === 101) {
-          if (!c.upgrade) return this.broken('101 without an upgrade request');
+          if (!c.upgrade) return this.broken('101 without an upgrade request', null, c);
           this.state = U_TUNNEL;
+          if (off < b.length) this.out(b, off, b.length);
+          this.flush(c);
           c.tunnel();
-          if (off < b.length) c.write(b.subarray(off));
           return;
         }
         if (rh.status >= 100 && rh.status < 200) continue; // interim (100 Continue, 103): the final head follows
@@ -196,7 +232,7 @@ class UpConn {
         if (!responseHasBody(method, rh.status)) {
           // No body whatever the framing headers say (HEAD, 204, 304): only Connection decides.
           this.keepAlive = rh.persistent;
-          this.finish();
+          this.finish(c);
           continue;
         }
         if (rh.chunked) this.state = U_BODY_CHUNKED;
@@ -204,7 +240,7 @@ class UpConn {
           this.left = rh.contentLength;
           this.state = U_BODY_LENGTH;
           if (this.left === 0) {
-            this.finish();
+            this.finish(c);
             continue;
           }
         } else this.state = U_BODY_CLOSE;
@@ -212,35 +248,36 @@ class UpConn {
       }
       if (this.state === U_BODY_LENGTH) {
         const take = Math.min(this.left, b.length - off);
-        c.write(off === 0 && take === b.length ? b : b.subarray(off, off + take));
+        this.out(b, off, off + take);
         this.left -= take;
         off += take;
-        if (this.left === 0) this.finish();
+        if (this.left === 0) this.finish(c);
         continue;
       }
       if (this.state === U_BODY_CHUNKED) {
         const end = this.chunked.scan(b, off);
         if (end === -2) {
-          c.write(b.subarray(off));
-          return this.broken(`chunked framing: ${this.chunked.error}`);
+          this.out(b, off, b.length);
+          return this.broken(`chunked framing: ${this.chunked.error}`, null, c);
         }
         const stop = end < 0 ? b.length : end;
-        c.write(off === 0 && stop === b.length ? b : b.subarray(off, stop));
+        this.out(b, off, stop);
         off = stop;
-        if (end >= 0) this.finish();
+        if (end >= 0) this.finish(c);
         continue;
       }
       if (this.state === U_BODY_CLOSE) {
-        c.write(off === 0 ? b : b.subarray(off));
+        this.out(b, off, b.length);
         return;
       }
       // U_IDLE with leftover bytes: more than one answer to one request.
-      return this.broken('bytes after the end of the answer');
+      return this.broken('bytes after the end of the answer', null, c);
     }
   }
 
-  /** The answer is complete. */
-  private finish(): void {
+  /** The answer is complete: what is left of it goes out first. */
+  private finish(relaying: ClientConn): void {
+    this.flush(relaying);
     this.state = U_IDLE;
     this.fw.busy.delete(this);
     this.chunked.reset();
@@ -252,7 +289,8 @@ class UpConn {
   }
 
   /** Upstream misbehaved or failed: the client's exchange fails the way it would have directly. */
-  private broken(why: string, err?: NodeJS.ErrnoException): void {
+  private broken(why: string, err?: NodeJS.ErrnoException | null, relaying?: ClientConn): void {
+    if (relaying) this.flush(relaying);
     const c = this.client;
     this.client = null;
     this.destroy();
@@ -310,8 +348,6 @@ class ClientConn {
   readonly chunked = new ChunkedScanner();
   /** The upstream name of the current request (for error bodies), null for the engine's own paths. */
   upstream: string | null = null;
-  /** The upstream socket corked while a buffer is processed (head and body go out in one write). */
-  corked: UpConn | null = null;
   /** Deadline (fw.now ms) for the current phase; 0 when none. */
   deadline = 0;
   headStarted = 0;
@@ -355,10 +391,6 @@ class ClientConn {
       // A bug here must cost one connection, never the process.
       this.fw.o.onError?.('request', err);
       this.close();
-    } finally {
-      const up = this.corked;
-      this.corked = null;
-      up?.sock.uncork();
     }
   }
 
@@ -428,10 +460,10 @@ class ClientConn {
       this.refuse(405, 'CONNECT is not proxied');
       return b.length;
     }
-    this.route(h, parsed);
+    const took = this.route(h, parsed);
     if (this.state === C_DONE) return b.length;
-    // Continue after the head, in whichever buffer holds it.
-    const next = start + headLen;
+    // Continue after the head and the body bytes sent with it, in whichever buffer holds them.
+    const next = start + headLen + took;
     if (buf !== b) {
       this.process(buf, next);
       return b.length;
@@ -439,12 +471,33 @@ class ClientConn {
     return next;
   }
 
-  private route(h: Buffer, head: RequestHead): void {
+  /**
+   * Send the head (and the body bytes that came with it, in the same write) where it goes. Returns how many body
+   * bytes after the head in `h` were sent with it.
+   */
+  private route(h: Buffer, head: RequestHead): number {
     const fw = this.fw;
     this.method = head.method;
     this.upgrade = head.upgrade;
     this.keepAlive = head.keepAlive;
     this.requestDone = false;
+    // The body bytes already here (bounded, so a big body is not copied whole): they go out with the head.
+    const limit = Math.min(h.length, head.length + COALESCE);
+    let bodyEnd = head.length;
+    let bodyDone = true;
+    if (head.chunked) {
+      this.chunked.reset();
+      const end = this.chunked.scan(limit === h.length ? h : h.subarray(0, limit), head.length);
+      if (end === -2) {
+        this.refuse(400, `chunked framing: ${this.chunked.error}`);
+        return 0;
+      }
+      bodyEnd = end < 0 ? limit : end;
+      bodyDone = end >= 0;
+    } else if (head.contentLength > 0) {
+      bodyEnd = Math.min(limit, head.length + head.contentLength);
+      bodyDone = bodyEnd - head.length === head.contentLength;
+    }
     let dest = fw.o.engine;
     let out: Buffer | null = null;
     this.upstream = null;
@@ -460,36 +513,30 @@ class ClientConn {
         if (head.scope === null || !fw.o.wantsFault(name, head.scope)) {
           dest = up;
           const rest = i === t.length ? '/' : t.charCodeAt(i) === 0x3f ? `/${t.slice(i)}` : t.slice(i);
-          out = rewriteHead(h, head, up.basePath + rest, up.hostHeader);
+          out = rewriteHead(h, head, up.basePath + rest, up.hostHeader, bodyEnd);
         }
       }
     }
-    // The engine gets the request as the client sent it.
-    if (out === null) out = h.subarray(0, head.length);
+    // The engine gets the request as the client sent it (head and body are contiguous: no copy).
+    if (out === null) out = h.subarray(0, bodyEnd);
     let up = this.up;
-    if (up !== null && (up.dest !== dest || up.closed || fw.now - up.lastUsed > fw.o.upstreamIdleMs)) {
+    if (up !== null && (up.dest !== dest || up.closed || fw.now - up.lastUsed > up.idleMs)) {
       fw.release(up);
       up = null;
     }
     up ??= fw.acquire(dest);
     this.up = up;
     up.begin(this);
-    if (this.corked === null) {
-      up.sock.cork();
-      this.corked = up;
-    }
     up.write(out);
-    if (head.chunked) {
-      this.chunkedBody = true;
-      this.chunked.reset();
+    const took = bodyEnd - head.length;
+    if (bodyDone) this.requestSent();
+    else {
+      this.chunkedBody = head.chunked;
+      this.bodyLeft = head.contentLength - took;
       this.state = C_BODY;
       this.deadline = this.headStarted + fw.o.requestTimeoutMs;
-    } else if (head.contentLength > 0) {
-      this.chunkedBody = false;
-      this.bodyLeft = head.contentLength;
-      this.state = C_BODY;
-      this.deadline = this.headStarted + fw.o.requestTimeoutMs;
-    } else this.requestSent();
+    }
+    return took;
   }
 
   private requestSent(): void {
@@ -694,7 +741,7 @@ class Fwd {
     const list = this.pool.get(dest.key);
     while (list !== undefined && list.length > 0) {
       const up = list.pop()!;
-      if (!up.closed && this.now - up.lastUsed <= this.o.upstreamIdleMs) return up;
+      if (!up.closed && this.now - up.lastUsed <= up.idleMs) return up;
       up.destroy();
     }
     return new UpConn(this, dest);
@@ -732,7 +779,7 @@ class Fwd {
         }
       }
       for (const list of this.pool.values()) {
-        for (let i = list.length - 1; i >= 0; i--) if (now - list[i].lastUsed > this.o.upstreamIdleMs) list[i].destroy();
+        for (let i = list.length - 1; i >= 0; i--) if (now - list[i].lastUsed > list[i].idleMs) list[i].destroy();
       }
     } catch (err) {
       this.o.onError?.('sweep', err);

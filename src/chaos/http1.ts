@@ -255,16 +255,21 @@ export function isParseError(x: RequestHead | ParseError): x is ParseError {
 /** Drop list, for tests and docs. */
 export const DROPPED_REQUEST_HEADERS: readonly string[] = DROP;
 
-/** A new head for the upstream: request line with `path`, our Host, the kept header lines, CRLF. */
-export function rewriteHead(b: Buffer, head: RequestHead, path: string, host: string): Buffer {
+/**
+ * A new head for the upstream: request line with `path`, our Host, the kept header lines, CRLF; then the body
+ * bytes b[head.length, bodyEnd) that came in the same read, so head and body leave in one write.
+ */
+export function rewriteHead(b: Buffer, head: RequestHead, path: string, host: string, bodyEnd = head.length): Buffer {
   const line = `${head.method} ${path} HTTP/1.${head.minor}\r\nhost: ${host}\r\n`;
-  let size = Buffer.byteLength(line, 'latin1') + 2;
+  const lineLen = Buffer.byteLength(line, 'latin1');
+  let size = lineLen + 2 + (bodyEnd - head.length);
   for (let i = 0; i < head.keepLen; i += 2) size += head.keep[i + 1] - head.keep[i];
   const out = Buffer.allocUnsafe(size);
   let at = out.write(line, 0, 'latin1');
   for (let i = 0; i < head.keepLen; i += 2) at += b.copy(out, at, head.keep[i], head.keep[i + 1]);
   out[at] = 0x0d;
   out[at + 1] = 0x0a;
+  if (bodyEnd > head.length) b.copy(out, at + 2, head.length, bodyEnd);
   return out;
 }
 
@@ -283,6 +288,18 @@ export interface ResponseHead {
   /** What the version and Connection header say, framing aside (for answers without a body). */
   persistent: boolean;
   length: number;
+  /** The first Keep-Alive header line [start, end), CRLF included; -1 when none. */
+  keepAliveStart: number;
+  keepAliveEnd: number;
+  /** Its `timeout=` in seconds, -1 when none. */
+  keepAliveTimeoutS: number;
+}
+
+/** `timeout=N` in a Keep-Alive value (b[start, end)), -1 when absent or not a number. */
+function keepAliveTimeout(b: Buffer, start: number, end: number): number {
+  const v = b.toString('latin1', start, end).toLowerCase();
+  const m = /(?:^|[\s,;])timeout\s*=\s*(\d{1,6})/.exec(v);
+  return m ? Number(m[1]) : -1;
 }
 
 /** Parse a response head in b[0, headEnd); null when it is not one (the caller treats the upstream as broken). */
@@ -301,6 +318,9 @@ export function parseResponseHead(b: Buffer, headEnd: number): ResponseHead | nu
   let contentLength = -1;
   let te: string | null = null;
   let conn: string | null = null;
+  let keepAliveStart = -1;
+  let keepAliveEnd = -1;
+  let keepAliveTimeoutS = -1;
   const last = headEnd - 2;
   while (pos < last) {
     const eol = b.indexOf(0x0a, pos);
@@ -319,6 +339,10 @@ export function parseResponseHead(b: Buffer, headEnd: number): ResponseHead | nu
       } else if (nlen === 10 && nameIs(b, pos, nlen, 'connection')) {
         const v = trimmedValue(b, colon + 1, end);
         conn = conn === null ? v : `${conn}, ${v}`;
+      } else if (nlen === 10 && keepAliveStart < 0 && nameIs(b, pos, nlen, 'keep-alive')) {
+        keepAliveStart = pos;
+        keepAliveEnd = eol + 1;
+        keepAliveTimeoutS = keepAliveTimeout(b, colon + 1, end);
       }
     }
     pos = eol + 1;
@@ -336,7 +360,7 @@ export function parseResponseHead(b: Buffer, headEnd: number): ResponseHead | nu
     contentLength = -1;
   } else if (contentLength < 0) untilClose = true;
   if (untilClose) keepAlive = false;
-  return { status, minor: minor as 0 | 1, contentLength, chunked, untilClose, keepAlive, persistent, length: headEnd };
+  return { status, minor: minor as 0 | 1, contentLength, chunked, untilClose, keepAlive, persistent, length: headEnd, keepAliveStart, keepAliveEnd, keepAliveTimeoutS };
 }
 
 /** Does a response to `method` with this status carry a body (RFC 9112 §6.3)? */
