@@ -4,7 +4,9 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProbeResult } from '../domain.ts';
-import { OTHER, ServedModelLimiter, UNKNOWN, configLabel, errorClassLabel, providerLabel } from './labels.ts';
+import { ServedModelLimiter, configLabel, errorClassLabel, providerLabel } from './labels.ts';
+import { add, newCell, newHist, observe, registerProbeFamilies, servedCell, setPhase, SLOT } from './probe-series.ts';
+import type { ProbeCell } from './probe-series.ts';
 
 /** The parts of a ProbeSpec that name its series. */
 export interface ProbeIdentity {
@@ -67,30 +69,47 @@ export const LLM_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5,
 /** Scheduler lateness: the target is p99 < 50 ms, so resolve the low end finely. */
 export const SKEW_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** blackbox_exporter's phases we can measure (no separate DNS phase: the connector times connect only). */
-const PHASES = ['connect', 'tls', 'processing', 'transfer'] as const;
-
 /**
  * prom-client's default collector exports these as gauges ending in `_total`, which `promtool check
  * metrics` rejects; the same numbers remain in `nodejs_active_{handles,requests,resources}{type}`.
  */
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
 type Labels = Record<string, string>;
 
-/**
- * What is needed to remove a probe's series later, and no more: its identity labels and whether it has a served
- * model series. Every other label set of the probe is rebuilt from bounded vocabularies (phases, outcomes, error
- * classes, token types, the served models the limiter allowed), so 10,000 probes do not keep a map of label sets
- * each beside prom-client's own.
- */
-interface ProbeSeries {
-  /** Identity labels at the time the series were written; a config edit that changes them drops the old ones. */
-  identityKey: string;
-  id: Labels;
-  servedModelInfo: Labels | null;
-}
+/** HELP text of the per-probe families (probe-series.ts), by the keys of PROBE_FAMILY_NAMES. */
+const HELP = {
+  success: 'Whether the last probe attempt succeeded (1 for ok or degraded, 0 for failed).',
+  degraded: 'Whether the last probe attempt was degraded (slow, soft assertion failed, or passed after retry).',
+  duration: 'Total duration of the last probe attempt in seconds.',
+  httpDuration: 'Duration of each HTTP phase of the last probe attempt in seconds (0 when not reached or reused).',
+  httpStatus: 'HTTP status code of the last probe attempt (0 when there was no response).',
+  lastTimestamp: 'Start time of the last probe attempt, seconds since the epoch.',
+  servedModelInfo: 'The model the provider last reported serving for this probe (always 1; the value is in served_model).',
+  operationDuration: 'GenAI operation duration in seconds (OpenTelemetry gen_ai.client.operation.duration), every attempt.',
+  timeToFirstChunk: 'Time to the first content chunk in seconds (OpenTelemetry gen_ai.client.operation.time_to_first_chunk).',
+  // OTel defines gen_ai.client.token.usage as a histogram of tokens per operation; a canary's count is nearly
+  // constant, so buckets carry nothing: a counter gives tokens per second for quota and spend, one series per type.
+  tokenUsage: 'Tokens used by probes (OpenTelemetry gen_ai.client.token.usage, exported as a counter).',
+  cost: 'Estimated cost of probe calls in US dollars, from the configured pricing.',
+  results: 'Probe attempts by outcome and error class (confirmation re-probes included).',
+};
+
+/** The per-probe families' names, keyed as probe-series.ts expects. */
+const PROBE_FAMILY_NAMES = {
+  success: METRIC_NAMES.probeSuccess,
+  degraded: METRIC_NAMES.probeDegraded,
+  duration: METRIC_NAMES.probeDuration,
+  httpDuration: METRIC_NAMES.probeHttpDuration,
+  httpStatus: METRIC_NAMES.probeHttpStatus,
+  lastTimestamp: METRIC_NAMES.probeLastTimestamp,
+  servedModelInfo: METRIC_NAMES.servedModelInfo,
+  operationDuration: METRIC_NAMES.operationDuration,
+  timeToFirstChunk: METRIC_NAMES.timeToFirstChunk,
+  tokenUsage: METRIC_NAMES.tokenUsage,
+  cost: METRIC_NAMES.cost,
+  results: METRIC_NAMES.results,
+};
 
 export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
   const registry = new Registry();
@@ -102,87 +121,9 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
   }
 
-  const ID = ['probe', 'provider', 'model', 'owner'];
-  const SERVED = [...ID, 'served_model'];
-
-  const probeSuccess = new Gauge({
-    name: METRIC_NAMES.probeSuccess,
-    help: 'Whether the last probe attempt succeeded (1 for ok or degraded, 0 for failed).',
-    labelNames: ID,
-    registers,
-  });
-  const probeDegraded = new Gauge({
-    name: METRIC_NAMES.probeDegraded,
-    help: 'Whether the last probe attempt was degraded (slow, soft assertion failed, or passed after retry).',
-    labelNames: ID,
-    registers,
-  });
-  const probeDuration = new Gauge({
-    name: METRIC_NAMES.probeDuration,
-    help: 'Total duration of the last probe attempt in seconds.',
-    labelNames: ID,
-    registers,
-  });
-  const probeHttpDuration = new Gauge({
-    name: METRIC_NAMES.probeHttpDuration,
-    help: 'Duration of each HTTP phase of the last probe attempt in seconds (0 when not reached or reused).',
-    labelNames: [...ID, 'phase'],
-    registers,
-  });
-  const probeHttpStatus = new Gauge({
-    name: METRIC_NAMES.probeHttpStatus,
-    help: 'HTTP status code of the last probe attempt (0 when there was no response).',
-    labelNames: ID,
-    registers,
-  });
-  const probeLastTimestamp = new Gauge({
-    name: METRIC_NAMES.probeLastTimestamp,
-    help: 'Start time of the last probe attempt, seconds since the epoch.',
-    labelNames: ID,
-    registers,
-  });
-  const servedModelInfo = new Gauge({
-    name: METRIC_NAMES.servedModelInfo,
-    help: 'The model the provider last reported serving for this probe (always 1; the value is in served_model).',
-    labelNames: SERVED,
-    registers,
-  });
-  const operationDuration = new Histogram({
-    name: METRIC_NAMES.operationDuration,
-    help: 'GenAI operation duration in seconds (OpenTelemetry gen_ai.client.operation.duration), every attempt.',
-    labelNames: [...SERVED, 'error_class'],
-    buckets: LLM_LATENCY_BUCKETS,
-    registers,
-  });
-  const timeToFirstChunk = new Histogram({
-    name: METRIC_NAMES.timeToFirstChunk,
-    help: 'Time to the first content chunk in seconds (OpenTelemetry gen_ai.client.operation.time_to_first_chunk).',
-    labelNames: SERVED,
-    buckets: LLM_LATENCY_BUCKETS,
-    registers,
-  });
-  // OTel defines gen_ai.client.token.usage as a histogram of tokens per operation. A canary's token
-  // count is nearly constant (max_tokens of a few), so per-operation buckets carry no information;
-  // what people graph is tokens per second for quota and spend, which a counter gives exactly and
-  // with one series per token type instead of one per bucket.
-  const tokenUsage = new Counter({
-    name: METRIC_NAMES.tokenUsage,
-    help: 'Tokens used by probes (OpenTelemetry gen_ai.client.token.usage, exported as a counter).',
-    labelNames: [...SERVED, 'gen_ai_token_type'],
-    registers,
-  });
-  const cost = new Counter({
-    name: METRIC_NAMES.cost,
-    help: 'Estimated cost of probe calls in US dollars, from the configured pricing.',
-    labelNames: SERVED,
-    registers,
-  });
-  const results = new Counter({
-    name: METRIC_NAMES.results,
-    help: 'Probe attempts by outcome and error class (confirmation re-probes included).',
-    labelNames: [...ID, 'outcome', 'error_class'],
-    registers,
-  });
+  // The per-probe series: compact cells exported at scrape time (probe-series.ts), in this registration order.
+  const cells = new Map<string, ProbeCell>();
+  registerProbeFamilies(registry, cells, PROBE_FAMILY_NAMES, HELP, LLM_LATENCY_BUCKETS);
 
   const configReloadSuccessful = new Gauge({
     name: METRIC_NAMES.configReloadSuccessful,
@@ -208,28 +149,8 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     registers,
   });
 
-  const probes = new Map<string, ProbeSeries>();
-  const OUTCOMES = ['ok', 'degraded', 'failed', 'unknown'] as const;
-  const TOKEN_TYPES = ['input', 'output'] as const;
-  /** error_class label values written so far (a bounded set: the error classes, `none` and `other`). */
-  const errorClasses = new Set<string>();
-
   function removeProbe(probeId: string): void {
-    const state = probes.get(probeId);
-    if (state) {
-      const id = state.id;
-      for (const m of [probeSuccess, probeDegraded, probeDuration, probeHttpStatus, probeLastTimestamp]) m.remove(id);
-      for (const phase of PHASES) probeHttpDuration.remove({ ...id, phase });
-      if (state.servedModelInfo) servedModelInfo.remove(state.servedModelInfo);
-      for (const outcome of OUTCOMES) for (const error_class of errorClasses) results.remove({ ...id, outcome, error_class });
-      for (const servedModel of [...limiter.values(probeId), OTHER, UNKNOWN]) {
-        const served = { ...id, served_model: servedModel };
-        for (const m of [timeToFirstChunk, cost]) m.remove(served);
-        for (const error_class of errorClasses) operationDuration.remove({ ...served, error_class });
-        for (const gen_ai_token_type of TOKEN_TYPES) tokenUsage.remove({ ...served, gen_ai_token_type });
-      }
-      probes.delete(probeId);
-    }
+    cells.delete(probeId);
     limiter.forget(probeId);
   }
 
@@ -241,63 +162,49 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
       model: configLabel(spec.model),
       owner: configLabel(spec.owner),
     };
-    const identityKey = JSON.stringify(id);
-    let state = probes.get(spec.id);
-    if (state && state.identityKey !== identityKey) {
+    let c = cells.get(spec.id);
+    // A config edit that changes the identity labels drops the old series.
+    if (c && (c.id.probe !== id.probe || c.id.provider !== id.provider || c.id.model !== id.model || c.id.owner !== id.owner)) {
       removeProbe(spec.id);
-      state = undefined;
+      c = undefined;
     }
-    if (!state) {
-      state = { identityKey, id, servedModelInfo: null };
-      probes.set(spec.id, state);
-    }
-    const s = state;
-    // One identity object per probe, shared by its series (prom-client keeps a reference to the labels it is given).
-    const ids = s.id;
+    if (!c) cells.set(spec.id, (c = newCell(id)));
     const t = result.timings;
     const sec = (ms: number | null | undefined) => (ms != null && Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0);
 
     // An `unknown` result (Vigil's own fault) says nothing about the target: the success gauge keeps its last value.
     if (result.outcome !== 'unknown') {
-      probeSuccess.set(ids, result.outcome === 'failed' ? 0 : 1);
-      probeDegraded.set(ids, result.outcome === 'degraded' ? 1 : 0);
+      c.g[SLOT.success] = result.outcome === 'failed' ? 0 : 1;
+      c.g[SLOT.degraded] = result.outcome === 'degraded' ? 1 : 0;
     }
-    probeDuration.set(ids, sec(t.totalMs));
-    probeHttpStatus.set(ids, result.httpStatus ?? 0);
-    probeLastTimestamp.set(ids, result.startedAt / 1000);
+    c.g[SLOT.duration] = sec(t.totalMs);
+    c.g[SLOT.status] = result.httpStatus ?? 0;
+    c.g[SLOT.last] = result.startedAt / 1000;
 
     // blackbox_exporter semantics: processing = first byte minus connect and TLS, transfer = rest.
     // Differences in ms first, then seconds, so 400 - 250 reads 0.15 and not 0.15000000000000002.
     const ms = (v: number | null | undefined) => (v != null && Number.isFinite(v) && v > 0 ? v : 0);
     const reached = t.ttfbMs != null;
-    const phases: Record<(typeof PHASES)[number], number> = {
-      connect: sec(t.connectMs),
-      tls: sec(t.tlsMs),
-      processing: reached ? sec(ms(t.ttfbMs) - ms(t.connectMs) - ms(t.tlsMs)) : 0,
-      transfer: reached ? sec(ms(t.totalMs) - ms(t.ttfbMs)) : 0,
-    };
-    for (const phase of PHASES) probeHttpDuration.set({ ...id, phase }, phases[phase]);
+    setPhase(c, 0, sec(t.connectMs));
+    setPhase(c, 1, sec(t.tlsMs));
+    setPhase(c, 2, reached ? sec(ms(t.ttfbMs) - ms(t.connectMs) - ms(t.tlsMs)) : 0);
+    setPhase(c, 3, reached ? sec(ms(t.totalMs) - ms(t.ttfbMs)) : 0);
 
-    const servedModel = limiter.label(spec.id, result.servedModel);
-    const served: Labels = { ...id, served_model: servedModel };
-    if (result.servedModel != null) {
-      // Info metric: exactly one series per probe, the latest served model.
-      if (s.servedModelInfo && s.servedModelInfo.served_model !== servedModel) servedModelInfo.remove(s.servedModelInfo);
-      s.servedModelInfo = served;
-      servedModelInfo.set(served, 1);
-    }
+    const served = servedCell(c, limiter.label(spec.id, result.servedModel));
+    // Info metric: exactly one series per probe, the latest served model.
+    if (result.servedModel != null) c.info = served.labels;
 
     const errorClass = errorClassLabel(result.errorClass);
-    errorClasses.add(errorClass);
-    operationDuration.observe({ ...served, error_class: errorClass }, sec(t.totalMs));
-    if (t.ttftMs != null && Number.isFinite(t.ttftMs) && t.ttftMs >= 0) {
-      timeToFirstChunk.observe(served, t.ttftMs / 1000);
-    }
-    if (isCount(result.tokensIn)) tokenUsage.inc({ ...served, gen_ai_token_type: 'input' }, result.tokensIn);
-    if (isCount(result.tokensOut)) tokenUsage.inc({ ...served, gen_ai_token_type: 'output' }, result.tokensOut);
-    if (isCount(result.costUsd)) cost.inc(served, result.costUsd);
+    let op = served.op.get(errorClass);
+    if (!op) served.op.set(errorClass, (op = newHist(LLM_LATENCY_BUCKETS)));
+    observe(op, LLM_LATENCY_BUCKETS, sec(t.totalMs));
+    if (t.ttftMs != null && Number.isFinite(t.ttftMs) && t.ttftMs >= 0) observe((served.ttft ??= newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, t.ttftMs / 1000);
+    if (isCount(result.tokensIn)) served.tokIn = add(served.tokIn, result.tokensIn);
+    if (isCount(result.tokensOut)) served.tokOut = add(served.tokOut, result.tokensOut);
+    if (isCount(result.costUsd)) served.cost = add(served.cost, result.costUsd);
     const outcome = result.outcome === 'ok' || result.outcome === 'degraded' || result.outcome === 'failed' || result.outcome === 'unknown' ? result.outcome : 'failed';
-    results.inc({ ...id, outcome, error_class: errorClass }, 1);
+    const key = `${outcome}\0${errorClass}`;
+    c.results.set(key, (c.results.get(key) ?? 0) + 1);
   }
 
   return {
@@ -310,7 +217,7 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     removeProbe,
     retainProbes(probeIds) {
       const keep = new Set(probeIds);
-      for (const id of [...probes.keys()]) if (!keep.has(id)) removeProbe(id);
+      for (const id of [...cells.keys()]) if (!keep.has(id)) removeProbe(id);
     },
     recordConfigReload(ok, atMs) {
       configReloadSuccessful.set(ok ? 1 : 0);

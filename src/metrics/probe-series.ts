@@ -1,0 +1,177 @@
+// The per-probe series (blackbox-style gauges, GenAI histograms, token/cost/result counters) kept compactly and
+// exposed to prom-client's registry as custom metrics built at scrape time. prom-client keeps, per label set, a
+// labels object, a hash string and an object of bucket counts: about 6 kB per probe at 10,000 probes; here a probe
+// is one small object with a few Float64Arrays (about 1 kB). Names, labels, values and text are what prom-client's
+// Gauge, Counter and Histogram would export for the same calls (test/metrics/metrics.test.ts pins them).
+import type { Registry } from 'prom-client';
+
+export type Labels = Record<string, string>;
+
+/** The last-value gauges of a probe, by slot in `ProbeCell.g`. */
+export const SLOT = { success: 0, degraded: 1, duration: 2, status: 3, last: 4 } as const;
+/** blackbox_exporter's phases we can measure, in export order; slots follow SLOT's. */
+export const PHASES = ['connect', 'tls', 'processing', 'transfer'] as const;
+const PHASE0 = 5;
+const SLOTS = PHASE0 + PHASES.length;
+
+/** A histogram's state: a count per upper bound (not cumulative), then sum, then count. */
+type Hist = Float64Array;
+
+interface ServedCell {
+  /** The probe's identity labels plus `served_model`. */
+  labels: Labels;
+  ttft: Hist | null;
+  /** By error_class label. */
+  op: Map<string, Hist>;
+  /** NaN until first counted (a series exists only once written, as in prom-client). */
+  tokIn: number;
+  tokOut: number;
+  cost: number;
+}
+
+export interface ProbeCell {
+  /** probe, provider, model, owner: shared by every series of the probe. */
+  id: Labels;
+  /** Gauge values by slot; NaN = never set. */
+  g: Float64Array;
+  /** The served-model info series (labels), if any. */
+  info: Labels | null;
+  served: Map<string, ServedCell>;
+  /** `${outcome}\0${error_class}` → count. */
+  results: Map<string, number>;
+}
+
+export function newCell(id: Labels): ProbeCell {
+  return { id, g: new Float64Array(SLOTS).fill(NaN), info: null, served: new Map(), results: new Map() };
+}
+
+export function setPhase(c: ProbeCell, i: number, v: number): void {
+  c.g[PHASE0 + i] = v;
+}
+
+export function servedCell(c: ProbeCell, servedModel: string): ServedCell {
+  let s = c.served.get(servedModel);
+  if (!s) c.served.set(servedModel, (s = { labels: { ...c.id, served_model: servedModel }, ttft: null, op: new Map(), tokIn: NaN, tokOut: NaN, cost: NaN }));
+  return s;
+}
+
+export function newHist(bounds: readonly number[]): Hist {
+  return new Float64Array(bounds.length + 2);
+}
+
+/** prom-client's observe: the first bound ≥ v gets the count (none: only sum and count). */
+export function observe(h: Hist, bounds: readonly number[], v: number): void {
+  for (let i = 0; i < bounds.length; i++) {
+    if (v <= bounds[i]) {
+      h[i]++;
+      break;
+    }
+  }
+  h[bounds.length] += v;
+  h[bounds.length + 1]++;
+}
+
+export const add = (a: number, b: number): number => (Number.isNaN(a) ? b : a + b);
+
+interface Value {
+  labels: Labels;
+  value: number;
+  metricName?: string;
+  sharedLabels?: Labels;
+  /** prom-client's histogram rows carry one (null for buckets): kept so getMetricsAsJSON is the same. */
+  exemplar?: null;
+}
+
+/** A metric family whose series are built from the probe cells when scraped. */
+class Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge' | 'counter' | 'histogram';
+  readonly aggregator = 'sum';
+  readonly #rows: () => Value[];
+  constructor(name: string, help: string, type: Family['type'], rows: () => Value[]) {
+    this.name = name;
+    this.help = help;
+    this.type = type;
+    this.#rows = rows;
+  }
+  /** For the text exposition: histogram rows carry the series labels as prom-client's `sharedLabels`. */
+  async getForPromString() {
+    return { name: this.name, help: this.help, type: this.type, values: this.#rows(), aggregator: this.aggregator };
+  }
+  /** For getMetricsAsJSON: labels splayed into one object (`le` first), as prom-client's Histogram.get(). */
+  async get() {
+    const values = this.#rows().map(({ sharedLabels, labels, ...rest }) => ({ ...rest, labels: sharedLabels ? Object.assign(labels, sharedLabels) : labels }));
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+  reset(): void {}
+}
+
+function histRows(name: string, bounds: readonly number[], h: Hist, labels: Labels, out: Value[]): void {
+  let acc = 0;
+  const bucket = `${name}_bucket`;
+  for (let i = 0; i < bounds.length; i++) {
+    acc += h[i];
+    out.push({ labels: { le: bounds[i] as unknown as string }, value: acc, metricName: bucket, sharedLabels: labels, exemplar: null });
+  }
+  const count = h[bounds.length + 1];
+  out.push(
+    { labels: { le: '+Inf' }, value: count, metricName: bucket, sharedLabels: labels, exemplar: null },
+    { labels: {}, value: h[bounds.length], metricName: `${name}_sum`, sharedLabels: labels, exemplar: undefined },
+    { labels: {}, value: count, metricName: `${name}_count`, sharedLabels: labels, exemplar: undefined },
+  );
+}
+
+export interface FamilyNames {
+  success: string;
+  degraded: string;
+  duration: string;
+  httpDuration: string;
+  httpStatus: string;
+  lastTimestamp: string;
+  servedModelInfo: string;
+  operationDuration: string;
+  timeToFirstChunk: string;
+  tokenUsage: string;
+  cost: string;
+  results: string;
+}
+
+/** Register the per-probe families on `registry`, reading `cells` at each scrape. `help`: by the same keys. */
+export function registerProbeFamilies(registry: Registry, cells: Map<string, ProbeCell>, names: FamilyNames, help: FamilyNames, buckets: readonly number[]): void {
+  const each = (f: (c: ProbeCell, out: Value[]) => void) => () => {
+    const out: Value[] = [];
+    for (const c of cells.values()) f(c, out);
+    return out;
+  };
+  const gauge = (key: keyof FamilyNames, slot: number) =>
+    new Family(names[key], help[key], 'gauge', each((c, out) => void (Number.isNaN(c.g[slot]) || out.push({ labels: c.id, value: c.g[slot] }))));
+  const servedEach = (f: (s: ServedCell, out: Value[]) => void) => each((c, out) => c.served.forEach((s) => f(s, out)));
+  const families = [
+    gauge('success', SLOT.success),
+    gauge('degraded', SLOT.degraded),
+    gauge('duration', SLOT.duration),
+    new Family(names.httpDuration, help.httpDuration, 'gauge', each((c, out) => {
+      PHASES.forEach((phase, i) => Number.isNaN(c.g[PHASE0 + i]) || out.push({ labels: { ...c.id, phase }, value: c.g[PHASE0 + i] }));
+    })),
+    gauge('httpStatus', SLOT.status),
+    gauge('lastTimestamp', SLOT.last),
+    new Family(names.servedModelInfo, help.servedModelInfo, 'gauge', each((c, out) => void (c.info && out.push({ labels: c.info, value: 1 })))),
+    new Family(names.operationDuration, help.operationDuration, 'histogram', servedEach((s, out) => {
+      s.op.forEach((h, error_class) => histRows(names.operationDuration, buckets, h, { ...s.labels, error_class }, out));
+    })),
+    new Family(names.timeToFirstChunk, help.timeToFirstChunk, 'histogram', servedEach((s, out) => void (s.ttft && histRows(names.timeToFirstChunk, buckets, s.ttft, s.labels, out)))),
+    new Family(names.tokenUsage, help.tokenUsage, 'counter', servedEach((s, out) => {
+      if (!Number.isNaN(s.tokIn)) out.push({ labels: { ...s.labels, gen_ai_token_type: 'input' }, value: s.tokIn });
+      if (!Number.isNaN(s.tokOut)) out.push({ labels: { ...s.labels, gen_ai_token_type: 'output' }, value: s.tokOut });
+    })),
+    new Family(names.cost, help.cost, 'counter', servedEach((s, out) => void (Number.isNaN(s.cost) || out.push({ labels: s.labels, value: s.cost })))),
+    new Family(names.results, help.results, 'counter', each((c, out) => {
+      c.results.forEach((n, k) => {
+        const sep = k.indexOf('\0');
+        out.push({ labels: { ...c.id, outcome: k.slice(0, sep), error_class: k.slice(sep + 1) }, value: n });
+      });
+    })),
+  ];
+  for (const f of families) registry.registerMetric(f as never);
+}
