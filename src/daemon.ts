@@ -40,6 +40,7 @@ import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
 import { AvailabilityDetector, isFinal, probeLabels } from './detectors/availability.ts';
+import type { SeedRow } from './detectors/availability.ts';
 import { ON_FALLBACK, attribute, directPeers, fallbackSignal, isGatewayTarget, onFallback } from './detectors/attribution.ts';
 import { EGRESS_DETECTOR, EgressWatch } from './health/egress.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
@@ -144,7 +145,7 @@ export class Daemon {
   /** Our own egress versus the providers' outage (vigil.yaml `control:`). */
   readonly egress: EgressWatch;
 
-  private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, ProbeResult[]>) {
+  private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, SeedRow[]>) {
     this.opts = opts;
     const self = this as Daemon;
     this.clock = opts.clock ?? systemClock;
@@ -289,8 +290,8 @@ export class Daemon {
     try {
       const { latest, recent } = await startupStep({ kind: 'store', path }, async () => {
         const latest = await store.latestResults();
-        const recent = new Map<string, ProbeResult[]>();
-        for (const p of config.probes) recent.set(p.id, (await store.results({ probe: p.id, limit: 20, order: 'desc' })).reverse());
+        const recent = new Map<string, SeedRow[]>();
+        for (const p of config.probes) recent.set(p.id, (await store.recentOutcomes(p.id, 20)).reverse());
         return { latest, recent };
       });
       d = new Daemon(opts, config, store, latest, recent);

@@ -40,7 +40,7 @@ export function probeLabels(p: ProbeIdentity): Record<string, string> {
  * A result the detector counts: anything but a failure that was not confirmed, and never an `unknown` one (Vigil's
  * own fault says nothing about the target: it neither extends a failure streak nor breaks it).
  */
-export function isFinal(r: ProbeResult): boolean {
+export function isFinal(r: Pick<ProbeResult, 'outcome' | 'confirmed'>): boolean {
   return r.outcome !== 'unknown' && (r.outcome !== 'failed' || r.confirmed);
 }
 
@@ -70,6 +70,9 @@ interface Run {
 export function emptyStreaks(): Streaks {
   return { failed: { n: 0, since: 0 }, degraded: { n: 0, since: 0 }, ok: { n: 0, since: 0 }, okOrDegraded: { n: 0, since: 0 } };
 }
+
+/** What seeding and streaks read of a result. */
+export type SeedRow = Pick<ProbeResult, 'startedAt' | 'outcome' | 'confirmed' | 'drillId'>;
 
 /** Extend or break each run with one final result (in place). */
 export function extendStreaks(s: Streaks, r: Pick<ProbeResult, 'startedAt' | 'outcome'>): void {
@@ -168,11 +171,12 @@ function clip(s: string, n: number): string {
 }
 
 /**
- * Keeps, per probe, the running streaks and the newest final result (a page quotes it): a few numbers, however
- * long the history (50 full results × 10,000 probes held half a million results). Seed it from the store at start.
+ * Keeps, per probe, the running streaks: a few numbers, however long the history (50 full results × 10,000 probes
+ * held half a million results). A verdict quotes the result just observed, so no result is kept. Seed it from the
+ * store at start (only start time, outcome, confirmation and drill of the newest rows are needed).
  */
 export class AvailabilityDetector {
-  private readonly recent = new Map<string, { streaks: Streaks; last: ProbeResult }>();
+  private readonly recent = new Map<string, Streaks>();
   private readonly settings: () => AvailabilitySettings;
 
   constructor(settings: () => AvailabilitySettings = () => DEFAULT_AVAILABILITY) {
@@ -180,7 +184,7 @@ export class AvailabilityDetector {
   }
 
   /** Results from before a restart (oldest first), so streaks continue across it. */
-  seed(probeId: string, results: readonly ProbeResult[]): void {
+  seed(probeId: string, results: readonly SeedRow[]): void {
     this.recent.delete(probeId);
     for (const r of results) if (!r.drillId && isFinal(r)) this.extend(probeId, r);
   }
@@ -188,16 +192,14 @@ export class AvailabilityDetector {
   /** One result from the scheduler (every attempt may be passed; only final ones count). */
   observe(probe: ProbeIdentity, result: ProbeResult): Signal | null {
     if (result.drillId || !isFinal(result)) return null;
-    const e = this.extend(probe.id, result);
-    return evaluateStreaks(probe, e.streaks, result, this.settings());
+    return evaluateStreaks(probe, this.extend(probe.id, result), result, this.settings());
   }
 
-  private extend(probeId: string, r: ProbeResult): { streaks: Streaks; last: ProbeResult } {
-    let e = this.recent.get(probeId);
-    if (!e) this.recent.set(probeId, (e = { streaks: emptyStreaks(), last: r }));
-    extendStreaks(e.streaks, r);
-    e.last = r;
-    return e;
+  private extend(probeId: string, r: SeedRow): Streaks {
+    let s = this.recent.get(probeId);
+    if (!s) this.recent.set(probeId, (s = emptyStreaks()));
+    extendStreaks(s, r);
+    return s;
   }
 
   /** Forget probes a reload removed. */

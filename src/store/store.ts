@@ -131,6 +131,11 @@ export class Store {
     return this.resultsQ.list(q);
   }
 
+  /** A probe's newest `limit` rows (newest first): start time, outcome, confirmed and drill only. */
+  recentOutcomes(probeId: string, limit: number): Promise<Pick<ProbeResult, 'startedAt' | 'outcome' | 'confirmed' | 'drillId'>[]> {
+    return this.resultsQ.recentOutcomes(probeId, limit);
+  }
+
   countResults(q: Omit<ResultQuery, 'limit' | 'order'> = {}): Promise<number> {
     return this.resultsQ.count(q);
   }

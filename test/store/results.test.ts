@@ -47,6 +47,23 @@ describe.each(BACKENDS)('store: results (%s)', (backend) => {
       all.filter((r) => r.probeId === 'probe-2').slice(-3).reverse().map((r) => r.startedAt),
     );
 
+    // What availability seeding reads at start: the same rows as the full query, four fields each.
+    const lean = [];
+    for (const probe of ['probe-0', 'probe-1', 'probe-2', 'probe-3']) {
+      const rows = await s.recentOutcomes(probe, 30);
+      expect(rows).toStrictEqual(
+        (await s.results({ probe, order: 'desc', limit: 30 })).map((r) => ({
+          startedAt: r.startedAt,
+          outcome: r.outcome,
+          confirmed: r.confirmed,
+          ...(r.drillId ? { drillId: r.drillId } : {}),
+        })),
+      );
+      lean.push(...rows);
+    }
+    expect(lean.some((r) => r.drillId)).toBe(true);
+    expect(lean.some((r) => r.confirmed)).toBe(true);
+
     expect(await s.countResults()).toBe(200);
     expect(await s.countResults({ probe: 'probe-3', since: t0 + 100_000 })).toBe(
       all.filter((r) => r.probeId === 'probe-3' && r.startedAt >= t0 + 100_000).length,
