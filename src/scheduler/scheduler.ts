@@ -9,7 +9,6 @@
 // - Confirmation: a failed attempt with a confirmable class is re-run at once, up to confirmFailures
 //   times; every attempt goes to onResult; passed-on-retry becomes `degraded` ("passed after retry").
 
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { TRANSIENT_ERROR_CLASSES } from '../domain.ts';
 import type { ErrorClass, ProbeResult, ProbeSpec } from '../domain.ts';
@@ -120,7 +119,6 @@ const MAX_SLEEP_MS = 60_000;
 interface Entry extends HeapItem {
   id: string;
   spec: ProbeSpec;
-  fingerprint: string;
   everyMs: number;
   phase: number;
   cron: CronSchedule | null;
@@ -281,16 +279,14 @@ export class Scheduler {
   private apply(specs: readonly ProbeSpec[], initial: boolean): UpdateSummary {
     const now = this.clock.now();
     const seen = new Set<string>();
-    const compiled = new Map<string, Pick<Entry, 'everyMs' | 'phase' | 'cron' | 'fingerprint'>>();
+    const compiled = new Map<string, Pick<Entry, 'everyMs' | 'phase' | 'cron'>>();
     for (const spec of specs) {
       if (seen.has(spec.id)) throw new Error(`duplicate probe id "${spec.id}"`);
       seen.add(spec.id);
-      // `source` (file:line) is left out: adding a probe above another in a YAML file is not a change to it.
-      // Kept as a digest: the spec's JSON is ~500 bytes, 5 MB at 10,000 probes, for an equality test.
-      const fingerprint = createHash('sha256').update(stableStringify({ ...spec, source: undefined })).digest('base64');
+      // Compared only on a reload, from the kept spec: nothing per probe is stored for it, nothing computed at start.
       const old = this.entries.get(spec.id);
-      if (old && old.fingerprint === fingerprint) continue;
-      compiled.set(spec.id, { fingerprint, ...this.compile(spec) });
+      if (old && fingerprint(old.spec) === fingerprint(spec)) continue;
+      compiled.set(spec.id, this.compile(spec));
     }
     const summary: UpdateSummary = { added: [], removed: [], changed: [], unchanged: 0 };
     for (const [id, e] of this.entries) {
@@ -587,6 +583,11 @@ export class Scheduler {
     timer.abort(); // release the deadline sleeper if the runs finished first
     this.state = 'stopped';
   }
+}
+
+/** `source` (file:line) is left out: adding a probe above another in a YAML file is not a change to it. */
+function fingerprint(spec: ProbeSpec): string {
+  return stableStringify({ ...spec, source: undefined });
 }
 
 /** JSON with sorted keys, so a reload that only reorders YAML keys is not a change. */
