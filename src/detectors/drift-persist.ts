@@ -27,12 +27,27 @@ const UPSERT = `INSERT INTO detector_state (detector, key, state, updated_at) VA
 // The states hold numbers JSON cannot write (an alarm bound of Infinity): tagged so they come back as they were.
 const TAG = '$num';
 const replacer = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { [TAG]: String(v) } : v);
-const reviver = (_k: string, v: unknown) => {
-  if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>)[TAG] === 'string' && Object.keys(v).length === 1) {
-    return Number((v as Record<string, string>)[TAG]);
+const isTagged = (v: unknown): v is Record<string, string> =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>)[TAG] === 'string' && Object.keys(v).length === 1;
+
+/** Tagged numbers back to numbers, in place (a walk after a plain parse: a JSON.parse reviver is several times slower). */
+function untag(v: unknown): void {
+  if (!v || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (isTagged(x)) v[i] = Number(x[TAG]);
+      else untag(x);
+    }
+    return;
   }
-  return v;
-};
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (isTagged(x)) o[k] = Number(x[TAG]);
+    else untag(x);
+  }
+}
 
 export function encodeDriftSnapshot(s: DriftSnapshot): string {
   return JSON.stringify(s, replacer);
@@ -41,7 +56,8 @@ export function encodeDriftSnapshot(s: DriftSnapshot): string {
 /** A stored snapshot, or null when unreadable or of another format (the daemon then rebuilds from history). */
 export function decodeDriftSnapshot(body: string): DriftSnapshot | null {
   try {
-    const s = JSON.parse(body, reviver) as DriftSnapshot;
+    const s = JSON.parse(body) as DriftSnapshot;
+    if (body.includes(`"${TAG}"`)) untag(s);
     const ok =
       s?.version === 1 &&
       Number.isFinite(s.watermark) &&
