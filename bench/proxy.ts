@@ -3,7 +3,7 @@
 // http.request with a keep-alive Agent, piped), next to Vigil's proxy (startChaosProxy: the raw pass-through path),
 // and Vigil's fault engine (drill traffic under a live fault that does not fire: node:http + undici).
 //
-//   npm run bench:proxy -- [--runs 3] [--seconds 3] [--rounds 3]
+//   npm run bench:proxy -- [--runs 3] [--seconds 3] [--rounds 3] [--modes closed200,open500,open2000] [--baseline DIR]
 //
 // Every server runs in its own process (the upstream, each proxy); this process is only the load generator.
 // The upstream answers at once with a 600-byte JSON body. Loads:
@@ -18,11 +18,12 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 
-type Role = 'upstream' | 'tcp' | 'http' | 'vigil';
-const ROLES: Role[] = ['upstream', 'tcp', 'http', 'vigil'];
+type Role = 'upstream' | 'tcp' | 'http' | 'vigil' | 'baseline';
+const ROLES: Role[] = ['upstream', 'tcp', 'http', 'vigil', 'baseline'];
 
 const RESPONSE = Buffer.from(
   JSON.stringify({
@@ -81,6 +82,11 @@ async function serve(role: Role, upstream: string): Promise<void> {
       req.pipe(p);
     });
     port = await listen(server);
+  } else if (role === 'baseline') {
+    // Another checkout's proxy (--baseline DIR), to compare a change with what it replaces in the same run.
+    const { startChaosProxy } = (await import(path.resolve(process.env.VIGIL_BENCH_BASELINE!, 'src/chaos/proxy.ts'))) as typeof import('../src/chaos/proxy.ts');
+    const proxy = await startChaosProxy({ upstreams: { openai: { kind: 'openai', baseUrl: upstream } } });
+    port = Number(new URL(proxy.url).port);
   } else {
     const { startChaosProxy } = await import('../src/chaos/proxy.ts');
     const proxy = await startChaosProxy({ upstreams: { openai: { kind: 'openai', baseUrl: upstream } }, maxTtlMs: 3_600_000 });
@@ -236,6 +242,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       // For a quick look at one load: e.g. --modes open2000 (closed200, open500, open2000).
       modes: { type: 'string', default: 'closed200,open500,open2000' },
+      // A Vigil checkout (directory) whose proxy runs beside this one's, e.g. the commit before a change.
+      baseline: { type: 'string' },
     },
   });
   const wanted = new Set(values.modes.split(','));
@@ -247,6 +255,8 @@ async function main(): Promise<void> {
   const upstream = await start('upstream');
   const upUrl = `http://127.0.0.1:${upstream.port}`;
   const [tcp, httpPt, vigil] = await Promise.all([start('tcp', upUrl), start('http', upUrl), start('vigil', upUrl)]);
+  if (values.baseline) process.env.VIGIL_BENCH_BASELINE = path.resolve(values.baseline);
+  const baseline = values.baseline ? await start('baseline', upUrl) : null;
   const pool = (port: number) => new Pool(`http://127.0.0.1:${port}`, { connections: 256, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: 'Bearer sk-bench' };
   const targets: Target[] = [
@@ -254,6 +264,7 @@ async function main(): Promise<void> {
     { name: 'Node TCP pipe', pool: pool(tcp.port), path: '/v1/chat/completions', headers, child: tcp },
     { name: 'node:http pass-through', pool: pool(httpPt.port), path: '/v1/chat/completions', headers, child: httpPt },
     { name: "Vigil's proxy", pool: pool(vigil.port), path: '/proxy/openai/v1/chat/completions', headers, child: vigil },
+    ...(baseline ? [{ name: `Vigil's proxy, baseline`, pool: pool(baseline.port), path: '/proxy/openai/v1/chat/completions', headers, child: baseline }] : []),
     { name: 'Vigil fault engine (drill path)', pool: pool(vigil.port), path: '/proxy/openai/v1/chat/completions', headers: { ...headers, 'x-vigil-drill': 'bench' }, child: vigil },
   ];
   // results[mode][target] = per-run figures
@@ -280,7 +291,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(targets.map((t) => t.pool.close()));
-    for (const c of [upstream, tcp, httpPt, vigil]) c.proc.kill();
+    for (const c of [upstream, tcp, httpPt, vigil, baseline]) c?.proc.kill();
   }
 
   const lines: string[] = [
@@ -337,7 +348,7 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     const byTarget = results.get(mode.name)!;
     const vr = byTarget.get("Vigil's proxy")!;
-    for (const floor of ['Node TCP pipe', 'node:http pass-through']) {
+    for (const floor of ['Node TCP pipe', 'node:http pass-through', ...(baseline ? ["Vigil's proxy, baseline"] : [])]) {
       const fr = byTarget.get(floor)!;
       lines.push(`${(floor === 'Node TCP pipe' ? mode.name : '').padEnd(25)} ${floor.padEnd(25)} ${ratios(vr.added50, fr.added50, 0.02).padEnd(19)} ${ratios(vr.added99, fr.added99, 0.02).padEnd(19)} ${ratios(vr.cpu, fr.cpu, 0)}`);
     }
