@@ -53,6 +53,13 @@ beforeAll(async () => {
       res.end(body);
     });
   });
+  // An upgrade (e.g. WebSocket) becomes a tunnel: this one echoes.
+  upstream.on('upgrade', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers, bytes: 0, sha: '', aborted: false });
+    sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+    if (head.length) sock.write(head);
+    sock.pipe(sock);
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
   proxy = await startChaosProxy({ upstreams: { openai: { kind: 'openai', baseUrl: upUrl } }, headersTimeoutMs: 1_000, requestTimeoutMs: 20_000 });
@@ -132,6 +139,21 @@ class Raw {
         setTimeout(r, 50);
       });
     }
+  }
+
+  /** The next n raw bytes (after any answers read). */
+  async bytes(n: number, timeoutMs = 3_000): Promise<string> {
+    const until = performance.now() + timeoutMs;
+    while (this.buf.length < n) {
+      if (this.closed || performance.now() > until) throw new Error(`got ${this.buf.length} of ${n} bytes`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    const out = this.buf.toString('latin1', 0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
   }
 
   async closedWithin(ms: number): Promise<boolean> {
@@ -302,6 +324,22 @@ describe('raw pass-through path', () => {
     }
   });
 
+  it('an upgrade passes through and becomes a tunnel (Upgrade and Connection kept as sent)', async () => {
+    const c = new Raw();
+    try {
+      await c.write('GET /proxy/openai/v1/realtime HTTP/1.1\r\nHost: p\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nearly');
+      const a = await c.answer();
+      expect(a?.status).toBe(101);
+      expect(seen[0].url).toBe('/v1/realtime');
+      expect(seen[0].headers.upgrade).toBe('echo');
+      expect(await c.bytes(5)).toBe('early');
+      await c.write('ping over the tunnel');
+      expect(await c.bytes(20)).toBe('ping over the tunnel');
+    } finally {
+      c.destroy();
+    }
+  });
+
   it('HTTP/1.0 and Connection: close: one answer, then the proxy closes', async () => {
     for (const req of ['GET /proxy/openai/v1/models HTTP/1.0\r\n\r\n', 'GET /proxy/openai/v1/models HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n']) {
       const c = new Raw();
@@ -343,7 +381,9 @@ describe('raw pass-through path', () => {
       const a = await c.answer();
       expect(a?.status).toBe(200);
       expect(a!.head).not.toMatch(/keep-alive:/i);
-      expect(a!.head).toMatch(/\r\ncontent-type: application\/json/i);
+      // Every other line as the upstream sent it, in order, nothing doubled.
+      expect(a!.head.split('\r\n').map((l) => l.split(':')[0].toLowerCase())).toEqual(['http/1.1 200 ok', 'content-type', 'content-length', 'date', 'connection']);
+      expect(json(a).url).toBe('/v1/models');
     } finally {
       c.destroy();
     }
