@@ -60,6 +60,8 @@ import type { Notifier } from './notifiers/types.ts';
 import type { ReceiverKind } from './notifiers/types.ts';
 import { Leader } from './cluster/leader.ts';
 import { LocationFeed } from './cluster/location-feed.ts';
+import { LocationLatency } from './cluster/location-latency.ts';
+import { loadBaselinesByKey, saveBaselines } from './detectors/latency/persist.ts';
 import { clusterRoutes, registerClusterMetrics } from './cluster/api.ts';
 
 export interface DaemonOptions {
@@ -102,7 +104,7 @@ export class Daemon {
   private alerts: AlertsConfig;
   private availability: AvailabilityDetector;
   /**
-   * On a shared PostgreSQL store, availability is decided across locations: the leader follows every instance's
+   * On a shared PostgreSQL store, availability and latency are decided across locations: the leader follows every instance's
    * results and combines per-location verdicts (src/cluster/location-feed.ts); null on SQLite (one instance).
    */
   readonly locationFeed: LocationFeed | null;
@@ -204,6 +206,15 @@ export class Daemon {
             probe: (id) => this.specs.get(id),
             minFailing: () => this.current.cluster.minFailingLocations,
             owner: () => this.alerts.vigilOwner,
+            // Latency too: one hour-of-week state per probe and location, combined by the same quorum.
+            latency: new LocationLatency({
+              store: { load: (keys) => loadBaselinesByKey(this.store, keys), save: (rows, now) => saveBaselines(this.store, rows, now) },
+              spec: (id) => this.specs.get(id),
+              minFailing: () => this.current.cluster.minFailingLocations,
+              owner: () => this.alerts.vigilOwner,
+              reporting: (probe) => this.locationFeed?.reporting(probe) ?? [],
+              ownLocation: () => this.current.location,
+            }),
           })
         : null;
     this.lifecycle = new Lifecycle({
@@ -220,7 +231,8 @@ export class Daemon {
     registerLifecycleMetrics(this.metrics.registry, () => this.lifecycle.rows());
     this.drift = new DriftWatch(config);
     this.latencyWatch = new LatencyWatch(this.store);
-    this.latencyWatch.sync(config.probes, this.clock.now()).catch(() => {}); // awaited (and reported) in start()
+    // On a shared store the leader's location feed judges latency per location: this instance's own watch idles.
+    this.latencyWatch.sync(this.locationFeed ? [] : config.probes, this.clock.now()).catch(() => {}); // awaited (and reported) in start()
     const notifiers = opts.notifiers ?? createNotifiers({ clock: this.clock });
     this.incidents = new IncidentManager({
       store: this.store,
@@ -417,6 +429,7 @@ export class Daemon {
     // Learnt baselines and drift states are saved often: a crash loses at most this much learning (drift states
     // also catch up from the results stored after their save).
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
+    if (d.locationFeed) d.loops.push(d.repeat(15 * 60_000, () => d.leaderOnly(() => d.locationFeed!.saveLatency(d.clock.now()))));
     d.loops.push(d.repeat(15 * 60_000, async () => d.drift.save(d.store, d.clock.now(), d.current.location)));
     // Probing starts last, once everything its results flow into is in place.
     d.scheduler.start(probesHere(config));
@@ -500,7 +513,7 @@ export class Daemon {
       this.leader.isLeader && this.incidents.retire(detector, keep).catch((err: unknown) => this.log.error('incidents not retired after reload', { detector, error: String(err) }));
     void retire('availability', ids);
     this.availability.retain(ids);
-    this.latencyWatch.sync(config.probes, this.clock.now()).catch((err) => this.log.error('latency baselines not loaded after reload', { error: String(err) }));
+    this.latencyWatch.sync(this.locationFeed ? [] : config.probes, this.clock.now()).catch((err) => this.log.error('latency baselines not loaded after reload', { error: String(err) }));
     this.lifecycle.reload().catch((err: unknown) => this.log.error('deprecations from vigil.yaml not stored after reload', { error: String(err) }));
     for (const s of this.drift.reload(config, this.clock.now())) this.signal(s);
     this.drills?.reload();
@@ -531,6 +544,7 @@ export class Daemon {
           // Hand over at once rather than after the lease runs out.
           { name: 'leadership', run: () => this.leader?.stop(), timeoutMs: 3_000 },
           { name: 'latency baselines', run: () => this.latencyWatch.save(this.clock.now()), timeoutMs: 3_000 },
+          { name: 'latency baselines per location', run: () => this.locationFeed?.saveLatency(this.clock.now()), timeoutMs: 3_000 },
           { name: 'drift states', run: () => this.drift.save(this.store, this.clock.now(), this.current.location), timeoutMs: 3_000 },
           {
             name: 'background loops',
@@ -798,6 +812,8 @@ export class Daemon {
       const spec = s.detector === 'availability' ? this.specs.get(s.key) : undefined;
       await this.signal(spec ? this.attributed(s, spec) : s);
     }
+    // A latency alert that changed is saved at once: a new leader must find it open to resolve it later.
+    if (this.locationFeed!.latencyUrgent) await this.locationFeed!.saveLatency(this.clock.now());
   }
 
   private async leaderOnly(fn: () => Promise<void>): Promise<void> {
@@ -818,6 +834,10 @@ export class Daemon {
         // Its first tick re-queues what a dead or deposed leader left in flight (fenced: rows of older tokens only).
         this.incidents.start(this.incidentTickMs);
       } else {
+        // What the per-location latency states learnt is kept for the next leader.
+        await this.locationFeed
+          ?.stepDown(this.clock.now())
+          .catch((err: unknown) => this.log.error('latency states not saved at step-down', { error: String(err) }));
         await this.incidents.stop();
         await this.drills?.stop();
       }

@@ -6,9 +6,11 @@
 // Rows are followed by id. Ids are given at insert but become visible at commit, so a row may appear after one
 // with a higher id: each poll re-reads a window below the highest id seen and skips the ids already taken.
 // A location that has reported nothing for `staleMs` (its instance stopped) no longer counts towards the quorum.
+// Latency goes the same way when `latency` is given (location-latency.ts: one state per probe and location).
 import type { ProbeResult, Signal } from '../domain.ts';
 import { AvailabilityDetector, type ProbeIdentity } from '../detectors/availability.ts';
 import type { AvailabilitySettings } from '../incidents/config.ts';
+import type { LocationLatency } from './location-latency.ts';
 import { LocationQuorum } from './quorum.ts';
 
 export interface ResultSource {
@@ -29,6 +31,8 @@ export interface LocationFeedOptions {
   staleMs?: number;
   /** How far below the highest id seen each poll looks again for rows committed late. */
   reread?: number;
+  /** Latency per location (its `reporting` should be this feed's `reporting`). */
+  latency?: LocationLatency;
 }
 
 const OWN = 'default';
@@ -49,6 +53,30 @@ export class LocationFeed {
     this.quorum = new LocationQuorum({ minFailing: o.minFailing, owner: o.owner });
   }
 
+  /** Persist the per-location latency states that changed (leader: every 15 min, at once after an alert changed). */
+  async saveLatency(now: number): Promise<void> {
+    await this.o.latency?.save(now);
+  }
+
+  /** Leadership lost: what the latency states learnt is saved for the next leader, and their memory freed. */
+  async stepDown(now: number): Promise<void> {
+    try {
+      await this.o.latency?.save(now);
+    } finally {
+      this.o.latency?.reset();
+    }
+  }
+
+  /** An alert of a location's latency changed since the last save. */
+  get latencyUrgent(): boolean {
+    return this.o.latency?.pendingUrgent ?? false;
+  }
+
+  /** Locations that currently report a probe (silent ones are dropped at each poll). */
+  reporting(probe: string): Iterable<string> {
+    return this.lastSeen.get(probe)?.keys() ?? [];
+  }
+
   /** The last per-location verdicts of a probe (null: healthy), for the status page. */
   locations(probe: string): Map<string, Signal | null> {
     return this.quorum.locations(probe);
@@ -62,6 +90,8 @@ export class LocationFeed {
     this.high = await this.o.source.maxResultId();
     this.seededUpTo = this.high;
     this.taken.clear();
+    // Latency states are loaded from the store as each location's results arrive (never from raw results).
+    this.o.latency?.reset();
     const since = now - (this.o.staleMs ?? 300_000);
     for (const id of probes) {
       const recent = (await this.o.source.results({ probe: id, since, order: 'desc', limit: 200, drills: 'exclude' })).reverse();
@@ -83,15 +113,14 @@ export class LocationFeed {
     const from = Math.max(0, this.high - (this.o.reread ?? 2_000));
     for (;;) {
       const page = await this.o.source.resultsAfter(from + 0, 5_000);
-      let fresh = 0;
-      for (const { id, result } of page) {
-        if (this.taken.has(id) || id <= from || id <= this.seededUpTo) continue;
+      const fresh = page.filter(({ id }) => !(this.taken.has(id) || id <= from || id <= this.seededUpTo));
+      await this.o.latency?.prepare(fresh.filter(({ result }) => !result.drillId).map(({ result }) => result));
+      for (const { id, result } of fresh) {
         this.taken.add(id);
-        fresh++;
         if (id > this.high) this.high = id;
         out.push(...this.observe(result));
       }
-      if (page.length < 5_000 || fresh === 0) break;
+      if (page.length < 5_000 || fresh.length === 0) break;
     }
     // Forget ids below the re-read window.
     const floor = this.high - (this.o.reread ?? 2_000);
@@ -108,7 +137,10 @@ export class LocationFeed {
     const loc = r.location ?? OWN;
     this.see(r.probeId, loc, r.startedAt);
     const s = this.detector(loc).observe(spec, r);
-    return this.quorum.observe(r.probeId, loc, s);
+    const out = this.quorum.observe(r.probeId, loc, s);
+    // Failed attempts carry no latency (the tracker skips them), so availability and latency never double-page.
+    if (this.o.latency && r.outcome !== 'unknown') out.push(...this.o.latency.observe(r));
+    return out;
   }
 
   private expireSilent(now: number): Signal[] {
@@ -119,6 +151,7 @@ export class LocationFeed {
       if (live.size === locs.size) continue;
       for (const l of [...locs.keys()]) if (!live.has(l)) locs.delete(l);
       out.push(...this.quorum.retain(probe, live, now));
+      if (this.o.latency) out.push(...this.o.latency.retain(probe, live, now));
     }
     return out;
   }

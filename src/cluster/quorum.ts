@@ -8,6 +8,9 @@
 //  - none → everything resolves.
 // Warnings that come from a location's detector itself (config problems: auth, bad request) pass through as they
 // are. Pure: no I/O, no clock; it returns only what changed.
+// The same rule decides latency (location-latency.ts): there every firing verdict counts (an anomaly is a warning,
+// an SLO breach critical), the words differ, and a unit's state exists only while some location fires (10,000
+// probes × 2 metrics would otherwise each hold a map of locations for nothing).
 import type { Signal } from '../domain.ts';
 
 export const LOCATION_DETECTOR = 'location';
@@ -17,7 +20,32 @@ export interface QuorumOptions {
   minFailing?: () => number | undefined;
   /** Owner that receives single-location warnings (Vigil's own operators). */
   owner: () => string;
+  /** Which firing verdicts count towards the quorum; the others pass through (default: critical ones). */
+  counts?: (s: Signal) => boolean;
+  /** The words (default: availability's). */
+  words?: QuorumWords;
+  /**
+   * Lazy state: when given, a unit is tracked only from its first firing verdict (its locations taken from here)
+   * and forgotten once everything it held has resolved; verdicts of null for an untracked unit are ignored.
+   */
+  reporting?: (unit: string) => Iterable<string>;
 }
+
+export interface QuorumWords {
+  /** The unit's probe-level signal resolved. */
+  resolved(unit: string, reporting: number): string;
+  /** A location fails while too few others do to page. */
+  alone(unit: string, loc: string, s: Signal, failing: number, reporting: number, need: number): string;
+  /** That location's warning resolved. */
+  aloneResolved(unit: string, loc: string): string;
+}
+
+const AVAILABILITY_WORDS: QuorumWords = {
+  resolved: (probe, reporting) => `${probe} available again (${reporting} location${reporting === 1 ? '' : 's'} reporting)`,
+  alone: (probe, loc, s, failing, reporting, need) =>
+    `${probe} fails from ${loc} only (${failing} of ${reporting} locations; ${need} needed to page): ${loc} egress or regional outage? ${s.summary}`,
+  aloneResolved: (probe, loc) => `${probe} no longer fails from ${loc} alone`,
+};
 
 interface ProbeState {
   /** Last signal per location while it fires (null: healthy, or no opinion yet). */
@@ -31,12 +59,17 @@ interface ProbeState {
 /** Majority of `n`: 1 of 1, 2 of 2, 2 of 3, 3 of 4, 3 of 5. */
 export const majority = (n: number): number => Math.floor(n / 2) + 1;
 
+const rank = (s: Signal): number => (s.severity === 'critical' ? 2 : s.severity === 'warning' ? 1 : 0);
+
 export class LocationQuorum {
   private readonly o: QuorumOptions;
   private readonly probes = new Map<string, ProbeState>();
 
+  private readonly words: QuorumWords;
+
   constructor(o: QuorumOptions) {
     this.o = o;
+    this.words = o.words ?? AVAILABILITY_WORDS;
   }
 
   /** Locations that have reported `probe`, with the last per-location signal of each. */
@@ -50,7 +83,11 @@ export class LocationQuorum {
    */
   observe(probe: string, location: string, s: Signal | null): Signal[] {
     let st = this.probes.get(probe);
-    if (!st) this.probes.set(probe, (st = { byLocation: new Map(), probeLevel: null, warned: new Map() }));
+    if (!st) {
+      if (this.o.reporting && (s === null || s.status !== 'firing')) return [];
+      this.probes.set(probe, (st = { byLocation: new Map(), probeLevel: null, warned: new Map() }));
+      for (const loc of this.o.reporting?.(probe) ?? []) st.byLocation.set(loc, null);
+    }
     if (s !== null) st.byLocation.set(location, s.status === 'firing' ? s : null);
     else if (!st.byLocation.has(location)) st.byLocation.set(location, null);
     return this.combine(probe, st, s?.at ?? null);
@@ -64,14 +101,26 @@ export class LocationQuorum {
     return this.combine(probe, st, at);
   }
 
+  /** Forget everything (a new leadership). */
+  clear(): void {
+    this.probes.clear();
+  }
+
+  /** How many units hold state (lazy mode forgets quiet ones). */
+  get size(): number {
+    return this.probes.size;
+  }
+
   private combine(probe: string, st: ProbeState, at: number | null): Signal[] {
     const out: Signal[] = [];
     const reporting = st.byLocation.size;
     const firing = [...st.byLocation].filter((e): e is [string, Signal] => e[1] !== null).sort(([a], [b]) => a.localeCompare(b));
     // Config problems (warnings from a location's detector) are the probe's own, wherever seen: passed through,
     // never counted towards a page.
-    const critical = firing.filter(([, x]) => x.severity === 'critical');
-    const configWarning = firing.find(([, x]) => x.severity !== 'critical')?.[1] ?? null;
+    const counts = this.o.counts ?? ((x: Signal) => x.severity === 'critical');
+    // The most severe first (an SLO breach before an anomaly), then by name: the page reads as its worst location.
+    const critical = firing.filter(([, x]) => counts(x)).sort(([, a], [, b]) => rank(b) - rank(a));
+    const configWarning = firing.find(([, x]) => !counts(x))?.[1] ?? null;
     const need = Math.min(reporting, Math.max(1, this.o.minFailing?.() ?? majority(reporting)));
     const page = critical.length > 0 && critical.length >= need;
     const when = at ?? firing[0]?.[1].at ?? st.probeLevel?.at ?? 0;
@@ -79,7 +128,7 @@ export class LocationQuorum {
     // The probe-level signal: the page (listing the locations), else a config warning, else nothing.
     let level: Signal | null = null;
     if (page) {
-      const locs = critical.map(([l]) => l);
+      const locs = critical.map(([l]) => l).sort();
       const first = critical[0][1];
       level = {
         ...first,
@@ -95,7 +144,7 @@ export class LocationQuorum {
       out.push({ ...level, at: when });
       st.probeLevel = level;
     } else if (!level && prev) {
-      out.push({ ...prev, status: 'resolved', at: when, summary: `${probe} available again (${reporting} location${reporting === 1 ? '' : 's'} reporting)` });
+      out.push({ ...prev, status: 'resolved', at: when, summary: this.words.resolved(probe, reporting) });
       st.probeLevel = null;
     }
 
@@ -110,8 +159,9 @@ export class LocationQuorum {
     for (const [loc, w] of [...st.warned]) {
       if (alone.has(loc)) continue;
       st.warned.delete(loc);
-      out.push({ ...w, status: 'resolved', at: when, summary: `${probe} no longer fails from ${loc} alone` });
+      out.push({ ...w, status: 'resolved', at: when, summary: this.words.aloneResolved(probe, loc) });
     }
+    if (this.o.reporting && !st.probeLevel && st.warned.size === 0 && firing.length === 0) this.probes.delete(probe);
     return out;
   }
 
@@ -121,10 +171,10 @@ export class LocationQuorum {
       key: `${probe}@${loc}`,
       severity: 'warning',
       status,
-      summary: `${probe} fails from ${loc} only (${failing} of ${reporting} locations; ${need} needed to page): ${loc} egress or regional outage? ${s.summary}`,
+      summary: this.words.alone(probe, loc, s, failing, reporting, need),
       evidence: { ...s.evidence, location: loc, failing_locations: failing, reporting_locations: reporting, needed: need },
       // Routed to Vigil's own owner: what is broken is probably this vantage point, not the provider.
-      labels: { ...s.labels, probe, location: loc, owner: this.o.owner() },
+      labels: { ...s.labels, probe: s.labels.probe ?? probe, location: loc, owner: this.o.owner() },
       at,
     };
   }

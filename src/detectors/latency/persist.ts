@@ -108,6 +108,20 @@ export async function loadAllBaselines(store: Store): Promise<Map<string, string
   return new Map(rows.map((r) => [r.key, r.state]));
 }
 
+/** Stored latency states by key, undecoded, for these keys only (the per-location feed loads what it meets). */
+export async function loadBaselinesByKey(store: Store, keys: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const rows = await store.sql.all<{ key: string; state: string }>(
+      `SELECT key, state FROM detector_state WHERE detector = ? AND key IN (${chunk.map(() => '?').join(', ')})`,
+      [DETECTOR_ID, ...chunk],
+    );
+    for (const r of rows) out.set(r.key, r.state);
+  }
+  return out;
+}
+
 /** Forget a probe's baselines (probe removed, or `vigil` asked to relearn). */
 export async function deleteBaseline(store: Store, probeId: string): Promise<void> {
   await store.sql.run('DELETE FROM detector_state WHERE detector = ? AND key = ?', [DETECTOR_ID, probeId]);

@@ -4,7 +4,7 @@
 // recent calls), so 10,000 probes hold tens of MB. The detector itself does no I/O.
 import type { ProbeResult, ProbeSpec, Signal } from '../../domain.ts';
 import type { Store } from '../../store/store.ts';
-import { latencySettings } from './config.ts';
+import { latencySettings, type LatencySettings } from './config.ts';
 import { decodeBaseline, loadAllBaselines, saveBaselines } from './persist.ts';
 import { createProbeLatencyTracker } from './probe.ts';
 import type { ProbeLatencyState, ProbeLatencyTracker } from './probe.ts';
@@ -23,6 +23,21 @@ interface Entry {
    * decoded when its probe's first result arrives (or its state is asked for).
    */
   pending: string | null;
+}
+
+/** A probe's latency settings (its own, else the defaults in its timezone). */
+export const latencySettingsOf = (spec: ProbeSpec): LatencySettings => spec.latency ?? latencySettings(undefined, spec.schedule.timezone);
+
+/** The tracker for a probe, its signals labelled as every probe signal is (shared with the per-location feed). */
+export function latencyTracker(spec: ProbeSpec): ProbeLatencyTracker {
+  const labels: Record<string, string> = {
+    ...spec.labels,
+    provider: spec.target.replace(/^provider:/, ''),
+    model: spec.model,
+    target: spec.target,
+    kind: spec.kind,
+  };
+  return createProbeLatencyTracker({ id: spec.id, owner: spec.owner, labels }, latencySettingsOf(spec));
 }
 
 export class LatencyWatch {
@@ -45,20 +60,13 @@ export class LatencyWatch {
     const leaving: Entry[] = [];
     for (const spec of specs) {
       const old = this.entries.get(spec.id);
-      const settings = spec.latency ?? latencySettings(undefined, spec.schedule.timezone);
+      const settings = latencySettingsOf(spec);
       if (old && JSON.stringify(old.spec.latency) === JSON.stringify(spec.latency) && old.spec.owner === spec.owner) {
         next.set(spec.id, { ...old, spec });
         continue;
       }
       if (old?.dirty) leaving.push(old);
-      const labels: Record<string, string> = {
-        ...spec.labels,
-        provider: spec.target.replace(/^provider:/, ''),
-        model: spec.model,
-        target: spec.target,
-        kind: spec.kind,
-      };
-      const tracker = createProbeLatencyTracker({ id: spec.id, owner: spec.owner, labels }, settings);
+      const tracker = latencyTracker(spec);
       const e: Entry = { spec, timezone: settings.timezone, tracker, state: tracker.init(), dirty: false, loading: true, pending: null };
       next.set(spec.id, e);
       fresh.push(e);
