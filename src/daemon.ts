@@ -813,7 +813,7 @@ export class Daemon {
       await this.signal(spec ? this.attributed(s, spec) : s);
     }
     // A latency alert that changed is saved at once: a new leader must find it open to resolve it later.
-    if (this.locationFeed!.latencyUrgent) await this.locationFeed!.saveLatency(this.clock.now());
+    if (this.locationFeed!.latencyUrgent) await this.locationFeed!.saveLatencyUrgent(this.clock.now());
   }
 
   private async leaderOnly(fn: () => Promise<void>): Promise<void> {

@@ -67,6 +67,11 @@ export class LocationFeed {
     }
   }
 
+  /** Persist only the latency states whose alert changed (after a poll that changed one). */
+  async saveLatencyUrgent(now: number): Promise<void> {
+    await this.o.latency?.saveUrgent(now);
+  }
+
   /** An alert of a location's latency changed since the last save. */
   get latencyUrgent(): boolean {
     return this.o.latency?.pendingUrgent ?? false;

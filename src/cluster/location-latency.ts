@@ -50,6 +50,13 @@ interface LocState {
   dirty: boolean;
 }
 
+interface Pending {
+  ls: LocState;
+  probe: string;
+  loc: string;
+  timezone: string;
+}
+
 interface ProbeEntry {
   /** Settings and owner the tracker was built from: a reload that changes them builds a new one. */
   sig: string;
@@ -80,7 +87,7 @@ export class LocationLatency {
   private readonly quorum: LocationQuorum;
   private readonly probes = new Map<string, ProbeEntry>();
   /** States whose alert changed since the last save (saved at once: a takeover must see every open alert). */
-  private urgent = false;
+  private readonly urgent = new Map<LocState, { probe: string; loc: string }>();
 
   constructor(o: LocationLatencyOptions) {
     this.o = o;
@@ -98,7 +105,7 @@ export class LocationLatency {
   reset(): void {
     this.probes.clear();
     this.quorum.clear();
-    this.urgent = false;
+    this.urgent.clear();
   }
 
   /** How many probe × location states are held (for tests and diagnostics). */
@@ -160,7 +167,7 @@ export class LocationLatency {
     for (const m of LATENCY_METRICS) {
       const unit = `${r.probeId}:${m}`;
       const s = signals.find((x) => x.key === unit) ?? null;
-      if (s) this.urgent = true;
+      if (s) this.urgent.set(ls, { probe: r.probeId, loc });
       out.push(...this.quorum.observe(unit, loc, s));
     }
     return out;
@@ -171,33 +178,41 @@ export class LocationLatency {
     return LATENCY_METRICS.flatMap((m) => this.quorum.retain(`${probe}:${m}`, live, at));
   }
 
-  /** True when an alert changed since the last save: the caller saves now rather than in 15 minutes. */
+  /** True when an alert changed since the last save: the caller calls saveUrgent() now rather than waiting. */
   get pendingUrgent(): boolean {
-    return this.urgent;
+    return this.urgent.size > 0;
+  }
+
+  /** Persist only the states whose alert changed (a handful; the rest wait for the 15-minute save). */
+  async saveUrgent(now: number): Promise<void> {
+    const picked = [...this.urgent].filter(([ls]) => ls.dirty);
+    this.urgent.clear();
+    await this.write(
+      picked.map(([ls, { probe, loc }]) => ({ ls, probe, loc, timezone: this.probes.get(probe)?.timezone })).filter((x): x is Pending => x.timezone !== undefined),
+      now,
+    );
   }
 
   /** Persist every state changed since the last save, keyed by location; drop probes no longer configured. */
   async save(now: number): Promise<void> {
-    const rows: { probeId: string; timezone: string; state: ProbeLatencyState }[] = [];
-    const marked: LocState[] = [];
-    for (const [probe, e] of this.probes) {
-      for (const [loc, ls] of e.locs) {
-        if (!ls.dirty) continue;
-        rows.push({ probeId: stateKey(probe, loc), timezone: e.timezone, state: ls.state });
-        marked.push(ls);
-      }
-    }
-    for (const ls of marked) ls.dirty = false;
-    const urgent = this.urgent;
-    this.urgent = false;
+    const pending: Pending[] = [];
+    for (const [probe, e] of this.probes) for (const [loc, ls] of e.locs) if (ls.dirty) pending.push({ ls, probe, loc, timezone: e.timezone });
+    this.urgent.clear();
+    await this.write(pending, now);
+    for (const probe of [...this.probes.keys()]) if (!this.o.spec(probe)) this.probes.delete(probe);
+  }
+
+  private async write(pending: Pending[], now: number): Promise<void> {
+    if (pending.length === 0) return;
+    // Serialised by the store call before any await of ours returns, so results arriving meanwhile are in the next save.
+    const rows = pending.map((p) => ({ probeId: stateKey(p.probe, p.loc), timezone: p.timezone, state: p.ls.state }));
+    for (const p of pending) p.ls.dirty = false;
     try {
       await this.o.store.save(rows, now);
     } catch (err) {
-      for (const ls of marked) ls.dirty = true;
-      this.urgent ||= urgent;
+      for (const p of pending) p.ls.dirty = true;
       throw err;
     }
-    for (const probe of [...this.probes.keys()]) if (!this.o.spec(probe)) this.probes.delete(probe);
   }
 
   /** The probe's tracker (rebuilt when its settings changed; states kept unless its timezone did). */

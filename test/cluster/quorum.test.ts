@@ -67,4 +67,25 @@ describe('location quorum', () => {
     expect(brief(q.observe('openai-canary', 'a', fire('a', 1, 'warning')))).toEqual(['firing warning availability:openai-canary → search']);
     expect(q.observe('openai-canary', 'b', fire('b', 2, 'warning'))).toEqual([]);
   });
+  it('lazy (latency): every firing verdict counts, the page reads as its worst location, and a quiet unit holds no state', () => {
+    const live = ['eu-west', 'us-east', 'ap-south'];
+    const q = new LocationQuorum({ owner: () => 'vigil-ops', minFailing: () => undefined, counts: () => true, reporting: () => live });
+    // Verdicts of null for a unit nobody fires on keep nothing.
+    for (const loc of live) expect(q.observe('openai-canary', loc, null)).toEqual([]);
+    expect(q.size).toBe(0);
+    // One anomaly (a warning from the detector) counts: a single-location warning, the three locations reporting.
+    const w = q.observe('openai-canary', 'us-east', fire('us-east', 1, 'warning'));
+    expect(brief(w)).toEqual(['firing warning location:openai-canary@us-east → vigil-ops']);
+    expect(w[0].evidence.reporting_locations).toBe(3);
+    // An SLO breach elsewhere makes two of three: the page takes the critical one's severity and words.
+    const page = q.observe('openai-canary', 'eu-west', fire('eu-west', 2, 'critical'));
+    expect(brief(page)).toEqual([
+      'firing critical availability:openai-canary [eu-west,us-east] → search',
+      'resolved warning location:openai-canary@us-east → vigil-ops',
+    ]);
+    expect(page[0].summary).toContain('(seen from eu-west)');
+    q.observe('openai-canary', 'eu-west', ok(3));
+    q.observe('openai-canary', 'us-east', ok(4));
+    expect(q.size).toBe(0);
+  });
 });
