@@ -15,6 +15,7 @@ import type { ConnectWatcher } from './connector.ts';
 import { emptyMarks, kTiming, timingInterceptor } from './timing.ts';
 import type { TimingSink, VigilMarks } from './timing.ts';
 import { BodyStream } from './body.ts';
+import { batchClock } from './arrival.ts';
 import { deliverSoon } from './deliver.ts';
 import type { Deliverable } from './deliver.ts';
 import type { BodySource } from './body.ts';
@@ -41,6 +42,12 @@ export interface HttpClientOptions {
   clock?: Pick<Clock, 'monotonic'>;
   /** TLS options for the connector, e.g. `{ ca }` for a private CA. */
   tls?: ConnectionOptions;
+  /**
+   * How response milestones are stamped: 'batch' (default) gives every read of one batch of socket reads the
+   * batch's first reading (arrival.ts); 'per-read' stamps each when its callback runs, behind the parsing of
+   * every socket read before it (kept for bench:probe's side-by-side comparison).
+   */
+  arrivalStamps?: 'batch' | 'per-read';
   /** Agent-wide backstop connect timeout; per-request `timeouts.connectMs` normally fires first. Default 30 s. */
   connectBackstopMs?: number;
 }
@@ -75,10 +82,11 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
     }) as unknown as Agent.Options['connect'],
   });
   const dispatcher = agent.compose(timingInterceptor);
+  const arrival = opts.arrivalStamps === 'per-read' ? now : batchClock(now);
 
   return {
     request(req: HttpRequest): Promise<HttpResponse> {
-      return startExchange(dispatcher, now, req);
+      return startExchange(dispatcher, now, arrival, req);
     },
     close(): Promise<void> {
       return agent.close();
@@ -86,7 +94,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   };
 }
 
-function startExchange(dispatcher: Dispatcher, now: () => number, req: HttpRequest): Promise<HttpResponse> {
+function startExchange(dispatcher: Dispatcher, now: () => number, arrival: () => number, req: HttpRequest): Promise<HttpResponse> {
   const t0 = now();
   let url: URL;
   try {
@@ -94,7 +102,7 @@ function startExchange(dispatcher: Dispatcher, now: () => number, req: HttpReque
   } catch {
     return Promise.reject(new HttpError('connect', `invalid URL: ${req.url}`, emptyMarks()));
   }
-  const ex = new Exchange(now, t0, url.protocol === 'https:', req);
+  const ex = new Exchange(now, arrival, t0, url.protocol === 'https:', req);
   if (req.signal?.aborted) {
     return Promise.reject(new HttpError('aborted', 'aborted by caller before start', ex.marks));
   }
@@ -133,6 +141,7 @@ function onTimer(ex: Exchange): void {
  */
 class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, ConnectWatcher, Deliverable {
   readonly now: () => number;
+  readonly arrival: () => number;
   readonly t0: number;
   readonly tls: boolean;
   readonly marks: VigilMarks = emptyMarks();
@@ -149,8 +158,9 @@ class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, Co
   private body: BodyStream | null = null;
   private response: Response | null = null;
 
-  constructor(now: () => number, t0: number, tls: boolean, req: HttpRequest) {
+  constructor(now: () => number, arrival: () => number, t0: number, tls: boolean, req: HttpRequest) {
     this.now = now;
+    this.arrival = arrival;
     this.t0 = t0;
     this.tls = tls;
     this.req = req;
@@ -260,7 +270,7 @@ class Exchange implements Dispatcher.DispatchHandler, TimingSink, BodySource, Co
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.state === STREAMING) this.body!.push(chunk, this.now() - this.t0);
+    if (this.state === STREAMING) this.body!.push(chunk, Math.max(0, this.arrival() - this.t0));
   }
 
   onResponseEnd(): void {

@@ -37,6 +37,8 @@ export function emptyMarks(): VigilMarks {
 export interface TimingSink {
   readonly t0: number;
   readonly now: () => number;
+  /** Arrival stamps for response milestones: `now` as of the start of the current batch of socket reads (arrival.ts). */
+  readonly arrival: () => number;
   readonly tls: boolean;
   readonly marks: VigilMarks;
 }
@@ -83,7 +85,7 @@ class TimingHandler implements Handler {
 
   onResponseStart(controller: Controller, statusCode: number, headers: Headers, statusMessage?: string): void {
     const s = this.sink;
-    if (s.marks.ttfbMs === null) s.marks.ttfbMs = s.now() - s.t0;
+    if (s.marks.ttfbMs === null) s.marks.ttfbMs = Math.max(0, s.arrival() - s.t0);
     this.inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
@@ -93,7 +95,7 @@ class TimingHandler implements Handler {
 
   onResponseEnd(controller: Controller, trailers: Headers): void {
     const s = this.sink;
-    if (s.marks.totalMs === null) s.marks.totalMs = s.now() - s.t0;
+    if (s.marks.totalMs === null) s.marks.totalMs = Math.max(0, s.arrival() - s.t0);
     this.inner.onResponseEnd?.(controller, trailers);
   }
 
