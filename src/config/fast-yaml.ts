@@ -5,7 +5,7 @@
 // the process never gives back, for positions that only an error message needs. So errors still come from
 // `yaml`, parsed on demand (source.ts), and anything this path does not reproduce exactly returns null so the
 // caller takes the `yaml` path: syntax errors, anchors, aliases, tags, merge keys, non-string or duplicate keys,
-// several documents, and flow collections closed at the start of a line (where `yaml` warns).
+// directives, several documents, and flow collections closed at the start of a line (where `yaml` warns).
 import { EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE } from 'js-yaml';
 import type { Event, ScalarEvent } from 'js-yaml';
 import type { FieldPath } from './errors.ts';
@@ -109,7 +109,8 @@ export function fastParse(text: string): FastParse | null {
   for (const ev of events) {
     switch (ev.type) {
       case EVENT_ID.DOCUMENT:
-        if (++docs > 1) return null;
+        // A `%YAML 1.1` (or any) directive changes how `yaml` resolves scalars (`yes` is a boolean there).
+        if (++docs > 1 || ev.directives.length > 0) return null;
         break;
       case EVENT_ID.ALIAS:
         return null;

@@ -110,6 +110,7 @@ describe('lean YAML parse', () => {
       'a: 1\na: 2\n', // duplicate keys: yaml names them
       'a: [1, 2\n', // syntax error: yaml names it
       'a: 1\n---\nb: 2\n', // several documents
+      '%YAML 1.1\n---\na: yes\n', // directives: yaml 1.1 reads `yes` as true
       'a: [\n  1\n]\n', // flow end at the start of a line: yaml may warn
       '1: a\n', // non-string keys
       'true: a\n',
