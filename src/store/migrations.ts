@@ -19,6 +19,7 @@ import { migration as leadership } from './migrations/008-leadership.ts';
 import { migration as locations } from './migrations/009-locations.ts';
 import { migration as drillJournal } from './migrations/007-drill-journal.ts';
 import { migration as outboxFencing } from './migrations/010-outbox-fencing.ts';
+import { migration as rollupLocations } from './migrations/011-rollup-locations.ts';
 
 export interface Migration {
   version: number;
@@ -199,6 +200,7 @@ export const MIGRATIONS: readonly Migration[] = [
   leadership,
   locations,
   outboxFencing,
+  rollupLocations,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -14,6 +14,8 @@ export interface RetentionPolicy {
 export interface RetentionReport {
   rawDeleted: number;
   rollupsDeleted: number;
+  /** Per-location rollup rows (migration 11) deleted under the same cutoff. */
+  locationRollupsDeleted: number;
   /** Raw rows with startedAt before this were eligible (null: nothing rolled up yet, so nothing raw deleted). */
   rawCutoff: number | null;
   rollupCutoff: number;
@@ -65,6 +67,17 @@ export class RetentionQueries {
       if (changes < batch) break;
       await yieldToLoop();
     }
-    return { rawDeleted, rollupsDeleted, rawCutoff, rollupCutoff };
+    let locationRollupsDeleted = 0;
+    for (;;) {
+      const { changes } = await this.sql.run(
+        `DELETE FROM probe_rollups_hourly_location WHERE (probe_id, location, hour_start) IN (
+           SELECT probe_id, location, hour_start FROM probe_rollups_hourly_location WHERE hour_start < ? LIMIT ?)`,
+        [rollupCutoff, batch],
+      );
+      locationRollupsDeleted += changes;
+      if (changes < batch) break;
+      await yieldToLoop();
+    }
+    return { rawDeleted, rollupsDeleted, locationRollupsDeleted, rawCutoff, rollupCutoff };
   }
 }

@@ -41,6 +41,8 @@ export interface RollupQuery {
   since?: number;
   /** Exclusive upper bound on hourStart. */
   until?: number;
+  /** One vantage point's rollups (migration 11) instead of all locations together. */
+  location?: string;
 }
 
 export interface RollupReport {
@@ -131,14 +133,16 @@ export class RollupAccumulator {
   }
 }
 
-const RAW_COLS = 'probe_id, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd';
+const RAW_COLS = 'probe_id, location, outcome, confirmed, refusal, ttft_ms, total_ms, tokens_in, tokens_out, cost_usd';
 const ROLLUP_COLS = `probe_id, hour_start, count, failures, degraded, confirmed_failures, refusals, ttft_n, ttft_p50,
   ttft_p95, ttft_p99, total_n, total_p50, total_p95, total_p99, tokens_in, tokens_out, cost_usd`;
+const LOC_COLS = `probe_id, location, hour_start, count, failures, degraded, confirmed_failures, refusals, ttft_n,
+  ttft_p50, ttft_p95, ttft_p99, total_n, total_p50, total_p95, total_p99, tokens_in, tokens_out, cost_usd`;
 const SET_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
 export class RollupQueries {
   private readonly sql: Sql;
-  private readonly q: Record<'nextHour' | 'markHour' | 'probeHourRows' | 'upsert', string>;
+  private readonly q: Record<'nextHour' | 'markHour' | 'probeHourRows' | 'upsert' | 'insertLoc', string>;
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -164,7 +168,18 @@ export class RollupQueries {
                  ttft_p99 = excluded.ttft_p99, total_n = excluded.total_n, total_p50 = excluded.total_p50,
                  total_p95 = excluded.total_p95, total_p99 = excluded.total_p99, tokens_in = excluded.tokens_in,
                  tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd`,
+      insertLoc: `INSERT INTO probe_rollups_hourly_location (${LOC_COLS})
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     };
+  }
+
+  /** Locations with per-location rollups in [since, until): for the heatmap's location choices. */
+  async locations(since: number, until: number): Promise<string[]> {
+    const rows = await this.sql.all<{ location: string }>(
+      'SELECT DISTINCT location FROM probe_rollups_hourly_location WHERE hour_start >= ? AND hour_start < ? ORDER BY location',
+      [since, until],
+    );
+    return rows.map((r) => r.location);
   }
 
   async watermark(): Promise<number | null> {
@@ -172,22 +187,33 @@ export class RollupQueries {
     return row ? Number(row.value) : null;
   }
 
-  /** Recompute one probe-hour from its raw rows and take it off the queue. Caller holds a transaction. */
+  /**
+   * Recompute one probe-hour from its raw rows, all locations together and each location on its own (rows that
+   * carry one), and take it off the queue. Caller holds a transaction.
+   */
   private async recompute(probeId: string, hourStart: number): Promise<void> {
     const a = new RollupAccumulator();
-    for (const r of await this.sql.all<RollupSourceRow>(this.q.probeHourRows, [probeId, hourStart, hourStart + HOUR_MS])) {
+    const byLoc = new Map<string, RollupAccumulator>();
+    for (const r of await this.sql.all<RollupSourceRow & { location: string | null }>(this.q.probeHourRows, [probeId, hourStart, hourStart + HOUR_MS])) {
       a.add(r);
+      if (r.location === null || r.location === undefined) continue;
+      let l = byLoc.get(r.location);
+      if (!l) byLoc.set(r.location, (l = new RollupAccumulator()));
+      l.add(r);
     }
+    const values = (r: HourlyRollup): (number | null)[] => [
+      r.count, r.failures, r.degraded, r.confirmedFailures, r.refusals,
+      r.ttft.n, r.ttft.p50, r.ttft.p95, r.ttft.p99, r.total.n, r.total.p50, r.total.p95, r.total.p99,
+      r.tokensIn, r.tokensOut, r.costUsd,
+    ];
     if (a.count > 0) {
-      const r = a.rollup(probeId, hourStart);
-      await this.sql.run(this.q.upsert, [
-        probeId, hourStart, r.count, r.failures, r.degraded, r.confirmedFailures, r.refusals,
-        r.ttft.n, r.ttft.p50, r.ttft.p95, r.ttft.p99, r.total.n, r.total.p50, r.total.p95, r.total.p99,
-        r.tokensIn, r.tokensOut, r.costUsd,
-      ]);
+      await this.sql.run(this.q.upsert, [probeId, hourStart, ...values(a.rollup(probeId, hourStart))]);
     } else {
       await this.sql.run('DELETE FROM probe_rollups_hourly WHERE probe_id = ? AND hour_start = ?', [probeId, hourStart]);
     }
+    // Replaced as a set: a location whose rows are gone from this hour loses its row too.
+    await this.sql.run('DELETE FROM probe_rollups_hourly_location WHERE probe_id = ? AND hour_start = ?', [probeId, hourStart]);
+    for (const [loc, l] of byLoc) await this.sql.run(this.q.insertLoc, [probeId, loc, hourStart, ...values(l.rollup(probeId, hourStart))]);
     await this.sql.run('DELETE FROM rollup_dirty WHERE probe_id = ? AND hour_start = ?', [probeId, hourStart]);
   }
 
@@ -239,11 +265,13 @@ export class RollupQueries {
   async list(q: RollupQuery = {}): Promise<HourlyRollup[]> {
     const w = whereClause([
       ['probe_id = ?', q.probe],
+      ['location = ?', q.location],
       ['hour_start >= ?', q.since],
       ['hour_start < ?', q.until],
     ]);
+    const table = q.location === undefined ? 'probe_rollups_hourly' : 'probe_rollups_hourly_location';
     const rows = await this.sql.all<Record<string, any>>(
-      `SELECT * FROM probe_rollups_hourly${w.sql} ORDER BY hour_start, probe_id`,
+      `SELECT * FROM ${table}${w.sql} ORDER BY hour_start, probe_id`,
       w.params,
     );
     return rows.map((r) => ({

@@ -175,6 +175,11 @@ export class Store {
     return this.rollupsQ.list(q);
   }
 
+  /** Locations that have per-location rollups for hours in [since, until). */
+  rollupLocations(since: number, until: number): Promise<string[]> {
+    return this.rollupsQ.locations(since, until);
+  }
+
   /** Epoch ms before which every hour is rolled up, or null before the first rollup. */
   rollupWatermark(): Promise<number | null> {
     return this.rollupsQ.watermark();

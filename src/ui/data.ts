@@ -80,7 +80,7 @@ export interface UiData {
   now(): number;
   probes(): UiProbe[];
   /** Results, rollups and the status page's own read-only queries (src/ui/queries.ts). */
-  store: Pick<Store, 'sql' | 'rollups' | 'rollupWatermark'>;
+  store: Pick<Store, 'sql' | 'rollups' | 'rollupWatermark' | 'rollupLocations'>;
   /** Incidents, newest first (IncidentManager.listIncidents fits). */
   incidents?(q: { state?: 'open' | 'resolved'; limit?: number }): Awaitable<Incident[]>;
   silences?(): Awaitable<SilenceView[]>;
@@ -101,6 +101,8 @@ export interface PageParams {
   days: number;
   /** Live update period in seconds. */
   poll: number;
+  /** Heatmap: one vantage point's results only, or null for every location together. */
+  location: string | null;
   /** Problems with the query, shown on the page (never an error page for a typo). */
   notes: string[];
 }

@@ -2,6 +2,7 @@
 // says so (an on-call engineer with a typo in a bookmarked URL still gets the page).
 import type { PageParams } from './data.ts';
 import { isTimeZone } from '../time.ts';
+import { LOCATION_RE } from '../config/schema.ts';
 
 export const DEFAULT_POLL_S = 15;
 export const DEFAULT_DAYS = 7;
@@ -37,7 +38,14 @@ export function parseParams(q: URLSearchParams): PageParams {
   };
   const days = num('days', DEFAULT_DAYS, 1, MAX_DAYS);
   const poll = num('poll', DEFAULT_POLL_S, 2, 600);
-  return { tz, probe, metric, days, poll, notes };
+  // A location name as config accepts it (bounded, a small alphabet); the heatmap checks that it has data.
+  const rawLoc = one('location');
+  let location: string | null = null;
+  if (rawLoc !== null && rawLoc !== '' && rawLoc !== 'all') {
+    if (LOCATION_RE.test(rawLoc)) location = rawLoc;
+    else notes.push(`"${rawLoc.slice(0, 64)}" is not a location name (lower-case letters, digits, "-" and "_"); showing all locations.`);
+  }
+  return { tz, probe, metric, days, poll, location, notes };
 }
 
 /** Query string for links and the live endpoint: only non-default values. */

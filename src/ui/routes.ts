@@ -40,7 +40,7 @@ const RENDERERS: Record<PageId, Renderer> = {
     return {
       body: renderHeatmap(m),
       controls: heatmapControls(m),
-      liveQuery: { probe: m.selected, metric: m.metric === 'ttft' ? null : m.metric, days: p.days === 7 ? null : String(p.days) },
+      liveQuery: { probe: m.selected, metric: m.metric === 'ttft' ? null : m.metric, days: p.days === 7 ? null : String(p.days), location: m.location },
     };
   },
   drills: async (d, p) => ({ body: renderDrills(await drillsModel(d, p)) }),

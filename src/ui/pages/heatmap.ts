@@ -10,7 +10,7 @@ import { fmtMs, fmtMsShort } from '../format.ts';
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { empty, scroller, section } from '../layout.ts';
-import { hourlySince } from '../queries.ts';
+import { hourlySince, locationsSince } from '../queries.ts';
 
 export const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const DAY_LONG = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -43,6 +43,12 @@ export interface HeatmapModel {
   probes: HeatmapProbe[];
   /** The requested probe does not exist. */
   unknownProbe: string | null;
+  /** The location shown, or null for every location together. */
+  location: string | null;
+  /** Locations with results in the window (the selector's choices). */
+  locations: string[];
+  /** The requested location recorded nothing in the window (the page shows every location and says so). */
+  unknownLocation: string | null;
 }
 
 export function budgetOf(spec: Pick<ProbeSpec, 'assertions'>, metric: 'ttft' | 'total'): number | null {
@@ -59,7 +65,11 @@ export async function heatmapModel(data: UiData, p: PageParams): Promise<Heatmap
   const known = p.probe ? all.find((s) => s.id === p.probe) : undefined;
   const unknownProbe = p.probe && p.probe !== 'all' && !known ? p.probe : null;
   const specs = known ? [known] : p.probe === 'all' ? all : all.filter((s) => s.kind === 'canary');
-  const rollups = await hourlySince(data.store, specs.map((s) => s.id), now - p.days * 24 * HOUR_MS, now);
+  const since = now - p.days * 24 * HOUR_MS;
+  const locations = await locationsSince(data.store, since, now);
+  const location = p.location !== null && locations.includes(p.location) ? p.location : null;
+  const unknownLocation = p.location !== null && location === null ? p.location : null;
+  const rollups = await hourlySince(data.store, specs.map((s) => s.id), since, now, location ?? undefined);
   const byProbe = new Map<string, typeof rollups>();
   for (const r of rollups) byProbe.set(r.probeId, [...(byProbe.get(r.probeId) ?? []), r]);
   const probes = specs.map((s): HeatmapProbe => {
@@ -101,6 +111,9 @@ export async function heatmapModel(data: UiData, p: PageParams): Promise<Heatmap
     choices: all.map((s) => ({ id: s.id, kind: s.kind })),
     probes,
     unknownProbe,
+    location,
+    locations,
+    unknownLocation,
   };
 }
 
@@ -157,7 +170,9 @@ export function heatmapLegend(): Html {
 }
 
 export function renderHeatmap(m: HeatmapModel): Html {
-  const notes = m.unknownProbe ? html`<div class="notice" role="note"><p>No probe "${m.unknownProbe}"; showing the canary probes.</p></div>` : null;
+  const notes = html`${m.unknownProbe ? html`<div class="notice" role="note"><p>No probe "${m.unknownProbe}"; showing the canary probes.</p></div>` : null}${
+    m.unknownLocation ? html`<div class="notice" role="note"><p>No results from location "${m.unknownLocation}" in the last ${m.days} days; showing every location.</p></div>` : null
+  }${m.location ? html`<p class="meta" data-location="${m.location}">Showing results from <strong>${m.location}</strong> only (of ${m.locations.length} locations).</p>` : null}`;
   if (m.probes.length === 0) return html`${notes}${empty('No probes to show.', 'Configure probes under probes/*.yaml.')}`;
   return html`${notes}${heatmapLegend()}${m.probes.map((p) => probeTable(m, p))}`;
 }
@@ -173,9 +188,17 @@ export function heatmapControls(m: HeatmapModel): Html {
 <div class="field"><label for="hm-tz">Time zone</label><select id="hm-tz" name="tz">${zones.map((z) => html`<option${z === m.tz ? html` selected` : null}>${z}</option>`)}</select></div>
 <div class="field"><label for="hm-probe">Probes</label><select id="hm-probe" name="probe"><option value="canary"${m.selected === null ? html` selected` : null}>All canary probes</option><option value="all"${m.selected === 'all' ? html` selected` : null}>Every probe</option>${opts}</select></div>
 <div class="field"><label for="hm-metric">Metric</label><select id="hm-metric" name="metric"><option value="ttft"${m.metric === 'ttft' ? html` selected` : null}>Time to first token</option><option value="total"${m.metric === 'total' ? html` selected` : null}>Total time</option></select></div>
-<div class="field"><label for="hm-days">Days</label><input id="hm-days" name="days" type="number" min="1" max="90" value="${m.days}" inputmode="numeric"></div>
+${locationField(m)}<div class="field"><label for="hm-days">Days</label><input id="hm-days" name="days" type="number" min="1" max="90" value="${m.days}" inputmode="numeric"></div>
 <div class="field"><button type="submit">Show</button></div>
 </form>`;
+}
+
+/** Only when results came from more than one location: a lone instance's page stays as it was. */
+function locationField(m: HeatmapModel): Html | null {
+  if (m.locations.length < 2 && m.location === null) return null;
+  return html`<div class="field"><label for="hm-location">Location</label><select id="hm-location" name="location"><option value="all"${m.location === null ? html` selected` : null}>All locations</option>${m.locations.map(
+    (l) => html`<option value="${l}"${m.location === l ? html` selected` : null}>${l}</option>`,
+  )}</select></div>`;
 }
 
 const COMMON = ['UTC', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'Europe/London', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Singapore', 'Asia/Tokyo', 'Australia/Sydney'];
