@@ -329,7 +329,8 @@ export class ResultQueries {
 
   /**
    * Per probe and location since `since` (drills left out): how many results, how many failed, the mean total
-   * time of those that answered, and the newest result's outcome and time. For the per-location view.
+   * time of those that answered (ok or degraded: not a failure, not Vigil's own fault), and the newest result's
+   * outcome and time. The one query behind GET /api/locations and the status page's per-location rows.
    */
   async byLocation(since: number): Promise<LocationSummary[]> {
     const rows = await this.sql.all<{ probe_id: string; location: string | null; n: number; failed: number; mean_ms: number | null; last_at: number; last_outcome: string }>(
@@ -337,7 +338,7 @@ export class ResultQueries {
               (SELECT r.outcome FROM probe_results r WHERE r.probe_id = a.probe_id AND r.location IS NOT DISTINCT FROM a.location
                  AND r.started_at = a.last_at AND r.drill_id IS NULL LIMIT 1) AS last_outcome
        FROM (SELECT probe_id, location, COUNT(*) AS n, SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS failed,
-                    AVG(CASE WHEN outcome <> 'failed' THEN total_ms END) AS mean_ms, MAX(started_at) AS last_at
+                    AVG(CASE WHEN outcome IN ('ok', 'degraded') THEN total_ms END) AS mean_ms, MAX(started_at) AS last_at
              FROM probe_results WHERE started_at >= ? AND drill_id IS NULL GROUP BY probe_id, location) a
        ORDER BY a.probe_id, a.location`,
       [since],

@@ -90,7 +90,7 @@ describe.each(BACKENDS)('store: results (%s)', (backend) => {
   it.skipIf(skipBackend(backend))('summarises per probe and location: counts, failures, mean time of answers, newest outcome', async () => {
     const s = await open();
     const t0 = 1_767_600_000_000;
-    const r = (i: number, location: string, outcome: 'ok' | 'failed', totalMs: number) => ({
+    const r = (i: number, location: string, outcome: 'ok' | 'failed' | 'unknown', totalMs: number) => ({
       ...makeResult(i),
       probeId: 'p',
       drillId: undefined,
@@ -106,6 +106,9 @@ describe.each(BACKENDS)('store: results (%s)', (backend) => {
       { probe: 'p', location: 'us-east', results: 2, failed: 0, meanTotalMs: 50, lastAt: t0 + 3000, lastOutcome: 'ok' },
     ]);
     expect(await s.resultsByLocation(t0 + 3500)).toHaveLength(1);
+    // Vigil's own fault (outcome unknown) counts as a result but not in the mean time of answers.
+    await s.insertResults([r(5, 'us-east', 'unknown', 9_000)]);
+    expect((await s.resultsByLocation(t0)).find((x) => x.location === 'us-east')).toEqual({ probe: 'p', location: 'us-east', results: 3, failed: 0, meanTotalMs: 50, lastAt: t0 + 5000, lastOutcome: 'unknown' });
     await s.close();
   });
 
