@@ -34,6 +34,7 @@ th,td{padding:.4rem .55rem;border-bottom:1px solid var(--line);text-align:left;v
 thead th{font-size:.78rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.group th{background:var(--bg);font-size:.9rem;border-top:2px solid var(--line)}
+tr.loc th,tr.loc td{font-size:.85rem;padding-top:.1rem;padding-bottom:.1rem}tr.loc th.loc{padding-left:1.4rem;font-weight:normal}
 .group-name{font-weight:700;margin-right:.5rem}.group-cost{float:right;color:var(--muted);font-weight:400;font-size:.8rem}
 .probe-id{font-weight:600;overflow-wrap:anywhere}
 th.probe{min-width:11.5rem;position:sticky;left:0;background:var(--card);z-index:1}

@@ -4,7 +4,7 @@
 // `extra` overrides any of them.
 import type { Daemon } from '../daemon.ts';
 import { configSilenceView } from '../incidents/matchers.ts';
-import type { DrillScenarioView, SilenceView, UiData } from './data.ts';
+import type { ClusterView, DrillScenarioView, SilenceView, UiData } from './data.ts';
 import { MAX_RUNS_SHOWN } from './pages/drills.ts';
 
 export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' | 'now'>> = {}): UiData {
@@ -31,6 +31,17 @@ export function uiDataFromDaemon(d: Daemon, extra: Partial<Omit<UiData, 'store' 
         check: o.check,
         runs: o.runs,
       })),
+    // Read at call time: the lease is set up after the routes are registered.
+    cluster: async (): Promise<ClusterView | null> => {
+      if (!d.leader) return null;
+      const lease = await d.leader.current();
+      return {
+        shared: d.store.sql.dialect.name !== 'sqlite',
+        instance: d.leader.instance,
+        location: d.leader.location,
+        leader: lease && { holder: lease.holder, location: lease.location, token: lease.token, since: lease.acquiredAt, expiresAt: lease.expiresAt, live: lease.live },
+      };
+    },
     ...extra,
   };
 }

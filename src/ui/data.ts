@@ -73,6 +73,16 @@ export interface SilenceView {
   createdBy: string;
 }
 
+/** Who leads now, for the overview's leader line (GET /api/cluster has the same). */
+export interface ClusterView {
+  /** Several instances may share this store (PostgreSQL): only then is the line shown. */
+  shared: boolean;
+  /** The instance serving this page. */
+  instance: string;
+  location: string;
+  leader: { holder: string; location: string; token: number; since: number; expiresAt: number; live: boolean } | null;
+}
+
 /** A value, or a promise of it: sources backed by the store answer asynchronously. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -88,6 +98,8 @@ export interface UiData {
   drills?(): Awaitable<DrillScenarioView[]>;
   deprecations?(): Awaitable<DeprecationView[]>;
   refusalBaselines?(): RefusalBaselineView[];
+  /** Who leads now; absent where there is no lease to show. */
+  cluster?(): Awaitable<ClusterView | null>;
 }
 
 /** What a page renders from: the data plus its query parameters, already validated. */

@@ -1,15 +1,15 @@
 // Overview: one row per canary probe, grouped by target (each provider, the gateway): status in words, uptime
 // over 24 h / 7 d / 30 d, p50/p95 TTFT and total over 24 h with hourly sparklines, served model, cost this month.
 // Above it, cards for what else is on fire: open incidents, the last drill, the next retirement, safety probes.
-import type { UiData } from '../data.ts';
+import type { ClusterView, UiData } from '../data.ts';
 import type { PageParams } from '../data.ts';
 import { fmtAgo, fmtMs, fmtPct, fmtTime, fmtUsd, isoTime } from '../format.ts';
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { empty, scroller, section } from '../layout.ts';
 import { queryOf } from '../params.ts';
-import { hourlySince, latencySamples, totalsSince } from '../queries.ts';
-import type { Totals } from '../queries.ts';
+import { hourlySince, latencySamples, locationRows, totalsSince } from '../queries.ts';
+import type { LocationRow, Totals } from '../queries.ts';
 import { SEVERITY_RANK, badge, statusBadge, statusOf, statusText } from '../status.ts';
 import type { StatusKey, StatusView } from '../status.ts';
 import { sparkline } from '../svg.ts';
@@ -39,7 +39,12 @@ export interface OverviewRow {
   ttft: LatencyView;
   total: LatencyView;
   costMonth: number;
+  /** Per location over the last hour, when more than one location reported this probe; else []. */
+  locations: LocationRow[];
 }
+
+/** The per-location rows cover this window (as /api/locations' default). */
+export const LOCATION_WINDOW_MS = HOUR_MS;
 
 export interface OverviewGroup {
   target: string;
@@ -57,6 +62,8 @@ export interface SafetySummary {
 
 export interface OverviewModel {
   now: number;
+  /** Who leads, on a shared store; null on a lone instance (it always leads: nothing to tell the on-call). */
+  cluster: ClusterView | null;
   tz: string;
   query: string;
   monthStart: number;
@@ -104,6 +111,7 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
     }
     return out;
   };
+  const byLocation = await locationRows(data.store.sql, now - LOCATION_WINDOW_MS);
   const byTarget = new Map<string, OverviewRow[]>();
   for (const p of canaries) {
     const s = p.spec;
@@ -128,6 +136,7 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
       ttft: lat('ttft'),
       total: lat('total'),
       costMonth: tm.get(s.id)?.costUsd ?? 0,
+      locations: (byLocation.get(s.id) ?? []).length > 1 ? byLocation.get(s.id)! : [],
     };
     byTarget.set(s.target, [...(byTarget.get(s.target) ?? []), row]);
   }
@@ -173,8 +182,10 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
     const retired = rows.filter((d) => d.daysLeft <= 0).sort((a, b) => b.daysLeft - a.daysLeft).map((d) => ({ model: d.model, daysLeft: d.daysLeft, owners: d.owners }));
     deprecation = { next: next ? { model: next.model, daysLeft: next.daysLeft, shutdownAt: next.shutdownAt, owners: next.owners } : null, retired };
   }
+  const cv = data.cluster ? await data.cluster() : null;
   return {
     now,
+    cluster: cv && cv.shared ? cv : null,
     tz: params.tz,
     query: queryOf(params),
     monthStart,
@@ -192,6 +203,32 @@ function latencyCell(label: string, l: LatencyView): Html {
     ? `${label} over 24 hours: p50 ${fmtMs(l.p50)}, p95 ${fmtMs(l.p95)} from ${l.n} samples; highest hourly p95 ${fmtMs(max)}`
     : `${label}: no samples in 24 hours`;
   return html`<td class="lat"><span class="lat-nums"><span class="p50" title="p50">${fmtMs(l.p50)}</span> <span class="sep">/</span> <span class="p95" title="p95">${fmtMs(l.p95)}</span></span>${sparkline({ values: l.hourlyP50, upper: l.hourlyP95, label: spoken })}</td>`;
+}
+
+const OUTCOME_KEY: Record<string, StatusKey> = { ok: 'ok', degraded: 'degraded', failed: 'failed', unknown: 'unknown' };
+
+/** One location's view of a probe, under the probe's row: newest outcome, failures, total time. */
+function locationRow(r: OverviewRow, l: LocationRow, m: OverviewModel): Html {
+  const k = OUTCOME_KEY[l.lastOutcome] ?? 'unknown';
+  return html`<tr class="loc" data-probe-location="${r.id}@${l.location}">
+<th scope="row" class="probe loc"><span class="sub">from</span> ${l.location}</th>
+<td class="st">${badge(k)}<span class="sub"><time datetime="${isoTime(l.lastAt)}" title="${fmtTime(l.lastAt, m.tz, true)} ${m.tz}">${fmtAgo(l.lastAt, m.now)}</time></span></td>
+<td class="num" colspan="3">${l.failed} of ${l.results} failed <span class="sub">last hour</span></td>
+<td class="lat">–</td>
+<td class="lat"><span class="lat-nums"><span class="p50" title="p50">${fmtMs(l.p50TotalMs)}</span> <span class="sep">/</span> <span class="mean" title="mean">${fmtMs(l.meanTotalMs)}</span></span><span class="sub">p50 / mean, last hour</span></td>
+<td colspan="2"></td>
+</tr>`;
+}
+
+/** Who leads now, on a shared store: where incidents are evaluated and pages sent from. */
+function leaderLine(c: ClusterView, m: OverviewModel): Html {
+  const l = c.leader;
+  const self = html`This page: ${c.instance} (${c.location}).`;
+  if (!l || !l.live) {
+    const last = l ? html` The last holder was ${l.holder} (${l.location}), lease expired <time datetime="${isoTime(l.expiresAt)}">${fmtAgo(l.expiresAt, m.now)}</time>.` : null;
+    return html`<div class="notice" role="alert" data-leader=""><p><strong>No instance leads now</strong>: incidents are not evaluated and no page is sent until one takes the lease.${last} ${self}</p></div>`;
+  }
+  return html`<p class="meta" data-leader="${l.holder}">Leader now: <strong>${l.holder}</strong> in <strong>${l.location}</strong> since <time datetime="${isoTime(l.since)}" title="${fmtTime(l.since, m.tz, true)} ${m.tz}">${fmtTime(l.since, m.tz)}</time> (${fmtAgo(l.since, m.now)}), fencing token ${l.token}. ${self}</p>`;
 }
 
 function card(title: string, value: Html, note: Html | string | null, href: string, tone: StatusKey): Html {
@@ -273,7 +310,7 @@ ${g.rows.map(
 <td class="num">${fmtPct(r.uptime.d1)}</td><td class="num">${fmtPct(r.uptime.d7)}</td><td class="num">${fmtPct(r.uptime.d30)}</td>
 ${latencyCell(`${r.id} time to first token`, r.ttft)}${latencyCell(`${r.id} total time`, r.total)}
 <td class="model">${r.servedModel ?? '–'}</td><td class="num">${fmtUsd(r.costMonth)}</td>
-</tr>`,
+</tr>${r.locations.map((l) => locationRow(r, l, m))}`,
 )}</tbody>`,
   );
   const table = m.groups.length
@@ -299,7 +336,10 @@ ${rows}
       )
     : null;
   const note = html`<p class="meta">Uptime is the share of probe attempts that did not fail. Latency: p50 / p95 over the last 24 h; sparklines show hourly p50 (dark) and p95 (light) over 24 h.</p>`;
-  return html`${cards(m)}${section('canaries', 'Providers and gateway', [note, table])}${safety ? section('safety-sets', 'Safety probe sets', safety) : null}`;
+  const locNote = m.groups.some((g) => g.rows.some((r) => r.locations.length))
+    ? html`<p class="meta">Rows marked “from” are each location’s view of the probe above over the last hour: its newest outcome, failures, and total time p50 / mean of the answers.</p>`
+    : null;
+  return html`${m.cluster ? leaderLine(m.cluster, m) : null}${cards(m)}${section('canaries', 'Providers and gateway', [note, locNote, table])}${safety ? section('safety-sets', 'Safety probe sets', safety) : null}`;
 }
 
 function clipText(s: string, n: number): string {
