@@ -90,7 +90,7 @@ export interface UiData {
   now(): number;
   probes(): UiProbe[];
   /** Results, rollups and the status page's own read-only queries (src/ui/queries.ts). */
-  store: Pick<Store, 'sql' | 'rollups' | 'rollupWatermark' | 'rollupLocations'>;
+  store: Pick<Store, 'sql' | 'rollups' | 'rollupWatermark' | 'rollupLocations' | 'resultsByLocation'>;
   /** Incidents, newest first (IncidentManager.listIncidents fits). */
   incidents?(q: { state?: 'open' | 'resolved'; limit?: number }): Awaitable<Incident[]>;
   silences?(): Awaitable<SilenceView[]>;

@@ -1,8 +1,7 @@
 // The status page's read-only queries. Hourly rollups cover complete hours up to the rollup watermark; the hours
 // after it (the daemon rolls up once an hour) are computed here from raw rows, so the page is current to the
 // last probe. Only the columns a panel needs are read: never the JSON detail of thousands of results.
-import type { ProbeResult } from '../domain.ts';
-import { HOUR_MS, RollupAccumulator, hourFloor, nearestRank } from '../store/store.ts';
+import { HOUR_MS, RollupAccumulator, hourFloor } from '../store/store.ts';
 import type { HourlyRollup, RollupSourceRow, Sql, Store } from '../store/store.ts';
 
 type StoreLike = Pick<Store, 'sql' | 'rollups' | 'rollupWatermark' | 'rollupLocations'>;
@@ -105,52 +104,6 @@ export async function locationsSince(store: StoreLike, since: number, now: numbe
   );
   for (const r of raw) out.add(r.location);
   return [...out].sort();
-}
-
-export interface LocationRow {
-  location: string;
-  results: number;
-  failed: number;
-  /** Of the answered results (not failed, not Vigil's own fault), like every latency on the page. */
-  meanTotalMs: number | null;
-  p50TotalMs: number | null;
-  lastAt: number;
-  lastOutcome: ProbeResult['outcome'];
-}
-
-/**
- * Per probe, per location since `since` (drills left out): results, failures, mean and p50 total time of the
- * answered ones, and the newest outcome. One range read of the time index over a short window (the overview's
- * last hour); rows without a location (a lone instance, or written before migration 9) are left out.
- */
-export async function locationRows(sql: Sql, since: number): Promise<Map<string, LocationRow[]>> {
-  const rows = await sql.all<{ probe_id: string; location: string; started_at: number; outcome: ProbeResult['outcome']; total_ms: number | null }>(
-    `SELECT probe_id, location, started_at, outcome, total_ms FROM probe_results
-     WHERE started_at >= ? AND drill_id IS NULL AND location IS NOT NULL ORDER BY started_at, id`,
-    [since],
-  );
-  const acc = new Map<string, { row: LocationRow; totals: number[] }>();
-  for (const r of rows) {
-    const key = `${r.probe_id}\u0000${r.location}`;
-    let e = acc.get(key);
-    if (!e) acc.set(key, (e = { row: { location: r.location, results: 0, failed: 0, meanTotalMs: null, p50TotalMs: null, lastAt: 0, lastOutcome: r.outcome }, totals: [] }));
-    e.row.results++;
-    if (r.outcome === 'failed') e.row.failed++;
-    else if (r.outcome !== 'unknown' && typeof r.total_ms === 'number') e.totals.push(r.total_ms);
-    // Ordered by time: the last row seen is the newest.
-    e.row.lastAt = Number(r.started_at);
-    e.row.lastOutcome = r.outcome;
-  }
-  const out = new Map<string, LocationRow[]>();
-  for (const [key, e] of acc) {
-    const probe = key.slice(0, key.indexOf('\u0000'));
-    const t = e.totals.sort((a, b) => a - b);
-    e.row.meanTotalMs = t.length ? t.reduce((x, y) => x + y, 0) / t.length : null;
-    e.row.p50TotalMs = nearestRank(t, 50);
-    out.set(probe, [...(out.get(probe) ?? []), e.row]);
-  }
-  for (const v of out.values()) v.sort((a, b) => a.location.localeCompare(b.location));
-  return out;
 }
 
 /** TTFT and total of non-failed, non-unknown, non-drill attempts of one probe since `since` (for exact 24 h percentiles). */

@@ -8,8 +8,9 @@ import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { empty, scroller, section } from '../layout.ts';
 import { queryOf } from '../params.ts';
-import { hourlySince, latencySamples, locationRows, totalsSince } from '../queries.ts';
-import type { LocationRow, Totals } from '../queries.ts';
+import { hourlySince, latencySamples, totalsSince } from '../queries.ts';
+import type { Totals } from '../queries.ts';
+import type { LocationSummary } from '../../store/store.ts';
 import { SEVERITY_RANK, badge, statusBadge, statusOf, statusText } from '../status.ts';
 import type { StatusKey, StatusView } from '../status.ts';
 import { sparkline } from '../svg.ts';
@@ -40,7 +41,7 @@ export interface OverviewRow {
   total: LatencyView;
   costMonth: number;
   /** Per location over the last hour, when more than one location reported this probe; else []. */
-  locations: LocationRow[];
+  locations: LocationSummary[];
 }
 
 /** The per-location rows cover this window (as /api/locations' default). */
@@ -111,7 +112,9 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
     }
     return out;
   };
-  const byLocation = await locationRows(data.store.sql, now - LOCATION_WINDOW_MS);
+  // The query behind GET /api/locations, so the page and the API agree on every number.
+  const byLocation = new Map<string, LocationSummary[]>();
+  for (const l of await data.store.resultsByLocation(now - LOCATION_WINDOW_MS)) byLocation.set(l.probe, [...(byLocation.get(l.probe) ?? []), l]);
   const byTarget = new Map<string, OverviewRow[]>();
   for (const p of canaries) {
     const s = p.spec;
@@ -208,14 +211,14 @@ function latencyCell(label: string, l: LatencyView): Html {
 const OUTCOME_KEY: Record<string, StatusKey> = { ok: 'ok', degraded: 'degraded', failed: 'failed', unknown: 'unknown' };
 
 /** One location's view of a probe, under the probe's row: newest outcome, failures, total time. */
-function locationRow(r: OverviewRow, l: LocationRow, m: OverviewModel): Html {
+function locationRow(r: OverviewRow, l: LocationSummary, m: OverviewModel): Html {
   const k = OUTCOME_KEY[l.lastOutcome] ?? 'unknown';
   return html`<tr class="loc" data-probe-location="${r.id}@${l.location}">
 <th scope="row" class="probe loc"><span class="sub">from</span> ${l.location}</th>
 <td class="st">${badge(k)}<span class="sub"><time datetime="${isoTime(l.lastAt)}" title="${fmtTime(l.lastAt, m.tz, true)} ${m.tz}">${fmtAgo(l.lastAt, m.now)}</time></span></td>
 <td class="num" colspan="3">${l.failed} of ${l.results} failed <span class="sub">last hour</span></td>
 <td class="lat">–</td>
-<td class="lat"><span class="lat-nums"><span class="p50" title="p50">${fmtMs(l.p50TotalMs)}</span> <span class="sep">/</span> <span class="mean" title="mean">${fmtMs(l.meanTotalMs)}</span></span><span class="sub">p50 / mean, last hour</span></td>
+<td class="lat"><span class="lat-nums"><span class="mean" title="mean">${fmtMs(l.meanTotalMs)}</span></span><span class="sub">mean of answers, last hour</span></td>
 <td colspan="2"></td>
 </tr>`;
 }
@@ -337,7 +340,7 @@ ${rows}
     : null;
   const note = html`<p class="meta">Uptime is the share of probe attempts that did not fail. Latency: p50 / p95 over the last 24 h; sparklines show hourly p50 (dark) and p95 (light) over 24 h.</p>`;
   const locNote = m.groups.some((g) => g.rows.some((r) => r.locations.length))
-    ? html`<p class="meta">Rows marked “from” are each location’s view of the probe above over the last hour: its newest outcome, failures, and total time p50 / mean of the answers.</p>`
+    ? html`<p class="meta">Rows marked “from” are each location’s view of the probe above over the last hour: its newest outcome, failures, and the mean total time of its answers (ok or degraded), as GET /api/locations reports them.</p>`
     : null;
   return html`${m.cluster ? leaderLine(m.cluster, m) : null}${cards(m)}${section('canaries', 'Providers and gateway', [note, locNote, table])}${safety ? section('safety-sets', 'Safety probe sets', safety) : null}`;
 }
