@@ -55,7 +55,7 @@ describe('status page across locations', () => {
     expect(body).not.toContain('data-leader');
   });
 
-  it('overview: who leads now on a shared store; nothing on a lone instance; a loud notice when nobody leads', async () => {
+  it('overview: who leads now on a shared store or with 2+ locations; nothing on a lone instance; a loud notice when nobody leads', async () => {
     const { store, a } = await twoLocations();
     const view = (o: Partial<ClusterView> = {}): ClusterView => ({
       shared: true,
@@ -70,8 +70,15 @@ describe('status page across locations', () => {
     expect(shared).toContain('fencing token 7');
     expect(shared).toContain('This page: web-2:41:abc (us-east)');
 
-    const lone = await page(uiData(store, [a], NOW, { cluster: () => view({ shared: false }) }), 'overview');
+    // Not a shared store, but two locations reported in the last hour: still several instances, so the line shows.
+    const twoOnOneFile = await page(uiData(store, [a], NOW, { cluster: () => view({ shared: false }) }), 'overview');
+    expect(twoOnOneFile).toContain('data-leader="web-1:977:51be02"');
+    // A lone instance: one location, not shared: no line.
+    const loneStore = tempStore();
+    await loneStore.insertResults([result(a, NOW - 60_000, { location: 'eu-west' })]);
+    const lone = await page(uiData(loneStore, [a], NOW, { cluster: () => view({ shared: false }) }), 'overview');
     expect(lone).not.toContain('data-leader');
+    expect(lone).toContain('data-probe="openai-canary"');
 
     const expired = view({ leader: { ...view().leader!, live: false, expiresAt: NOW - 20_000 } });
     const none = await page(uiData(store, [a], NOW, { cluster: () => expired }), 'overview');

@@ -114,7 +114,11 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
   };
   // The query behind GET /api/locations, so the page and the API agree on every number.
   const byLocation = new Map<string, LocationSummary[]>();
-  for (const l of await data.store.resultsByLocation(now - LOCATION_WINDOW_MS)) byLocation.set(l.probe, [...(byLocation.get(l.probe) ?? []), l]);
+  const seen = new Set<string>();
+  for (const l of await data.store.resultsByLocation(now - LOCATION_WINDOW_MS)) {
+    byLocation.set(l.probe, [...(byLocation.get(l.probe) ?? []), l]);
+    seen.add(l.location);
+  }
   const byTarget = new Map<string, OverviewRow[]>();
   for (const p of canaries) {
     const s = p.spec;
@@ -188,7 +192,9 @@ export async function overviewModel(data: UiData, params: PageParams): Promise<O
   const cv = data.cluster ? await data.cluster() : null;
   return {
     now,
-    cluster: cv && cv.shared ? cv : null,
+    // Shared store, or results from more than one location in the last hour (several instances on one file):
+    // then who leads matters. A lone instance always leads itself and gets no line.
+    cluster: cv && (cv.shared || seen.size > 1) ? cv : null,
     tz: params.tz,
     query: queryOf(params),
     monthStart,
