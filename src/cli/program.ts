@@ -143,6 +143,7 @@ export function buildProgram(out: { stdout: (s: string) => void; stderr: (s: str
     .option(...STORE)
     .option('--probe <id>', 'one probe (default: every canary)')
     .option('--timezone <tz>', "IANA zone (default: the probe's schedule zone)")
+    .option('--location <name>', 'one location only (several instances on PostgreSQL; default: all together)')
     .option('--days <n>', 'how far back', '28')
     .addHelpText('after', examples(['vigil report latency --probe openai-canary --timezone Europe/Berlin']))
     .action(action(async () => (await import('./report.ts')).reportCommand, ['latency']));
