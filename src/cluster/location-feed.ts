@@ -8,7 +8,7 @@
 // A location that has reported nothing for `staleMs` (its instance stopped) no longer counts towards the quorum.
 // Latency goes the same way when `latency` is given (location-latency.ts: one state per probe and location).
 import type { ProbeResult, Signal } from '../domain.ts';
-import { AvailabilityDetector, type ProbeIdentity } from '../detectors/availability.ts';
+import { AvailabilityDetector, evaluateAvailability, type ProbeIdentity } from '../detectors/availability.ts';
 import type { AvailabilitySettings } from '../incidents/config.ts';
 import type { LocationLatency } from './location-latency.ts';
 import { LocationQuorum } from './quorum.ts';
@@ -89,12 +89,15 @@ export class LocationFeed {
 
   /**
    * Start following from now: detectors are seeded with each location's recent results of each probe (a new leader
-   * carries on the streaks the old one saw), then only newer rows are read.
+   * carries on the streaks the old one saw), and the quorum with their verdicts, silently: what the old leader
+   * opened (a page, a location's warning) is known open here, so a recovery before any new failure is seen
+   * still resolves it. Then only newer rows are read.
    */
   async start(now: number, probes: readonly string[]): Promise<void> {
     this.high = await this.o.source.maxResultId();
     this.seededUpTo = this.high;
     this.taken.clear();
+    this.quorum.clear();
     // Latency states are loaded from the store as each location's results arrive (never from raw results).
     this.o.latency?.reset();
     const since = now - (this.o.staleMs ?? 300_000);
@@ -105,9 +108,12 @@ export class LocationFeed {
         const loc = r.location ?? OWN;
         byLoc.set(loc, [...(byLoc.get(loc) ?? []), r]);
       }
+      const spec = this.o.probe(id);
       for (const [loc, rs] of byLoc) {
         this.detector(loc).seed(id, rs.slice(-20));
         this.see(id, loc, rs.at(-1)!.startedAt);
+        // The signals are those the old leader already ingested: dropped (an open incident stays as it is).
+        if (spec) this.quorum.observe(id, loc, evaluateAvailability(spec, rs.slice(-20), this.o.settings()));
       }
     }
   }

@@ -66,4 +66,28 @@ describe('location feed', () => {
     rows.push(result(12, 'eu-west', true), result(13, 'us-east', true));
     expect(await f.poll(T0 + 14_000)).toEqual([]);
   });
+
+  it('a new leader taking over an open page resolves it when every location recovers before it sees a new failure', async () => {
+    // The old leader paged on both locations failing, then died; the new one starts on those rows.
+    const rows: ProbeResult[] = [];
+    for (let i = 0; i < 6; i++) rows.push(result(i, i % 2 ? 'us-east' : 'eu-west', false));
+    const f = feed(rows);
+    await f.start(T0 + 6_000, ['p']);
+    expect(await f.poll(T0 + 6_000)).toEqual([]); // already open: not paged again
+    for (let i = 6; i < 10; i++) rows.push(result(i, i % 2 ? 'us-east' : 'eu-west', true));
+    const after = (await f.poll(T0 + 10_000)).map((s) => `${s.detector}:${s.key}:${s.status}`);
+    // (eu-west recovers first: us-east alone for a moment is a warning, resolved in the same poll.)
+    expect(after.filter((s) => s.startsWith('availability:'))).toEqual(['availability:p:resolved']);
+  });
+
+  it('a new leader taking over a location’s warning resolves it when that location recovers', async () => {
+    const rows: ProbeResult[] = [];
+    for (let i = 0; i < 6; i++) rows.push(result(i, i % 2 ? 'us-east' : 'eu-west', i % 2 === 1));
+    const f = feed(rows);
+    await f.start(T0 + 6_000, ['p']);
+    expect(await f.poll(T0 + 6_000)).toEqual([]);
+    rows.push(result(6, 'eu-west', true), result(7, 'us-east', true), result(8, 'eu-west', true));
+    const after = await f.poll(T0 + 9_000);
+    expect(after.map((s) => `${s.detector}:${s.key}:${s.status}`)).toEqual(['location:p@eu-west:resolved']);
+  });
 });
