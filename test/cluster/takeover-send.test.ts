@@ -66,16 +66,17 @@ defaults:
   group_wait: 1s
   group_interval: 1s
   availability: { failure_threshold: 1, success_threshold: 2, for: 0s }
+  flap: { flips: 100 }
 `,
   );
   writeFileSync(join(dir, 'ca.pem'), '');
   return dir;
 }
 
-// Three locations; each cycle kills the leader twice (mid-page, mid-resolve). One cycle: a second outage right
-// after the first resolves is flapping, which holds its resolve for the flap window (longer than this file may take).
+// Three locations; each cycle kills the leader twice (mid-page, mid-resolve). Flap damping is off (flips: 100):
+// outages one after another would otherwise be flapping, whose resolve waits for the flap window.
 const LOCATIONS = ['eu-west', 'us-east', 'ap-south'];
-const CYCLES = 1;
+const CYCLES = 2;
 
 let output = '';
 const withDeadline = <T>(what: string, p: Promise<T>, ms: number, diag: () => Promise<string>): Promise<T> =>
@@ -259,6 +260,14 @@ describe.skipIf(!hasOpenssl() || !pgAvailable())('kill -9 of the leader mid-send
     for (const location of LOCATIONS) start(location);
     await until('a leader', async () => (await lease())?.holder);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
+      // Every location healthy in the store first, so the leader's quorum counts all three before the outage.
+      const since = Date.now();
+      await until('every location to report healthy results', async () => {
+        const r = await query<{ location: string; n: string }>(
+          `SELECT location, COUNT(*) AS n FROM probe_results WHERE outcome = 'ok' AND started_at > ${since} GROUP BY location`,
+        );
+        return r.length === LOCATIONS.length && r.every((x) => Number(x.n) >= 2);
+      });
       // Killed while Slack posts the page's message.
       const heldPage = slack.holdNext(page);
       fleet.openai.patch({ outage: true });
