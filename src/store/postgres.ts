@@ -52,6 +52,19 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * A pg Client that always has an 'error' listener. The pool listens only once a connection is established; a
+ * connection cut while it is still starting up (a network partition that heals by resetting the half-open
+ * sockets) would otherwise emit an error nobody listens to, which kills the process. Queries on it still fail
+ * and the pool still discards it.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {});
+  }
+}
+
 export class PgSql implements Sql {
   readonly dialect = postgresDialect;
   readonly pool: pg.Pool;
@@ -70,6 +83,7 @@ export class PgSql implements Sql {
       keepAlive: true,
       application_name: opts.applicationName ?? 'vigil',
       types,
+      Client: GuardedClient,
     });
     const onIdle = opts.onIdleError ?? (() => {});
     this.pool.on('error', onIdle);
