@@ -76,7 +76,8 @@ defaults:
 // Three locations; each cycle kills the leader twice (mid-page, mid-resolve). Flap damping is off (flips: 100):
 // outages one after another would otherwise be flapping, whose resolve waits for the flap window.
 const LOCATIONS = ['eu-west', 'us-east', 'ap-south'];
-const CYCLES = 2;
+// VIGIL_TAKEOVER_CYCLES=10 runs the issue's twenty kills (about 6 minutes; README "Running several instances").
+const CYCLES = Number(process.env.VIGIL_TAKEOVER_CYCLES ?? 2);
 
 let output = '';
 const withDeadline = <T>(what: string, p: Promise<T>, ms: number, diag: () => Promise<string>): Promise<T> =>
@@ -287,6 +288,8 @@ describe.skipIf(!hasOpenssl() || !pgAvailable())('kill -9 of the leader mid-send
     }
     expect(takeovers).toHaveLength(2 * CYCLES);
     for (const t of takeovers) expect(t).toBeLessThan(20_000); // ttl 10 s + renew 2 s, with room for a loaded machine
+    const sorted = [...takeovers].sort((a, b) => a - b);
+    console.log(`takeover-send: ${takeovers.length} kills, takeover p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted.at(-1)} ms; every row delivered exactly once`);
 
     for (const { child } of procs.values()) {
       if (!alive(child)) continue;
@@ -294,5 +297,5 @@ describe.skipIf(!hasOpenssl() || !pgAvailable())('kill -9 of the leader mid-send
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }
-  }, 170_000);
+  }, 170_000 + Math.max(0, CYCLES - 2) * 45_000);
 });
