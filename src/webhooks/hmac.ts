@@ -26,10 +26,25 @@ export function verifyGeneric(
   nowMs: number,
   opts: { toleranceMs: number; requireTimestamp: boolean },
 ): { ok: true; timestamp: number | null } | Extract<VerifyResult, { ok: false }> {
+  const c = checkGenericHeaders(h, nowMs, opts);
+  if (!c.ok) return c;
+  for (const secret of secrets) {
+    const expected = Buffer.from(hmacHex(secret, body, c.timestamp ?? undefined), 'hex');
+    if (timingSafeEqual(c.offered, expected)) return { ok: true, timestamp: c.timestamp };
+  }
+  return { ok: false, status: 401, code: 'invalid_signature', message: 'x-vigil-signature does not match a configured secret' };
+}
+
+/** What `verifyGeneric` checks before computing an HMAC (so a request can be refused before its body is read). */
+export function checkGenericHeaders(
+  h: GenericHeaders,
+  nowMs: number,
+  opts: { toleranceMs: number; requireTimestamp: boolean },
+): { ok: true; timestamp: number | null; offered: Buffer } | Extract<VerifyResult, { ok: false }> {
   if (!h.signature) return { ok: false, status: 401, code: 'missing_signature', message: 'missing x-vigil-signature' };
   const m = SIG_RE.exec(h.signature.trim());
   if (!m) return { ok: false, status: 400, code: 'invalid_headers', message: 'x-vigil-signature must be "sha256=<64 hex digits>"' };
-  let ts: number | undefined;
+  let ts: number | null = null;
   if (h.timestamp !== undefined) {
     if (!TIMESTAMP_RE.test(h.timestamp)) return { ok: false, status: 400, code: 'invalid_timestamp', message: 'x-vigil-timestamp must be integer seconds since the epoch' };
     ts = Number(h.timestamp);
@@ -39,12 +54,7 @@ export function verifyGeneric(
   } else if (opts.requireTimestamp) {
     return { ok: false, status: 400, code: 'missing_headers', message: 'missing x-vigil-timestamp' };
   }
-  const offered = Buffer.from(m[1].toLowerCase(), 'hex');
-  for (const secret of secrets) {
-    const expected = Buffer.from(hmacHex(secret, body, ts), 'hex');
-    if (timingSafeEqual(offered, expected)) return { ok: true, timestamp: ts ?? null };
-  }
-  return { ok: false, status: 401, code: 'invalid_signature', message: 'x-vigil-signature does not match a configured secret' };
+  return { ok: true, timestamp: ts, offered: Buffer.from(m[1].toLowerCase(), 'hex') };
 }
 
 /** Headers for a generic notice signed with `secret` (tests, the bench, forwarders written in TypeScript). */
