@@ -72,6 +72,8 @@ const SECRET_PATTERNS: RegExp[] = [
   /(bearer\s+)[A-Za-z0-9._~+\/=-]{6,}/gi,
   /\b(sk-[A-Za-z0-9_-]{4})[A-Za-z0-9_-]{8,}/g,
 ];
+/** Text none of SECRET_PATTERNS can match skips them (one test instead of three replaces on every string of every result). */
+const MAY_MATCH = /[?&](?:key|api_key|token)=|bearer\s|sk-/i;
 
 // Process-wide masking of a short value would garble unrelated text; real keys and tokens are far longer.
 const MIN_REGISTERED_LENGTH = 8;
@@ -104,8 +106,8 @@ export function registerConfigSecrets(config: VigilConfig): void {
 export function redact(text: string, extra: Iterable<string> = []): string {
   let out = text;
   for (const s of extra) if (s && s.length >= MIN_SECRET_LENGTH && out.includes(s)) out = out.split(s).join(MASK);
-  for (const s of ordered) if (out.includes(s)) out = out.split(s).join(MASK);
-  for (const re of SECRET_PATTERNS) out = out.replace(re, `$1${MASK}`);
+  if (out.length >= MIN_REGISTERED_LENGTH) for (const s of ordered) if (out.includes(s)) out = out.split(s).join(MASK);
+  if (MAY_MATCH.test(out)) for (const re of SECRET_PATTERNS) out = out.replace(re, `$1${MASK}`);
   return out;
 }
 
