@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { RawPool, serialise } from './raw-http.ts';
 
 const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const NOTICE_SECRET = 'bench-notice-secret-0123456789';
@@ -142,9 +143,12 @@ if (process.argv[2] === '--server') {
    */
   async function runRate(name: string, rate: number, seconds: number, make: Make, offset: number): Promise<void> {
     const n = Math.round(rate * seconds);
-    // Every request built and signed before the clock starts: signing 2,000 a second in the timed loop made this
-    // process stall 10–28 ms at a time (its own GC and HMAC key set-up), and a late send counts as latency here.
-    const reqs = Array.from({ length: n }, (_, i) => make(offset + i));
+    // Every request built, signed and serialised before the clock starts, and sent over raw keep-alive sockets
+    // (bench/raw-http.ts): signing in the timed loop and undici's per-request work made this process, not the
+    // server, stall 10–28 ms at a time, and a late send counts as latency here. How late the sender was is printed.
+    const host = new URL(url).host;
+    const reqs = Array.from({ length: n }, (_, i) => serialise(host, make(offset + i)));
+    const raw = await RawPool.open(Number(new URL(url).port), concurrency);
     const lat: number[] = [];
     const sendLate: number[] = [];
     let wrong = 0;
@@ -152,25 +156,33 @@ if (process.argv[2] === '--server') {
     let maxInflight = 0;
     await ask('mark');
     const t0 = performance.now() + 20;
-    const done: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      const due = t0 + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const r = reqs[i];
-      sendLate.push(Math.max(0, performance.now() - due));
-      inflight++;
-      maxInflight = Math.max(maxInflight, inflight);
-      done.push(
-        pool.request({ method: 'POST', path: r.path, headers: r.headers, body: r.body }).then(async (res) => {
-          await res.body.dump();
-          lat.push(performance.now() - due);
-          inflight--;
-          if (res.statusCode !== 200) wrong++;
-        }),
-      );
-    }
-    await Promise.all(done);
+    let finished = 0;
+    // The schedule: rate/1000 requests due at each whole millisecond from t0 (timers have 1 ms resolution, so a
+    // finer schedule would only measure the timer). Each tick sends every request that is due, never one early.
+    const perMs = Math.max(1, Math.round(rate / 1000));
+    const dueOf = (i: number) => t0 + Math.floor(i / perMs) * (perMs * 1000) / rate;
+    const allDone = new Promise<void>((resolve) => {
+      let next = 0;
+      const tick = () => {
+        const now = performance.now();
+        for (; next < n && dueOf(next) <= now; next++) {
+          const due = dueOf(next);
+          sendLate.push(now - due);
+          inflight++;
+          maxInflight = Math.max(maxInflight, inflight);
+          raw.send(reqs[next], (status) => {
+            lat.push(performance.now() - due);
+            inflight--;
+            if (status !== 200) wrong++;
+            if (++finished === n) resolve();
+          });
+        }
+        if (next < n) setTimeout(tick, Math.max(0, dueOf(next) - performance.now()));
+      };
+      setTimeout(tick, Math.max(0, t0 - performance.now()));
+    });
+    await allDone;
+    raw.close();
     sendLate.sort((a, b) => a - b);
     const lateP99 = sendLate[Math.min(n - 1, Math.ceil(0.99 * n) - 1)];
     await report(
