@@ -34,6 +34,7 @@ import { providerLabel } from './metrics/labels.ts';
 import type { SignalMetrics } from './metrics/signals.ts';
 import { runnerDeps } from './probes/deps.ts';
 import { runProbe } from './probes/run.ts';
+import { ProbeThreads, threadConfig } from './probes/threads.ts';
 import { Scheduler } from './scheduler/index.ts';
 import { startServer } from './server/index.ts';
 import type { ListenerSpec, VigilServer } from './server/index.ts';
@@ -98,6 +99,8 @@ export class Daemon {
   readonly metrics: VigilMetrics;
   readonly scheduler: Scheduler;
   readonly http: HttpClient;
+  /** Where probe calls run when not on this loop (vigil.yaml `scheduler.probe_threads`). */
+  private readonly probeThreads: ProbeThreads | null;
   readonly incidents: IncidentManager;
   readonly lifecycle: Lifecycle;
   private signalMetrics: SignalMetrics;
@@ -177,6 +180,19 @@ export class Daemon {
     // single instance that names no location keeps its series as they were.
     if (config.location !== 'default') this.metrics.registry.setDefaultLabels({ location: config.location });
     this.http = createHttpClient();
+    // Probe calls on their own threads (src/probes/threads.ts); not under an injected clock, which a thread
+    // cannot share (tests that drive time run probes on this loop).
+    this.probeThreads =
+      config.scheduler.probeThreads > 0 && this.clock === systemClock
+        ? new ProbeThreads(
+            {
+              threads: config.scheduler.probeThreads,
+              onThreadExit: (info) => this.log.error("a probe thread exited: its calls in flight count as Vigil's own fault; replaced", info),
+            },
+            () => runnerDeps(this.current, this.http, this.clock),
+          )
+        : null;
+    this.probeThreads?.configure(threadConfig(config));
     this.alerts = alertsConfig(config);
     this.heartbeat = new Heartbeat({
       config: () => this.current.heartbeat,
@@ -506,6 +522,7 @@ export class Daemon {
     // The listeners stay as they are until a restart, and so do the links to them.
     if (config.server.publicUrlFromListen) config.server.publicUrl = this.current.server.publicUrl;
     this.current = config;
+    this.probeThreads?.configure(threadConfig(config));
     this.indexSpecs(config);
     this.alerts = alertsConfig(config);
     const ids = new Set(config.probes.map((p) => p.id));
@@ -557,6 +574,7 @@ export class Daemon {
           },
           { name: 'http server', run: () => this.server?.close(), timeoutMs: 2_000 },
           { name: 'fault proxy', run: () => this.chaos?.stop(), timeoutMs: 7_000 },
+          { name: 'probe threads', run: () => this.probeThreads?.stop(), timeoutMs: 3_000 },
           { name: 'http client', run: () => this.http.close(), timeoutMs: 2_000 },
           { name: 'store', run: () => this.store.close(), timeoutMs: 3_000 },
         ],
@@ -755,7 +773,10 @@ export class Daemon {
     this.metrics.probeStarted(spec.target);
     try {
       // A failure without an answer may be our own egress: the control target decides (then it is `unknown`).
-      return await this.egress.judge(await runProbe(spec, runnerDeps(this.current, this.http, this.clock), { attempt, signal }));
+      const result = this.probeThreads
+        ? await this.probeThreads.run(spec, attempt, signal)
+        : await runProbe(spec, runnerDeps(this.current, this.http, this.clock), { attempt, signal });
+      return await this.egress.judge(result);
     } finally {
       this.metrics.probeFinished(spec.target);
     }

@@ -97,6 +97,7 @@ export function mapGlobal(v: VigilFile, dir: string): GlobalPart {
       concurrencyPerProvider: v.scheduler.concurrency_per_provider,
       jitter: v.scheduler.jitter,
       shutdownGraceMs: ms(v.scheduler.shutdown_grace),
+      probeThreads: v.scheduler.probe_threads,
     },
     defaults: {
       ...(d.owner ? { owner: d.owner } : {}),

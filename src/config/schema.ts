@@ -302,8 +302,15 @@ export const vigilFileSchema = z
         concurrency_per_provider: z.number().int().min(1).max(1000).default(4).describe('Most probes in flight at once per provider or gateway.'),
         jitter: z.boolean().default(true).describe('Spread probes with the same interval deterministically over the interval.'),
         shutdown_grace: duration('On SIGTERM, how long in-flight probes may finish.').default('10s'),
+        probe_threads: z
+          .number()
+          .int()
+          .min(0)
+          .max(16)
+          .default(1)
+          .describe("Worker threads that make the probe calls, each with its own HTTP client and heap (0: on the daemon's event loop). Read at start."),
       })
-      .default({ confirm_failures: 1, concurrency_per_provider: 4, jitter: true, shutdown_grace: '10s' })
+      .default({ confirm_failures: 1, concurrency_per_provider: 4, jitter: true, shutdown_grace: '10s', probe_threads: 1 })
       .describe('Scheduling.'),
     providers: z
       .record(id('provider name'), providerSchema)

@@ -59,6 +59,8 @@ export interface VigilConfig {
     concurrencyPerProvider: number;
     jitter: boolean;
     shutdownGraceMs: number;
+    /** Worker threads that run probe calls (0: on the daemon's own event loop). */
+    probeThreads: number;
   };
   defaults: {
     owner?: string;

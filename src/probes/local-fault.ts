@@ -1,5 +1,6 @@
 // When a probe fails because of Vigil itself, not its target: out of file descriptors or sockets (EMFILE, ENFILE),
-// out of local ports (EADDRNOTAVAIL), out of kernel buffers or memory (ENOBUFS, ENOMEM, a failed allocation).
+// out of local ports (EADDRNOTAVAIL), out of kernel buffers or memory (ENOBUFS, ENOMEM, a failed allocation), or
+// the thread running the probe died.
 // Such a result is `unknown`: it must never page as the provider's outage (a busy host would page every provider).
 
 const LOCAL_CODES: Record<string, string> = {
@@ -16,6 +17,8 @@ export function localFault(err: unknown): string | null {
   // undici wraps the socket's error: its own code (UND_ERR_SOCKET, …) sits above the system one, so walk the chain.
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
+    // A probe thread that died mid-call (src/probes/threads.ts): its reason says what happened.
+    if (code === 'ERR_PROBE_THREAD_GONE' && e instanceof Error) return e.message;
     if (typeof code === 'string' && LOCAL_CODES[code]) return LOCAL_CODES[code];
     if (e instanceof RangeError && /allocation failed|out of memory|invalid array length/i.test(e.message)) return `out of memory (${e.message.slice(0, 80)})`;
     const m = e instanceof Error ? e.message : '';
