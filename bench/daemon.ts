@@ -31,6 +31,13 @@ const { values } = parseArgs({
     'history-days': { type: 'string', default: '14' },
     'history-every': { type: 'string', default: '10800' },
     'skip-memory': { type: 'boolean', default: false },
+    /** vigil.yaml `scheduler.probe_threads` (default: the daemon's default). */
+    'probe-threads': { type: 'string', default: '' },
+    /**
+     * Timing inside the daemon: N probes (every N/100 s) against a simulator with a fixed time to first token, with
+     * /metrics scraped every 5 s, once with probe calls on a thread (the default) and once on the daemon's loop.
+     */
+    timing: { type: 'string', default: '0' },
     /** Keep the seeded start-up store and config (its path is printed) to profile a start by hand. */
     keep: { type: 'boolean', default: false },
   },
@@ -65,13 +72,13 @@ const env = {
 };
 
 /** A config dir with n streaming canaries spread over the three providers, every `everyS` seconds. */
-function writeConfig(n: number, everyS: number): string {
+function writeConfig(n: number, everyS: number, threads: string = values['probe-threads']): string {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-daemon-'));
   writeFileSync(
     join(dir, 'vigil.yaml'),
     `server: { host: 127.0.0.1, port: 0 }
 storage: { path: ./vigil.db, raw_retention: 14d, rollup_retention: 400d }
-scheduler: { confirm_failures: 1, concurrency_per_provider: 64, shutdown_grace: 2s }
+scheduler: { confirm_failures: 1, concurrency_per_provider: 64, shutdown_grace: 2s${threads ? `, probe_threads: ${Number(threads)}` : ''} }
 providers:
   openai: { kind: openai, base_url: "\${OPENAI_BASE_URL}", api_key: "\${OPENAI_API_KEY}" }
   anthropic: { kind: anthropic, base_url: "\${ANTHROPIC_BASE_URL}", api_key: "\${ANTHROPIC_API_KEY}" }
@@ -270,6 +277,55 @@ if (!values['skip-memory']) {
     push(['RSS at ready, MB', n, m.atReady, '-', '-', `ready ${m.ready.toFixed(2)} s after spawn`]);
     push(['RSS peak, MB', n, m.peak, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.peak < RSS_TARGET_MB) : judge(m.peak < RSS_TARGET_MB), `every ${m.everyS}s, ${m.results} results in ${SECONDS}s`]);
     push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor`]);
+  }
+}
+
+const TIMING_N = Number(values.timing);
+if (TIMING_N > 0) {
+  // A fixed answer time (no jitter): any spread in what the probes measure is the client's, not the simulator's.
+  const TTFT_MS = 60;
+  for (const u of [sim.urls.openai, sim.urls.anthropic, sim.urls.gemini]) {
+    const res = await fetch(`${u}/_sim/behaviour`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency: { ttfbMs: 5, ttftMs: TTFT_MS, perTokenMs: 2, jitter: 0 } }) });
+    if (!res.ok) throw new Error(`simulator refused the latency patch: ${res.status}`);
+  }
+  const everyS = Math.max(10, Math.round(TIMING_N / 100));
+  const window = Math.min(SECONDS, 90);
+  for (const threads of ['1', '0']) {
+    const dir = writeConfig(TIMING_N, everyS, threads);
+    const d = startDaemon(dir);
+    try {
+      await timeToReady(d);
+      const url = await d.url;
+      const t0 = Date.now();
+      let scrapes = 0;
+      let scrapeMs = 0;
+      while (Date.now() - t0 < window * 1000) {
+        const s0 = performance.now();
+        const res = await fetch(`${url}/metrics`);
+        await res.text();
+        scrapeMs += performance.now() - s0;
+        scrapes++;
+        await new Promise((r) => setTimeout(r, 5_000));
+      }
+      await stopDaemon(d);
+      const store = Store.open(join(dir, 'vigil.db'));
+      const rows = (await store.results({ since: t0 })).filter((r) => r.outcome === 'ok' && r.timings.ttftMs != null);
+      await store.close();
+      const ttft = rows.map((r) => r.timings.ttftMs!).sort((a, b) => a - b);
+      const q = (p: number) => ttft[Math.min(ttft.length - 1, Math.floor(p * ttft.length))];
+      const spread = q(0.99) - q(0.5);
+      push([
+        threads === '1' ? 'TTFT p99 − p50, ms: probe thread (default)' : 'TTFT p99 − p50, ms: on the daemon loop',
+        TIMING_N,
+        spread,
+        threads === '1' ? '< 2' : '-',
+        threads === '1' ? verdict(spread < 2) : '-',
+        `TTFT p50 ${q(0.5).toFixed(1)} / p99 ${q(0.99).toFixed(1)} / max ${ttft.at(-1)!.toFixed(1)} ms (simulator: ${TTFT_MS} ms fixed); ${ttft.length} answers; /metrics scraped ${scrapes}× (mean ${(scrapeMs / scrapes).toFixed(0)} ms)`,
+      ]);
+    } finally {
+      await stopDaemon(d);
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

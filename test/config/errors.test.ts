@@ -68,7 +68,7 @@ describe('config errors', () => {
 
   it('lists the known keys when nothing is close', () => {
     expect(problems({ 'vigil.yaml': 'scheduler: { zzzzzzzz: 1 }\n' })).toBe(
-      'vigil.yaml:1:14  scheduler.zzzzzzzz  unknown key `zzzzzzzz`; hint: known keys here: confirm_failures, concurrency_per_provider, jitter, shutdown_grace',
+      'vigil.yaml:1:14  scheduler.zzzzzzzz  unknown key `zzzzzzzz`; hint: known keys here: confirm_failures, concurrency_per_provider, jitter, shutdown_grace, probe_threads',
     );
   });
 

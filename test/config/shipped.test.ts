@@ -87,7 +87,7 @@ describe('shipped config', () => {
     expect(config!.endpoints.gateway).toMatchObject({ kind: 'gateway', baseUrl: 'http://127.0.0.1:41004', apiKey: SECRETS.GATEWAY_API_KEY });
     expect(config!.gateway?.flavour).toBe('litellm');
     expect(config!.storage.path).toBe(path.join(REPO_ROOT, 'data/vigil.db'));
-    expect(config!.scheduler).toEqual({ confirmFailures: 1, concurrencyPerProvider: 4, jitter: true, shutdownGraceMs: 10_000 });
+    expect(config!.scheduler).toEqual({ confirmFailures: 1, concurrencyPerProvider: 4, jitter: true, shutdownGraceMs: 10_000, probeThreads: 1 });
   });
 
   it('falls back to the public APIs when no base URL is set', () => {
