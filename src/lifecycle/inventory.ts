@@ -80,8 +80,45 @@ export function usesModel(user: ModelUser, model: string, providerKind: string |
   return user.kind === 'consumer' && mine.includes('*') && globMatch(mine, m);
 }
 
+/**
+ * Who uses a deprecation's model: the same answer as filtering every user through `usesModel`, without doing so
+ * for every deprecation (10,000 probes × the shipped table was millions of `normalizeModel` calls per countdown
+ * check). Users are indexed once per inventory by their normalised model and served snapshot; only those whose
+ * match is not an exact id (`-latest` aliases, consumer patterns) are tested one by one.
+ */
 export function usersOf(users: readonly ModelUser[], dep: Pick<Deprecation, 'model' | 'provider'>): ModelUser[] {
-  return users.filter((u) => usesModel(u, dep.model, dep.provider));
+  const index = indexOf(users);
+  const m = normalizeModel(dep.model);
+  const candidates = new Set<number>([...(index.exact.get(m) ?? []), ...index.scan]);
+  return [...candidates].sort((a, b) => a - b).map((i) => users[i]).filter((u) => usesModel(u, dep.model, dep.provider));
+}
+
+interface UserIndex {
+  /** Normalised model or served snapshot → positions of the users with it. */
+  exact: Map<string, number[]>;
+  /** Positions of users whose model may match other ids: `-latest` aliases and consumer patterns. */
+  scan: number[];
+}
+
+const indexes = new WeakMap<readonly ModelUser[], UserIndex>();
+
+function indexOf(users: readonly ModelUser[]): UserIndex {
+  let index = indexes.get(users);
+  if (index) return index;
+  index = { exact: new Map(), scan: [] };
+  const add = (key: string, i: number) => {
+    const list = index!.exact.get(key);
+    if (!list) index!.exact.set(key, [i]);
+    else if (list.at(-1) !== i) list.push(i);
+  };
+  users.forEach((u, i) => {
+    const mine = normalizeModel(u.model);
+    add(mine, i);
+    if (u.served) add(normalizeModel(u.served), i);
+    if (mine.endsWith('-latest') || (u.kind === 'consumer' && mine.includes('*'))) index!.scan.push(i);
+  });
+  indexes.set(users, index);
+  return index;
 }
 
 /** Users grouped by owner, owners sorted. */

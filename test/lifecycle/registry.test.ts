@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config/load.ts';
 import { formatErrors } from '../../src/config/errors.ts';
 import { redactConfig } from '../../src/config/redact.ts';
 import { KNOWN_RETIREMENTS } from '../../src/lifecycle/known-retirements.ts';
-import { buildInventory, consumersFromConfig, usersOf } from '../../src/lifecycle/inventory.ts';
+import { buildInventory, consumersFromConfig, usersOf, usesModel } from '../../src/lifecycle/inventory.ts';
+import type { ModelUser } from '../../src/lifecycle/types.ts';
 import { globMatch, isSnapshotOf, satisfiedBy } from '../../src/lifecycle/match.ts';
 import { deprecationsFromConfig, effective, shippedDeprecations } from '../../src/lifecycle/registry.ts';
 import { webhookSources } from '../../src/webhooks/config.ts';
@@ -102,6 +103,30 @@ describe('model matching', () => {
     expect(usersOf(users, { model: 'gpt-4o-2024-05-13', provider: 'openai' }).map((u) => u.id)).toEqual(['p-served', 'p-gw']);
     // A different provider's retirement of the same id does not reach the direct OpenAI probe.
     expect(usersOf(users, { model: 'gpt-4o-2024-05-13', provider: 'anthropic' }).map((u) => u.id)).toEqual(['p-gw']);
+  });
+
+  it('the indexed look-up gives what testing every user gives, in the same order (random inventories)', () => {
+    const ids = ['gpt-4o', 'gpt-4o-2024-05-13', 'models/gemini-2.0-flash-001', 'gemini-2.0-flash-001', 'openai/gpt-4o', 'claude-3-5-haiku-latest', 'claude-3-5-haiku-20241022', 'claude-3-5-*', 'gpt-*'];
+    const kinds = ['openai', 'anthropic', 'gemini', null];
+    let seed = 7;
+    const pick = <T,>(xs: readonly T[]): T => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length];
+    for (let round = 0; round < 50; round++) {
+      const users: ModelUser[] = Array.from({ length: 40 }, (_, i) => ({
+        kind: pick(['probe', 'consumer'] as const),
+        id: `u${i}`,
+        owner: pick(['a', 'b']),
+        model: pick(ids),
+        providerKind: pick(kinds),
+        providerName: null,
+        served: pick([null, ...ids]),
+      }));
+      for (const model of ids.filter((m) => !m.includes('*'))) {
+        for (const provider of kinds) {
+          const brute = users.filter((u) => usesModel(u, model, provider));
+          expect(usersOf(users, { model, provider })).toEqual(brute);
+        }
+      }
+    }
   });
 });
 
