@@ -17,6 +17,8 @@ import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../src/config/run-load.ts';
 import type { ProbeResult } from '../src/domain.ts';
 import { DriftWatch } from '../src/detectors/drift-watch.ts';
+import { AvailabilityDetector } from '../src/detectors/availability.ts';
+import { saveAvailability } from '../src/detectors/availability-persist.ts';
 import { LatencyWatch } from '../src/detectors/latency/watch.ts';
 import { hourFloor, Store } from '../src/store/store.ts';
 import { makeResult } from '../test/fixtures.ts';
@@ -38,6 +40,8 @@ const { values } = parseArgs({
      * /metrics scraped every 5 s, once with probe calls on a thread (the default) and once on the daemon's loop.
      */
     timing: { type: 'string', default: '0' },
+    /** Seed no saved availability streaks (a store from before they were saved: each probe's newest rows are read). */
+    'no-availability-state': { type: 'boolean', default: false },
     /** Keep the seeded start-up store and config (its path is printed) to profile a start by hand. */
     keep: { type: 'boolean', default: false },
   },
@@ -216,6 +220,8 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
   await latency.sync(config.probes, from);
   const drift = new DriftWatch(config);
   await drift.restore(store, from, config.location);
+  const availability = new AvailabilityDetector();
+  for (const p of config.probes) availability.seed(p.id, []);
   const rng = createRng(7);
   let rows = 0;
   const batch: ProbeResult[] = [];
@@ -243,6 +249,7 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
       });
       latency.observe(r);
       drift.observe(r);
+      availability.observe(spec, r);
       batch.push(r);
       rows++;
     }
@@ -252,6 +259,7 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
   await store.rollup(hourFloor(now));
   await latency.save(now);
   await drift.save(store, now, config.location);
+  if (!values['no-availability-state']) await saveAvailability(store, availability, config.probes, config.location, now);
   await store.close();
   return { rows, seconds: (performance.now() - t0) / 1000 };
 }

@@ -40,8 +40,8 @@ import { startServer } from './server/index.ts';
 import type { ListenerSpec, VigilServer } from './server/index.ts';
 import { hourFloor, isPostgresUrl, Store } from './store/store.ts';
 import { secretValues } from './config/redact.ts';
-import { AvailabilityDetector, isFinal, probeLabels } from './detectors/availability.ts';
-import type { SeedRow } from './detectors/availability.ts';
+import { AvailabilityDetector, isFinal, probeLabels, reachesAvailability } from './detectors/availability.ts';
+import { resumeAvailability, saveAvailability } from './detectors/availability-persist.ts';
 import { ON_FALLBACK, attribute, directPeers, fallbackSignal, isGatewayTarget, onFallback } from './detectors/attribution.ts';
 import { EGRESS_DETECTOR, EgressWatch } from './health/egress.ts';
 import { LatencyWatch } from './detectors/latency/watch.ts';
@@ -150,7 +150,7 @@ export class Daemon {
   /** Our own egress versus the providers' outage (vigil.yaml `control:`). */
   readonly egress: EgressWatch;
 
-  private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>, recent: Map<string, SeedRow[]>) {
+  private constructor(opts: DaemonOptions, config: VigilConfig, store: Store, latest: Map<string, ProbeResult>) {
     this.opts = opts;
     const self = this as Daemon;
     this.clock = opts.clock ?? systemClock;
@@ -211,9 +211,8 @@ export class Daemon {
       sink: (s) => this.signal(s),
       log: this.log.child({ component: 'egress' }),
     });
+    // Its streaks are resumed in start() (saved state plus what was stored after it).
     this.availability = new AvailabilityDetector(() => this.alerts.availability);
-    // Detectors resume from stored history: a restart neither forgets a failing streak nor re-opens a closed one.
-    for (const p of config.probes) this.availability.seed(p.id, recent.get(p.id) ?? []);
     this.locationFeed =
       store.backend === 'postgres'
         ? new LocationFeed({
@@ -316,13 +315,12 @@ export class Daemon {
     });
     let d: Daemon | null = null;
     try {
-      const { latest, recent } = await startupStep({ kind: 'store', path }, async () => {
-        const latest = await store.latestResults();
-        const recent = new Map<string, SeedRow[]>();
-        for (const p of config.probes) recent.set(p.id, (await store.recentOutcomes(p.id, 20)).reverse());
-        return { latest, recent };
-      });
-      d = new Daemon(opts, config, store, latest, recent);
+      const latest = await startupStep({ kind: 'store', path }, () => store.latestResults());
+      d = new Daemon(opts, config, store, latest);
+      // Availability resumes from its saved streaks and the results stored after the save (one row, one range
+      // query): a restart or crash neither forgets a failing streak nor re-opens a closed one.
+      const av = d.availability;
+      await startupStep({ kind: 'store', path }, () => resumeAvailability(store, av, config.probes, config.location, clock.now(), config.storage.rawRetentionMs));
       // What runs without its variables is said once, at start: the rest of Vigil does not wait for it.
       for (const n of loaded.notes) d.log.warn(n);
       d.disabledMetrics.set(config.disabled);
@@ -447,6 +445,8 @@ export class Daemon {
     d.loops.push(d.repeat(15 * 60_000, async () => d.latencyWatch.save(d.clock.now())));
     if (d.locationFeed) d.loops.push(d.repeat(15 * 60_000, () => d.leaderOnly(() => d.locationFeed!.saveLatency(d.clock.now()))));
     d.loops.push(d.repeat(15 * 60_000, async () => d.drift.save(d.store, d.clock.now(), d.current.location)));
+    // Availability streaks are small (about 150 bytes a probe): saved more often, so a start after a crash reads little.
+    d.loops.push(d.repeat(5 * 60_000, async () => d.saveAvailability()));
     // Probing starts last, once everything its results flow into is in place.
     d.scheduler.start(probesHere(config));
     // Stalls count from here: loading a large store at start is slow by nature, not a hang.
@@ -563,6 +563,7 @@ export class Daemon {
           { name: 'latency baselines', run: () => this.latencyWatch.save(this.clock.now()), timeoutMs: 3_000 },
           { name: 'latency baselines per location', run: () => this.locationFeed?.saveLatency(this.clock.now()), timeoutMs: 3_000 },
           { name: 'drift states', run: () => this.drift.save(this.store, this.clock.now(), this.current.location), timeoutMs: 3_000 },
+          { name: 'availability streaks', run: () => this.saveAvailability(), timeoutMs: 3_000 },
           {
             name: 'background loops',
             run: () => {
@@ -782,6 +783,10 @@ export class Daemon {
     }
   }
 
+  private saveAvailability(): Promise<void> {
+    return saveAvailability(this.store, this.availability, this.current.probes, this.current.location, this.clock.now());
+  }
+
   private record(result: ProbeResult, skewMs: number | null): void {
     // Not awaited: detectors and metrics go on from memory while the write commits (with others in flight).
     this.store.insertResult(result).then(
@@ -800,8 +805,7 @@ export class Daemon {
     if (spec && result.outcome !== 'unknown') {
       // A benign or should-refuse probe failing its refusal assertion is the drift detector's business (it
       // tests rates against a baseline), not an outage: it never reaches the availability detector.
-      const refusalOnly = spec.kind !== 'canary' && result.errorClass === 'assertion';
-      const signal = refusalOnly ? null : this.availability.observe(spec, result);
+      const signal = reachesAvailability(spec.kind, result) ? this.availability.observe(spec, result) : null;
       // With several locations the leader decides from everyone's stored results (locationFeed), not this one's.
       if (signal && !this.locationFeed) this.signal(this.attributed(signal, spec));
       const fallback = isFinal(result) ? fallbackSignal(spec, probeLabels(spec), result) : null;

@@ -74,6 +74,17 @@ export function emptyStreaks(): Streaks {
 /** What seeding and streaks read of a result. */
 export type SeedRow = Pick<ProbeResult, 'startedAt' | 'outcome' | 'confirmed' | 'drillId'>;
 
+/**
+ * Whether a probe's result reaches this detector at all: a benign or should-refuse probe failing its refusal
+ * assertion is the drift detector's business (it tests rates against a baseline), not an outage.
+ */
+export function reachesAvailability(kind: ProbeSpec['kind'], r: Pick<ProbeResult, 'errorClass'>): boolean {
+  return kind === 'canary' || r.errorClass !== 'assertion';
+}
+
+/** One probe's saved streaks: the newest counted result's start, then n and since of failed, degraded, ok, okOrDegraded. */
+export type SavedStreaks = [at: number | null, fN: number, fSince: number, dN: number, dSince: number, oN: number, oSince: number, odN: number, odSince: number];
+
 /** Extend or break each run with one final result (in place). */
 export function extendStreaks(s: Streaks, r: Pick<ProbeResult, 'startedAt' | 'outcome'>): void {
   const step = (run: Run, on: boolean) => {
@@ -177,6 +188,8 @@ function clip(s: string, n: number): string {
  */
 export class AvailabilityDetector {
   private readonly recent = new Map<string, Streaks>();
+  /** Per probe, the start of the newest result counted (resuming from a save skips stored results up to it). */
+  private readonly at = new Map<string, number>();
   private readonly settings: () => AvailabilitySettings;
 
   constructor(settings: () => AvailabilitySettings = () => DEFAULT_AVAILABILITY) {
@@ -185,8 +198,36 @@ export class AvailabilityDetector {
 
   /** Results from before a restart (oldest first), so streaks continue across it. */
   seed(probeId: string, results: readonly SeedRow[]): void {
-    this.recent.delete(probeId);
+    this.recent.set(probeId, emptyStreaks());
+    this.at.set(probeId, -Infinity);
     for (const r of results) if (!r.drillId && isFinal(r)) this.extend(probeId, r);
+  }
+
+  /** Results stored after a save (oldest first): those that started after the newest one counted are counted. */
+  catchUp(probeId: string, r: SeedRow): void {
+    if (r.startedAt > (this.at.get(probeId) ?? -Infinity) && !r.drillId && isFinal(r)) this.extend(probeId, r);
+  }
+
+  /** Every probe's streaks, as saved (see availability-persist.ts). */
+  save(): Record<string, SavedStreaks> {
+    const out: Record<string, SavedStreaks> = {};
+    for (const [id, s] of this.recent) {
+      const at = this.at.get(id) ?? -Infinity;
+      out[id] = [Number.isFinite(at) ? at : null, s.failed.n, s.failed.since, s.degraded.n, s.degraded.since, s.ok.n, s.ok.since, s.okOrDegraded.n, s.okOrDegraded.since];
+    }
+    return out;
+  }
+
+  /** One probe's saved streaks back, replacing what it had. */
+  load(probeId: string, v: SavedStreaks): void {
+    const run = (n: number, since: number) => ({ n, since });
+    this.recent.set(probeId, { failed: run(v[1], v[2]), degraded: run(v[3], v[4]), ok: run(v[5], v[6]), okOrDegraded: run(v[7], v[8]) });
+    this.at.set(probeId, v[0] ?? -Infinity);
+  }
+
+  /** The running streaks of a probe (tests and diagnostics). */
+  streaks(probeId: string): Streaks | undefined {
+    return this.recent.get(probeId);
   }
 
   /** One result from the scheduler (every attempt may be passed; only final ones count). */
@@ -199,11 +240,13 @@ export class AvailabilityDetector {
     let s = this.recent.get(probeId);
     if (!s) this.recent.set(probeId, (s = emptyStreaks()));
     extendStreaks(s, r);
+    if (r.startedAt > (this.at.get(probeId) ?? -Infinity)) this.at.set(probeId, r.startedAt);
     return s;
   }
 
   /** Forget probes a reload removed. */
   retain(ids: ReadonlySet<string>): void {
     for (const id of this.recent.keys()) if (!ids.has(id)) this.recent.delete(id);
+    for (const id of this.at.keys()) if (!ids.has(id)) this.at.delete(id);
   }
 }

@@ -1,9 +1,12 @@
 // probe_results: one row per ProbeResult. Scalar columns for what we query, a JSON column for the rest.
 // Writes are group-committed: results arriving while a write is in flight go out together in the next one
 // (multi-row INSERTs in one transaction), and each caller's promise settles when its own row is committed.
-import type { ProbeResult } from '../domain.ts';
+import type { ErrorClass, ProbeResult } from '../domain.ts';
 import { whereClause } from './db.ts';
 import type { Sql, SqlValue } from './sql.ts';
+
+/** What availability streaks read of a stored result. */
+export type OutcomeRow = Pick<ProbeResult, 'startedAt' | 'outcome' | 'confirmed' | 'drillId' | 'errorClass'>;
 
 export interface LocationSummary {
   probe: string;
@@ -310,6 +313,22 @@ export class ResultQueries {
       [probeId, limit],
     );
     return rows.map((r) => (r.drill_id === null ? { startedAt: Number(r.started_at), outcome: r.outcome, confirmed: Number(r.confirmed) === 1 } : { startedAt: Number(r.started_at), outcome: r.outcome, confirmed: Number(r.confirmed) === 1, drillId: r.drill_id }));
+  }
+
+  /**
+   * Rows of one location (or none recorded) that started at or after `since`, oldest first, with only what availability streaks read
+   * (one range query through the time index: what was stored after the streaks were saved).
+   */
+  async outcomesSince(since: number, location: string): Promise<(OutcomeRow & { probeId: string })[]> {
+    const rows = await this.sql.all<{ probe_id: string; started_at: number; outcome: ProbeResult['outcome']; confirmed: number; drill_id: string | null; error_class: ErrorClass | null }>(
+      'SELECT probe_id, started_at, outcome, confirmed, drill_id, error_class FROM probe_results WHERE started_at >= ? AND (location = ? OR location IS NULL) ORDER BY started_at, id',
+      [since, location],
+    );
+    return rows.map((r) => {
+      const o: OutcomeRow & { probeId: string } = { probeId: r.probe_id, startedAt: Number(r.started_at), outcome: r.outcome, confirmed: Number(r.confirmed) === 1, errorClass: r.error_class };
+      if (r.drill_id !== null) o.drillId = r.drill_id;
+      return o;
+    });
   }
 
   async count(q: Omit<ResultQuery, 'limit' | 'order'> = {}): Promise<number> {

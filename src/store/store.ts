@@ -7,7 +7,7 @@ import type { ProbeResult } from '../domain.ts';
 import { openDatabase, transaction, type OpenOptions } from './db.ts';
 import { migrate, migrateSqlite, type Migration, type MigrateReport } from './migrations.ts';
 import { PgSql, redactUrl, type PgOptions } from './postgres.ts';
-import { ResultQueries, type LocationSummary, type ResultQuery } from './results.ts';
+import { ResultQueries, type LocationSummary, type OutcomeRow, type ResultQuery } from './results.ts';
 import { RetentionQueries, type RetentionPolicy, type RetentionReport } from './retention.ts';
 import { RollupQueries, type HourlyRollup, type RollupQuery, type RollupReport } from './rollups.ts';
 import type { Sql } from './sql.ts';
@@ -15,7 +15,7 @@ import { SqliteSql } from './sqlite.ts';
 
 export type { OpenOptions } from './db.ts';
 export { SchemaTooNewError, MIGRATIONS, type Migration, type MigrateReport } from './migrations.ts';
-export type { LocationSummary, ResultQuery } from './results.ts';
+export type { LocationSummary, OutcomeRow, ResultQuery } from './results.ts';
 export type { RetentionPolicy, RetentionReport } from './retention.ts';
 export { HOUR_MS, RollupAccumulator, hourFloor, nearestRank } from './rollups.ts';
 export type { HourlyRollup, LatencySummary, RollupQuery, RollupReport, RollupSourceRow } from './rollups.ts';
@@ -134,6 +134,11 @@ export class Store {
   /** A probe's newest `limit` rows (newest first): start time, outcome, confirmed and drill only. */
   recentOutcomes(probeId: string, limit: number): Promise<Pick<ProbeResult, 'startedAt' | 'outcome' | 'confirmed' | 'drillId'>[]> {
     return this.resultsQ.recentOutcomes(probeId, limit);
+  }
+
+  /** One location's rows that started at or after `since`, oldest first: start, outcome, confirmed, drill, error class. */
+  outcomesSince(since: number, location: string): Promise<(OutcomeRow & { probeId: string })[]> {
+    return this.resultsQ.outcomesSince(since, location);
   }
 
   countResults(q: Omit<ResultQuery, 'limit' | 'order'> = {}): Promise<number> {
