@@ -4,6 +4,7 @@ import { takeGlobalOptions, UsageError } from './cli/args.ts';
 import { ConfigLoadError, formatErrors } from './config/errors.ts';
 import { installCrashPolicy } from './runtime/crash.ts';
 import { StartupError } from './runtime/startup.ts';
+import { startCompileCache } from './runtime/compile-cache.ts';
 
 async function main(all: string[]): Promise<number> {
   let argv: string[];
@@ -13,6 +14,8 @@ async function main(all: string[]): Promise<number> {
     process.stderr.write(`vigil: ${(err as Error).message}\n`);
     return 2;
   }
+  // Everything below is loaded through Node's compile cache (a restart skips type stripping and compiling).
+  startCompileCache();
   // Commands, options, help and "did you mean" for commands and flags: commander (src/cli/program.ts).
   const { buildProgram } = await import('./cli/program.ts');
   const name = argv.find((a) => !a.startsWith('-')) ?? '';
