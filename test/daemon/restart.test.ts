@@ -10,6 +10,9 @@ import { createLogger } from '../../src/log.ts';
 import { startSimFleet } from '../../src/sim/fleet.ts';
 import type { SimFleet } from '../../src/sim/fleet.ts';
 import { Store } from '../../src/store/store.ts';
+import type { AvailabilityDetector } from '../../src/detectors/availability.ts';
+import type { ProbeResult } from '../../src/domain.ts';
+import { makeResultFor } from '../fixtures.ts';
 import { simEnv } from '../../src/sim/env.ts';
 import { advance, writeConfig } from './helpers.ts';
 
@@ -50,6 +53,42 @@ describe('daemon restart and crash', () => {
         expect(p.last?.startedAt).toBe(lastBefore.startedAt);
       }
       expect(await second.store.results({ order: 'asc', limit: 10_000 })).toStrictEqual(before);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
+  it('availability streaks after a restart are the ones before it, with results stored after the last save counted', async () => {
+    const dir = writeConfig({ every: '1m' });
+    dirs.push(dir);
+    const clock = new ManualClock(Date.UTC(2026, 2, 3));
+    const env = simEnv(fleet.urls);
+    type Streaky = { availability: AvailabilityDetector };
+    const first = await Daemon.start({ configDir: dir, env, clock, log: quiet, listen: { port: 0 } });
+    await advance(clock, first, 10 * 60_000, 60_000);
+    const ids = first.config.probes.map((p) => p.id);
+    await first.stop(); // saves the streaks
+    // Then a run that crashed before its next save: its results are in the store only (two confirmed failures of
+    // one probe, one more success of another). The live detector is fed the same, as that run's was.
+    const live = (first as unknown as Streaky).availability;
+    const store = await Store.connect(join(dir, 'vigil.db'), { location: first.config.location });
+    const [failing, fine] = first.config.probes;
+    const after: ProbeResult[] = [
+      makeResultFor(failing, clock.now() + 1_000, { outcome: 'failed', errorClass: 'server_error', confirmed: true, attempt: 2 }),
+      makeResultFor(failing, clock.now() + 61_000, { outcome: 'failed', errorClass: 'server_error', confirmed: true, attempt: 2 }),
+      makeResultFor(fine, clock.now() + 2_000, { outcome: 'ok' }),
+    ];
+    await store.insertResults(after);
+    await store.close();
+    for (const r of after) live.observe(first.config.probes.find((p) => p.id === r.probeId)!, r);
+    await clock.advance(2 * 60_000);
+
+    const second = await Daemon.start({ configDir: dir, env, clock, log: quiet, listen: { port: 0 } });
+    try {
+      const resumed = (second as unknown as Streaky).availability;
+      for (const id of ids) expect(resumed.streaks(id), id).toStrictEqual(live.streaks(id));
+      expect(resumed.streaks(failing.id)!.failed.n).toBe(2);
+      expect(resumed.streaks(fine.id)!.okOrDegraded.n).toBeGreaterThanOrEqual(10);
     } finally {
       await second.stop();
     }
