@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Vigil CLI: one entry point; src/cli/program.ts declares the commands, one module each (loaded on demand).
-import { takeGlobalOptions, UsageError } from './cli/args.ts';
-import { ConfigLoadError, formatErrors } from './config/errors.ts';
+import { takeGlobalOptions } from './cli/args.ts';
+import { describeFailure } from './cli/failure.ts';
 import { installCrashPolicy } from './runtime/crash.ts';
-import { StartupError } from './runtime/startup.ts';
 import { startCompileCache } from './runtime/compile-cache.ts';
 
 async function main(all: string[]): Promise<number> {
@@ -22,22 +21,11 @@ async function main(all: string[]): Promise<number> {
   try {
     return await buildProgram().run(argv);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`vigil ${name}: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof ConfigLoadError) {
-      const n = err.errors.length;
-      process.stderr.write(`${formatErrors(err.errors)}\nvigil ${name}: invalid config (${n} error${n === 1 ? '' : 's'})\n`);
-      // Nothing worth waiting for was started; whatever a half-done start left open must not delay the exit.
-      process.exit(2);
-    }
-    // One line naming the step, the path or port, and the cause: what a supervisor's log should show.
-    if (err instanceof StartupError) {
-      process.stderr.write(`vigil ${name}: ${err.message}\n`);
-      process.exit(err.exitCode);
-    }
-    throw err;
+    const failure = describeFailure(err, name);
+    if (!failure) throw err;
+    process.stderr.write(failure.text);
+    if (failure.exitNow) process.exit(failure.code);
+    return failure.code;
   }
 }
 

@@ -1,7 +1,15 @@
 // `vigil run`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown that always ends.
-import { Daemon } from '../daemon.ts';
+import type { Daemon } from '../daemon.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import type { Args } from './args.ts';
+
+/** What `vigil run` starts the daemon with (plain data: it crosses to the daemon's thread). */
+export interface RunOptions {
+  configDir: string;
+  host?: string;
+  port?: number;
+  strictEnv: boolean;
+}
 
 export async function runCommand(argv: Args): Promise<number> {
   const { values } = parse(argv, {
@@ -10,13 +18,30 @@ export async function runCommand(argv: Args): Promise<number> {
     port: { type: 'string' },
     'strict-env': { type: 'boolean', default: false },
   });
-  const signals = captureStopSignals();
-  // Config and start-up failures (ConfigLoadError, StartupError) are printed by main as one line each.
-  const daemon = await Daemon.start({
+  const options: RunOptions = {
     configDir: configDir(values.config),
-    listen: { host: values.host, port: parsePort(values.port) },
+    host: values.host,
+    port: parsePort(values.port),
     // Without it, probes whose keys are unset are disabled (and said so) instead of stopping the start.
     strictEnv: values['strict-env'],
+  };
+  // The daemon runs on a thread of its own with a bounded young generation (src/cli/run-thread.ts says why);
+  // VIGIL_DAEMON_THREAD=off runs it on this one.
+  if (process.env.VIGIL_DAEMON_THREAD !== 'off') {
+    const { runOnThread } = await import('./run-thread.ts');
+    return runOnThread(options);
+  }
+  return runDaemon(options, captureStopSignals());
+}
+
+/** Start the daemon and serve until a stop signal. Config and start-up failures are thrown for the caller to tell. */
+export async function runDaemon(options: RunOptions, signals: StopSignals): Promise<number> {
+  // Loaded here, not at the top: the supervising thread must not compile the whole daemon it never runs.
+  const { Daemon } = await import('../daemon.ts');
+  const daemon = await Daemon.start({
+    configDir: options.configDir,
+    listen: { host: options.host, port: options.port },
+    strictEnv: options.strictEnv,
   });
   return serveUntilSignal(daemon, signals);
 }
@@ -32,6 +57,8 @@ export function parsePort(raw: string | undefined): number | undefined {
 export interface StopSignals {
   /** Calls `fn` with the first SIGTERM/SIGINT, at once if one already came. */
   onStop(fn: (sig: string) => void): void;
+  /** Calls `fn` on each SIGHUP from now on (null: ignore them). One that comes while starting is ignored. */
+  onReload(fn: (() => void) | null): void;
 }
 
 /**
@@ -47,12 +74,18 @@ export function captureStopSignals(): StopSignals {
     // Still starting, and asked twice: give up now.
     else if (seen.length > 1) process.exit(1);
   };
+  let reload: (() => void) | null = null;
   process.on('SIGTERM', () => on('SIGTERM'));
   process.on('SIGINT', () => on('SIGINT'));
+  // Node's default for SIGHUP is to die; a reload asked for while starting has nothing to reload yet.
+  process.on('SIGHUP', () => reload?.());
   return {
     onStop(fn) {
       handler = fn;
       if (seen.length) fn(seen[0]);
+    },
+    onReload(fn) {
+      reload = fn;
     },
   };
 }
@@ -63,7 +96,6 @@ export function captureStopSignals(): StopSignals {
  */
 export function serveUntilSignal(daemon: Daemon, signals: StopSignals, onStop: () => Promise<void> = async () => {}): Promise<number> {
   return new Promise((resolve) => {
-    const reload = () => daemon.reload();
     let stopping = false;
     const stop = (sig: string) => {
       if (stopping) {
@@ -72,7 +104,7 @@ export function serveUntilSignal(daemon: Daemon, signals: StopSignals, onStop: (
       }
       stopping = true;
       daemon.log.info('signal received', { signal: sig });
-      process.off('SIGHUP', reload);
+      signals.onReload(null);
       void (async () => {
         const report = await daemon.stop();
         const extra = await Promise.race([
@@ -85,7 +117,7 @@ export function serveUntilSignal(daemon: Daemon, signals: StopSignals, onStop: (
         resolve(report.clean && extra ? 0 : 1);
       })();
     };
-    process.on('SIGHUP', reload);
+    signals.onReload(() => daemon.reload());
     signals.onStop(stop);
   });
 }
