@@ -6,7 +6,7 @@
 // of its RSS. A Worker's `resourceLimits.maxYoungGenerationSizeMb` caps it without a Node flag (the daemon must
 // run with default flags: `node src/main.ts run`, a container's plain entry point). Scavenges stay short (a small
 // young generation is scavenged in well under a millisecond) and what survives two of them is promoted, as before.
-import { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../runtime/ts-worker.ts';
 import type { RunOptions } from './run.ts';
 import type { ToDaemonThread } from './run-worker.ts';
 import { CRASH_EXIT_CODE } from '../runtime/crash.ts';
@@ -23,7 +23,7 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  */
 export function runOnThread(options: RunOptions, youngGenerationMb = DAEMON_YOUNG_GENERATION_MB): Promise<number> {
   return new Promise((resolve) => {
-    const worker = new Worker(new URL('./run-worker.ts', import.meta.url), {
+    const worker = startTsWorker(new URL('./run-worker.ts', import.meta.url), {
       workerData: options,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb },
     });

@@ -2,7 +2,6 @@
 // `vigil run` on the main thread, with signals arriving as messages.
 import { writeSync } from 'node:fs';
 import { isMainThread, parentPort, resourceLimits, workerData } from 'node:worker_threads';
-import { startCompileCache } from '../runtime/compile-cache.ts';
 import { installCrashPolicy } from '../runtime/crash.ts';
 import type { RunOptions, StopSignals } from './run.ts';
 
@@ -35,8 +34,6 @@ if (!isMainThread && parentPort) {
   const port = parentPort;
   installCrashPolicy();
   const signals = forwardedSignals(port);
-  // This thread compiles its own copy of every module: through the same on-disk cache as the main thread.
-  startCompileCache();
   const { createLogger } = await import('../log.ts');
   // Read back from V8 (this thread's own limits): what an operator checks when the RSS is not what they expect.
   createLogger().info('the daemon runs on its own thread', { youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb });

@@ -8,7 +8,8 @@
 // A thread that dies (or is stopped) takes its in-flight attempts with it: each comes back as Vigil's own fault
 // (`unknown`, never paged), built by runProbe itself from a client that fails with that reason, and the thread
 // is replaced for the next attempts.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../runtime/ts-worker.ts';
 import type { ProbeResult, ProbeSpec, ProviderEndpoint } from '../domain.ts';
 import type { PricingTable } from '../config/pricing.ts';
 import type { VigilConfig } from '../config/types.ts';
@@ -125,7 +126,7 @@ export class ProbeThreads {
   }
 
   private spawn(index: number): Thread {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+    const worker = startTsWorker(new URL('./worker.ts', import.meta.url), {
       resourceLimits: { maxYoungGenerationSizeMb: this.opts.youngGenerationMb ?? 16 },
       // Its own stdout/stderr would interleave with the daemon's log lines; it logs nothing.
       stdout: false,
