@@ -1,7 +1,9 @@
 // The per-probe series (blackbox-style gauges, GenAI histograms, token/cost/result counters) kept compactly and
 // exposed to prom-client's registry as custom metrics built at scrape time. prom-client keeps, per label set, a
 // labels object, a hash string and an object of bucket counts: about 6 kB per probe at 10,000 probes; here a probe
-// is one small object with a few Float64Arrays (about 1 kB). Names, labels, values and text are what prom-client's
+// is one small object with a few arrays of numbers. Plain arrays, not Float64Arrays: V8 keeps an array of doubles
+// inline on its heap (16 bytes + 8 a value), while a Float64Array of more than 64 bytes gets its own ArrayBuffer
+// and an off-heap backing store, about 300 bytes of bookkeeping each. Names, labels, values and text are what prom-client's
 // Gauge, Counter and Histogram would export for the same calls (test/metrics/metrics.test.ts pins them).
 import type { Registry } from 'prom-client';
 
@@ -15,7 +17,7 @@ const PHASE0 = 5;
 const SLOTS = PHASE0 + PHASES.length;
 
 /** A histogram's state: a count per upper bound (not cumulative), then sum, then count. */
-type Hist = Float64Array;
+type Hist = number[];
 
 interface ServedCell {
   /** The probe's identity labels plus `served_model`. */
@@ -33,7 +35,7 @@ export interface ProbeCell {
   /** probe, provider, model, owner: shared by every series of the probe. */
   id: Labels;
   /** Gauge values by slot; NaN = never set. */
-  g: Float64Array;
+  g: number[];
   /** The served-model info series (labels), if any. */
   info: Labels | null;
   served: Map<string, ServedCell>;
@@ -42,7 +44,7 @@ export interface ProbeCell {
 }
 
 export function newCell(id: Labels): ProbeCell {
-  return { id, g: new Float64Array(SLOTS).fill(NaN), info: null, served: new Map(), results: new Map() };
+  return { id, g: new Array<number>(SLOTS).fill(NaN), info: null, served: new Map(), results: new Map() };
 }
 
 export function setPhase(c: ProbeCell, i: number, v: number): void {
@@ -56,7 +58,7 @@ export function servedCell(c: ProbeCell, servedModel: string): ServedCell {
 }
 
 export function newHist(bounds: readonly number[]): Hist {
-  return new Float64Array(bounds.length + 2);
+  return new Array<number>(bounds.length + 2).fill(0);
 }
 
 /** prom-client's observe: the first bound ≥ v gets the count (none: only sum and count). */

@@ -190,8 +190,11 @@ export interface LatencyState {
   /** Latest time seen: the detector's clock, which never runs backwards. */
   lastT: number | null;
   baseline: BaselineState;
-  /** The last RING calls as [time, value, z] triples (ring buffer; `pos` is the next slot). */
-  ring: Float64Array | null;
+  /**
+   * The last RING calls as [time, value, z] triples (ring buffer; `pos` is the next slot). A plain array of
+   * doubles, inline on V8's heap: a Float64Array this size would carry about 300 bytes of off-heap bookkeeping.
+   */
+  ring: number[] | null;
   pos: number;
   len: number;
   /** Drift statistic: exponentially weighted mean of clipped z. */
@@ -304,7 +307,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
     const cz = z > Z_CLIP ? Z_CLIP : z < -Z_CLIP ? -Z_CLIP : z;
 
     // Ring of recent calls.
-    const rg = (s.ring ??= new Float64Array(RING * 3));
+    const rg = (s.ring ??= new Array<number>(RING * 3).fill(0));
     rg[s.pos * 3] = te;
     rg[s.pos * 3 + 1] = x;
     rg[s.pos * 3 + 2] = cz;
@@ -532,7 +535,7 @@ export function createLatencyDetector(opts: LatencyDetectorOptions = {}): Latenc
   }
 
   /** Start of the trailing run of clearly unusual calls (|z| ≥ 2 on the firing side) in the window: "since when". */
-  function firstUnusual(rg: Float64Array, s: LatencyState, n: number, high: boolean): number | null {
+  function firstUnusual(rg: readonly number[], s: LatencyState, n: number, high: boolean): number | null {
     let since: number | null = null;
     for (let j = 1; j <= Math.max(n, 1) && j <= s.len; j++) {
       const i = ((s.pos - j + RING) % RING) * 3;

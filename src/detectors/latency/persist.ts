@@ -1,7 +1,7 @@
 // Save and restore a probe's latency state in the store (migration 6, table detector_state), so a restart keeps
 // weeks of learnt hour-of-week behaviour without replaying raw results. I/O at the edge: the detector itself never
-// touches the store. The typed arrays (the 168 buckets, the ring of recent calls) are stored as base64 of their
-// bytes: about 3.5 kB of JSON per metric.
+// touches the store. The 168 buckets (a Float32Array) and the ring of recent calls (doubles) are stored as base64
+// of their bytes: about 3.5 kB of JSON per metric.
 import type { Store } from '../../store/store.ts';
 import type { LatencyState } from './detector.ts';
 import type { ProbeLatencyState } from './probe.ts';
@@ -18,8 +18,9 @@ const F64 = '$f64';
 
 /** JSON of a probe's state, typed arrays as base64 (little-endian, as every platform Node runs on). */
 export function serialiseLatencyState(s: ProbeLatencyState): string {
-  return JSON.stringify(s, (_key, v) => {
+  return JSON.stringify(s, (key, v) => {
     if (v instanceof Float32Array) return { [F32]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+    if (key === 'ring' && Array.isArray(v)) v = Float64Array.from(v);
     if (v instanceof Float64Array) return { [F64]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
     return v;
   });
@@ -29,7 +30,7 @@ export function parseLatencyState(text: string): ProbeLatencyState {
   return JSON.parse(text, (_key, v) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       if (typeof v[F32] === 'string') return typedFrom(v[F32], 4, (b) => new Float32Array(b));
-      if (typeof v[F64] === 'string') return typedFrom(v[F64], 8, (b) => new Float64Array(b));
+      if (typeof v[F64] === 'string') return typedFrom(v[F64], 8, (b) => Array.from(new Float64Array(b)));
     }
     return v;
   }) as ProbeLatencyState;
@@ -52,7 +53,7 @@ function isState(s: unknown): s is LatencyState {
     typeof o.count === 'number' &&
     !!o.baseline &&
     (o.baseline.how === null || (o.baseline.how instanceof Float32Array && o.baseline.how.length === 168 * 3)) &&
-    (o.ring === null || o.ring instanceof Float64Array) &&
+    (o.ring === null || Array.isArray(o.ring)) &&
     Array.isArray(o.rec) &&
     Array.isArray(o.epi) &&
     !!o.alert
