@@ -11,8 +11,6 @@
 import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { isatty } from 'node:tty';
-import { isMainThread } from 'node:worker_threads';
 import type { Logger as PinoLogger, LoggerOptions as PinoOptions, DestinationStream } from 'pino';
 import type { PrettyOptions } from 'pino-pretty';
 import type { Clock } from './clock.ts';
@@ -120,28 +118,8 @@ function fileStream(path: string): NodeJS.WritableStream {
   return s;
 }
 
-/**
- * Standard error as this thread can write it. On a worker thread (the daemon runs on one, src/cli/run-thread.ts)
- * `process.stderr` is a pipe to the main thread that is not a TTY and loses what a thread's exit leaves unsent;
- * writing fd 2 directly keeps every line and the terminal's pretty format.
- */
-let stderrCache: NodeJS.WritableStream | null = null;
-function stderrStream(): NodeJS.WritableStream {
-  if (isMainThread) return process.stderr;
-  const write = (chunk: string) => {
-    try {
-      writeSync(2, chunk);
-    } catch {
-      // stderr closed or full: a log line is not worth the daemon.
-    }
-    return true;
-  };
-  stderrCache ??= { write, isTTY: isatty(2) } as unknown as NodeJS.WritableStream;
-  return stderrCache;
-}
-
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const stream = opts.stream ?? (process.env.VIGIL_LOG_FILE ? fileStream(process.env.VIGIL_LOG_FILE) : stderrStream());
+  const stream = opts.stream ?? (process.env.VIGIL_LOG_FILE ? fileStream(process.env.VIGIL_LOG_FILE) : process.stderr);
   const format = opts.json === true ? 'json' : opts.json === false ? 'pretty' : resolveLogFormat(opts.format, stream);
   const color = opts.color ?? (process.env.FORCE_COLOR ? process.env.FORCE_COLOR !== '0' : isTty(stream) && !process.env.NO_COLOR);
   const clock = opts.clock ?? systemClock;

@@ -3,7 +3,8 @@
 import { takeGlobalOptions } from './cli/args.ts';
 import { describeFailure } from './cli/failure.ts';
 import { installCrashPolicy } from './runtime/crash.ts';
-import { startCompileCache } from './runtime/compile-cache.ts';
+import { compileCacheDir, startCompileCache } from './runtime/compile-cache.ts';
+import { reexecIfWanted } from './runtime/reexec.ts';
 
 async function main(all: string[]): Promise<number> {
   let argv: string[];
@@ -13,6 +14,8 @@ async function main(all: string[]): Promise<number> {
     process.stderr.write(`vigil: ${(err as Error).message}\n`);
     return 2;
   }
+  // The daemon starts again at once with the runtime settings Node reads only at start (src/runtime/reexec.ts).
+  if (argv.find((a) => !a.startsWith('-')) === 'run') reexecIfWanted(compileCacheDir());
   // Everything below is loaded through Node's compile cache (a restart skips type stripping and compiling).
   startCompileCache();
   // Commands, options, help and "did you mean" for commands and flags: commander (src/cli/program.ts).

@@ -1,9 +1,11 @@
 // `vigil run`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown that always ends.
+import { getCompileCacheDir } from 'node:module';
 import type { Daemon } from '../daemon.ts';
+import { createLogger } from '../log.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import type { Args } from './args.ts';
 
-/** What `vigil run` starts the daemon with (plain data: it crosses to the daemon's thread). */
+/** What `vigil run` starts the daemon with. */
 export interface RunOptions {
   configDir: string;
   host?: string;
@@ -25,19 +27,14 @@ export async function runCommand(argv: Args): Promise<number> {
     // Without it, probes whose keys are unset are disabled (and said so) instead of stopping the start.
     strictEnv: values['strict-env'],
   };
-  // The daemon runs on a thread of its own with a bounded young generation (src/cli/run-thread.ts says why);
-  // VIGIL_DAEMON_THREAD=off runs it on this one.
-  if (process.env.VIGIL_DAEMON_THREAD !== 'off') {
-    const { runOnThread } = await import('./run-thread.ts');
-    return runOnThread(options);
-  }
   return runDaemon(options, captureStopSignals());
 }
 
 /** Start the daemon and serve until a stop signal. Config and start-up failures are thrown for the caller to tell. */
 export async function runDaemon(options: RunOptions, signals: StopSignals): Promise<number> {
-  // Loaded here, not at the top: the supervising thread must not compile the whole daemon it never runs.
   const { Daemon } = await import('../daemon.ts');
+  // How this process was started (src/runtime/reexec.ts): what an operator checks when the RSS is not what they expect.
+  createLogger().info('runtime', { pid: process.pid, node: process.version, flags: process.execArgv.filter((f) => f.startsWith('--max-')), compileCache: getCompileCacheDir?.() ?? null });
   const daemon = await Daemon.start({
     configDir: options.configDir,
     listen: { host: options.host, port: options.port },

@@ -7,12 +7,24 @@ import { enableCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export function startCompileCache(env: NodeJS.ProcessEnv = process.env): void {
+/** The cache directory to use, or null when `VIGIL_COMPILE_CACHE=off` (or this Node has no compile cache). */
+export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   const dir = env.VIGIL_COMPILE_CACHE;
-  if (dir === 'off' || typeof enableCompileCache !== 'function') return;
+  if (dir === 'off' || typeof enableCompileCache !== 'function') return null;
   try {
-    enableCompileCache(dir || join(homedir(), '.cache', 'vigil', 'compile'));
+    return dir || join(homedir(), '.cache', 'vigil', 'compile');
   } catch {
-    // No home directory or no permission: start without the cache.
+    // No home directory: no cache.
+    return null;
+  }
+}
+
+export function startCompileCache(env: NodeJS.ProcessEnv = process.env): void {
+  const dir = compileCacheDir(env);
+  if (dir === null) return;
+  try {
+    enableCompileCache(dir);
+  } catch {
+    // No permission: start without the cache.
   }
 }
