@@ -17,6 +17,12 @@ import { Scheduler } from '../src/scheduler/index.ts';
 import { Store } from '../src/store/store.ts';
 import { makeSpec } from '../test/fixtures.ts';
 import { judge, scaledClock, startSimProcess, summary, table } from './lib.ts';
+import { compileCacheDir } from '../src/runtime/compile-cache.ts';
+import { reexecIfWanted } from '../src/runtime/reexec.ts';
+
+// Measured with the runtime settings `vigil run` gives itself (src/runtime/reexec.ts): a 4 MB semi-space and the
+// compile cache from the first line. VIGIL_REEXEC=off measures with Node's defaults.
+reexecIfWanted(compileCacheDir());
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,4 @@
-// How a command's expected failures are told: one message and an exit status. Shared by the CLI's entry point
-// and the daemon's thread (src/cli/run-worker.ts), so `vigil run` reports the same way on either.
+// How a command's expected failures are told: one message and an exit status (the CLI's entry point prints it).
 import { UsageError } from './args.ts';
 import { ConfigLoadError, formatErrors } from '../config/errors.ts';
 import { StartupError } from '../runtime/startup.ts';
