@@ -102,6 +102,9 @@ gateway: { flavour: litellm, base_url: "\${GATEWAY_BASE_URL}", api_key: "\${GATE
   return dir;
 }
 
+/** How the daemon says it runs (its `runtime` log line: src/runtime/reexec.ts), printed beside the figures. */
+let runtimeNote = '';
+
 interface Running {
   child: ChildProcess;
   url: Promise<string>;
@@ -124,8 +127,9 @@ function startDaemon(dir: string): Running {
         stderrTail.push(line);
         if (stderrTail.length > 20) stderrTail.shift();
         try {
-          const o = JSON.parse(line) as { msg?: string; url?: string };
+          const o = JSON.parse(line) as { msg?: string; url?: string; flags?: string[]; compileCache?: string | null };
           if (o.msg === 'vigil running' && o.url) resolve(o.url);
+          if (o.msg === 'runtime') runtimeNote = `heap flags: ${o.flags?.join(' ') || "Node's defaults"}; compile cache: ${o.compileCache ? 'on' : 'off'}`;
         } catch {
           // not a log line
         }
@@ -278,6 +282,7 @@ const verdict = (ok: boolean) => {
 
 if (!values['skip-memory']) {
   const floor = await memoryRun(3);
+  console.log(`vigil run: ${runtimeNote || 'no runtime line'}`);
   push(['RSS steady (floor: 3 probes)', 3, floor.steady, '-', '-', `peak ${floor.peak.toFixed(0)} MB, ready in ${floor.ready.toFixed(2)} s, ${floor.results} results`]);
   for (const n of SIZES) {
     const m = await memoryRun(n);
