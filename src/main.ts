@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Vigil CLI: one entry point; src/cli/program.ts declares the commands, one module each (loaded on demand).
-import { takeGlobalOptions } from './cli/args.ts';
-import { describeFailure } from './cli/failure.ts';
+import { takeGlobalOptions, UsageError } from './cli/args.ts';
+import { ConfigLoadError, formatErrors } from './config/errors.ts';
 import { installCrashPolicy } from './runtime/crash.ts';
+import { StartupError } from './runtime/startup.ts';
 import { compileCacheDir, startCompileCache } from './runtime/compile-cache.ts';
 import { reexecIfWanted } from './runtime/reexec.ts';
 
@@ -14,21 +15,32 @@ async function main(all: string[]): Promise<number> {
     process.stderr.write(`vigil: ${(err as Error).message}\n`);
     return 2;
   }
+  const name = argv.find((a) => !a.startsWith('-')) ?? '';
   // The daemon starts again at once with the runtime settings Node reads only at start (src/runtime/reexec.ts).
-  if (argv.find((a) => !a.startsWith('-')) === 'run') reexecIfWanted(compileCacheDir());
+  if (name === 'run') reexecIfWanted(compileCacheDir());
   // Everything below is loaded through Node's compile cache (a restart skips type stripping and compiling).
   startCompileCache();
   // Commands, options, help and "did you mean" for commands and flags: commander (src/cli/program.ts).
   const { buildProgram } = await import('./cli/program.ts');
-  const name = argv.find((a) => !a.startsWith('-')) ?? '';
   try {
     return await buildProgram().run(argv);
   } catch (err) {
-    const failure = describeFailure(err, name);
-    if (!failure) throw err;
-    process.stderr.write(failure.text);
-    if (failure.exitNow) process.exit(failure.code);
-    return failure.code;
+    if (err instanceof UsageError) {
+      process.stderr.write(`vigil ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigLoadError) {
+      const n = err.errors.length;
+      process.stderr.write(`${formatErrors(err.errors)}\nvigil ${name}: invalid config (${n} error${n === 1 ? '' : 's'})\n`);
+      // Nothing worth waiting for was started; whatever a half-done start left open must not delay the exit.
+      process.exit(2);
+    }
+    // One line naming the step, the path or port, and the cause: what a supervisor's log should show.
+    if (err instanceof StartupError) {
+      process.stderr.write(`vigil ${name}: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    throw err;
   }
 }
 

@@ -1,17 +1,9 @@
 // `vigil run`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown that always ends.
 import { getCompileCacheDir } from 'node:module';
-import type { Daemon } from '../daemon.ts';
+import { Daemon } from '../daemon.ts';
 import { createLogger } from '../log.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import type { Args } from './args.ts';
-
-/** What `vigil run` starts the daemon with. */
-export interface RunOptions {
-  configDir: string;
-  host?: string;
-  port?: number;
-  strictEnv: boolean;
-}
 
 export async function runCommand(argv: Args): Promise<number> {
   const { values } = parse(argv, {
@@ -20,25 +12,15 @@ export async function runCommand(argv: Args): Promise<number> {
     port: { type: 'string' },
     'strict-env': { type: 'boolean', default: false },
   });
-  const options: RunOptions = {
-    configDir: configDir(values.config),
-    host: values.host,
-    port: parsePort(values.port),
-    // Without it, probes whose keys are unset are disabled (and said so) instead of stopping the start.
-    strictEnv: values['strict-env'],
-  };
-  return runDaemon(options, captureStopSignals());
-}
-
-/** Start the daemon and serve until a stop signal. Config and start-up failures are thrown for the caller to tell. */
-export async function runDaemon(options: RunOptions, signals: StopSignals): Promise<number> {
-  const { Daemon } = await import('../daemon.ts');
+  const signals = captureStopSignals();
   // How this process was started (src/runtime/reexec.ts): what an operator checks when the RSS is not what they expect.
   createLogger().info('runtime', { pid: process.pid, node: process.version, flags: process.execArgv.filter((f) => f.startsWith('--max-')), compileCache: getCompileCacheDir?.() ?? null });
+  // Config and start-up failures (ConfigLoadError, StartupError) are printed by main as one line each.
   const daemon = await Daemon.start({
-    configDir: options.configDir,
-    listen: { host: options.host, port: options.port },
-    strictEnv: options.strictEnv,
+    configDir: configDir(values.config),
+    listen: { host: values.host, port: parsePort(values.port) },
+    // Without it, probes whose keys are unset are disabled (and said so) instead of stopping the start.
+    strictEnv: values['strict-env'],
   });
   return serveUntilSignal(daemon, signals);
 }

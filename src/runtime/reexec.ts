@@ -10,6 +10,7 @@
 //
 // What the operator set wins (their own --max-semi-space-size, NODE_COMPILE_CACHE, VIGIL_COMPILE_CACHE=off), and
 // VIGIL_REEXEC=off, or a platform without execve, runs as started.
+import { nodeFlags } from './node-flags.ts';
 
 /** Semi-space of the daemon's young generation, MB (V8's default grows it to 64). */
 export const DAEMON_SEMI_SPACE_MB = 4;
@@ -35,8 +36,7 @@ export interface ReexecPlan {
 /** The command line and environment to re-execute with, or null to run as started. Pure: tested as is. */
 export function reexecPlan(i: ReexecInput): ReexecPlan | null {
   if (!i.canExec || i.env.VIGIL_REEXEC === 'off' || i.env[MARKER]) return null;
-  const flags = [...i.execArgv, ...(i.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const setSemi = !flags.some((f) => /^--max-semi-space-size(?:=|$)/.test(f));
+  const setSemi = !nodeFlags(i.execArgv, i.env.NODE_OPTIONS ?? '').some((f) => /^--max-semi-space-size(?:=|$)/.test(f));
   const setCache = i.cacheDir !== null && !i.env.NODE_COMPILE_CACHE;
   if (!setSemi && !setCache) return null;
   const env: NodeJS.ProcessEnv = { ...i.env, [MARKER]: '1' };
