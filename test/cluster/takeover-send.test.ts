@@ -80,11 +80,14 @@ const LOCATIONS = ['eu-west', 'us-east', 'ap-south'];
 const CYCLES = Number(process.env.VIGIL_TAKEOVER_CYCLES ?? 2);
 
 let output = '';
-const withDeadline = <T>(what: string, p: Promise<T>, ms: number, diag: () => Promise<string>): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<T>((_, rej) => setTimeout(() => void diag().then((d) => rej(new Error(`timed out waiting for ${what}\n${d}`))), ms).unref()),
-  ]);
+// The deadline's timer is cleared once `p` settles: left running, it would query a database the test has closed.
+const withDeadline = <T>(what: string, p: Promise<T>, ms: number, diag: () => Promise<string>): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((_, rej) => {
+    timer = setTimeout(() => void diag().then((d) => rej(new Error(`timed out waiting for ${what}\n${d}`))), ms).unref();
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+};
 
 type Row = { id: number; receiver: string; action: string; status: string; dedup_key: string; attempts: number; last_error: string | null };
 type Lease = { holder: string; token: number; expires_at: number };
