@@ -42,6 +42,12 @@ const { values } = parseArgs({
     timing: { type: 'string', default: '0' },
     /** Seed no saved availability streaks (a store from before they were saved: each probe's newest rows are read). */
     'no-availability-state': { type: 'boolean', default: false },
+    /**
+     * The detectors' state after days of results, not minutes: buffers that fill over a guard or slack window
+     * (drift guards, resume identities) are empty in a two-minute run. In this process, simulated time.
+     */
+    'state-probes': { type: 'string', default: '300' },
+    'state-days': { type: 'string', default: '3' },
     /** Keep the seeded start-up store and config (its path is printed) to profile a start by hand. */
     keep: { type: 'boolean', default: false },
   },
@@ -127,9 +133,9 @@ function startDaemon(dir: string): Running {
         stderrTail.push(line);
         if (stderrTail.length > 20) stderrTail.shift();
         try {
-          const o = JSON.parse(line) as { msg?: string; url?: string; flags?: string[]; compileCache?: string | null };
+          const o = JSON.parse(line) as { msg?: string; url?: string; flags?: string[]; compileCache?: string | null; mallocArenas?: string | null };
           if (o.msg === 'vigil running' && o.url) resolve(o.url);
-          if (o.msg === 'runtime') runtimeNote = `heap flags: ${o.flags?.join(' ') || "Node's defaults"}; compile cache: ${o.compileCache ? 'on' : 'off'}`;
+          if (o.msg === 'runtime') runtimeNote = `heap flags: ${o.flags?.join(' ') || "Node's defaults"}; compile cache: ${o.compileCache ? 'on' : 'off'}; malloc arenas: ${o.mallocArenas ?? "glibc's default"}`;
         } catch {
           // not a log line
         }
@@ -268,6 +274,83 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
   return { rows, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * Heap held per probe by the detectors (latency, drift, availability) after two results each (what the RSS run
+ * sees) and after `days` of results every minute, fed in simulated time: the growth the RSS run cannot see.
+ */
+async function stateGrowth(n: number, days: number): Promise<{ earlyKb: number; lateKb: number; results: number; seconds: number }> {
+  const t0 = performance.now();
+  // A full collection before each reading, without the bench needing to be started with --expose-gc; and no
+  // bytecode flushing, so code unused since start-up leaving the heap does not read as state shrinking.
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--expose-gc');
+  v8.setFlagsFromString('--no-flush-bytecode');
+  const gc = (await import('node:vm')).runInNewContext('gc') as () => void;
+  const dir = writeConfig(n, 60);
+  try {
+    const { config } = loadRunConfig(dir, env, {});
+    if (!config) throw new Error('bench config did not load');
+    const store = Store.open(join(dir, 'vigil.db'));
+    const start = Date.UTC(2026, 0, 5);
+    const rng = createRng(11);
+    let results = 0;
+    const watchers = async () => {
+      const latency = new LatencyWatch(store);
+      await latency.sync(config.probes, start);
+      const drift = new DriftWatch(config);
+      const availability = new AvailabilityDetector();
+      for (const p of config.probes) availability.seed(p.id, []);
+      return { latency, drift, availability };
+    };
+    // The same days through a throw-away set of watchers first: the code is compiled and optimised before the
+    // first reading, so the readings differ by state alone.
+    const feed = (w: Awaited<ReturnType<typeof watchers>>, minutes: number, at?: (minute: number) => void) => {
+      for (let minute = 0; minute < minutes; minute++) {
+        at?.(minute);
+        for (let i = 0; i < n; i++) {
+          const spec = config.probes[i];
+          const t = start + minute * 60_000 + Math.floor((i / n) * 60_000);
+          const ttft = 300 + 80 * Math.sin(((t / 3_600_000) % 24) / 24 * 2 * Math.PI) + 40 * rng();
+          const r = makeResult({
+            probeId: spec.id,
+            startedAt: t,
+            target: spec.target,
+            provider: spec.target.replace('provider:', '') as ProbeResult['provider'],
+            requestedModel: spec.model,
+            servedModel: spec.model,
+            tokensOut: 1 + Math.floor(rng() * 3),
+            timings: { connectMs: 0, tlsMs: null, ttfbMs: ttft - 50, ttftMs: ttft, totalMs: ttft + 40, outputTokensPerSec: null },
+            assertions: [{ assertion: 'contains "pong"', passed: true, detail: '', soft: false }],
+          });
+          w.latency.observe(r);
+          w.drift.observe(r);
+          w.availability.observe(spec, r);
+          results++;
+        }
+      }
+    };
+    feed(await watchers(), Math.min(days * 1440, 600));
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    const held = () => {
+      gc();
+      return (process.memoryUsage().heapUsed - base) / 1024 / n;
+    };
+    let earlyKb = NaN;
+    const w = await watchers();
+    feed(w, days * 1440, (minute) => {
+      if (minute === 2) earlyKb = held();
+    });
+    const lateKb = held();
+    // Kept alive until read.
+    if (!w.latency.stateOf(config.probes[0].id)) throw new Error('no latency state');
+    await store.close();
+    return { earlyKb, lateKb, results, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const out: (string | number)[][] = [['figure', 'probes', 'value', 'target', 'verdict', 'detail']];
 /** Each figure as soon as it is measured (a long run interrupted still shows what it measured), the table at the end. */
 const push = (row: (string | number)[]) => {
@@ -280,6 +363,20 @@ const verdict = (ok: boolean) => {
   return judge(ok);
 };
 
+const STATE_N = Number(values['state-probes']);
+const STATE_DAYS = Number(values['state-days']);
+const growth = STATE_N > 0 ? await stateGrowth(STATE_N, STATE_DAYS) : null;
+if (growth) {
+  push([
+    `detector state growth, kB per probe (2 min → ${STATE_DAYS} d)`,
+    STATE_N,
+    growth.lateKb - growth.earlyKb,
+    '-',
+    '-',
+    `${growth.earlyKb.toFixed(1)} kB after 2 results, ${growth.lateKb.toFixed(1)} kB after ${STATE_DAYS} d every 60 s (${growth.results.toLocaleString('en')} results simulated in ${growth.seconds.toFixed(0)} s)`,
+  ]);
+}
+
 if (!values['skip-memory']) {
   const floor = await memoryRun(3);
   console.log(`vigil run: ${runtimeNote || 'no runtime line'}`);
@@ -290,6 +387,11 @@ if (!values['skip-memory']) {
     push(['RSS at ready, MB', n, m.atReady, '-', '-', `ready ${m.ready.toFixed(2)} s after spawn`]);
     push(['RSS peak, MB', n, m.peak, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.peak < RSS_TARGET_MB) : judge(m.peak < RSS_TARGET_MB), `every ${m.everyS}s, ${m.results} results in ${SECONDS}s`]);
     push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor`]);
+    if (growth) {
+      // What the same daemon would hold once every buffer has filled: the steady RSS plus the state's growth.
+      const later = m.steady + (n * Math.max(0, growth.lateKb - growth.earlyKb)) / 1024;
+      push([`RSS after ${STATE_DAYS} d (steady + state growth), MB`, n, later, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(later < RSS_TARGET_MB) : judge(later < RSS_TARGET_MB), 'projected: the growth measured in simulated time above']);
+    }
   }
 }
 

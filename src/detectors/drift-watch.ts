@@ -46,7 +46,18 @@ export const DRIFT_DETECTORS = ['refusal_drift', 'output_drift', 'model_change']
  */
 export const RESUME_SLACK_MS = 15 * 60_000;
 
-const identity = (r: ProbeResult) => `${r.probeId}|${r.startedAt}|${r.attempt}`;
+/** A result's identity as saved in the snapshot's `seen` list. */
+const identity = (probeId: string, startedAt: number, attempt: number) => `${probeId}|${startedAt}|${attempt}`;
+
+/** `probe|startedAt|attempt` back to its parts (the probe id may itself hold a `|`). */
+function parseIdentity(id: string): { probeId: string; startedAt: number; attempt: number } | null {
+  const b = id.lastIndexOf('|');
+  const a = id.lastIndexOf('|', b - 1);
+  if (a <= 0) return null;
+  const startedAt = Number(id.slice(a + 1, b));
+  const attempt = Number(id.slice(b + 1));
+  return Number.isFinite(startedAt) && Number.isFinite(attempt) ? { probeId: id.slice(0, a), startedAt, attempt } : null;
+}
 
 interface Plans {
   refusal: RefusalDriftPlan;
@@ -59,10 +70,13 @@ export class DriftWatch {
   private refusal: RefusalDriftState = newRefusalDriftState();
   private output: OutputDriftState = newOutputDriftState();
   private model: ModelChangeState = newModelChangeState();
-  /** Latest startedAt seen, and the results seen that started within RESUME_SLACK_MS of it. */
+  /**
+   * Latest startedAt seen, and per probe the results seen that started within RESUME_SLACK_MS of it, as
+   * [startedAt, attempt, …]: a quarter of an hour of 10,000 probes every minute is 150,000 results, which as
+   * identity strings in one Map held about 20 MB.
+   */
   private watermark = -Infinity;
-  private recent = new Map<string, number>();
-  private pruneAt = 1024;
+  private recent = new Map<string, number[]>();
   /** Something was learnt since the last save or load: the periodic save (which also runs at start) skips otherwise. */
   private changed = true;
 
@@ -92,10 +106,14 @@ export class DriftWatch {
       this.output = saved.output;
       this.model = saved.model;
       this.watermark = saved.watermark;
-      this.recent = new Map(saved.seen.map((id) => [id, Number(id.split('|').at(-2))]));
+      this.recent = new Map();
+      for (const id of saved.seen) {
+        const p = parseIdentity(id);
+        if (p) this.remember(p.probeId, p.startedAt, p.attempt);
+      }
       this.changed = false;
       const tail = await store.results({ since: saved.watermark - RESUME_SLACK_MS, drills: 'exclude', order: 'asc', limit: 10_000_000 });
-      for (const r of tail) if (!this.recent.has(identity(r))) this.observe(r);
+      for (const r of tail) if (!this.seen(r)) this.observe(r);
     } else {
       const windowMs = Math.max(this.plans.refusal.options.windowMs, this.plans.output.options.windowMs, this.plans.model.options.windowMs);
       const history = await store.results({ since: now - windowMs, drills: 'exclude', order: 'asc', limit: 10_000_000 });
@@ -131,16 +149,26 @@ export class DriftWatch {
   private note(r: ProbeResult): void {
     this.changed = true;
     if (r.startedAt < this.watermark - RESUME_SLACK_MS) return;
-    this.recent.set(identity(r), r.startedAt);
-    if (r.startedAt > this.watermark) this.watermark = r.startedAt;
-    if (this.recent.size >= this.pruneAt) {
-      this.prune();
-      this.pruneAt = Math.max(1024, 2 * this.recent.size);
-    }
+    this.remember(r.probeId, r.startedAt, r.attempt);
+  }
+
+  private remember(probeId: string, startedAt: number, attempt: number): void {
+    if (startedAt > this.watermark) this.watermark = startedAt;
+    let l = this.recent.get(probeId);
+    if (!l) this.recent.set(probeId, (l = []));
+    else keepRecent(l, this.watermark - RESUME_SLACK_MS);
+    l.push(startedAt, attempt);
+  }
+
+  private seen(r: ProbeResult): boolean {
+    const l = this.recent.get(r.probeId);
+    if (l) for (let i = 0; i < l.length; i += 2) if (l[i] === r.startedAt && l[i + 1] === r.attempt) return true;
+    return false;
   }
 
   private prune(): void {
-    for (const [id, t] of this.recent) if (t < this.watermark - RESUME_SLACK_MS) this.recent.delete(id);
+    const cut = this.watermark - RESUME_SLACK_MS;
+    for (const [id, l] of this.recent) if (keepRecent(l, cut) === 0) this.recent.delete(id);
   }
 
   /** Persist the learnt states and how far they have seen (one row; a few kB per probe). */
@@ -151,7 +179,9 @@ export class DriftWatch {
     if (!this.changed) return;
     this.changed = false;
     try {
-      await saveDriftSnapshot(store, key, { version: 1, watermark: this.watermark, seen: [...this.recent.keys()], refusal: this.refusal, output: this.output, model: this.model }, now);
+      const seen: string[] = [];
+      for (const [id, l] of this.recent) for (let i = 0; i < l.length; i += 2) seen.push(identity(id, l[i], l[i + 1]));
+      await saveDriftSnapshot(store, key, { version: 1, watermark: this.watermark, seen, refusal: this.refusal, output: this.output, model: this.model }, now);
     } catch (err) {
       this.changed = true;
       throw err;
@@ -181,4 +211,16 @@ export class DriftWatch {
   refusalStatus() {
     return refusalDriftStatus(this.plans.refusal, this.refusal);
   }
+}
+
+/** Drop the [startedAt, attempt] pairs that started before `cut`, in place; the pairs left. */
+function keepRecent(l: number[], cut: number): number {
+  let j = 0;
+  for (let i = 0; i < l.length; i += 2) {
+    if (l[i] < cut) continue;
+    l[j++] = l[i];
+    l[j++] = l[i + 1];
+  }
+  l.length = j;
+  return j / 2;
 }

@@ -133,7 +133,8 @@ export interface BernoulliState {
   base: DecayedCount;
   /** Samples released from the guard while firing: the new level, adopted if the change is accepted. */
   alt: DecayedCount;
-  guard: [number, 0 | 1][];
+  /** Samples not in the baseline yet: time buckets of [latest t, n, k] (see the guard, below). */
+  guard: number[];
   s: number;
   changeAt: number | null;
   nSince: number;
@@ -180,13 +181,85 @@ function bernoulliLlr(x: 0 | 1, p0: number, p1: number): number {
   return x ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
 }
 
-function releaseGuard<T>(guard: [number, T][], before: number, sink: (t: number, x: T) => void): void {
-  let i = 0;
-  while (i < guard.length && guard[i][0] <= before) {
-    sink(guard[i][0], guard[i][1]);
-    i++;
+// ---------------------------------------------------------------------------------------------------------------
+// The guard: samples kept out of the baseline for `guardMs`. Kept one by one it grew with the probe's rate (a day
+// of a probe every minute is 1,440 samples per monitor, about 260 kB a probe), so it holds GUARD_BUCKETS time
+// buckets of guardMs / GUARD_BUCKETS each, every bucket its samples already summed the way the baseline sums them
+// (decayed counts or moments as of the bucket's latest sample). Releasing a bucket adds exactly what adding its
+// samples one by one would have; a sample reaches the baseline once its bucket's latest sample is guardMs old,
+// so at most one bucket width (guardMs / 4) later than alone: a longer guard, never a shorter one. Flat arrays of
+// numbers, at most GUARD_BUCKETS + 1 buckets: under 200 bytes a monitor.
+
+export const GUARD_BUCKETS = 4;
+const BERNOULLI_STRIDE = 3; // t (latest sample), n, k
+const GAUSSIAN_STRIDE = 4; // t (latest sample), w, mean, m2
+
+/** Add a bucket's decayed count (n, k as of t) to `c`: the same as adding its samples one by one. */
+function mergeCount(c: DecayedCount, n: number, k: number, t: number, halfLifeMs: number): void {
+  const f = decay(t - c.t, halfLifeMs);
+  c.n = c.n * f + n;
+  c.k = c.k * f + k;
+  if (t > c.t) c.t = t;
+}
+
+/** Add a bucket's decayed moments (as of t) to `m` (the weighted parallel merge; one value: addMoment). */
+function mergeMoments(m: DecayedMoments, w: number, mean: number, m2: number, t: number, halfLifeMs: number): void {
+  const f = decay(t - m.t, halfLifeMs);
+  const wa = m.w * f;
+  const total = wa + w;
+  if (total > 0) {
+    const d = mean - m.mean;
+    m.mean += (d * w) / total;
+    m.m2 = m.m2 * f + m2 + (d * d * wa * w) / total;
+    m.w = total;
   }
-  if (i > 0) guard.splice(0, i);
+  if (t > m.t) m.t = t;
+}
+
+const bucketOf = (t: number, guardMs: number) => Math.floor(t / (guardMs / GUARD_BUCKETS));
+
+/** Put a sample in the guard: into the newest bucket if it belongs there (or is older), else a new bucket. */
+function guardCount(g: number[], x: 0 | 1, t: number, p: Pick<BernoulliParams, 'guardMs' | 'halfLifeMs'>): void {
+  const o = g.length - BERNOULLI_STRIDE;
+  if (o >= 0 && bucketOf(g[o], p.guardMs) >= bucketOf(t, p.guardMs)) {
+    const f = decay(t - g[o], p.halfLifeMs);
+    g[o + 1] = g[o + 1] * f + 1;
+    g[o + 2] = g[o + 2] * f + x;
+    if (t > g[o]) g[o] = t;
+  } else g.push(t, 1, x);
+}
+
+function guardMoment(g: number[], x: number, t: number, p: Pick<GaussianParams, 'guardMs' | 'halfLifeMs'>): void {
+  const o = g.length - GAUSSIAN_STRIDE;
+  if (o >= 0 && bucketOf(g[o], p.guardMs) >= bucketOf(t, p.guardMs)) {
+    const m = { t: g[o], w: g[o + 1], mean: g[o + 2], m2: g[o + 3] };
+    addMoment(m, x, t, p.halfLifeMs);
+    g[o] = m.t;
+    g[o + 1] = m.w;
+    g[o + 2] = m.mean;
+    g[o + 3] = m.m2;
+  } else g.push(t, 1, x, 0);
+}
+
+/** Release the buckets whose samples are all at or before `before` (all of them: Infinity) into `sink`. */
+function releaseCounts(g: number[], before: number, sink: DecayedCount, halfLifeMs: number): void {
+  let i = 0;
+  for (; i < g.length && g[i] <= before; i += BERNOULLI_STRIDE) mergeCount(sink, g[i + 1], g[i + 2], g[i], halfLifeMs);
+  if (i > 0) g.splice(0, i);
+}
+
+function releaseMoments(g: number[], before: number, sink: DecayedMoments, halfLifeMs: number): void {
+  let i = 0;
+  for (; i < g.length && g[i] <= before; i += GAUSSIAN_STRIDE) mergeMoments(sink, g[i + 1], g[i + 2], g[i + 3], g[i], halfLifeMs);
+  if (i > 0) g.splice(0, i);
+}
+
+/** A state saved before the guard was bucketed holds [t, x] pairs: bucket them (once, at its first sample). */
+function legacyGuard(g: unknown[], put: (g: number[], x: number, t: number) => void): number[] {
+  if (g.length === 0 || !Array.isArray(g[0])) return g as number[];
+  const out: number[] = [];
+  for (const [t, x] of g as [number, number][]) put(out, x, t);
+  return out;
 }
 
 /**
@@ -207,8 +280,11 @@ export function bernoulliStep(st: BernoulliState, x: 0 | 1, t: number, p: Bernou
     addCount(st.base, x, t, p.halfLifeMs);
     return null;
   }
-  st.guard.push([t, x]);
-  releaseGuard(st.guard, t - p.guardMs, (ts, v) => addCount(st.firing ? st.alt : st.base, v, ts, p.halfLifeMs));
+  st.guard = legacyGuard(st.guard, (g, v, ts) => guardCount(g, v as 0 | 1, ts, p));
+  if (p.guardMs > 0) {
+    guardCount(st.guard, x, t, p);
+    releaseCounts(st.guard, t - p.guardMs, st.firing ? st.alt : st.base, p.halfLifeMs);
+  } else addCount(st.firing ? st.alt : st.base, x, t, p.halfLifeMs);
 
   if (st.firing) {
     const f = st.firing;
@@ -226,8 +302,7 @@ export function bernoulliStep(st: BernoulliState, x: 0 | 1, t: number, p: Bernou
     if (t - f.at >= p.acceptAfterMs) {
       // The new level has lasted: learn it (firing-period samples plus the guard) and stop alarming.
       const adopted = st.alt;
-      for (const [ts, v] of st.guard) addCount(adopted, v, ts, p.halfLifeMs);
-      st.guard = [];
+      releaseCounts(st.guard, Infinity, adopted, p.halfLifeMs);
       st.base = adopted;
       return resolveBernoulli(st, t, 'accepted');
     }
@@ -331,7 +406,8 @@ export interface GaussianFiring {
 export interface GaussianState {
   base: DecayedMoments;
   alt: DecayedMoments;
-  guard: [number, number][];
+  /** Values not in the baseline yet: time buckets of [latest t, w, mean, m2] (see the guard, below). */
+  guard: number[];
   up: number;
   down: number;
   upSince: { at: number; n: number; sum: number } | null;
@@ -373,8 +449,11 @@ export function gaussianStep(st: GaussianState, x: number, t: number, p: Gaussia
     addMoment(st.base, x, t, p.halfLifeMs);
     return null;
   }
-  st.guard.push([t, x]);
-  releaseGuard(st.guard, t - p.guardMs, (ts, v) => addMoment(st.firing ? st.alt : st.base, v, ts, p.halfLifeMs));
+  st.guard = legacyGuard(st.guard, (g, v, ts) => guardMoment(g, v, ts, p));
+  if (p.guardMs > 0) {
+    guardMoment(st.guard, x, t, p);
+    releaseMoments(st.guard, t - p.guardMs, st.firing ? st.alt : st.base, p.halfLifeMs);
+  } else addMoment(st.firing ? st.alt : st.base, x, t, p.halfLifeMs);
   const d = p.shiftSd;
 
   if (st.firing) {
@@ -392,8 +471,7 @@ export function gaussianStep(st: GaussianState, x: number, t: number, p: Gaussia
     if (st.recover >= p.resolveEvidence) return resolveGaussian(st, t, 'recovered');
     if (t - f.at >= p.acceptAfterMs) {
       const adopted = st.alt;
-      for (const [ts, v] of st.guard) addMoment(adopted, v, ts, p.halfLifeMs);
-      st.guard = [];
+      releaseMoments(st.guard, Infinity, adopted, p.halfLifeMs);
       st.base = adopted;
       return resolveGaussian(st, t, 'accepted');
     }
