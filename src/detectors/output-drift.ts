@@ -136,10 +136,33 @@ export function planOutputDrift(specs: readonly ProbeSpec[], options: Partial<Ou
   const tests = specs.reduce((n, s) => n + 4 + (hasJsonAssertion(s) ? 1 : 0), 0);
   const perTest = o.falseAlarmsPerMonth / Math.max(tests, 1);
   const probes: Record<string, OutputProbePlan> = {};
+  const common = { halfLifeMs: o.halfLifeMs, guardMs: o.guardMs, minBaseline: o.minBaseline, resolveEvidence: RESOLVE_EVIDENCE, acceptAfterMs: o.acceptAfterMs };
+  // Probes on the same schedule share one threshold, so one pair of parameter objects (read-only): 10,000
+  // probes every minute would otherwise hold 10,000 identical pairs (about 4 MB).
+  const paramsByH = new Map<number, Pick<OutputProbePlan, 'bernoulli' | 'gaussian'>>();
+  const paramsFor = (h: number) => {
+    let p = paramsByH.get(h);
+    if (!p) {
+      p = {
+        bernoulli: { h, minShift: o.minShift, minRate: o.minRate, minEffect: o.rateMinChange, ...common },
+        gaussian: {
+          h,
+          shiftSd: o.lengthShiftSd,
+          relSdFloor: o.lengthRelSdFloor,
+          absSdFloor: o.lengthAbsSdFloor,
+          zClip: 2.5,
+          minRelChange: o.lengthMinChange,
+          minAbsChange: o.lengthMinTokens,
+          ...common,
+        },
+      };
+      paramsByH.set(h, p);
+    }
+    return p;
+  };
   for (const s of specs) {
     const samplesPerMonth = runsPerMonth(s.schedule);
     const h = thresholdForArl(arlForBudget(samplesPerMonth, perTest));
-    const common = { halfLifeMs: o.halfLifeMs, guardMs: o.guardMs, minBaseline: o.minBaseline, resolveEvidence: RESOLVE_EVIDENCE, acceptAfterMs: o.acceptAfterMs };
     probes[s.id] = {
       probe: s.id,
       kind: s.kind,
@@ -148,17 +171,7 @@ export function planOutputDrift(specs: readonly ProbeSpec[], options: Partial<Ou
       model: s.model,
       hasJson: hasJsonAssertion(s),
       samplesPerMonth,
-      bernoulli: { h, minShift: o.minShift, minRate: o.minRate, minEffect: o.rateMinChange, ...common },
-      gaussian: {
-        h,
-        shiftSd: o.lengthShiftSd,
-        relSdFloor: o.lengthRelSdFloor,
-        absSdFloor: o.lengthAbsSdFloor,
-        zClip: 2.5,
-        minRelChange: o.lengthMinChange,
-        minAbsChange: o.lengthMinTokens,
-        ...common,
-      },
+      ...paramsFor(h),
     };
   }
   return { options: o, probes };

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProbeResult } from '../domain.ts';
 import { ServedModelLimiter, configLabel, errorClassLabel, providerLabel } from './labels.ts';
-import { add, newCell, newHist, observe, registerProbeFamilies, servedCell, setPhase, SLOT } from './probe-series.ts';
+import { add, bump, entry, newCell, newHist, observe, registerProbeFamilies, servedCell, setPhase, SLOT } from './probe-series.ts';
 import type { ProbeCell } from './probe-series.ts';
 
 /** The parts of a ProbeSpec that name its series. */
@@ -195,16 +195,14 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     if (result.servedModel != null) c.info = served.labels;
 
     const errorClass = errorClassLabel(result.errorClass);
-    let op = served.op.get(errorClass);
-    if (!op) served.op.set(errorClass, (op = newHist(LLM_LATENCY_BUCKETS)));
-    observe(op, LLM_LATENCY_BUCKETS, sec(t.totalMs));
+    observe(entry(served.op, errorClass, () => newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, sec(t.totalMs));
     if (t.ttftMs != null && Number.isFinite(t.ttftMs) && t.ttftMs >= 0) observe((served.ttft ??= newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, t.ttftMs / 1000);
     if (isCount(result.tokensIn)) served.tokIn = add(served.tokIn, result.tokensIn);
     if (isCount(result.tokensOut)) served.tokOut = add(served.tokOut, result.tokensOut);
     if (isCount(result.costUsd)) served.cost = add(served.cost, result.costUsd);
     const outcome = result.outcome === 'ok' || result.outcome === 'degraded' || result.outcome === 'failed' || result.outcome === 'unknown' ? result.outcome : 'failed';
     const key = `${outcome}\0${errorClass}`;
-    c.results.set(key, (c.results.get(key) ?? 0) + 1);
+    bump(c.results, key);
   }
 
   return {

@@ -19,12 +19,42 @@ const SLOTS = PHASE0 + PHASES.length;
 /** A histogram's state: a count per upper bound (not cumulative), then sum, then count. */
 type Hist = number[];
 
+/**
+ * A few keyed entries in one flat array, [key, value, key, value, …]: a probe has one or two of each (served
+ * model, error class, outcome), and an empty Map is about 100 bytes, ten times an entry here.
+ */
+export type Pairs<V> = (string | V)[];
+
+/** The value under `key`, created by `make` if missing. */
+export function entry<V>(list: Pairs<V>, key: string, make: () => V): V {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === key) return list[i + 1] as V;
+  const v = make();
+  list.push(key, v);
+  return v;
+}
+
+/** Add one to the count under `key`. */
+export function bump(list: Pairs<number>, key: string): void {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === key) {
+      (list[i + 1] as number)++;
+      return;
+    }
+  }
+  list.push(key, 1);
+}
+
+/** Each entry, in insertion order. */
+export function eachPair<V>(list: Pairs<V>, f: (v: V, key: string) => void): void {
+  for (let i = 0; i < list.length; i += 2) f(list[i + 1] as V, list[i] as string);
+}
+
 interface ServedCell {
   /** The probe's identity labels plus `served_model`. */
   labels: Labels;
   ttft: Hist | null;
   /** By error_class label. */
-  op: Map<string, Hist>;
+  op: Pairs<Hist>;
   /** NaN until first counted (a series exists only once written, as in prom-client). */
   tokIn: number;
   tokOut: number;
@@ -38,13 +68,14 @@ export interface ProbeCell {
   g: number[];
   /** The served-model info series (labels), if any. */
   info: Labels | null;
-  served: Map<string, ServedCell>;
+  /** By served_model label. */
+  served: Pairs<ServedCell>;
   /** `${outcome}\0${error_class}` → count. */
-  results: Map<string, number>;
+  results: Pairs<number>;
 }
 
 export function newCell(id: Labels): ProbeCell {
-  return { id, g: new Array<number>(SLOTS).fill(NaN), info: null, served: new Map(), results: new Map() };
+  return { id, g: new Array<number>(SLOTS).fill(NaN), info: null, served: [], results: [] };
 }
 
 export function setPhase(c: ProbeCell, i: number, v: number): void {
@@ -52,9 +83,7 @@ export function setPhase(c: ProbeCell, i: number, v: number): void {
 }
 
 export function servedCell(c: ProbeCell, servedModel: string): ServedCell {
-  let s = c.served.get(servedModel);
-  if (!s) c.served.set(servedModel, (s = { labels: { ...c.id, served_model: servedModel }, ttft: null, op: new Map(), tokIn: NaN, tokOut: NaN, cost: NaN }));
-  return s;
+  return entry(c.served, servedModel, () => ({ labels: { ...c.id, served_model: servedModel }, ttft: null, op: [], tokIn: NaN, tokOut: NaN, cost: NaN }));
 }
 
 export function newHist(bounds: readonly number[]): Hist {
@@ -148,7 +177,7 @@ export function registerProbeFamilies(registry: Registry, cells: Map<string, Pro
   };
   const gauge = (key: keyof FamilyNames, slot: number) =>
     new Family(names[key], help[key], 'gauge', each((c, out) => void (Number.isNaN(c.g[slot]) || out.push({ labels: c.id, value: c.g[slot] }))));
-  const servedEach = (f: (s: ServedCell, out: Value[]) => void) => each((c, out) => c.served.forEach((s) => f(s, out)));
+  const servedEach = (f: (s: ServedCell, out: Value[]) => void) => each((c, out) => eachPair(c.served, (s) => f(s, out)));
   const families = [
     gauge('success', SLOT.success),
     gauge('degraded', SLOT.degraded),
@@ -160,7 +189,7 @@ export function registerProbeFamilies(registry: Registry, cells: Map<string, Pro
     gauge('lastTimestamp', SLOT.last),
     new Family(names.servedModelInfo, help.servedModelInfo, 'gauge', each((c, out) => void (c.info && out.push({ labels: c.info, value: 1 })))),
     new Family(names.operationDuration, help.operationDuration, 'histogram', servedEach((s, out) => {
-      s.op.forEach((h, error_class) => histRows(names.operationDuration, buckets, h, { ...s.labels, error_class }, out));
+      eachPair(s.op, (h, error_class) => histRows(names.operationDuration, buckets, h, { ...s.labels, error_class }, out));
     })),
     new Family(names.timeToFirstChunk, help.timeToFirstChunk, 'histogram', servedEach((s, out) => void (s.ttft && histRows(names.timeToFirstChunk, buckets, s.ttft, s.labels, out)))),
     new Family(names.tokenUsage, help.tokenUsage, 'counter', servedEach((s, out) => {
@@ -169,7 +198,7 @@ export function registerProbeFamilies(registry: Registry, cells: Map<string, Pro
     })),
     new Family(names.cost, help.cost, 'counter', servedEach((s, out) => void (Number.isNaN(s.cost) || out.push({ labels: s.labels, value: s.cost })))),
     new Family(names.results, help.results, 'counter', each((c, out) => {
-      c.results.forEach((n, k) => {
+      eachPair(c.results, (n, k) => {
         const sep = k.indexOf('\0');
         out.push({ labels: { ...c.id, outcome: k.slice(0, sep), error_class: k.slice(sep + 1) }, value: n });
       });

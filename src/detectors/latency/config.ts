@@ -43,8 +43,25 @@ export type LatencyConfigInput = z.input<typeof latencyConfigSchema>;
 export type { LatencySettings } from '../../domain.ts';
 import type { LatencySettings } from '../../domain.ts';
 
+/**
+ * Settings already made, by block and timezone: most probes share a handful (10,000 probes would otherwise hold
+ * 10,000 equal objects and parse the same block 10,000 times). Shared, so read-only. Bounded like any cache fed by
+ * config: a long run of reloads with ever-new blocks clears it.
+ */
+const made = new Map<string, LatencySettings>();
+
 /** Map the YAML block (validated or not; undefined = defaults) plus the probe's timezone to settings. */
 export function latencySettings(raw: LatencyConfigInput | undefined, timezone: string): LatencySettings {
+  const key = JSON.stringify([raw ?? null, timezone]);
+  const hit = made.get(key);
+  if (hit) return hit;
+  const settings = parseSettings(raw, timezone);
+  if (made.size >= 1_000) made.clear();
+  made.set(key, settings);
+  return settings;
+}
+
+function parseSettings(raw: LatencyConfigInput | undefined, timezone: string): LatencySettings {
   const c = latencyConfigSchema.parse(raw ?? {});
   return {
     enabled: c.enabled,

@@ -54,31 +54,55 @@ function detectorFor(settings: LatencySettings, metric: LatencyMetric): LatencyD
   return d;
 }
 
-export function createProbeLatencyTracker(probe: ProbeIdentity, settings: LatencySettings): ProbeLatencyTracker {
-  const detectors = { ttft: detectorFor(settings, 'ttft'), total: detectorFor(settings, 'total') };
-  return {
-    detectors,
-    init: () => ({ ttft: detectors.ttft.init(), total: detectors.total.init() }),
-    observe(state, r) {
-      if (!settings.enabled || r.outcome === 'failed' || r.outcome === 'unknown' || r.drillId !== undefined) return { state, signals: [] };
-      const next = { ...state };
-      const signals: Signal[] = [];
-      for (const metric of LATENCY_METRICS) {
-        const value = metricValue(r, metric);
-        if (value === null) continue;
-        const before = state[metric].alert;
-        const prevCause = before.cause;
-        const u = detectors[metric].update(state[metric], { t: r.startedAt, value });
-        next[metric] = u.state;
-        // A new page when it fires, when an anomaly escalates to an SLO breach (severity changes), and on resolve.
-        const escalated = u.alert && prevCause === 'anomaly' && u.alertState.cause === 'slo';
-        if (u.transition || escalated) {
-          signals.push(latencySignal(probe, metric, u, r.startedAt, settings, u.transition === 'resolved' ? before : null));
-        }
+/**
+ * One per probe, so it holds references only: the detectors are shared by settings, the identity is the caller's
+ * (its labels may be computed when a signal is built), and the methods live on the prototype. As closures, 10,000
+ * trackers held about 7 MB of contexts and label copies.
+ */
+class Tracker implements ProbeLatencyTracker {
+  readonly probe: ProbeIdentity;
+  readonly settings: LatencySettings;
+  readonly ttft: LatencyDetector;
+  readonly total: LatencyDetector;
+  constructor(probe: ProbeIdentity, settings: LatencySettings) {
+    this.probe = probe;
+    this.settings = settings;
+    this.ttft = detectorFor(settings, 'ttft');
+    this.total = detectorFor(settings, 'total');
+  }
+
+  get detectors(): Record<LatencyMetric, LatencyDetector> {
+    return { ttft: this.ttft, total: this.total };
+  }
+
+  init(): ProbeLatencyState {
+    return { ttft: this.ttft.init(), total: this.total.init() };
+  }
+
+  observe(state: ProbeLatencyState, r: ProbeResult): { state: ProbeLatencyState; signals: Signal[] } {
+    const settings = this.settings;
+    if (!settings.enabled || r.outcome === 'failed' || r.outcome === 'unknown' || r.drillId !== undefined) return { state, signals: [] };
+    const next = { ...state };
+    const signals: Signal[] = [];
+    for (const metric of LATENCY_METRICS) {
+      const value = metricValue(r, metric);
+      if (value === null) continue;
+      const before = state[metric].alert;
+      const prevCause = before.cause;
+      const u = this[metric].update(state[metric], { t: r.startedAt, value });
+      next[metric] = u.state;
+      // A new page when it fires, when an anomaly escalates to an SLO breach (severity changes), and on resolve.
+      const escalated = u.alert && prevCause === 'anomaly' && u.alertState.cause === 'slo';
+      if (u.transition || escalated) {
+        signals.push(latencySignal(this.probe, metric, u, r.startedAt, settings, u.transition === 'resolved' ? before : null));
       }
-      return { state: next, signals };
-    },
-  };
+    }
+    return { state: next, signals };
+  }
+}
+
+export function createProbeLatencyTracker(probe: ProbeIdentity, settings: LatencySettings): ProbeLatencyTracker {
+  return new Tracker(probe, settings);
 }
 
 const fmtMs = (v: number | null | undefined): string =>

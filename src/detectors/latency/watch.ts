@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.ts';
 import { latencySettings, type LatencySettings } from './config.ts';
 import { decodeBaseline, loadAllBaselines, saveBaselines } from './persist.ts';
 import { createProbeLatencyTracker } from './probe.ts';
-import type { ProbeLatencyState, ProbeLatencyTracker } from './probe.ts';
+import type { ProbeIdentity, ProbeLatencyState, ProbeLatencyTracker } from './probe.ts';
 
 interface Entry {
   spec: ProbeSpec;
@@ -29,16 +29,30 @@ interface Entry {
 /** A probe's latency settings (its own, else the defaults in its timezone). */
 export const latencySettingsOf = (spec: ProbeSpec): LatencySettings => spec.latency ?? latencySettings(undefined, spec.schedule.timezone);
 
+/**
+ * A probe's identity for its latency signals, read from its spec when a signal is built: the labels are needed
+ * only then, and a copy per probe held for nothing would be about 300 bytes each.
+ */
+class SpecIdentity implements ProbeIdentity {
+  readonly spec: ProbeSpec;
+  constructor(spec: ProbeSpec) {
+    this.spec = spec;
+  }
+  get id(): string {
+    return this.spec.id;
+  }
+  get owner(): string {
+    return this.spec.owner;
+  }
+  get labels(): Record<string, string> {
+    const spec = this.spec;
+    return { ...spec.labels, provider: spec.target.replace(/^provider:/, ''), model: spec.model, target: spec.target, kind: spec.kind };
+  }
+}
+
 /** The tracker for a probe, its signals labelled as every probe signal is (shared with the per-location feed). */
 export function latencyTracker(spec: ProbeSpec): ProbeLatencyTracker {
-  const labels: Record<string, string> = {
-    ...spec.labels,
-    provider: spec.target.replace(/^provider:/, ''),
-    model: spec.model,
-    target: spec.target,
-    kind: spec.kind,
-  };
-  return createProbeLatencyTracker({ id: spec.id, owner: spec.owner, labels }, latencySettingsOf(spec));
+  return createProbeLatencyTracker(new SpecIdentity(spec), latencySettingsOf(spec));
 }
 
 export class LatencyWatch {
@@ -63,7 +77,8 @@ export class LatencyWatch {
       const old = this.entries.get(spec.id);
       const settings = latencySettingsOf(spec);
       if (old && JSON.stringify(old.spec.latency) === JSON.stringify(spec.latency) && old.spec.owner === spec.owner) {
-        next.set(spec.id, { ...old, spec });
+        // A new tracker (they are small) so signals carry the new spec's labels and the old spec is let go.
+        next.set(spec.id, { ...old, spec, tracker: latencyTracker(spec) });
         continue;
       }
       if (old?.dirty) leaving.push(old);
