@@ -6,6 +6,7 @@ import { installCrashPolicy } from './runtime/crash.ts';
 import { StartupError } from './runtime/startup.ts';
 import { compileCacheDir, startCompileCache } from './runtime/compile-cache.ts';
 import { reexecIfWanted } from './runtime/reexec.ts';
+import { WARMING } from './runtime/warm-cache.ts';
 
 async function main(all: string[]): Promise<number> {
   let argv: string[];
@@ -44,16 +45,19 @@ async function main(all: string[]): Promise<number> {
   }
 }
 
-// An uncaught error anywhere: log it, let the daemon page through its outbox briefly, exit non-zero.
-installCrashPolicy();
+// Imported by the compile cache's warming child (src/runtime/warm-cache.ts) only to be compiled: nothing to run.
+if (!process.env[WARMING]) {
+  // An uncaught error anywhere: log it, let the daemon page through its outbox briefly, exit non-zero.
+  installCrashPolicy();
 
-main(process.argv.slice(2)).then(
-  (code) => exitSoon(code),
-  (err) => {
-    process.stderr.write(`vigil: ${(err as Error).stack ?? err}\n`);
-    exitSoon(1);
-  },
-);
+  main(process.argv.slice(2)).then(
+    (code) => exitSoon(code),
+    (err) => {
+      process.stderr.write(`vigil: ${(err as Error).stack ?? err}\n`);
+      exitSoon(1);
+    },
+  );
+}
 
 /**
  * Let the event loop drain on its own (stdout flushes, sockets close), but never linger: a handle something left

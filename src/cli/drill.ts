@@ -17,7 +17,7 @@ import type { FaultDriver } from '../chaos/fault-driver.ts';
 import { startChaosProxy } from '../chaos/proxy.ts';
 import type { ChaosProxy } from '../chaos/proxy.ts';
 import { createHttpClient } from '../http/client.ts';
-import { redactUrl } from '../store/postgres.ts';
+import { redactUrl } from '../store/pg-url.ts';
 import { Store, storeTarget } from '../store/store.ts';
 import { configDir, parse, unknownId, UsageError } from './args.ts';
 import type { Args } from './args.ts';

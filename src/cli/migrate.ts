@@ -4,7 +4,7 @@
 // defaults to the config's storage.url. Stop the daemon first: the copy is of the file as it is.
 import { existsSync } from 'node:fs';
 import { copyStore } from '../store/copy.ts';
-import { redactUrl } from '../store/postgres.ts';
+import { redactUrl } from '../store/pg-url.ts';
 import { isPostgresUrl, Store } from '../store/store.ts';
 import { configDir, parse, UsageError } from './args.ts';
 import type { Args } from './args.ts';

@@ -3,7 +3,7 @@
 // after `npm run demo` must find it rather than report an empty, never-created vigil.db.
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { redactUrl } from '../store/postgres.ts';
+import { redactUrl } from '../store/pg-url.ts';
 
 /** The demo's store, relative to the directory of the configured SQLite file (src/cli/demo.ts writes it there). */
 export const DEMO_DB = 'demo.db';

@@ -9,7 +9,11 @@
 // The agent also records the status and Retry-After of the one response (pdjs hides the 429 from us).
 import http from 'node:http';
 import https from 'node:https';
-import { event } from '@pagerduty/pdjs';
+import type { event } from '@pagerduty/pdjs';
+
+/** Loaded at the first delivery: a daemon with no PagerDuty receiver does not hold the SDK (about 3 MB of heap). */
+let sdk: Promise<typeof import('@pagerduty/pdjs')> | null = null;
+const loadSdk = () => (sdk ??= import('@pagerduty/pdjs'));
 import { systemClock, type Clock } from '../clock.ts';
 import { incidentLink, summaryOf, truncate } from './format.ts';
 import { isRetryableStatus, ok, parseRetryAfter, permanent, retryable, transportFailure } from './result.ts';
@@ -109,6 +113,7 @@ export function createPagerDutyNotifier(opts: PagerDutyOptions = {}): Notifier {
     };
     let attempts = 0;
     try {
+      const { event } = await loadSdk();
       const res = await event({
         server,
         data: body as never,

@@ -13,7 +13,21 @@
 // `#name` is resolved once per process with conversations.list. Scopes: chat:write, plus channels:history and
 // channels:read (groups:* for private channels) for the look-up; without them a retry posts again
 // (at-least-once, as before).
-import { ErrorCode, LogLevel, WebClient, type Logger } from '@slack/web-api';
+import type { ErrorCode as SdkErrorCode, LogLevel, Logger, WebClient } from '@slack/web-api';
+
+/**
+ * The SDK is loaded at the first delivery: a daemon with no Slack receiver does not hold it (about 1 MB of heap).
+ * Its error codes, by value (the SDK's `ErrorCode` strings), so classifying needs nothing loaded.
+ */
+const ErrorCode = {
+  RequestError: 'slack_webapi_request_error',
+  HTTPError: 'slack_webapi_http_error',
+  PlatformError: 'slack_webapi_platform_error',
+  RateLimitedError: 'slack_webapi_rate_limited_error',
+} as const satisfies Record<string, `${SdkErrorCode}`>;
+const LOG_ERROR = 'error' as LogLevel;
+let sdk: Promise<typeof import('@slack/web-api')> | null = null;
+const loadSdk = () => (sdk ??= import('@slack/web-api'));
 import { systemClock, type Clock } from '../clock.ts';
 import {
   evidenceEntries,
@@ -134,7 +148,7 @@ const silent: Logger = {
   warn() {},
   error() {},
   setLevel() {},
-  getLevel: () => LogLevel.ERROR,
+  getLevel: () => LOG_ERROR,
   setName() {},
 };
 
@@ -151,13 +165,14 @@ export function createSlackNotifier(opts: SlackOptions = {}): Notifier {
       if (!r.slackChannel) return permanent(`receiver ${r.name} has no Slack channel`);
       const secrets = [r.slackToken];
       const seen: { status?: number; retryAfter?: string | null } = {};
+      const { WebClient } = await loadSdk();
       const client = new WebClient(r.slackToken, {
         slackApiUrl: r.slackApiUrl ?? DEFAULT_SLACK_API_URL,
         timeout: timeoutMs,
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
         logger: silent,
-        logLevel: LogLevel.ERROR,
+        logLevel: LOG_ERROR,
         fetch: async (url, init) => {
           const res = await (opts.fetch ?? globalThis.fetch)(url, {
             ...(init as RequestInit),

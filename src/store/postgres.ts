@@ -41,17 +41,6 @@ export function numberPlaceholders(sql: string): string {
   return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\?/g, (m) => (m === '?' ? `$${++n}` : m));
 }
 
-/** The URL without its password, for logs and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
-}
-
 /**
  * A pg Client that always has an 'error' listener. The pool listens only once a connection is established; a
  * connection cut while it is still starting up (a network partition that heals by resetting the half-open
