@@ -69,6 +69,9 @@ describe('probe latency tracker', () => {
     const s1 = tracker.observe(s0, result({ timings: { connectMs: 0, tlsMs: null, ttfbMs: null, ttftMs: null, totalMs: 500, outputTokensPerSec: null } })).state;
     expect(s1.ttft.count).toBe(0);
     expect(s1.total.count).toBe(1);
+    // No TTFT, no TTFT buckets: a non-streaming probe holds one series' worth.
+    expect(s1.ttft.baseline.how).toBeNull();
+    expect(s1.total.baseline.how!.length).toBe(168 * 3);
   });
 
   it('raises a critical page on the SLO ceiling', () => {
@@ -144,6 +147,10 @@ describe('baseline persistence (migration 6)', () => {
     expect(b).toEqual(a);
     expect(a.flat().length).toBeGreaterThan(0); // the slowdown paged (the comparison is not of nothing)
     expect(restored).toEqual(state);
+    // Both series' buckets in one buffer, live and restored (one ArrayBuffer per probe, not two).
+    expect(state.ttft.baseline.how!.buffer).toBe(state.total.baseline.how!.buffer);
+    expect(restored.ttft.baseline.how!.buffer).toBe(restored.total.baseline.how!.buffer);
+    expect(restored.ttft.baseline.how!.buffer).not.toBe(state.ttft.baseline.how!.buffer);
     // Another zone's buckets are not this zone's: ignored. Unknown probes: null. Deleted: gone.
     expect(await loadBaseline(s2, probe.id, 'Europe/Paris')).toBeNull();
     expect(await loadBaseline(s2, 'nope', TZ)).toBeNull();

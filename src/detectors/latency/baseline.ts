@@ -66,6 +66,23 @@ export function emptyBaseline(): BaselineState {
   return { how: null, all: [0, 0, 0], landmark: 0, visit: null };
 }
 
+/** Floats of one series' hour-of-week buckets. */
+export const BUCKET_FLOATS = HOW * F;
+
+/**
+ * Give two series of one probe (time to first token and total) their buckets in one buffer: each typed array
+ * carries its own ArrayBuffer and off-heap backing store (about 250 bytes besides its 2 kB), so a pair shares
+ * one. Only for series that have none yet, or whose buckets are copied in (a restored state).
+ */
+export function shareBuckets(a: BaselineState, b: BaselineState): void {
+  if (a.how && b.how && a.how.buffer === b.how.buffer) return;
+  const both = new Float32Array(2 * BUCKET_FLOATS);
+  if (a.how) both.set(a.how, 0);
+  if (b.how) both.set(b.how, BUCKET_FLOATS);
+  a.how = both.subarray(0, BUCKET_FLOATS);
+  b.how = both.subarray(BUCKET_FLOATS);
+}
+
 /** Keep exp(λ(t − landmark)) bounded (every ~1.6 years at a 14-day half-life): rescale the stored weights. */
 function renormalise(b: BaselineState, t: number, lambda: number): void {
   if (lambda * (t - b.landmark) < RENORM_EXP) return;
@@ -119,7 +136,7 @@ function visitFor(b: BaselineState, how: number, t: number): NonNullable<Baselin
 export function learn(b: BaselineState, how: number, x: number, g: number, t: number, p: BaselineParams): void {
   renormalise(b, t, p.lambda);
   b.visit = visitFor(b, how, t);
-  if (!b.how) b.how = new Float32Array(HOW * F);
+  if (!b.how) b.how = new Float32Array(BUCKET_FLOATS);
   const fg = g * Math.exp(p.lambda * (t - b.landmark));
   learnBucket(b.how, how * F, x, fg, b.all[S]);
   learnBucket(b.all, 0, x, fg, 0);

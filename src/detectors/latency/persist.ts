@@ -3,6 +3,7 @@
 // touches the store. The 168 buckets (a Float32Array) and the ring of recent calls (doubles) are stored as base64
 // of their bytes: about 3.5 kB of JSON per metric.
 import type { Store } from '../../store/store.ts';
+import { shareBuckets } from './baseline.ts';
 import type { LatencyState } from './detector.ts';
 import type { ProbeLatencyState } from './probe.ts';
 import { DETECTOR_ID } from './probe.ts';
@@ -88,6 +89,8 @@ export function decodeBaseline(body: string, timezone: string): ProbeLatencyStat
     // Saved before records had their own start: their records have learnt since the warm-up ended, so they count
     // as learning from the first value (nothing learnt is thrown away, and no new warm-up is imposed).
     for (const m of [saved.state.ttft, saved.state.total]) if (m.recordsFrom === undefined) m.recordsFrom = m.count > 0 ? m.firstT : null;
+    // Both series learnt: their buckets in one buffer, as live states keep them.
+    if (saved.state.ttft.baseline.how && saved.state.total.baseline.how) shareBuckets(saved.state.ttft.baseline, saved.state.total.baseline);
     return saved.state;
   } catch {
     return null;

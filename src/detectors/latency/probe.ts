@@ -5,6 +5,7 @@ import type { ProbeResult, Signal } from '../../domain.ts';
 import { createLatencyDetector, type AlertState, type Channel, type LatencyDetector, type LatencyState, type UpdateResult } from './detector.ts';
 import { detectorOptions, LATENCY_METRICS, type LatencyMetric, type LatencySettings } from './config.ts';
 import { localHour } from './local-hour.ts';
+import { shareBuckets } from './baseline.ts';
 
 export const DETECTOR_ID = 'latency';
 
@@ -84,6 +85,11 @@ class Tracker implements ProbeLatencyTracker {
     if (!settings.enabled || r.outcome === 'failed' || r.outcome === 'unknown' || r.drillId !== undefined) return { state, signals: [] };
     const next = { ...state };
     const signals: Signal[] = [];
+    // A streaming answer has both metrics: their buckets go in one buffer (a non-streaming probe never gets TTFT
+    // buckets, so they are not made for it).
+    if (!state.ttft.baseline.how && !state.total.baseline.how && metricValue(r, 'ttft') !== null && metricValue(r, 'total') !== null) {
+      shareBuckets(state.ttft.baseline, state.total.baseline);
+    }
     for (const metric of LATENCY_METRICS) {
       const value = metricValue(r, metric);
       if (value === null) continue;
