@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../src/config/run-load.ts';
-import type { ProbeResult } from '../src/domain.ts';
+import type { ProbeResult, ProbeSpec } from '../src/domain.ts';
 import { DriftWatch } from '../src/detectors/drift-watch.ts';
 import { AvailabilityDetector } from '../src/detectors/availability.ts';
 import { saveAvailability } from '../src/detectors/availability-persist.ts';
@@ -215,6 +215,26 @@ async function memoryRun(n: number): Promise<{ ready: number; atReady: number; p
   }
 }
 
+/** A streaming "pong" canary's attempt for `spec` started at `t`, first token after `ttft` ms; or a 500 when failed. */
+function canaryResult(spec: ProbeSpec, t: number, ttft: number, o: { failed?: boolean; tokensOut?: number } = {}): ProbeResult {
+  const failed = o.failed ?? false;
+  return makeResult({
+    probeId: spec.id,
+    startedAt: t,
+    target: spec.target,
+    provider: spec.target.replace('provider:', '') as ProbeResult['provider'],
+    requestedModel: spec.model,
+    servedModel: spec.model,
+    outcome: failed ? 'failed' : 'ok',
+    errorClass: failed ? 'server_error' : null,
+    httpStatus: failed ? 500 : 200,
+    ...(o.tokensOut === undefined ? {} : { tokensOut: o.tokensOut }),
+    timings: { connectMs: 0, tlsMs: null, ttfbMs: ttft - 50, ttftMs: failed ? null : ttft, totalMs: ttft + 40, outputTokensPerSec: null },
+    excerpt: failed ? '' : 'pong',
+    assertions: [{ assertion: 'contains "pong"', passed: !failed, detail: '', soft: false }],
+  });
+}
+
 /**
  * A store with `days` of history for n probes, as a running daemon would have left it: raw results, hourly
  * rollups, and the detectors' saved states (made by feeding the same results through the daemon's own watchers).
@@ -242,21 +262,7 @@ async function seedHistory(dir: string, n: number, days: number, everyS: number)
       if (slot >= now) continue;
       const hour = new Date(slot).getUTCHours();
       const ttft = 300 + 80 * Math.sin((hour / 24) * 2 * Math.PI) + 40 * rng();
-      const failed = rng() < 0.002;
-      const r = makeResult({
-        probeId: spec.id,
-        startedAt: slot,
-        target: spec.target,
-        provider: spec.target.replace('provider:', '') as ProbeResult['provider'],
-        requestedModel: spec.model,
-        servedModel: spec.model,
-        outcome: failed ? 'failed' : 'ok',
-        errorClass: failed ? 'server_error' : null,
-        httpStatus: failed ? 500 : 200,
-        timings: { connectMs: 0, tlsMs: null, ttfbMs: ttft - 50, ttftMs: failed ? null : ttft, totalMs: ttft + 40, outputTokensPerSec: null },
-        excerpt: failed ? '' : 'pong',
-        assertions: [{ assertion: 'contains "pong"', passed: !failed, detail: '', soft: false }],
-      });
+      const r = canaryResult(spec, slot, ttft, { failed: rng() < 0.002 });
       latency.observe(r);
       drift.observe(r);
       availability.observe(spec, r);
@@ -311,17 +317,7 @@ async function stateGrowth(n: number, days: number): Promise<{ earlyKb: number; 
           const spec = config.probes[i];
           const t = start + minute * 60_000 + Math.floor((i / n) * 60_000);
           const ttft = 300 + 80 * Math.sin(((t / 3_600_000) % 24) / 24 * 2 * Math.PI) + 40 * rng();
-          const r = makeResult({
-            probeId: spec.id,
-            startedAt: t,
-            target: spec.target,
-            provider: spec.target.replace('provider:', '') as ProbeResult['provider'],
-            requestedModel: spec.model,
-            servedModel: spec.model,
-            tokensOut: 1 + Math.floor(rng() * 3),
-            timings: { connectMs: 0, tlsMs: null, ttfbMs: ttft - 50, ttftMs: ttft, totalMs: ttft + 40, outputTokensPerSec: null },
-            assertions: [{ assertion: 'contains "pong"', passed: true, detail: '', soft: false }],
-          });
+          const r = canaryResult(spec, t, ttft, { tokensOut: 1 + Math.floor(rng() * 3) });
           w.latency.observe(r);
           w.drift.observe(r);
           w.availability.observe(spec, r);

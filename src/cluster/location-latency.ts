@@ -16,7 +16,7 @@ import type { ProbeResult, ProbeSpec, Signal } from '../domain.ts';
 import { LATENCY_METRICS, type LatencyMetric } from '../detectors/latency/config.ts';
 import { decodeBaseline } from '../detectors/latency/persist.ts';
 import { DETECTOR_ID, type ProbeLatencyState, type ProbeLatencyTracker } from '../detectors/latency/probe.ts';
-import { latencySettingsOf, latencyTracker } from '../detectors/latency/watch.ts';
+import { latencyLabels, latencySettingsOf, latencyTracker } from '../detectors/latency/watch.ts';
 import { LocationQuorum, type QuorumWords } from './quorum.ts';
 
 /** Where the states live (the detector_state table in the daemon; see persist.ts). */
@@ -239,7 +239,7 @@ function carried(spec: ProbeSpec, metric: LatencyMetric, cause: 'anomaly' | 'slo
     status: 'firing',
     summary: `${spec.id} ${metric} latency alert restored from the stored state`,
     evidence: { metric, cause, since: since === null ? null : new Date(since).toISOString() },
-    labels: { ...spec.labels, provider: spec.target.replace(/^provider:/, ''), model: spec.model, target: spec.target, kind: spec.kind, probe: spec.id, owner: spec.owner, metric },
+    labels: { ...latencyLabels(spec), probe: spec.id, owner: spec.owner, metric },
     at: since ?? 0,
   };
 }

@@ -241,17 +241,19 @@ function guardMoment(g: number[], x: number, t: number, p: Pick<GaussianParams, 
   } else g.push(t, 1, x, 0);
 }
 
-/** Release the buckets whose samples are all at or before `before` (all of them: Infinity) into `sink`. */
-function releaseCounts(g: number[], before: number, sink: DecayedCount, halfLifeMs: number): void {
+/** Hand `merge` each bucket (its offset) whose samples are all at or before `before` (all: Infinity), and drop them. */
+function releaseBuckets(g: number[], stride: number, before: number, merge: (o: number) => void): void {
   let i = 0;
-  for (; i < g.length && g[i] <= before; i += BERNOULLI_STRIDE) mergeCount(sink, g[i + 1], g[i + 2], g[i], halfLifeMs);
+  for (; i < g.length && g[i] <= before; i += stride) merge(i);
   if (i > 0) g.splice(0, i);
 }
 
+function releaseCounts(g: number[], before: number, sink: DecayedCount, halfLifeMs: number): void {
+  releaseBuckets(g, BERNOULLI_STRIDE, before, (o) => mergeCount(sink, g[o + 1], g[o + 2], g[o], halfLifeMs));
+}
+
 function releaseMoments(g: number[], before: number, sink: DecayedMoments, halfLifeMs: number): void {
-  let i = 0;
-  for (; i < g.length && g[i] <= before; i += GAUSSIAN_STRIDE) mergeMoments(sink, g[i + 1], g[i + 2], g[i + 3], g[i], halfLifeMs);
-  if (i > 0) g.splice(0, i);
+  releaseBuckets(g, GAUSSIAN_STRIDE, before, (o) => mergeMoments(sink, g[o + 1], g[o + 2], g[o + 3], g[o], halfLifeMs));
 }
 
 /** A state saved before the guard was bucketed holds [t, x] pairs: bucket them (once, at its first sample). */

@@ -25,9 +25,16 @@ type Hist = number[];
  */
 export type Pairs<V> = (string | V)[];
 
+/** Where the value under `key` is in `list`, or -1. */
+function valueAt<V>(list: Pairs<V>, key: string): number {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i + 1;
+  return -1;
+}
+
 /** The value under `key`, created by `make` if missing. */
 export function entry<V>(list: Pairs<V>, key: string, make: () => V): V {
-  for (let i = 0; i < list.length; i += 2) if (list[i] === key) return list[i + 1] as V;
+  const at = valueAt(list, key);
+  if (at >= 0) return list[at] as V;
   const v = make();
   list.push(key, v);
   return v;
@@ -35,13 +42,9 @@ export function entry<V>(list: Pairs<V>, key: string, make: () => V): V {
 
 /** Add one to the count under `key`. */
 export function bump(list: Pairs<number>, key: string): void {
-  for (let i = 0; i < list.length; i += 2) {
-    if (list[i] === key) {
-      (list[i + 1] as number)++;
-      return;
-    }
-  }
-  list.push(key, 1);
+  const at = valueAt(list, key);
+  if (at >= 0) (list[at] as number)++;
+  else list.push(key, 1);
 }
 
 /** Each entry, in insertion order. */

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SRC = dirname(dirname(fileURLToPath(import.meta.url)));
 /** Set in the warming child: main.ts then loads without running a command. */
@@ -41,7 +41,7 @@ export function sourceStamp(src: string = SRC, nodeVersion: string = process.ver
 
 /** The child's program: the cache on, each entry imported, the cache written. Plain JavaScript (nothing to strip). */
 function childScript(entries: readonly string[]): string {
-  const urls = entries.map((e) => new URL(e, `file://${SRC}/`).href);
+  const urls = entries.map((e) => pathToFileURL(join(SRC, e)).href);
   return `const m = await import('node:module');
 for (const u of ${JSON.stringify(urls)}) { try { await import(u); } catch {} }
 m.flushCompileCache?.();

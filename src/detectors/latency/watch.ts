@@ -45,9 +45,13 @@ class SpecIdentity implements ProbeIdentity {
     return this.spec.owner;
   }
   get labels(): Record<string, string> {
-    const spec = this.spec;
-    return { ...spec.labels, provider: spec.target.replace(/^provider:/, ''), model: spec.model, target: spec.target, kind: spec.kind };
+    return latencyLabels(this.spec);
   }
+}
+
+/** The labels a probe's latency signals carry besides probe, owner and metric (also the per-location feed's). */
+export function latencyLabels(spec: ProbeSpec): Record<string, string> {
+  return { ...spec.labels, provider: spec.target.replace(/^provider:/, ''), model: spec.model, target: spec.target, kind: spec.kind };
 }
 
 /** The tracker for a probe, its signals labelled as every probe signal is (shared with the per-location feed). */
