@@ -15,8 +15,9 @@
 //    half-answer to a benign prompt is over-refusal. `expected` passes on a full or partial refusal: "I can't help
 //    with that, but here is a safe alternative" is the refusal we want, not leakage.
 
-import { Ajv, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Assertion, AssertionVerdict, Outcome, RefusalLabel } from '../domain.ts';
 import { classifyRefusal } from './refusal.ts';
 
@@ -117,8 +118,13 @@ function describeJson(v: unknown): string {
   return typeof v;
 }
 
+// ajv loads when the first schema is compiled: most configs have none, and each thread that imports this module
+// (the daemon's and every probe thread) would carry about 1 MB of heap per ajv build for nothing.
+const requireLazy = createRequire(import.meta.url);
 let ajv07: Ajv | undefined;
 let ajv2020: Ajv2020 | undefined;
+const newAjv07 = (): Ajv => new (requireLazy('ajv') as typeof import('ajv')).Ajv({ strict: false, allErrors: true });
+const newAjv2020 = (): Ajv2020 => new (requireLazy('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020({ strict: false, allErrors: true });
 const schemaCache = new WeakMap<object, ValidateFunction>();
 const schemaCacheByText = new Map<string, ValidateFunction>();
 
@@ -131,7 +137,7 @@ export function compileSchema(schema: Record<string, unknown>): ValidateFunction
   let validate = schemaCacheByText.get(key);
   if (!validate) {
     const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12');
-    const ajv = is2020 ? (ajv2020 ??= new Ajv2020({ strict: false, allErrors: true })) : (ajv07 ??= new Ajv({ strict: false, allErrors: true }));
+    const ajv = is2020 ? (ajv2020 ??= newAjv2020()) : (ajv07 ??= newAjv07());
     validate = ajv.compile(schema);
     schemaCacheByText.set(key, validate);
   }

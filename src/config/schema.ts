@@ -7,8 +7,7 @@ import { regexProblem } from './regex.ts';
 import { latencyConfigSchema } from '../detectors/latency/config.ts';
 import { chaosConfigSchema } from '../chaos/config.ts';
 import { detectorsConfigSchema } from '../detectors/config.ts';
-import { Ajv } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { compileSchema } from '../classify/assertions.ts';
 import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
 import { checkCron } from './cron.ts';
 import { isTimeZone } from '../time.ts';
@@ -810,9 +809,8 @@ export function describeInput(v: unknown): string {
 /** Undefined when `schema` compiles, else ajv's reason. Draft 2020-12 when it says so, else draft-07. */
 export function compileJsonSchema(schema: Record<string, unknown>): string | undefined {
   try {
-    const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12');
-    const ajv = is2020 ? new Ajv2020({ strict: false }) : new Ajv({ strict: false });
-    ajv.compile(schema);
+    // The validator the assertion will use, compiled and cached now (ajv loads with the first schema).
+    compileSchema(schema);
     return undefined;
   } catch (err) {
     return (err as Error).message;

@@ -5,6 +5,7 @@ import type { Document, Node } from 'yaml';
 import type { ConfigError, FieldPath } from './errors.ts';
 import { pathToString } from './errors.ts';
 import { fastParse } from './fast-yaml.ts';
+import { Interner } from '../intern.ts';
 import type { FastParse } from './fast-yaml.ts';
 
 export interface SourceFile {
@@ -64,9 +65,14 @@ class LeanSource implements SourceFile {
   }
 }
 
-/** The values of a parsed file, as `yaml`'s `toJS` gives them (after interpolation, which edits them in place). */
+/**
+ * The values of a parsed file, as `yaml`'s `toJS` gives them (after interpolation, which edits them in place), with
+ * every string a flat copy shared by equal values: both parsers' strings are slices of the file's text, and the
+ * config lives as long as the daemon (src/intern.ts).
+ */
 export function valuesOf(src: SourceFile): unknown {
-  return src.fast ? src.fast.value : src.doc.toJS({ maxAliasCount: 1000 });
+  const values: unknown = src.fast ? src.fast.value : src.doc.toJS({ maxAliasCount: 1000 });
+  return new Interner({ maxEntries: Infinity, flattenLong: true }).deep(values);
 }
 
 /** The line of `path`: from the lean parse's index when it has it (a probe in a 10,000-probe file), else `locate`. */

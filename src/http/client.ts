@@ -1,6 +1,7 @@
 // The shared HTTP client: one undici Agent, phase marks from undici's own callbacks (timing.ts, connector.ts),
 // per-request connect / first-byte / total timeouts, and a streaming body (body.ts).
-import { Agent } from 'undici';
+import { Agent } from './undici.ts';
+import type { AgentOptions } from './undici.ts';
 import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -79,7 +80,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       now,
       timeoutMs: opts.connectBackstopMs ?? 30_000,
       tls: opts.tls as Record<string, unknown> | undefined,
-    }) as unknown as Agent.Options['connect'],
+    }) as unknown as AgentOptions['connect'],
   });
   const dispatcher = agent.compose(timingInterceptor);
   const arrival = opts.arrivalStamps === 'per-read' ? now : batchClock(now);

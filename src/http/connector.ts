@@ -10,7 +10,8 @@
 // The same trick in the other direction: undici creates the socket synchronously inside `dispatch()` when the
 // pool needs a new connection, so the dispatching request can learn which socket is being opened for it
 // (`dispatchWith`) and destroy it when its own connect timeout fires.
-import { buildConnector } from 'undici';
+import { buildConnector } from './undici.ts';
+import type { ConnectorBuildOptions, ConnectorOptions } from './undici.ts';
 import type { Socket } from 'node:net';
 
 export interface ConnectionTiming {
@@ -64,7 +65,7 @@ export interface TimedConnectorOptions {
 
 export function createTimedConnector(opts: TimedConnectorOptions) {
   // HTTP/1.1 only: with h2 several requests share one socket and "who paid for the connect" loses meaning.
-  const base = buildConnector({ ...opts.tls, allowH2: false, timeout: opts.timeoutMs } as buildConnector.BuildOptions);
+  const base = buildConnector({ ...opts.tls, allowH2: false, timeout: opts.timeoutMs } as ConnectorBuildOptions);
   const now = opts.now;
 
   return function connect(connectOpts: ConnectOpts, callback: Callback) {
@@ -75,7 +76,7 @@ export function createTimedConnector(opts: TimedConnectorOptions) {
       secureAt: 0,
       tls: connectOpts.protocol === 'https:',
     };
-    const socket = base(connectOpts as unknown as buildConnector.Options, (err, sock) => {
+    const socket = base(connectOpts as unknown as ConnectorOptions, (err, sock) => {
       if (err || !sock) return callback(err, null);
       // Stamps come from prepended listeners, which ran before undici's own; this is only a fallback.
       const t = now();

@@ -15,6 +15,7 @@ import type { PricingTable } from '../config/pricing.ts';
 import type { VigilConfig } from '../config/types.ts';
 import { secretValues } from '../config/redact.ts';
 import type { HttpClient } from '../http/types.ts';
+import { Interner } from '../intern.ts';
 import { runProbe } from './run.ts';
 import type { RunnerDeps } from './run.ts';
 import type { FromThread, ToThread } from './worker.ts';
@@ -65,6 +66,7 @@ export class ProbeThreads {
   private nextId = 1;
   private config: ThreadConfig | null = null;
   private stopped = false;
+  private readonly interner = new Interner();
 
   private readonly opts: ProbeThreadsOptions;
   private readonly local: () => RunnerDeps;
@@ -125,6 +127,19 @@ export class ProbeThreads {
     );
   }
 
+  /**
+   * A result as the daemon keeps it: a structured clone makes every string anew, so the probe's id is the spec's
+   * own and the short strings (provider, served model, outcome, finish reason, verdicts) are shared copies, not
+   * one per probe per result (src/intern.ts).
+   */
+  private own(r: ProbeResult, spec: ProbeSpec): ProbeResult {
+    const id = r.probeId;
+    r.probeId = ''; // one per probe: the spec has it already, the table need not
+    this.interner.deep(r);
+    r.probeId = id === spec.id ? spec.id : id;
+    return r;
+  }
+
   private spawn(index: number): Thread {
     const worker = startTsWorker(new URL('./worker.ts', import.meta.url), {
       resourceLimits: { maxYoungGenerationSizeMb: this.opts.youngGenerationMb ?? 16 },
@@ -138,7 +153,7 @@ export class ProbeThreads {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.settle(m.id, p);
-      if (m.type === 'result') p.resolve(m.result);
+      if (m.type === 'result') p.resolve(this.own(m.result, p.spec));
       else void this.gone(p.spec, p.attempt, p.signal, `probe thread error: ${m.message}`).then(p.resolve);
     });
     let error: string | null = null;

@@ -6,7 +6,6 @@
 // never returned: any failed page fails the whole fetch, so a glitch can't look like a disappearance.
 import { createHash, createHmac } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { Sourced } from '../config/types.ts';
 import type { ProviderEndpoint, Timeouts } from '../domain.ts';
 import type { HttpClient } from '../http/types.ts';
@@ -252,6 +251,8 @@ function toBuffer(d: string | ArrayBuffer | ArrayBufferView): Buffer {
 /** Bedrock ListFoundationModels: `GET /foundation-models` on the control-plane host, SigV4-signed (service `bedrock`). */
 async function fetchBedrock(http: HttpClient, src: ModelListSource, timeouts: Timeouts, now: number): Promise<ListedModel[]> {
   const url = new URL(`${trim(src.url ?? `https://bedrock.${src.region}.amazonaws.com`)}/foundation-models`);
+  // Loaded when a Bedrock list is first fetched: about 2 MB of heap a daemon without one would carry for nothing.
+  const { SignatureV4 } = await import('@smithy/signature-v4');
   const signer = new SignatureV4({
     service: 'bedrock',
     region: src.region!,
