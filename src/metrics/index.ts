@@ -8,6 +8,15 @@ import { ServedModelLimiter, configLabel, errorClassLabel, providerLabel } from 
 import { add, bump, entry, newCell, newHist, observe, registerProbeFamilies, servedCell, setPhase, SLOT } from './probe-series.ts';
 import type { ProbeCell } from './probe-series.ts';
 
+/** `${outcome}\0${error_class}`, one string per pair (both are closed lists), not one per probe per result. */
+const resultKeys = new Map<string, string>();
+function resultKey(outcome: string, errorClass: string): string {
+  const k = `${outcome}\0${errorClass}`;
+  let shared = resultKeys.get(k);
+  if (shared === undefined) resultKeys.set(k, (shared = k));
+  return shared;
+}
+
 /** The parts of a ProbeSpec that name its series. */
 export interface ProbeIdentity {
   id: string;
@@ -195,14 +204,13 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     if (result.servedModel != null) c.info = served.labels;
 
     const errorClass = errorClassLabel(result.errorClass);
-    observe(entry(served.op, errorClass, () => newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, sec(t.totalMs));
+    observe(entry(served, 'op', errorClass, () => newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, sec(t.totalMs));
     if (t.ttftMs != null && Number.isFinite(t.ttftMs) && t.ttftMs >= 0) observe((served.ttft ??= newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, t.ttftMs / 1000);
     if (isCount(result.tokensIn)) served.tokIn = add(served.tokIn, result.tokensIn);
     if (isCount(result.tokensOut)) served.tokOut = add(served.tokOut, result.tokensOut);
     if (isCount(result.costUsd)) served.cost = add(served.cost, result.costUsd);
     const outcome = result.outcome === 'ok' || result.outcome === 'degraded' || result.outcome === 'failed' || result.outcome === 'unknown' ? result.outcome : 'failed';
-    const key = `${outcome}\0${errorClass}`;
-    bump(c.results, key);
+    bump(c, 'results', resultKey(outcome, errorClass));
   }
 
   return {

@@ -31,20 +31,26 @@ function valueAt<V>(list: Pairs<V>, key: string): number {
   return -1;
 }
 
-/** The value under `key`, created by `make` if missing. */
-export function entry<V>(list: Pairs<V>, key: string, make: () => V): V {
+/**
+ * The value under `key` in `holder[field]`, created by `make` if missing. A new entry replaces the list by one a
+ * pair longer instead of pushing: V8 gives a pushed-to array room for 17 values, about 170 bytes more than the one
+ * or two pairs a list holds, and every probe has three lists.
+ */
+export function entry<F extends string, V>(holder: Record<F, Pairs<NoInfer<V>>>, field: F, key: string, make: () => V): V {
+  const list = holder[field];
   const at = valueAt(list, key);
   if (at >= 0) return list[at] as V;
   const v = make();
-  list.push(key, v);
+  holder[field] = list.concat([key, v]); // one array argument: `v` (a histogram is an array) is not spread
   return v;
 }
 
-/** Add one to the count under `key`. */
-export function bump(list: Pairs<number>, key: string): void {
+/** Add one to the count under `key` in `holder[field]` (a new key grows the list as `entry` does). */
+export function bump<F extends string>(holder: Record<F, Pairs<number>>, field: F, key: string): void {
+  const list = holder[field];
   const at = valueAt(list, key);
   if (at >= 0) (list[at] as number)++;
-  else list.push(key, 1);
+  else holder[field] = list.concat([key, 1]);
 }
 
 /** Each entry, in insertion order. */
@@ -86,7 +92,7 @@ export function setPhase(c: ProbeCell, i: number, v: number): void {
 }
 
 export function servedCell(c: ProbeCell, servedModel: string): ServedCell {
-  return entry(c.served, servedModel, () => ({ labels: { ...c.id, served_model: servedModel }, ttft: null, op: [], tokIn: NaN, tokOut: NaN, cost: NaN }));
+  return entry(c, 'served', servedModel, (): ServedCell => ({ labels: { ...c.id, served_model: servedModel }, ttft: null, op: [], tokIn: NaN, tokOut: NaN, cost: NaN }));
 }
 
 export function newHist(bounds: readonly number[]): Hist {
