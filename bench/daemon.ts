@@ -46,7 +46,7 @@ const { values } = parseArgs({
      * The detectors' state after days of results, not minutes: buffers that fill over a guard or slack window
      * (drift guards, resume identities) are empty in a two-minute run. In this process, simulated time.
      */
-    'state-probes': { type: 'string', default: '300' },
+    'state-probes': { type: 'string', default: '1000' },
     'state-days': { type: 'string', default: '3' },
     /** Keep the seeded start-up store and config (its path is printed) to profile a start by hand. */
     keep: { type: 'boolean', default: false },
