@@ -7,6 +7,7 @@ import type { ProbeResult } from '../domain.ts';
 import { ServedModelLimiter, configLabel, errorClassLabel, providerLabel } from './labels.ts';
 import { add, bump, entry, newCell, newHist, observe, registerProbeFamilies, servedCell, setPhase, SLOT } from './probe-series.ts';
 import type { ProbeCell } from './probe-series.ts';
+import { writeExposition } from './exposition.ts';
 
 /** `${outcome}\0${error_class}`, one string per pair (both are closed lists), not one per probe per result. */
 const resultKeys = new Map<string, string>();
@@ -36,8 +37,10 @@ export interface VigilMetrics {
   readonly registry: Registry;
   /** `text/plain; version=0.0.4; charset=utf-8` (the registry's). */
   readonly contentType: string;
-  /** The exposition text, as served on `/metrics`. */
+  /** The exposition text, as one string (tests; `writeMetrics` is what `/metrics` serves). */
   metrics(): Promise<string>;
+  /** The same text, in chunks, each handed to `write` (which may wait for the socket) as it is made. */
+  writeMetrics(write: (chunk: string) => void | Promise<void>): Promise<void>;
   /** Record one probe attempt. Drill attempts (`drillId` set) are ignored: faults are injected on purpose. */
   observeResult(result: ProbeResult, spec: ProbeIdentity): void;
   /** Drop every series of a probe (it was removed from config). */
@@ -218,7 +221,12 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     get contentType() {
       return registry.contentType;
     },
-    metrics: () => registry.metrics(),
+    metrics: async () => {
+      let text = '';
+      await writeExposition(registry, (chunk) => void (text += chunk));
+      return text;
+    },
+    writeMetrics: (write) => writeExposition(registry, write),
     observeResult,
     removeProbe,
     retainProbes(probeIds) {

@@ -6,8 +6,9 @@
 // and an off-heap backing store, about 300 bytes of bookkeeping each. Names, labels, values and text are what prom-client's
 // Gauge, Counter and Histogram would export for the same calls (test/metrics/metrics.test.ts pins them).
 import type { Registry } from 'prom-client';
+import type { Labels, RowSink, TextFamily } from './exposition.ts';
 
-export type Labels = Record<string, string>;
+export type { Labels } from './exposition.ts';
 
 /** The last-value gauges of a probe, by slot in `ProbeCell.g`. */
 export const SLOT = { success: 0, degraded: 1, duration: 2, status: 3, last: 4 } as const;
@@ -122,44 +123,71 @@ interface Value {
   exemplar?: null;
 }
 
-/** A metric family whose series are built from the probe cells when scraped. */
-class Family {
+/** Rows as prom-client's own metric classes give them (for getMetricsAsJSON and prom-client's text path). */
+class ValuesSink implements RowSink {
+  readonly out: Value[] = [];
+  row(base: Labels, value: number, k1?: string, v1?: string, k2?: string, v2?: string): void {
+    let labels = base;
+    if (k1 !== undefined) labels = k2 !== undefined ? { ...base, [k1]: v1!, [k2]: v2! } : { ...base, [k1]: v1! };
+    this.out.push({ labels, value });
+  }
+  hist(name: string, bounds: readonly number[], h: readonly number[], base: Labels, k1?: string, v1?: string): void {
+    const labels = k1 !== undefined ? { ...base, [k1]: v1! } : base;
+    let acc = 0;
+    const bucket = `${name}_bucket`;
+    for (let i = 0; i < bounds.length; i++) {
+      acc += h[i];
+      this.out.push({ labels: { le: bounds[i] as unknown as string }, value: acc, metricName: bucket, sharedLabels: labels, exemplar: null });
+    }
+    const count = h[bounds.length + 1];
+    this.out.push(
+      { labels: { le: '+Inf' }, value: count, metricName: bucket, sharedLabels: labels, exemplar: null },
+      { labels: {}, value: h[bounds.length], metricName: `${name}_sum`, sharedLabels: labels, exemplar: undefined },
+      { labels: {}, value: count, metricName: `${name}_count`, sharedLabels: labels, exemplar: undefined },
+    );
+  }
+}
+
+/**
+ * A metric family whose series are built from the probe cells when scraped: written as text by exposition.ts
+ * (the `/metrics` page), or as prom-client's row objects for getMetricsAsJSON and `registry.metrics()`.
+ */
+class Family implements TextFamily {
   readonly name: string;
   readonly help: string;
   readonly type: 'gauge' | 'counter' | 'histogram';
   readonly aggregator = 'sum';
-  readonly #rows: () => Value[];
-  constructor(name: string, help: string, type: Family['type'], rows: () => Value[]) {
+  readonly #cells: Map<string, ProbeCell>;
+  readonly #write: (c: ProbeCell, sink: RowSink) => void;
+  constructor(name: string, help: string, type: Family['type'], cells: Map<string, ProbeCell>, write: (c: ProbeCell, sink: RowSink) => void) {
     this.name = name;
     this.help = help;
     this.type = type;
-    this.#rows = rows;
+    this.#cells = cells;
+    this.#write = write;
   }
-  /** For the text exposition: histogram rows carry the series labels as prom-client's `sharedLabels`. */
+  /** Each probe's rows into `sink`, yielding after each probe (the exposition sends a chunk when one is full). */
+  *writeRows(sink: RowSink): Generator<void> {
+    for (const c of this.#cells.values()) {
+      this.#write(c, sink);
+      yield;
+    }
+  }
+  #values(): Value[] {
+    const sink = new ValuesSink();
+    for (const c of this.#cells.values()) this.#write(c, sink);
+    return sink.out;
+  }
+  /** For prom-client's text path: histogram rows carry the series labels as prom-client's `sharedLabels`. */
   async getForPromString() {
-    return { name: this.name, help: this.help, type: this.type, values: this.#rows(), aggregator: this.aggregator };
+    return { name: this.name, help: this.help, type: this.type, values: this.#values(), aggregator: this.aggregator };
   }
   /** For getMetricsAsJSON: labels splayed into one object (`le` first), as prom-client's Histogram.get(). */
   async get() {
-    const values = this.#rows().map(({ sharedLabels, labels, ...rest }) => ({ ...rest, labels: sharedLabels ? Object.assign(labels, sharedLabels) : labels }));
+    const values = this.#values().map(({ sharedLabels, labels, ...rest }) => ({ ...rest, labels: sharedLabels ? Object.assign(labels, sharedLabels) : labels }));
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
   reset(): void {}
-}
-
-function histRows(name: string, bounds: readonly number[], h: Hist, labels: Labels, out: Value[]): void {
-  let acc = 0;
-  const bucket = `${name}_bucket`;
-  for (let i = 0; i < bounds.length; i++) {
-    acc += h[i];
-    out.push({ labels: { le: bounds[i] as unknown as string }, value: acc, metricName: bucket, sharedLabels: labels, exemplar: null });
-  }
-  const count = h[bounds.length + 1];
-  out.push(
-    { labels: { le: '+Inf' }, value: count, metricName: bucket, sharedLabels: labels, exemplar: null },
-    { labels: {}, value: h[bounds.length], metricName: `${name}_sum`, sharedLabels: labels, exemplar: undefined },
-    { labels: {}, value: count, metricName: `${name}_count`, sharedLabels: labels, exemplar: undefined },
-  );
 }
 
 export interface FamilyNames {
@@ -179,39 +207,33 @@ export interface FamilyNames {
 
 /** Register the per-probe families on `registry`, reading `cells` at each scrape. `help`: by the same keys. */
 export function registerProbeFamilies(registry: Registry, cells: Map<string, ProbeCell>, names: FamilyNames, help: FamilyNames, buckets: readonly number[]): void {
-  const each = (f: (c: ProbeCell, out: Value[]) => void) => () => {
-    const out: Value[] = [];
-    for (const c of cells.values()) f(c, out);
-    return out;
-  };
-  const gauge = (key: keyof FamilyNames, slot: number) =>
-    new Family(names[key], help[key], 'gauge', each((c, out) => void (Number.isNaN(c.g[slot]) || out.push({ labels: c.id, value: c.g[slot] }))));
-  const servedEach = (f: (s: ServedCell, out: Value[]) => void) => each((c, out) => eachPair(c.served, (s) => f(s, out)));
+  const family = (key: keyof FamilyNames, type: Family['type'], write: (c: ProbeCell, sink: RowSink) => void) => new Family(names[key], help[key], type, cells, write);
+  const gauge = (key: keyof FamilyNames, slot: number) => family(key, 'gauge', (c, sink) => void (Number.isNaN(c.g[slot]) || sink.row(c.id, c.g[slot])));
+  const served = (key: keyof FamilyNames, type: Family['type'], write: (s: ServedCell, sink: RowSink) => void) =>
+    family(key, type, (c, sink) => eachPair(c.served, (s) => write(s, sink)));
   const families = [
     gauge('success', SLOT.success),
     gauge('degraded', SLOT.degraded),
     gauge('duration', SLOT.duration),
-    new Family(names.httpDuration, help.httpDuration, 'gauge', each((c, out) => {
-      PHASES.forEach((phase, i) => Number.isNaN(c.g[PHASE0 + i]) || out.push({ labels: { ...c.id, phase }, value: c.g[PHASE0 + i] }));
-    })),
+    family('httpDuration', 'gauge', (c, sink) => {
+      PHASES.forEach((phase, i) => Number.isNaN(c.g[PHASE0 + i]) || sink.row(c.id, c.g[PHASE0 + i], 'phase', phase));
+    }),
     gauge('httpStatus', SLOT.status),
     gauge('lastTimestamp', SLOT.last),
-    new Family(names.servedModelInfo, help.servedModelInfo, 'gauge', each((c, out) => void (c.info && out.push({ labels: c.info, value: 1 })))),
-    new Family(names.operationDuration, help.operationDuration, 'histogram', servedEach((s, out) => {
-      eachPair(s.op, (h, error_class) => histRows(names.operationDuration, buckets, h, { ...s.labels, error_class }, out));
-    })),
-    new Family(names.timeToFirstChunk, help.timeToFirstChunk, 'histogram', servedEach((s, out) => void (s.ttft && histRows(names.timeToFirstChunk, buckets, s.ttft, s.labels, out)))),
-    new Family(names.tokenUsage, help.tokenUsage, 'counter', servedEach((s, out) => {
-      if (!Number.isNaN(s.tokIn)) out.push({ labels: { ...s.labels, gen_ai_token_type: 'input' }, value: s.tokIn });
-      if (!Number.isNaN(s.tokOut)) out.push({ labels: { ...s.labels, gen_ai_token_type: 'output' }, value: s.tokOut });
-    })),
-    new Family(names.cost, help.cost, 'counter', servedEach((s, out) => void (Number.isNaN(s.cost) || out.push({ labels: s.labels, value: s.cost })))),
-    new Family(names.results, help.results, 'counter', each((c, out) => {
+    family('servedModelInfo', 'gauge', (c, sink) => void (c.info && sink.row(c.info, 1))),
+    served('operationDuration', 'histogram', (s, sink) => eachPair(s.op, (h, errorClass) => sink.hist(names.operationDuration, buckets, h, s.labels, 'error_class', errorClass))),
+    served('timeToFirstChunk', 'histogram', (s, sink) => void (s.ttft && sink.hist(names.timeToFirstChunk, buckets, s.ttft, s.labels))),
+    served('tokenUsage', 'counter', (s, sink) => {
+      if (!Number.isNaN(s.tokIn)) sink.row(s.labels, s.tokIn, 'gen_ai_token_type', 'input');
+      if (!Number.isNaN(s.tokOut)) sink.row(s.labels, s.tokOut, 'gen_ai_token_type', 'output');
+    }),
+    served('cost', 'counter', (s, sink) => void (Number.isNaN(s.cost) || sink.row(s.labels, s.cost))),
+    family('results', 'counter', (c, sink) => {
       eachPair(c.results, (n, k) => {
         const sep = k.indexOf('\0');
-        out.push({ labels: { ...c.id, outcome: k.slice(0, sep), error_class: k.slice(sep + 1) }, value: n });
+        sink.row(c.id, n, 'outcome', k.slice(0, sep), 'error_class', k.slice(sep + 1));
       });
-    })),
+    }),
   ];
   for (const f of families) registry.registerMetric(f as never);
 }

@@ -34,6 +34,8 @@ export interface ResultsQuery {
 export interface MetricsSource {
   readonly contentType: string;
   metrics(): Promise<string>;
+  /** The text in chunks (VigilMetrics): served as it is made instead of as one string. */
+  writeMetrics?(write: (chunk: string) => void | Promise<void>): Promise<void>;
 }
 
 /** One liveness condition for /healthz; a failing `fatal` one makes it 503. */

@@ -111,10 +111,7 @@ export async function startServer(opts: ServerOptions): Promise<VigilServer> {
 
   router.add('GET', '/healthz', () => healthz(deps, opts.readinessTimeoutMs ?? 2000));
   router.add('GET', '/readyz', () => readyz(deps, opts.readinessTimeoutMs ?? 2000));
-  router.add('GET', '/metrics', async () => {
-    const body = await deps.metrics.metrics();
-    return text(body, 200, deps.metrics.contentType);
-  });
+  router.add('GET', '/metrics', (ctx) => serveMetrics(deps.metrics, ctx.res));
   router.add('GET', '/api/probes', async (ctx) => {
     singleParams(ctx.query, []);
     const listings = await deps.listProbes();
@@ -232,7 +229,7 @@ async function dispatch(shared: Shared, serve: ReadonlySet<Area>, req: IncomingM
     const ctx: RequestContext = { req, res, method, params: found.params, query, path, route, role: decision.role };
     const reply = await found.route.handler(ctx);
     if (reply) send(res, reply);
-    else if (!res.headersSent && !res.writableEnded) throw new Error(`handler for ${route} sent no response`);
+    else if (!res.headersSent && !res.writableEnded && !res.destroyed) throw new Error(`handler for ${route} sent no response`);
   } catch (err) {
     try {
       if (err instanceof HttpError) {
@@ -249,6 +246,40 @@ async function dispatch(shared: Shared, serve: ReadonlySet<Area>, req: IncomingM
     // Bodies are read by now (or never will be): their bytes go back to the shared budget.
     releaseBodyBudget(req);
   }
+}
+
+/** The client went away mid-scrape: stop making the rest of the page. */
+class ScrapeGone extends Error {}
+
+/**
+ * `/metrics` as it is made (chunked), so a 10,000-probe page (about 140 MB) is never one string in memory and the
+ * loop gets turns while it is written; the socket's backpressure paces the writer. Each chunk is whole lines,
+ * so redacting chunk by chunk sees every label value whole. A source without `writeMetrics` is sent whole.
+ */
+async function serveMetrics(source: ServerDeps['metrics'], res: ServerResponse): Promise<Reply | void> {
+  if (!source.writeMetrics) return text(await source.metrics(), 200, source.contentType);
+  res.statusCode = 200;
+  res.setHeader('content-type', source.contentType);
+  try {
+    await source.writeMetrics(async (chunk) => {
+      if (res.destroyed) throw new ScrapeGone();
+      if (!res.write(redact(chunk))) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    });
+  } catch (err) {
+    if (err instanceof ScrapeGone) return;
+    throw err;
+  }
+  res.end();
 }
 
 function send(res: ServerResponse, reply: Reply): void {

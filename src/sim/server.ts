@@ -235,6 +235,7 @@ export class SimServer {
       path,
       at: this.clock.now(),
       t0,
+      tag: simTag(req.headers['x-sim-tag']),
       model: null,
       servedModel: null,
       stream: false,
@@ -296,4 +297,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + '\n';
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
+}
+
+/** A bench's correlation tag: one short header value, or null. */
+function simTag(v: string | string[] | undefined): string | null {
+  return typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : null;
 }

@@ -31,6 +31,8 @@ export interface SimRequestRecord {
   at: number;
   /** performance.now() when the request body was fully received: every offset below is relative to it. */
   t0: number;
+  /** The client's `x-sim-tag` request header (at most 128 characters), for benches to match calls to records. */
+  tag: string | null;
   model: string | null;
   servedModel: string | null;
   stream: boolean;
