@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultSpec } from './faults.ts';
 import { halfEvent, isContentEvent, streamErrorEvent, unframed } from './wire.ts';
 import type { UpstreamKind } from './wire.ts';
+import { drainedOrClosed } from '../http/drain.ts';
 
 /** The client side: headers sent lazily (a fault may change content-length), writes that respect drain. */
 export class Out {
@@ -34,17 +35,7 @@ export class Out {
   async write(data: string | Buffer): Promise<void> {
     if (this.done || this.res.destroyed || data.length === 0) return;
     this.head();
-    if (!this.res.write(data)) {
-      await new Promise<void>((resolve) => {
-        const go = () => {
-          this.res.off('drain', go);
-          this.res.off('close', go);
-          resolve();
-        };
-        this.res.on('drain', go);
-        this.res.on('close', go);
-      });
-    }
+    if (!this.res.write(data)) await drainedOrClosed(this.res);
   }
 
   /** Clean end. */

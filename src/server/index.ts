@@ -13,6 +13,7 @@ import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeListing, ReadinessCheck, ResultsQuery, ServerDeps } from './deps.ts';
 import { redact } from '../config/redact.ts';
+import { drainedOrClosed } from '../http/drain.ts';
 import { AREAS, accessFor, areaOf, hostAllowed } from './access.ts';
 import type { Area } from './access.ts';
 import { Authenticator, DEFAULT_AUTH } from './auth.ts';
@@ -263,17 +264,7 @@ async function serveMetrics(source: ServerDeps['metrics'], res: ServerResponse):
   try {
     await source.writeMetrics(async (chunk) => {
       if (res.destroyed) throw new ScrapeGone();
-      if (!res.write(redact(chunk))) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
+      if (!res.write(redact(chunk))) await drainedOrClosed(res);
     });
   } catch (err) {
     if (err instanceof ScrapeGone) return;
