@@ -13,3 +13,18 @@ export function drainedOrClosed(stream: Writable): Promise<void> {
     stream.on('close', done);
   });
 }
+
+/**
+ * Write `chunk` and wait until the stream is done with its memory (the write's callback, called on success and
+ * on error alike) or closes: then the caller may fill it again.
+ */
+export function writtenOrClosed(stream: Writable, chunk: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('close', done);
+    stream.write(chunk, done);
+  });
+}

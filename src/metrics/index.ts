@@ -8,6 +8,7 @@ import { ServedModelLimiter, configLabel, errorClassLabel, providerLabel } from 
 import { add, bump, entry, newCell, newHist, observe, registerProbeFamilies, servedCell, setPhase, SLOT } from './probe-series.ts';
 import type { ProbeCell } from './probe-series.ts';
 import { writeExposition } from './exposition.ts';
+import type { ExpositionOptions } from './exposition.ts';
 
 /** `${outcome}\0${error_class}`, one string per pair (both are closed lists), not one per probe per result. */
 const resultKeys = new Map<string, string>();
@@ -39,8 +40,11 @@ export interface VigilMetrics {
   readonly contentType: string;
   /** The exposition text, as one string (tests; `writeMetrics` is what `/metrics` serves). */
   metrics(): Promise<string>;
-  /** The same text, in chunks, each handed to `write` (which may wait for the socket) as it is made. */
-  writeMetrics(write: (chunk: string) => void | Promise<void>): Promise<void>;
+  /**
+   * The same text as UTF-8, in chunks of whole lines, each handed to `write` (which may wait for the socket) as
+   * it is made; see ExpositionOptions for redaction and chunk reuse.
+   */
+  writeMetrics(write: (chunk: Buffer) => void | Promise<void>, opts?: ExpositionOptions): Promise<void>;
   /** Record one probe attempt. Drill attempts (`drillId` set) are ignored: faults are injected on purpose. */
   observeResult(result: ProbeResult, spec: ProbeIdentity): void;
   /** Drop every series of a probe (it was removed from config). */
@@ -176,7 +180,7 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
     };
     let c = cells.get(spec.id);
     // A config edit that changes the identity labels drops the old series.
-    if (c && (c.id.probe !== id.probe || c.id.provider !== id.provider || c.id.model !== id.model || c.id.owner !== id.owner)) {
+    if (c && (c.labels.probe !== id.probe || c.labels.provider !== id.provider || c.labels.model !== id.model || c.labels.owner !== id.owner)) {
       removeProbe(spec.id);
       c = undefined;
     }
@@ -204,7 +208,7 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
 
     const served = servedCell(c, limiter.label(spec.id, result.servedModel));
     // Info metric: exactly one series per probe, the latest served model.
-    if (result.servedModel != null) c.info = served.labels;
+    if (result.servedModel != null) c.info = served;
 
     const errorClass = errorClassLabel(result.errorClass);
     observe(entry(served, 'op', errorClass, () => newHist(LLM_LATENCY_BUCKETS)), LLM_LATENCY_BUCKETS, sec(t.totalMs));
@@ -222,11 +226,11 @@ export function createMetrics(opts: MetricsOptions = {}): VigilMetrics {
       return registry.contentType;
     },
     metrics: async () => {
-      let text = '';
-      await writeExposition(registry, (chunk) => void (text += chunk));
-      return text;
+      const chunks: Buffer[] = [];
+      await writeExposition(registry, (chunk) => void chunks.push(chunk));
+      return Buffer.concat(chunks).toString();
     },
-    writeMetrics: (write) => writeExposition(registry, write),
+    writeMetrics: (write, opts) => writeExposition(registry, write, opts),
     observeResult,
     removeProbe,
     retainProbes(probeIds) {

@@ -6,7 +6,7 @@
 // and an off-heap backing store, about 300 bytes of bookkeeping each. Names, labels, values and text are what prom-client's
 // Gauge, Counter and Histogram would export for the same calls (test/metrics/metrics.test.ts pins them).
 import type { Registry } from 'prom-client';
-import type { Labels, RowSink, TextFamily } from './exposition.ts';
+import type { LabelHolder, Labels, RowSink, TextFamily } from './exposition.ts';
 
 export type { Labels } from './exposition.ts';
 
@@ -59,9 +59,9 @@ export function eachPair<V>(list: Pairs<V>, f: (v: V, key: string) => void): voi
   for (let i = 0; i < list.length; i += 2) f(list[i + 1] as V, list[i] as string);
 }
 
-interface ServedCell {
+interface ServedCell extends LabelHolder {
   /** The probe's identity labels plus `served_model`. */
-  labels: Labels;
+  readonly labels: Labels;
   ttft: Hist | null;
   /** By error_class label. */
   op: Pairs<Hist>;
@@ -71,21 +71,21 @@ interface ServedCell {
   cost: number;
 }
 
-export interface ProbeCell {
+export interface ProbeCell extends LabelHolder {
   /** probe, provider, model, owner: shared by every series of the probe. */
-  id: Labels;
+  readonly labels: Labels;
   /** Gauge values by slot; NaN = never set. */
   g: number[];
-  /** The served-model info series (labels), if any. */
-  info: Labels | null;
+  /** The served model of the info series (its labels), if any. */
+  info: ServedCell | null;
   /** By served_model label. */
   served: Pairs<ServedCell>;
   /** `${outcome}\0${error_class}` → count. */
   results: Pairs<number>;
 }
 
-export function newCell(id: Labels): ProbeCell {
-  return { id, g: new Array<number>(SLOTS).fill(NaN), info: null, served: [], results: [] };
+export function newCell(labels: Labels): ProbeCell {
+  return { labels, fmtScrape: 0, fmtAt: 0, fmtLen: 0, g: new Array<number>(SLOTS).fill(NaN), info: null, served: [], results: [] };
 }
 
 export function setPhase(c: ProbeCell, i: number, v: number): void {
@@ -93,7 +93,7 @@ export function setPhase(c: ProbeCell, i: number, v: number): void {
 }
 
 export function servedCell(c: ProbeCell, servedModel: string): ServedCell {
-  return entry(c, 'served', servedModel, (): ServedCell => ({ labels: { ...c.id, served_model: servedModel }, ttft: null, op: [], tokIn: NaN, tokOut: NaN, cost: NaN }));
+  return entry(c, 'served', servedModel, (): ServedCell => ({ labels: { ...c.labels, served_model: servedModel }, fmtScrape: 0, fmtAt: 0, fmtLen: 0, ttft: null, op: [], tokIn: NaN, tokOut: NaN, cost: NaN }));
 }
 
 export function newHist(bounds: readonly number[]): Hist {
@@ -126,12 +126,14 @@ interface Value {
 /** Rows as prom-client's own metric classes give them (for getMetricsAsJSON and prom-client's text path). */
 class ValuesSink implements RowSink {
   readonly out: Value[] = [];
-  row(base: Labels, value: number, k1?: string, v1?: string, k2?: string, v2?: string): void {
+  row(holder: LabelHolder, value: number, k1?: string, v1?: string, k2?: string, v2?: string): void {
+    const base = holder.labels;
     let labels = base;
     if (k1 !== undefined) labels = k2 !== undefined ? { ...base, [k1]: v1!, [k2]: v2! } : { ...base, [k1]: v1! };
     this.out.push({ labels, value });
   }
-  hist(name: string, bounds: readonly number[], h: readonly number[], base: Labels, k1?: string, v1?: string): void {
+  hist(name: string, bounds: readonly number[], h: readonly number[], holder: LabelHolder, k1?: string, v1?: string): void {
+    const base = holder.labels;
     const labels = k1 !== undefined ? { ...base, [k1]: v1! } : base;
     let acc = 0;
     const bucket = `${name}_bucket`;
@@ -208,7 +210,7 @@ export interface FamilyNames {
 /** Register the per-probe families on `registry`, reading `cells` at each scrape. `help`: by the same keys. */
 export function registerProbeFamilies(registry: Registry, cells: Map<string, ProbeCell>, names: FamilyNames, help: FamilyNames, buckets: readonly number[]): void {
   const family = (key: keyof FamilyNames, type: Family['type'], write: (c: ProbeCell, sink: RowSink) => void) => new Family(names[key], help[key], type, cells, write);
-  const gauge = (key: keyof FamilyNames, slot: number) => family(key, 'gauge', (c, sink) => void (Number.isNaN(c.g[slot]) || sink.row(c.id, c.g[slot])));
+  const gauge = (key: keyof FamilyNames, slot: number) => family(key, 'gauge', (c, sink) => void (Number.isNaN(c.g[slot]) || sink.row(c, c.g[slot])));
   const served = (key: keyof FamilyNames, type: Family['type'], write: (s: ServedCell, sink: RowSink) => void) =>
     family(key, type, (c, sink) => eachPair(c.served, (s) => write(s, sink)));
   const families = [
@@ -216,22 +218,22 @@ export function registerProbeFamilies(registry: Registry, cells: Map<string, Pro
     gauge('degraded', SLOT.degraded),
     gauge('duration', SLOT.duration),
     family('httpDuration', 'gauge', (c, sink) => {
-      PHASES.forEach((phase, i) => Number.isNaN(c.g[PHASE0 + i]) || sink.row(c.id, c.g[PHASE0 + i], 'phase', phase));
+      PHASES.forEach((phase, i) => Number.isNaN(c.g[PHASE0 + i]) || sink.row(c, c.g[PHASE0 + i], 'phase', phase));
     }),
     gauge('httpStatus', SLOT.status),
     gauge('lastTimestamp', SLOT.last),
     family('servedModelInfo', 'gauge', (c, sink) => void (c.info && sink.row(c.info, 1))),
-    served('operationDuration', 'histogram', (s, sink) => eachPair(s.op, (h, errorClass) => sink.hist(names.operationDuration, buckets, h, s.labels, 'error_class', errorClass))),
-    served('timeToFirstChunk', 'histogram', (s, sink) => void (s.ttft && sink.hist(names.timeToFirstChunk, buckets, s.ttft, s.labels))),
+    served('operationDuration', 'histogram', (s, sink) => eachPair(s.op, (h, errorClass) => sink.hist(names.operationDuration, buckets, h, s, 'error_class', errorClass))),
+    served('timeToFirstChunk', 'histogram', (s, sink) => void (s.ttft && sink.hist(names.timeToFirstChunk, buckets, s.ttft, s))),
     served('tokenUsage', 'counter', (s, sink) => {
-      if (!Number.isNaN(s.tokIn)) sink.row(s.labels, s.tokIn, 'gen_ai_token_type', 'input');
-      if (!Number.isNaN(s.tokOut)) sink.row(s.labels, s.tokOut, 'gen_ai_token_type', 'output');
+      if (!Number.isNaN(s.tokIn)) sink.row(s, s.tokIn, 'gen_ai_token_type', 'input');
+      if (!Number.isNaN(s.tokOut)) sink.row(s, s.tokOut, 'gen_ai_token_type', 'output');
     }),
-    served('cost', 'counter', (s, sink) => void (Number.isNaN(s.cost) || sink.row(s.labels, s.cost))),
+    served('cost', 'counter', (s, sink) => void (Number.isNaN(s.cost) || sink.row(s, s.cost))),
     family('results', 'counter', (c, sink) => {
       eachPair(c.results, (n, k) => {
         const sep = k.indexOf('\0');
-        sink.row(c.id, n, 'outcome', k.slice(0, sep), 'error_class', k.slice(sep + 1));
+        sink.row(c, n, 'outcome', k.slice(0, sep), 'error_class', k.slice(sep + 1));
       });
     }),
   ];

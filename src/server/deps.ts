@@ -34,8 +34,11 @@ export interface ResultsQuery {
 export interface MetricsSource {
   readonly contentType: string;
   metrics(): Promise<string>;
-  /** The text in chunks (VigilMetrics): served as it is made instead of as one string. */
-  writeMetrics?(write: (chunk: string) => void | Promise<void>): Promise<void>;
+  /**
+   * The text as UTF-8 chunks (VigilMetrics), served as it is made: label texts pass through `redact`, and with
+   * `reuse` a chunk's memory is written again once the promise `write` returned settles.
+   */
+  writeMetrics?(write: (chunk: Buffer) => void | Promise<void>, opts: { redact: (text: string) => string; reuse: boolean }): Promise<void>;
 }
 
 /** One liveness condition for /healthz; a failing `fatal` one makes it 503. */

@@ -13,7 +13,7 @@ import { createLogger } from '../log.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeListing, ReadinessCheck, ResultsQuery, ServerDeps } from './deps.ts';
 import { redact } from '../config/redact.ts';
-import { drainedOrClosed } from '../http/drain.ts';
+import { writtenOrClosed } from '../http/drain.ts';
 import { AREAS, accessFor, areaOf, hostAllowed } from './access.ts';
 import type { Area } from './access.ts';
 import { Authenticator, DEFAULT_AUTH } from './auth.ts';
@@ -254,18 +254,23 @@ class ScrapeGone extends Error {}
 
 /**
  * `/metrics` as it is made (chunked), so a 10,000-probe page (about 140 MB) is never one string in memory and the
- * loop gets turns while it is written; the socket's backpressure paces the writer. Each chunk is whole lines,
- * so redacting chunk by chunk sees every label value whole. A source without `writeMetrics` is sent whole.
+ * loop gets turns while it is written; the socket paces the writer. The chunks are bytes: the
+ * writer passes every label text (and every metric prom-client formats) through `redact` before encoding it, so
+ * the page's only other text is metric names, help and numbers. A source without `writeMetrics` is sent whole.
  */
 async function serveMetrics(source: ServerDeps['metrics'], res: ServerResponse): Promise<Reply | void> {
   if (!source.writeMetrics) return text(await source.metrics(), 200, source.contentType);
   res.statusCode = 200;
   res.setHeader('content-type', source.contentType);
   try {
-    await source.writeMetrics(async (chunk) => {
-      if (res.destroyed) throw new ScrapeGone();
-      if (!res.write(redact(chunk))) await drainedOrClosed(res);
-    });
+    // Each chunk is waited for until the socket is done with it (not only drained), so its memory can be reused.
+    await source.writeMetrics(
+      async (chunk) => {
+        if (res.destroyed) throw new ScrapeGone();
+        await writtenOrClosed(res, chunk);
+      },
+      { redact, reuse: true },
+    );
   } catch (err) {
     if (err instanceof ScrapeGone) return;
     throw err;

@@ -14,7 +14,7 @@ function busy(n: number, defaults: Record<string, string>) {
   const m = createMetrics({ defaultMetrics: false });
   m.registry.setDefaultLabels(defaults);
   for (let i = 0; i < n; i++) {
-    const spec = { id: `p${i}`, owner: i % 2 ? 'team "a"\\b' : 'platform\nops', target: ['provider:openai', 'provider:anthropic', 'gateway'][i % 3], model: 'gpt-4o-mini' };
+    const spec = { id: `p${i}`, owner: i % 3 === 2 ? 'équipe ☃ 東京' : i % 2 ? 'team "a"\\b' : 'platform\nops', target: ['provider:openai', 'provider:anthropic', 'gateway'][i % 3], model: 'gpt-4o-mini' };
     m.observeResult(result({ probeId: spec.id }), spec);
     m.observeResult(result({ probeId: spec.id, servedModel: `gpt-4o-mini-${i % 4}`, outcome: 'failed', errorClass: 'timeout', timings: { connectMs: NaN, tlsMs: null, ttfbMs: null, ttftMs: null, totalMs: 30_000, outputTokensPerSec: null }, tokensOut: null, costUsd: null }), spec);
     if (i % 5 === 0) m.observeResult(result({ probeId: spec.id, outcome: 'degraded', timings: { connectMs: 1, tlsMs: 2, ttfbMs: 3e-7, ttftMs: 1e21, totalMs: 7, outputTokensPerSec: 1 } }), spec);
@@ -31,8 +31,9 @@ describe('the chunked exposition', () => {
   ] as const) {
     it(`gives prom-client's bytes: ${what}`, async () => {
       const m = busy(40, defaults);
-      let ours = '';
-      await writeExposition(m.registry, (c) => void (ours += c));
+      const chunks: Buffer[] = [];
+      await writeExposition(m.registry, (c) => void chunks.push(c));
+      const ours = Buffer.concat(chunks).toString();
       // Family.getForPromString hands prom-client the same rows as objects: its own formatting is the reference.
       const theirs = await m.registry.metrics();
       expect(ours.length).toBeGreaterThan(10_000);
@@ -43,7 +44,7 @@ describe('the chunked exposition', () => {
 
   it('writes chunks of whole lines, a chunk at a time, with the loop getting turns between them', async () => {
     const m = busy(600, { location: 'eu' });
-    const chunks: string[] = [];
+    const chunks: Buffer[] = [];
     let turns = 0;
     const ticker = setInterval(() => turns++, 0);
     await m.writeMetrics(async (c) => {
@@ -53,12 +54,47 @@ describe('the chunked exposition', () => {
     clearInterval(ticker);
     expect(chunks.length).toBeGreaterThan(20);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(200 * 1024);
-    for (const c of chunks.slice(1)) expect(c.startsWith('\n')).toBe(true);
+    for (const c of chunks.slice(1)) expect(c[0]).toBe(0x0a); // each starts a line: no line, no character, is split
     expect(turns).toBeGreaterThan(5);
-    expect(chunks.join('')).toBe(await m.registry.metrics());
+    const page = Buffer.concat(chunks).toString();
+    expect(page).toBe(await m.registry.metrics());
     // Every bucket bound of the probes' histograms is there, cumulative, then +Inf, _sum and _count.
-    const op = chunks.join('').split('\n').filter((l) => l.startsWith('gen_ai_client_operation_duration_seconds_bucket') && l.includes('probe="p7"') && l.includes('error_class="none"'));
+    const op = page.split('\n').filter((l) => l.startsWith('gen_ai_client_operation_duration_seconds_bucket') && l.includes('probe="p7"') && l.includes('error_class="none"'));
     expect(op).toHaveLength(LLM_LATENCY_BUCKETS.length + 1);
+  });
+
+  it('reuses a chunk only once its writer is done with it', async () => {
+    const m = busy(400, { location: 'eu' });
+    const copies: Buffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    await m.writeMetrics(
+      async (c) => {
+        const before = Buffer.from(c);
+        seen.add(c.buffer);
+        await new Promise((r) => setTimeout(r, 1)); // the socket still holds it: nothing may write into it
+        expect(c.equals(before)).toBe(true);
+        copies.push(before);
+      },
+      { reuse: true },
+    );
+    expect(copies.length).toBeGreaterThan(10);
+    expect(seen.size).toBeLessThan(copies.length); // memory came back round
+    expect(Buffer.concat(copies).toString()).toBe(await m.registry.metrics());
+  });
+
+  it('passes every label text through the redactor, once per label set', async () => {
+    const m = busy(30, { location: 'eu-secret-location' });
+    m.observeResult(result({ probeId: 'x' }), { id: 'x', owner: 'owner-with-secret-inside', target: 'provider:openai', model: 'gpt-4o-mini' });
+    const asked: string[] = [];
+    const redact = (t: string) => (asked.push(t), t.replaceAll('secret', '***'));
+    const chunks: Buffer[] = [];
+    await m.writeMetrics((c) => void chunks.push(c), { redact });
+    const page = Buffer.concat(chunks).toString();
+    expect(page).not.toContain('secret');
+    expect(page).toContain('owner="owner-with-***-inside"');
+    expect(page).toContain('location="eu-***-location"');
+    // A probe's labels and each served model's: a handful of calls per probe, not one per line.
+    expect(asked.length).toBeLessThan(31 * 8);
   });
 
   it('is served chunked, redacted, and stops when the scraper hangs up', async () => {
