@@ -168,6 +168,17 @@ function memOf(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
+/** CPU time of a process so far (user + system, all its threads), in seconds (Linux /proc; ticks of 1/100 s). */
+function cpuOf(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** Time from spawn until /readyz answers 200, polling every 25 ms once the server is listening. */
@@ -227,7 +238,7 @@ function scrapeNote(s: Scrapes): string {
   return `/metrics scraped ${s.count}× every ${SCRAPE_S} s (${s.mb.toFixed(1)} MB, ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms p50, ${sorted.at(-1)!.toFixed(0)} ms max)`;
 }
 
-async function memoryRun(n: number): Promise<{ ready: number; atReady: number; peak: number; steady: number; results: number; everyS: number; scrapes: Scrapes }> {
+async function memoryRun(n: number): Promise<{ ready: number; atReady: number; peak: number; steady: number; results: number; everyS: number; scrapes: Scrapes; cpuShare: number }> {
   // Every probe runs at least once in the window; the real rate stays what two shared cores can serve.
   const everyS = Math.max(30, Math.min(Math.floor(SECONDS / 1.2), Math.ceil(n / 100)));
   const dir = writeConfig(n, everyS);
@@ -239,6 +250,7 @@ async function memoryRun(n: number): Promise<{ ready: number; atReady: number; p
     let hwm = 0;
     let stopScraping = () => {};
     const scraping = scrapeUntil(await d.url, new Promise<void>((r) => (stopScraping = r)));
+    const cpu0 = cpuOf(d.child.pid!);
     const end = performance.now() + SECONDS * 1000;
     while (performance.now() < end) {
       await new Promise((s) => setTimeout(s, 1000));
@@ -247,11 +259,13 @@ async function memoryRun(n: number): Promise<{ ready: number; atReady: number; p
       samples.push(m.rss);
       hwm = m.hwm;
     }
+    // What the memory costs in CPU: the daemon's share of one core over the window (a smaller heap collects more often).
+    const cpuShare = (cpuOf(d.child.pid!) - cpu0) / SECONDS;
     stopScraping();
     const scrapes = await scraping;
     await stopDaemon(d);
     const results = await countResults(dir);
-    return { ready, atReady, peak: hwm, steady: median(samples.slice(Math.floor((samples.length * 2) / 3))), results, everyS, scrapes };
+    return { ready, atReady, peak: hwm, steady: median(samples.slice(Math.floor((samples.length * 2) / 3))), results, everyS, scrapes, cpuShare };
   } finally {
     await stopDaemon(d);
     rmSync(dir, { recursive: true, force: true });
@@ -429,7 +443,7 @@ if (!values['skip-memory']) {
     const perProbeKb = ((m.steady - floor.steady) * 1024) / n;
     push(['RSS at ready, MB', n, m.atReady, '-', '-', `ready ${m.ready.toFixed(2)} s after spawn`]);
     push(['RSS peak, MB', n, m.peak, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.peak < RSS_TARGET_MB) : judge(m.peak < RSS_TARGET_MB), `every ${m.everyS}s, ${m.results} results in ${SECONDS}s; ${scrapeNote(m.scrapes)}`]);
-    push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor`]);
+    push(['RSS steady, MB', n, m.steady, `< ${RSS_TARGET_MB}`, n >= 10_000 ? verdict(m.steady < RSS_TARGET_MB) : judge(m.steady < RSS_TARGET_MB), `${perProbeKb.toFixed(1)} kB per probe above the floor; daemon CPU ${(m.cpuShare * 100).toFixed(0)} % of a core`]);
     if (growth) {
       // What the same daemon would hold once every buffer has filled: the steady RSS plus the state's growth.
       const later = m.steady + (n * Math.max(0, growth.lateKb - growth.earlyKb)) / 1024;

@@ -19,7 +19,7 @@ import { nodeFlags } from './node-flags.ts';
 import { warmCompileCache } from './warm-cache.ts';
 
 /** Semi-space of the daemon's young generation, MB (V8's default grows it to 64). */
-export const DAEMON_SEMI_SPACE_MB = 4;
+export const DAEMON_SEMI_SPACE_MB = 2;
 /** glibc malloc arenas for the daemon (glibc's default is 8 per core). */
 export const DAEMON_MALLOC_ARENAS = 2;
 /** Set in the re-executed process: the ms the compile cache took to warm, or why it was not warmed. */
