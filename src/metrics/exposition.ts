@@ -135,8 +135,9 @@ class ByteSink implements RowSink {
     if (c.buffer.byteLength === CHUNK && this.free.length < 4) this.free.push(Buffer.from(c.buffer, 0, CHUNK));
   }
 
-  // The writes below copy byte by byte in JavaScript: a line is a few short pieces, and a native call per piece
-  // (Buffer#write, Buffer#copy) costs more than the copy; text that is not ASCII goes to Buffer#write.
+  // Short pieces (names, braces, values) are copied byte by byte in JavaScript: a native call per piece costs more
+  // than the copy. Text that is not ASCII goes to Buffer#write; label runs over 32 bytes and a histogram's repeated
+  // tail go to Buffer#copy.
 
   /** `s` as UTF-8; the caller made room (at most 3 bytes per UTF-16 unit). */
   private str(s: string): void {
@@ -221,20 +222,15 @@ class ByteSink implements RowSink {
     const end = valueText(value);
     this.room((this.lead.length + rest.length + end.length) * 3 + base.fmtLen + 8);
     this.str(this.lead);
-    if (base.fmtLen > 0) {
-      this.chunk![this.pos++] = 0x7b; // {
+    const c = this.chunk!;
+    if (base.fmtLen > 0 || rest) {
+      c[this.pos++] = 0x7b; // {
       this.copyLabels(base);
-      if (rest) {
-        this.chunk![this.pos++] = 0x2c; // ,
-        this.str(rest);
-      }
-      this.chunk![this.pos++] = 0x7d; // }
-    } else if (rest) {
-      this.chunk![this.pos++] = 0x7b;
+      if (base.fmtLen > 0 && rest) c[this.pos++] = 0x2c; // ,
       this.str(rest);
-      this.chunk![this.pos++] = 0x7d;
+      c[this.pos++] = 0x7d; // }
     }
-    this.chunk![this.pos++] = 0x20;
+    c[this.pos++] = 0x20;
     this.str(end);
   }
 
