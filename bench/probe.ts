@@ -1,5 +1,5 @@
 // Timing accuracy of the probe engine against the simulator, which knows the truth.
-// Run: npm run bench:probe [-- --rounds N]
+// Run: npm run bench:probe [-- --rounds N] [--levels 1,50,500] [--threads 1] [--no-floor]
 //
 // For each concurrency (1, 50, 500) we fire probes through the real runner (undici, SSE reader, OpenAI adapter)
 // and compare what the probe reports with what the simulator did:
@@ -8,31 +8,28 @@
 // The simulator runs in its own process, so its timers don't share an event loop with the client.
 // Also reported: the injected (planned) latency error, CPU time per probe in the client process, and the client's
 // young-generation GC pauses during the rounds (a scavenge stops the loop: answers arriving meanwhile wait).
+// Vigil's probes run where the daemon runs them by default: on one worker thread with its own client and heap,
+// its young generation sized as the daemon sizes it (src/probes/threads.ts, `scheduler.probe_threads: 1`).
+// --threads N splits each round over N such threads; --threads 0 runs them on this loop (`probe_threads: 0`).
+// Beside them, in rounds of its own, the floor (bench/probe-floor.ts): the least a Node client can do.
 // Target: TTFT error p99 < 2 ms, against the simulator's truth and against the wire.
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/clock.ts';
-import type { ProbeSpec, ProviderEndpoint } from '../src/domain.ts';
-import { createHttpClient, warmUp } from '../src/http/client.ts';
-import { runProbe } from '../src/probes/run.ts';
-import type { RunnerDeps } from '../src/probes/run.ts';
-import { makeSpec } from '../test/fixtures.ts';
 import { getJson, judge, startSimProcess, summary, table } from './lib.ts';
+import { MODES, probeRoundRunner } from './probe-round.ts';
+import { floorRoundRunner } from './probe-floor.ts';
+import { THREAD_YOUNG_GENERATION_MB } from '../src/probes/threads.ts';
+import type { Measured, Mode, RoundOut } from './probe-round.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '' }, levels: { type: 'string', default: '1,50,500' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '' }, levels: { type: 'string', default: '1,50,500' }, threads: { type: 'string', default: '1' }, floor: { type: 'boolean', default: true } },
+  allowNegative: true,
+});
 const LEVELS = values.levels.split(',').map(Number);
+const THREADS = Number(values.threads);
 const TTFT_MS = 150;
 const PER_TOKEN_MS = 5;
 const TARGET_P99_MS = 2;
-
-// Young-generation (scavenge) pauses in this, the client, process.
-const gcPauses: number[] = [];
-const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    if (((e as { detail?: unknown }).detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.push(e.duration);
-  }
-});
-gcObserver.observe({ entryTypes: ['gc'] });
 
 interface Truth {
   id: string;
@@ -43,31 +40,56 @@ interface Truth {
 
 const JITTER = Number(process.env.BENCH_JITTER ?? 0);
 const sim = await startSimProcess({ latency: { ttfbMs: 10, ttftMs: TTFT_MS, perTokenMs: PER_TOKEN_MS, jitter: JITTER, diurnal: null } });
-const endpoint: ProviderEndpoint = { name: 'openai', kind: 'openai', baseUrl: sim.urls.openai, apiKey: 'bench', headers: {} };
-// Vigil's client (arrival stamps per batch of socket reads) and, alternating round by round in the same run,
-// the same client stamping each read when its callback runs: the difference is the queueing behind parsing.
-const MODES = ['batch', 'per-read'] as const;
-type Mode = (typeof MODES)[number];
-const clients = Object.fromEntries(MODES.map((m) => [m, createHttpClient({ arrivalStamps: m })])) as Record<Mode, ReturnType<typeof createHttpClient>>;
-const depsFor = (m: Mode): RunnerDeps => ({ http: clients[m], clock: systemClock, endpointFor: () => endpoint, priceFor: () => null });
-const spec = (stream: boolean): ProbeSpec =>
-  makeSpec({
-    id: 'bench',
-    owner: 'bench',
-    messages: [{ role: 'user', content: 'Describe the weather in a short sentence.' }],
-    stream,
-    maxTokens: 16,
-    timeouts: { connectMs: 5_000, firstByteMs: 30_000, totalMs: 60_000 },
-  });
 
-for (const m of MODES) {
-  await warmUp(clients[m]);
-  // Warm the sockets to the simulator too (the first request of a process costs 10–16 ms more).
-  await Promise.all(Array.from({ length: Math.max(...LEVELS) }, () => runProbe(spec(true), depsFor(m))));
+/** Runs a round's probes on this loop, or split over worker threads. */
+interface Clients {
+  warm(sockets: number): Promise<void>;
+  round(mode: Mode, n: number): Promise<RoundOut>;
+  close(): Promise<void>;
 }
 
+function threadClients(n: number): Clients {
+  // Sized as the daemon sizes its probe threads.
+  const workers = Array.from(
+    { length: n },
+    () =>
+      new Worker(new URL('./probe-thread.ts', import.meta.url), {
+        workerData: { openaiUrl: sim.urls.openai },
+        resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
+      }),
+  );
+  const ask = <T>(w: Worker, msg: unknown) =>
+    new Promise<T>((resolve, reject) => {
+      w.once('message', (r: T & { error?: string }) => (r.error ? reject(new Error(r.error)) : resolve(r)));
+      w.postMessage(msg);
+    });
+  // Probe i of a round goes to thread i mod n.
+  const share = (total: number, i: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
+  return {
+    async warm(sockets) {
+      await Promise.all(workers.map((w, i) => ask(w, { type: 'warm', sockets: share(sockets, i) })));
+    },
+    async round(mode, total) {
+      const outs = await Promise.all(workers.map((w, i) => (share(total, i) > 0 ? ask<RoundOut>(w, { type: 'round', mode, n: share(total, i) }) : { measured: [], gc: [] })));
+      return { measured: outs.flatMap((o) => o.measured), gc: outs.flatMap((o) => o.gc) };
+    },
+    async close() {
+      await Promise.all(workers.map((w) => new Promise((r) => (w.once('exit', r), w.postMessage({ type: 'close' })))));
+    },
+  };
+}
+
+const clients: Clients = THREADS > 0 ? threadClients(THREADS) : probeRoundRunner(sim.urls.openai);
+await clients.warm(Math.max(...LEVELS));
+// The floor (bench/probe-floor.ts) on this loop, in rounds of its own between Vigil's.
+const floor = values.floor ? floorRoundRunner(sim.urls.openai) : null;
+await floor?.warm(Math.max(...LEVELS));
+type Row = Mode | 'floor';
+const ROWS: Row[] = floor ? [...MODES, 'floor'] : [...MODES];
+const where = THREADS > 0 ? `${THREADS} thread${THREADS > 1 ? 's' : ''}` : 'this loop';
+
 const rows: (string | number)[][] = [
-  ['concurrency', 'stamps', 'probes', 'ttft err p50', 'ttft err p99', `p99 < ${TARGET_P99_MS}`, 'total err p50', 'total err p99', 'vs wire ttft p50', 'vs wire ttft p99', `p99 < ${TARGET_P99_MS}`, 'vs injected ttft p99', 'cpu/probe ms', 'young GC n', 'GC p50 ms', 'GC max ms'],
+  ['concurrency', 'runs on', 'stamps', 'probes', 'ttft err p50', 'ttft err p99', `p99 < ${TARGET_P99_MS}`, 'total err p50', 'total err p99', 'vs wire ttft p50', 'vs wire ttft p99', `p99 < ${TARGET_P99_MS}`, 'vs injected ttft p99', 'request leg p50', 'request leg p99', 'cpu/probe ms', 'young GC n', 'GC p50 ms', 'GC max ms'],
 ];
 let missed = false;
 const verdict = (ok: boolean) => {
@@ -78,35 +100,32 @@ let seq = (await getJson<{ requests: { seq: number }[] }>(`${sim.urls.openai}/_s
 
 for (const c of LEVELS) {
   const rounds = values.rounds ? Number(values.rounds) : c === 1 ? 200 : c <= 50 ? 20 : 4;
-  const measured: Record<Mode, Map<string, { ttft: number; total: number; wireAt: number }>> = { batch: new Map(), 'per-read': new Map() };
-  const cpuMs: Record<Mode, number> = { batch: 0, 'per-read': 0 };
-  const gcOf: Record<Mode, number[]> = { batch: [], 'per-read': [] };
-  for (let r = 0; r < rounds * MODES.length; r++) {
-    const mode = MODES[r % MODES.length];
+  // Idle sockets closed during the previous level (keep-alive 4-5 s) are reopened before anything is timed: a probe's
+  // TTFT includes its connect, which the simulator's record does not.
+  await clients.warm(c);
+  await floor?.warm(c);
+  seq = (await getJson<{ requests: { seq: number }[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`)).requests.at(-1)?.seq ?? seq;
+  const measured: Record<Row, Map<string, Measured>> = { batch: new Map(), 'per-read': new Map(), floor: new Map() };
+  const cpuMs: Record<Row, number> = { batch: 0, 'per-read': 0, floor: 0 };
+  const gcOf: Record<Row, number[]> = { batch: [], 'per-read': [], floor: [] };
+  for (let r = 0; r < rounds * ROWS.length; r++) {
+    const mode = ROWS[r % ROWS.length];
+    // Process-wide: counts every thread's CPU.
     const cpu0 = process.cpuUsage();
-    gcPauses.length = 0;
-    await Promise.all(
-      Array.from({ length: c }, async () => {
-        let id = '';
-        const startAbs = performance.timeOrigin + performance.now();
-        const res = await runProbe(spec(true), depsFor(mode), { onResponse: (_s, h) => (id = h['x-sim-request-id'] ?? '') });
-        if (res.outcome !== 'ok' || res.timings.ttftMs == null) throw new Error(`probe failed: ${res.errorMessage}`);
-        // When the request reached the wire (absolute clock shared by both processes on this machine).
-        measured[mode].set(id, { ttft: res.timings.ttftMs, total: res.timings.totalMs, wireAt: startAbs + (res.timings.queuedMs ?? 0) });
-      }),
-    );
+    const out = mode === 'floor' ? await floor!.round('batch', c) : await clients.round(mode, c);
     const cpu = process.cpuUsage(cpu0);
     cpuMs[mode] += (cpu.user + cpu.system) / 1000;
-    await new Promise((r) => setTimeout(r, 20)); // also lets the GC observer deliver the round's entries
-    gcOf[mode].push(...gcPauses);
+    for (const m of out.measured) measured[mode].set(m.id, m);
+    gcOf[mode].push(...out.gc);
   }
   const truth = await getJson<{ requests: (Truth & { seq: number })[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`);
   seq = truth.requests.at(-1)?.seq ?? seq;
-  for (const mode of MODES) {
+  for (const mode of ROWS) {
     const ttftErr: number[] = [];
     const totalErr: number[] = [];
     const plannedErr: number[] = [];
     const wireErr: number[] = [];
+    const requestLeg: number[] = [];
     for (const t of truth.requests) {
       const m = measured[mode].get(t.id);
       if (!m || t.actual.firstTokenMs == null || t.actual.lastByteMs == null) continue;
@@ -115,6 +134,8 @@ for (const c of LEVELS) {
       // Against the wire: the simulator's absolute write time of the first token − when our request hit the wire.
       // This leaves out the time the simulator took to read the request (its own backlog at 500 at once).
       wireErr.push(m.ttft - (sim.timeOrigin + t.t0 + t.actual.firstTokenMs - m.wireAt));
+      // Our write of the request to the simulator's arrival stamp for it: what "vs simulator" adds to "vs wire".
+      requestLeg.push(sim.timeOrigin + t.t0 - m.wireAt);
       if (t.planned.firstTokenMs != null) plannedErr.push(m.ttft - t.planned.firstTokenMs);
     }
     const a = summary(ttftErr);
@@ -122,11 +143,13 @@ for (const c of LEVELS) {
     const p = summary(plannedErr);
     const w = summary(wireErr);
     const gc = summary(gcOf[mode]);
-    // Only Vigil's own mode is judged; the per-read row is the comparison.
+    const leg = summary(requestLeg);
+    // Only Vigil's own mode is judged; the per-read and floor rows are the comparison.
     const judged = (ok: boolean) => (mode === 'batch' ? verdict(ok) : '');
     rows.push([
       String(c),
-      mode === 'batch' ? 'per batch (Vigil)' : 'per read',
+      mode === 'floor' ? 'this loop' : where,
+      mode === 'batch' ? 'per batch (Vigil)' : mode === 'per-read' ? 'per read' : 'floor: raw socket',
       a.n,
       a.p50,
       a.p99,
@@ -137,6 +160,8 @@ for (const c of LEVELS) {
       w.p99,
       judged(Math.abs(w.p99) < TARGET_P99_MS),
       p.p99,
+      leg.p50,
+      leg.p99,
       cpuMs[mode] / (rounds * c),
       gc.n,
       gc.p50,
@@ -150,11 +175,16 @@ console.log('error = measured by the probe − true offset at which the simulato
 console.log(table(rows));
 console.log('\n"vs wire" measures TTFT against the moment our request reached the wire instead of when the simulator had');
 console.log('read it (absolute clock shared by both processes): it leaves out the simulator\'s own backlog reading 500 requests.');
+console.log('"request leg" is from our write of the request to the simulator\'s arrival stamp for it (its reads of 500 requests');
+console.log('landing together queue behind each other): the part of "vs simulator" that is not the answer\'s timing.');
 console.log('"vs injected" compares with the planned delay (adds the simulator\'s own timer lateness).');
 console.log('stamps: "per batch" is Vigil (every read of one batch of socket reads gets the batch\'s first reading, src/http/arrival.ts);');
 console.log('"per read" stamps each read when its callback runs, after parsing the reads before it; rounds alternate in one run.');
-console.log('young GC = scavenges in the client process during the rounds (perf_hooks \'gc\', minor), their pause each.');
-gcObserver.disconnect();
-for (const m of MODES) await clients[m].close();
+console.log('"floor: raw socket" is the least a Node client can do (bench/probe-floor.ts): keep-alive sockets read through onread,');
+console.log('no HTTP or SSE parsing, the first token found by a byte search, stamped per batch; --no-floor leaves it out.');
+console.log('young GC = scavenges in the client during the rounds (perf_hooks \'gc\', minor; every thread\'s with --threads), their pause each.');
+console.log('cpu/probe counts the whole client process (every thread).');
+await clients.close();
+await floor?.close();
 await sim.stop();
 process.exitCode = missed ? 1 : 0;

@@ -12,6 +12,7 @@ import type { Rng } from './rng.ts';
 import { ResponseWriter, play } from './timeline.ts';
 import type { Reply } from './timeline.ts';
 import { TruthLog } from './truth.ts';
+import { batchClock } from '../http/arrival.ts';
 import type { SimRequestRecord } from './truth.ts';
 
 export interface RequestContext {
@@ -56,6 +57,47 @@ export interface SimServerOptions {
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
+// The truth log counts every "actual" offset from a request's t0, which should be when its last bytes reached this
+// process, not when the simulator got round to it: with 500 requests landing at once, the handler of the 500th
+// would otherwise run after 499 others and every client would look slow by the simulator's own backlog. So t0 is
+// the start of the batch of socket reads that brought the bytes (src/http/arrival.ts, as the probe client
+// stamps answers), and handlers run later, from a queue worked a slice at a time, so the loop goes back to poll
+// (and stamp the next arrivals) at least every SLICE_MS. A handler schedules its reply from t0, so one that ran
+// late only writes late when the backlog outlasts the planned delay, and the log records when it really wrote.
+const arrival = batchClock(() => performance.now());
+const SLICE_MS = 1;
+let backlog: (() => void)[] = [];
+let next = 0;
+let sliceScheduled = false;
+
+function handleSoon(fn: () => void): void {
+  backlog.push(fn);
+  if (!sliceScheduled) {
+    sliceScheduled = true;
+    setImmediate(runSlice);
+  }
+}
+
+function runSlice(): void {
+  sliceScheduled = false;
+  const until = performance.now() + SLICE_MS;
+  while (next < backlog.length) {
+    try {
+      backlog[next++]();
+    } catch (err) {
+      // dispatch() answers its own handler's errors; anything else must not stall the queue behind it.
+      process.stderr.write(`[sim] ${(err as Error)?.stack ?? err}\n`);
+    }
+    if (performance.now() > until) break;
+  }
+  if (next < backlog.length) {
+    sliceScheduled = true;
+    setImmediate(runSlice);
+  } else {
+    backlog = [];
+    next = 0;
+  }
+}
 
 export class SimServer {
   readonly name: string;
@@ -190,7 +232,10 @@ export class SimServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
+    let t0 = -1;
     req.on('data', (c: Buffer) => {
+      // When the bytes arrived, not when this callback got its turn (see `arrival` above).
+      t0 = arrival();
       size += c.length;
       if (size > MAX_BODY) {
         res.writeHead(413, { 'content-type': 'application/json' }).end('{"error":"body too large"}');
@@ -201,7 +246,7 @@ export class SimServer {
     });
     req.on('end', () => {
       if (size > MAX_BODY) return;
-      const t0 = performance.now();
+      if (t0 < 0) t0 = arrival(); // no body
       const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       const rawUrl = req.url ?? '/';
       const q = rawUrl.indexOf('?');
@@ -212,7 +257,7 @@ export class SimServer {
         this.onControl(method, path, query, body, res);
         return;
       }
-      this.dispatch(req, res, method, path, query, body, t0);
+      handleSoon(() => this.dispatch(req, res, method, path, query, body, t0));
     });
   }
 
@@ -249,8 +294,11 @@ export class SimServer {
     };
     this.log.push(record);
     const writer = new ResponseWriter(res, record);
-    this.live.add(writer);
-    res.on('close', () => this.live.delete(writer));
+    // A client that left while this request waited in the queue has nothing left to close.
+    if (!writer.finished) {
+      this.live.add(writer);
+      res.on('close', () => this.live.delete(writer));
+    }
     const ctx: RequestContext = { server: this, method, path, query, headers: req.headers, body, record, writer, now: record.at };
     const fail = (err: unknown) => {
       process.stderr.write(`[sim ${this.name}] ${method} ${path}: ${(err as Error)?.stack ?? err}\n`);

@@ -36,6 +36,11 @@ export class ResponseWriter {
   constructor(res: ServerResponse, record: SimRequestRecord) {
     this.res = res;
     this.record = record;
+    // Handlers run from a queue (server.ts): the client may have left before this one's turn.
+    if (res.destroyed || res.socket?.destroyed) {
+      this.done = true;
+      record.end = 'client_closed';
+    }
     res.on('close', () => {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
