@@ -7,9 +7,7 @@
 import net from 'node:net';
 import { batchClock } from '../src/http/arrival.ts';
 import { openaiAdapter } from '../src/providers/openai.ts';
-import type { ProviderEndpoint } from '../src/domain.ts';
-import { makeSpec } from '../test/fixtures.ts';
-import { gcWatcher } from './probe-round.ts';
+import { benchEndpoint, benchSpec, gcWatcher } from './probe-round.ts';
 import type { Measured, ProbeRoundRunner, RoundOut } from './probe-round.ts';
 
 const FIRST_TOKEN = Buffer.from('"delta":{"content":');
@@ -28,13 +26,11 @@ interface Call {
 
 class FloorSocket {
   readonly socket: net.Socket;
-  alive = true;
+  private readonly arrival: () => number;
   private call: Call | null = null;
   // The tail of the previous read followed by the current one: markers are searched here.
   private readonly window = Buffer.alloc(KEEP + 65_536);
   private kept = 0;
-
-  private readonly arrival: () => number;
 
   constructor(port: number, arrival: () => number, ready: () => void) {
     this.arrival = arrival;
@@ -45,9 +41,9 @@ class FloorSocket {
       onread: { buffer: Buffer.alloc(65_536), callback: (n: number, buf: Buffer) => this.onRead(n, buf) },
     } as net.NetConnectOpts);
     this.socket.once('connect', ready);
-    this.socket.on('error', () => (this.alive = false));
+    // A reset is followed by 'close', which settles the call; the listener only keeps the error from being thrown.
+    this.socket.on('error', () => {});
     this.socket.on('close', () => {
-      this.alive = false;
       // Closed mid-call (the simulator dropped an idle socket as we wrote): not a measurement.
       const c = this.call;
       this.call = null;
@@ -88,15 +84,7 @@ class FloorSocket {
 export function floorRoundRunner(openaiUrl: string): ProbeRoundRunner {
   const url = new URL(openaiUrl);
   const port = Number(url.port);
-  const endpoint: ProviderEndpoint = { name: 'openai', kind: 'openai', baseUrl: openaiUrl, apiKey: 'bench', headers: {} };
-  const spec = makeSpec({
-    id: 'bench',
-    owner: 'bench',
-    messages: [{ role: 'user', content: 'Describe the weather in a short sentence.' }],
-    stream: true,
-    maxTokens: 16,
-  });
-  const built = openaiAdapter.buildRequest(spec, endpoint);
+  const built = openaiAdapter.buildRequest(benchSpec(), benchEndpoint(openaiUrl));
   const path = new URL(built.url).pathname;
   const body = Buffer.from(built.body);
   const head = Object.entries({ ...built.headers, host: url.host, 'content-length': String(body.length) })
@@ -109,7 +97,7 @@ export function floorRoundRunner(openaiUrl: string): ProbeRoundRunner {
 
   /** At least `n` open sockets, connected before anything is timed. */
   const ensure = async (n: number) => {
-    pool = pool.filter((s) => s.alive);
+    pool = pool.filter((s) => !s.socket.destroyed);
     const missing = Math.max(0, n - pool.length);
     await Promise.all(Array.from({ length: missing }, () => new Promise<void>((r) => pool.push(new FloorSocket(port, arrival, r)))));
   };
@@ -125,8 +113,7 @@ export function floorRoundRunner(openaiUrl: string): ProbeRoundRunner {
       await ensure(n);
       gc.reset();
       const measured = await fire(n);
-      await new Promise((r) => setTimeout(r, 20)); // lets the GC observer deliver the round's entries
-      return { measured: measured.filter((m) => m.ttft >= 0), gc: gc.pauses() };
+      return { measured: measured.filter((m) => m.ttft >= 0), gc: await gc.pauses() };
     },
     async close() {
       gc.stop();

@@ -27,7 +27,8 @@ export interface RoundOut {
   gc: number[];
 }
 
-const spec = (): ProbeSpec =>
+/** The call every client of the bench makes: Vigil's through the runner, the floor's written from the same request. */
+export const benchSpec = (): ProbeSpec =>
   makeSpec({
     id: 'bench',
     owner: 'bench',
@@ -37,6 +38,8 @@ const spec = (): ProbeSpec =>
     timeouts: { connectMs: 5_000, firstByteMs: 30_000, totalMs: 60_000 },
   });
 
+export const benchEndpoint = (openaiUrl: string): ProviderEndpoint => ({ name: 'openai', kind: 'openai', baseUrl: openaiUrl, apiKey: 'bench', headers: {} });
+
 export interface ProbeRoundRunner {
   /** Warm both clients and open `sockets` keep-alive sockets to the simulator on each. */
   warm(sockets: number): Promise<void>;
@@ -45,7 +48,7 @@ export interface ProbeRoundRunner {
 }
 
 /** Young-generation (scavenge) pauses on this thread, ms each, since the last reset. */
-export function gcWatcher(): { reset(): void; pauses(): number[]; stop(): void } {
+export function gcWatcher(): { reset(): void; pauses(): Promise<number[]>; stop(): void } {
   const seen: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
@@ -55,13 +58,14 @@ export function gcWatcher(): { reset(): void; pauses(): number[]; stop(): void }
   observer.observe({ entryTypes: ['gc'] });
   return {
     reset: () => void (seen.length = 0),
-    pauses: () => [...seen],
+    // The observer is told of a collection a little after it ran: wait for the round's last ones.
+    pauses: () => new Promise((r) => setTimeout(() => r([...seen]), 20)),
     stop: () => observer.disconnect(),
   };
 }
 
 export function probeRoundRunner(openaiUrl: string): ProbeRoundRunner {
-  const endpoint: ProviderEndpoint = { name: 'openai', kind: 'openai', baseUrl: openaiUrl, apiKey: 'bench', headers: {} };
+  const endpoint = benchEndpoint(openaiUrl);
   // Vigil's client (arrival stamps per batch of socket reads) and the same client stamping each read when its
   // callback runs: the difference is the queueing behind parsing.
   const clients = Object.fromEntries(MODES.map((m) => [m, createHttpClient({ arrivalStamps: m })])) as Record<Mode, ReturnType<typeof createHttpClient>>;
@@ -72,7 +76,7 @@ export function probeRoundRunner(openaiUrl: string): ProbeRoundRunner {
       for (const m of MODES) {
         await warmUp(clients[m]);
         // The first request of a process costs 10–16 ms more; also opens the sockets the rounds will reuse.
-        await Promise.all(Array.from({ length: sockets }, () => runProbe(spec(), depsFor(m))));
+        await Promise.all(Array.from({ length: sockets }, () => runProbe(benchSpec(), depsFor(m))));
       }
     },
     async round(mode, n) {
@@ -82,13 +86,12 @@ export function probeRoundRunner(openaiUrl: string): ProbeRoundRunner {
         Array.from({ length: n }, async () => {
           let id = '';
           const startAbs = performance.timeOrigin + performance.now();
-          const res = await runProbe(spec(), depsFor(mode), { onResponse: (_s, h) => (id = h['x-sim-request-id'] ?? '') });
+          const res = await runProbe(benchSpec(), depsFor(mode), { onResponse: (_s, h) => (id = h['x-sim-request-id'] ?? '') });
           if (res.outcome !== 'ok' || res.timings.ttftMs == null) throw new Error(`probe failed: ${res.errorMessage}`);
           measured.push({ id, ttft: res.timings.ttftMs, total: res.timings.totalMs, wireAt: startAbs + (res.timings.queuedMs ?? 0) });
         }),
       );
-      await new Promise((r) => setTimeout(r, 20)); // lets the GC observer deliver the round's entries
-      return { measured, gc: gc.pauses() };
+      return { measured, gc: await gc.pauses() };
     },
     async close() {
       gc.stop();

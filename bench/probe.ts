@@ -19,7 +19,7 @@ import { getJson, judge, startSimProcess, summary, table } from './lib.ts';
 import { MODES, probeRoundRunner } from './probe-round.ts';
 import { floorRoundRunner } from './probe-floor.ts';
 import { THREAD_YOUNG_GENERATION_MB } from '../src/probes/threads.ts';
-import type { Measured, Mode, RoundOut } from './probe-round.ts';
+import type { Measured, Mode, ProbeRoundRunner, RoundOut } from './probe-round.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '' }, levels: { type: 'string', default: '1,50,500' }, threads: { type: 'string', default: '1' }, floor: { type: 'boolean', default: true } },
@@ -41,14 +41,8 @@ interface Truth {
 const JITTER = Number(process.env.BENCH_JITTER ?? 0);
 const sim = await startSimProcess({ latency: { ttfbMs: 10, ttftMs: TTFT_MS, perTokenMs: PER_TOKEN_MS, jitter: JITTER, diurnal: null } });
 
-/** Runs a round's probes on this loop, or split over worker threads. */
-interface Clients {
-  warm(sockets: number): Promise<void>;
-  round(mode: Mode, n: number): Promise<RoundOut>;
-  close(): Promise<void>;
-}
-
-function threadClients(n: number): Clients {
+/** The same runner as on this loop, each round split over `n` worker threads. */
+function threadClients(n: number): ProbeRoundRunner {
   // Sized as the daemon sizes its probe threads.
   const workers = Array.from(
     { length: n },
@@ -79,7 +73,7 @@ function threadClients(n: number): Clients {
   };
 }
 
-const clients: Clients = THREADS > 0 ? threadClients(THREADS) : probeRoundRunner(sim.urls.openai);
+const clients: ProbeRoundRunner = THREADS > 0 ? threadClients(THREADS) : probeRoundRunner(sim.urls.openai);
 await clients.warm(Math.max(...LEVELS));
 // The floor (bench/probe-floor.ts) on this loop, in rounds of its own between Vigil's.
 const floor = values.floor ? floorRoundRunner(sim.urls.openai) : null;
@@ -96,7 +90,8 @@ const verdict = (ok: boolean) => {
   if (!ok) missed = true;
   return judge(ok);
 };
-let seq = (await getJson<{ requests: { seq: number }[] }>(`${sim.urls.openai}/_sim/requests?since=0`)).requests.at(-1)?.seq ?? 0;
+/** The simulator's newest record: what came before it (warm-up calls) is not measured. */
+const lastSeq = async () => (await getJson<{ lastSeq: number }>(`${sim.urls.openai}/_sim/requests?limit=1`)).lastSeq;
 
 for (const c of LEVELS) {
   const rounds = values.rounds ? Number(values.rounds) : c === 1 ? 200 : c <= 50 ? 20 : 4;
@@ -104,7 +99,7 @@ for (const c of LEVELS) {
   // TTFT includes its connect, which the simulator's record does not.
   await clients.warm(c);
   await floor?.warm(c);
-  seq = (await getJson<{ requests: { seq: number }[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`)).requests.at(-1)?.seq ?? seq;
+  const seq = await lastSeq();
   const measured: Record<Row, Map<string, Measured>> = { batch: new Map(), 'per-read': new Map(), floor: new Map() };
   const cpuMs: Record<Row, number> = { batch: 0, 'per-read': 0, floor: 0 };
   const gcOf: Record<Row, number[]> = { batch: [], 'per-read': [], floor: [] };
@@ -118,8 +113,7 @@ for (const c of LEVELS) {
     for (const m of out.measured) measured[mode].set(m.id, m);
     gcOf[mode].push(...out.gc);
   }
-  const truth = await getJson<{ requests: (Truth & { seq: number })[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`);
-  seq = truth.requests.at(-1)?.seq ?? seq;
+  const truth = await getJson<{ requests: Truth[] }>(`${sim.urls.openai}/_sim/requests?since=${seq}`);
   for (const mode of ROWS) {
     const ttftErr: number[] = [];
     const totalErr: number[] = [];
